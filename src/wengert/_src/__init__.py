@@ -1,0 +1,1 @@
+"""wengert's internals: backend, core, primitives and transforms (not public API)."""

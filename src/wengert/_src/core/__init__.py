@@ -1,0 +1,1 @@
+"""The core: trace stack, tracers, primitives and ``bind``, pytrees."""

@@ -1,0 +1,214 @@
+"""Primitives, tracers, the trace stack and ``bind``: the heart of the engine.
+
+A *primitive* is one operation of the Wengert list (``exp``, ``add``,
+``reduce_sum`` ...), declared once with its NumPy implementation and its
+derivative rules. Calling a primitive *binds* it: if none of its arguments is
+a tracer it simply runs the NumPy implementation (the fast path, one Python
+call over NumPy); otherwise the trace of the highest-level tracer among the
+arguments interprets it.
+
+Each active transform (``jvp``, ``grad`` ...) is a :class:`Trace` with a
+*level*: its position on the trace stack. Values of a transform are
+:class:`Tracer` objects that know their trace. Because the top trace is taken
+from the arguments, nested transforms never mix up each other's
+perturbations, and values from outer levels look like constants to inner
+ones. The stack lives in a context variable, so two threads running
+transforms at once never see each other's levels.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+
+from wengert.errors import LeakedTracerError, ShapeError, TracerError
+
+from .source_info import user_frame_summary
+
+_stack_depth: contextvars.ContextVar[int] = contextvars.ContextVar("wengert_trace_depth", default=0)
+
+
+class Trace:
+    """One active transform: a level on the trace stack and an interpreter.
+
+    Subclasses implement :meth:`process` for one primitive application whose
+    highest-level tracer argument belongs to this trace.
+    """
+
+    __slots__ = ("active", "level")
+
+    def __init__(self, level: int):
+        self.level = level
+        self.active = True
+
+    def process(self, prim: Primitive, args: tuple, params: dict):
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(level={self.level})"
+
+
+@contextlib.contextmanager
+def new_trace(trace_type, *init_args):
+    """Push a new transform level for the duration of a ``with`` block."""
+    depth = _stack_depth.get()
+    token = _stack_depth.set(depth + 1)
+    trace = trace_type(depth + 1, *init_args)
+    try:
+        yield trace
+    finally:
+        trace.active = False
+        _stack_depth.reset(token)
+
+
+def trace_depth() -> int:
+    """How many transforms are active in this thread (0: plain NumPy)."""
+    return _stack_depth.get()
+
+
+class Tracer:
+    """A value being traced by a transform.
+
+    Concrete subclasses carry the value (``primal``) and what their transform
+    needs. NumPy-style operators and methods are installed on this class by
+    ``wengert.numpy`` (the face registers them; the core doesn't import it).
+    """
+
+    __slots__ = ("_trace",)
+    __array_priority__ = 1000
+
+    # --- what every tracer must provide -------------------------------------------------
+    @property
+    def primal(self):
+        raise NotImplementedError
+
+    def concrete(self):
+        """The plain NumPy value underneath every level of tracing."""
+        value = self.primal
+        while isinstance(value, Tracer):
+            value = value.primal
+        return value
+
+    @property
+    def shape(self) -> tuple:
+        return self.primal.shape
+
+    @property
+    def dtype(self):
+        return self.primal.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        size = 1
+        for dim in self.shape:
+            size *= dim
+        return size
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d traced array")
+        return self.shape[0]
+
+    # --- Python control flow sees concrete values (eager transforms) ----------------------
+    def __bool__(self) -> bool:
+        return bool(self.concrete())
+
+    def __float__(self) -> float:
+        return float(self.concrete())
+
+    def __int__(self) -> int:
+        return int(self.concrete())
+
+    def __index__(self) -> int:
+        return self.concrete().__index__()
+
+    def __array__(self, dtype=None, copy=None):
+        raise TracerError(
+            f"A traced value (shape {self.shape}, dtype {self.dtype}) was passed to plain NumPy, "
+            f"at {user_frame_summary()}. Inside a wengert transform use wengert.numpy "
+            "(`import wengert.numpy as wnp`) so the operation is differentiated; to drop the "
+            "derivative on purpose use wengert.stop_gradient(x) and then np.asarray on the result "
+            "outside the transform."
+        )
+
+    def __hash__(self):
+        raise TypeError("traced arrays are unhashable (like NumPy arrays)")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.primal!r}, level={self._trace.level})"
+
+
+class Primitive:
+    """One operation of the Wengert list, with every rule about it.
+
+    Attributes:
+        name: the name printed in traces (``exp``, ``mul`` ...).
+        impl: the NumPy implementation, ``impl(*args, **params)``.
+        jvps: one rule per argument, ``jvp_i(tangent_i, ans, *args, **params)``
+            returning that argument's contribution to the output tangent (with the
+            output's shape and dtype); ``None`` for an argument that is never
+            differentiated (an index, a condition). ``jvps is None`` declares the
+            primitive non-differentiable: its outputs carry no tangent.
+        vjps: one rule per argument, ``vjp_i(cotangent, ans, *args, **params)``
+            returning the cotangent of argument ``i`` (its shape and dtype).
+        multiple_results: the impl returns a tuple; rules then take and return tuples
+            of tangents/cotangents, one per result (zeros filled in).
+
+    Rules are written with wengert's own primitives, so that a derivative is
+    itself differentiable and every order works.
+    """
+
+    __slots__ = ("__dict__", "impl", "jvps", "multiple_results", "name", "vjps")
+
+    def __init__(self, name: str, impl, *, jvps=None, vjps=None, multiple_results=False, doc=None):
+        self.name = name
+        self.impl = impl
+        self.jvps = jvps
+        self.vjps = vjps
+        self.multiple_results = multiple_results
+        self.__doc__ = doc or f"The ``{name}`` primitive."
+
+    @property
+    def differentiable(self) -> bool:
+        return self.jvps is not None
+
+    def __call__(self, *args, **params):
+        top = None
+        for arg in args:
+            if isinstance(arg, Tracer):
+                trace = arg._trace
+                if top is None or trace.level > top.level:
+                    top = trace
+        if top is None:
+            try:
+                return self.impl(*args, **params)
+            except ValueError as error:
+                raise shape_error(self, args, error) from error
+        if not top.active:
+            raise LeakedTracerError(
+                f"{self.name}: a traced value was used after the transform that made it returned "
+                f"(at {user_frame_summary()}). Return values out of the transformed function "
+                "instead of storing them in globals or closures."
+            )
+        return top.process(self, args, params)
+
+    def __repr__(self) -> str:
+        return f"Primitive({self.name})"
+
+
+def shape_error(prim: Primitive, args: tuple, error: Exception) -> Exception:
+    """Turn NumPy's ValueError into one that names the op, the shapes and the user's line."""
+    message = str(error)
+    if isinstance(error, ShapeError):
+        return error
+    if "shape" not in message and "broadcast" not in message and "dimension" not in message:
+        return error
+    shapes = ", ".join(str(getattr(a, "shape", "scalar")) for a in args)
+    return ShapeError(
+        f"{prim.name}: operands of shapes {shapes} do not fit ({message}), "
+        f"at {user_frame_summary()}. Check the shapes, or reshape/transpose an operand."
+    )

@@ -1,0 +1,133 @@
+"""Pytrees: nested containers of arrays that transforms take and return.
+
+Tuples, lists, dicts (keys sorted, as JAX does), ``None`` and namedtuples are
+containers out of the box; a user class becomes one with
+:func:`register_pytree_node`. Everything else is a leaf.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from wengert.errors import PytreeError
+
+
+class NodeType(NamedTuple):
+    flatten: Callable[[Any], tuple[list, Any]]
+    unflatten: Callable[[Any, list], Any]
+
+
+_registry: dict[type, NodeType] = {
+    tuple: NodeType(lambda t: (list(t), None), lambda _, children: tuple(children)),
+    list: NodeType(lambda l: (list(l), None), lambda _, children: list(children)),
+    dict: NodeType(
+        lambda d: ([d[k] for k in sorted(d)], tuple(sorted(d))),
+        lambda keys, children: dict(zip(keys, children)),
+    ),
+    type(None): NodeType(lambda _: ([], None), lambda _, __: None),
+}
+
+
+def register_pytree_node(cls: type, flatten: Callable, unflatten: Callable) -> type:
+    """Make ``cls`` a container: ``flatten(obj) -> (children, aux)``, ``unflatten(aux, children)``.
+
+    Returns ``cls`` so it can be used as a decorator helper.
+    """
+    _registry[cls] = NodeType(flatten, unflatten)
+    return cls
+
+
+class TreeDef:
+    """The structure of a pytree with its leaves taken out."""
+
+    __slots__ = ("aux", "children", "node_type", "num_leaves")
+
+    def __init__(self, node_type, aux, children: tuple):
+        self.node_type = node_type
+        self.aux = aux
+        self.children = children
+        self.num_leaves = 1 if node_type is None else sum(c.num_leaves for c in children)
+
+    def unflatten(self, leaves):
+        """Rebuild the tree from an iterable of leaves."""
+        leaves = list(leaves)
+        if len(leaves) != self.num_leaves:
+            raise PytreeError(f"expected {self.num_leaves} leaves for {self}, got {len(leaves)}")
+        iterator = iter(leaves)
+        return self._build(iterator)
+
+    def _build(self, iterator):
+        if self.node_type is None:
+            return next(iterator)
+        children = [child._build(iterator) for child in self.children]
+        return self.node_type[1].unflatten(self.aux, children)
+
+    def __eq__(self, other) -> bool:
+        return (
+            isinstance(other, TreeDef)
+            and _cls(self.node_type) is _cls(other.node_type)
+            and self.aux == other.aux
+            and self.children == other.children
+        )
+
+    def __hash__(self) -> int:
+        return hash((_cls(self.node_type), self.children))
+
+    def __repr__(self) -> str:
+        if self.node_type is None:
+            return "*"
+        kind = self.node_type[0].__name__
+        return f"{kind}({', '.join(map(repr, self.children))})"
+
+
+def _cls(node_type):
+    return None if node_type is None else node_type[0]
+
+
+_LEAF = TreeDef(None, None, ())
+
+
+def _node_type_of(tree):
+    cls = type(tree)
+    node = _registry.get(cls)
+    if node is None and isinstance(tree, tuple) and hasattr(tree, "_fields"):
+        node = NodeType(lambda t: (list(t), None), lambda _, children, cls=cls: cls(*children))
+    return node
+
+
+def tree_flatten(tree) -> tuple[list, TreeDef]:
+    """``(leaves, treedef)`` for any pytree."""
+    leaves: list = []
+    treedef = _flatten_into(tree, leaves)
+    return leaves, treedef
+
+
+def _flatten_into(tree, leaves: list) -> TreeDef:
+    node = _node_type_of(tree)
+    if node is None:
+        leaves.append(tree)
+        return _LEAF
+    children, aux = node.flatten(tree)
+    return TreeDef((type(tree), node), aux, tuple(_flatten_into(c, leaves) for c in children))
+
+
+def tree_unflatten(treedef: TreeDef, leaves):
+    """Inverse of :func:`tree_flatten`."""
+    return treedef.unflatten(leaves)
+
+
+def tree_leaves(tree) -> list:
+    return tree_flatten(tree)[0]
+
+
+def tree_map(fn: Callable, tree, *rest):
+    """Apply ``fn`` to every leaf (and the matching leaves of ``rest``)."""
+    leaves, treedef = tree_flatten(tree)
+    others = []
+    for other in rest:
+        other_leaves, other_def = tree_flatten(other)
+        if other_def != treedef:
+            raise PytreeError(f"tree_map: structures differ: {treedef} vs {other_def}")
+        others.append(other_leaves)
+    return treedef.unflatten(fn(*xs) for xs in zip(leaves, *others))

@@ -1,0 +1,228 @@
+"""Elementwise primitives: unary math, binary arithmetic, comparisons, select.
+
+Each differentiable unary primitive is declared by its derivative,
+``d f(x) = f'(x) dx``, written next to its NumPy implementation. Binary
+primitives broadcast like NumPy; their VJPs sum the cotangent back to each
+argument's shape (``unbroadcast``).
+
+Conventions at kinks (tested): ``abs'(0) = 0`` (``sign(0) = 0``);
+``maximum``/``minimum`` split the gradient evenly between tied arguments;
+``sqrt'(0) = inf`` as in calculus; the VJP of ``x ** y`` with respect to
+``y`` is 0 where ``x == 0`` (the limit from the right), not ``nan``.
+"""
+
+import math
+
+from ..backend import xp
+from ..core.primitive import Primitive, Tracer
+from .structural import broadcast_like, unbroadcast
+
+
+def _unary(name, impl, derivative, doc):
+    """A unary primitive with ``d f = derivative(ans, x) * dx``."""
+    return Primitive(
+        name,
+        impl,
+        jvps=(lambda t, ans, x: t * derivative(ans, x),),
+        vjps=(lambda g, ans, x: g * derivative(ans, x),),
+        doc=doc,
+    )
+
+
+def _nondiff(name, impl, doc):
+    return Primitive(name, impl, doc=doc + " Not differentiable: its output carries no derivative.")
+
+
+neg = Primitive(
+    "neg",
+    xp.negative,
+    jvps=(lambda t, ans, x: neg(t),),
+    vjps=(lambda g, ans, x: neg(g),),
+    doc="-x",
+)
+exp = _unary("exp", xp.exp, lambda ans, x: ans, "exp(x); d exp(x) = exp(x) dx")
+exp2 = _unary("exp2", xp.exp2, lambda ans, x: ans * math.log(2.0), "2**x; d = 2**x ln 2 dx")
+log = _unary("log", xp.log, lambda ans, x: 1.0 / x, "log(x); d log(x) = dx / x")
+log2 = _unary("log2", xp.log2, lambda ans, x: 1.0 / (x * math.log(2.0)), "log2(x); d = dx / (x ln 2)")
+log10 = _unary("log10", xp.log10, lambda ans, x: 1.0 / (x * math.log(10.0)), "log10(x); d = dx / (x ln 10)")
+log1p = _unary("log1p", xp.log1p, lambda ans, x: 1.0 / (1.0 + x), "log(1 + x); d = dx / (1 + x)")
+expm1 = _unary("expm1", xp.expm1, lambda ans, x: ans + 1.0, "exp(x) - 1; d = exp(x) dx")
+sin = _unary("sin", xp.sin, lambda ans, x: cos(x), "sin(x); d sin(x) = cos(x) dx")
+cos = _unary("cos", xp.cos, lambda ans, x: neg(sin(x)), "cos(x); d cos(x) = -sin(x) dx")
+tan = _unary("tan", xp.tan, lambda ans, x: 1.0 + ans * ans, "tan(x); d tan(x) = (1 + tan(x)^2) dx")
+arcsin = _unary("arcsin", xp.arcsin, lambda ans, x: 1.0 / sqrt(1.0 - x * x), "d arcsin(x) = dx / sqrt(1 - x^2)")
+arccos = _unary("arccos", xp.arccos, lambda ans, x: -1.0 / sqrt(1.0 - x * x), "d arccos(x) = -dx / sqrt(1 - x^2)")
+arctan = _unary("arctan", xp.arctan, lambda ans, x: 1.0 / (1.0 + x * x), "d arctan(x) = dx / (1 + x^2)")
+sinh = _unary("sinh", xp.sinh, lambda ans, x: cosh(x), "d sinh(x) = cosh(x) dx")
+cosh = _unary("cosh", xp.cosh, lambda ans, x: sinh(x), "d cosh(x) = sinh(x) dx")
+tanh = _unary("tanh", xp.tanh, lambda ans, x: 1.0 - ans * ans, "d tanh(x) = (1 - tanh(x)^2) dx")
+arcsinh = _unary("arcsinh", xp.arcsinh, lambda ans, x: 1.0 / sqrt(x * x + 1.0), "d asinh(x) = dx / sqrt(x^2 + 1)")
+arccosh = _unary("arccosh", xp.arccosh, lambda ans, x: 1.0 / sqrt(x * x - 1.0), "d acosh(x) = dx / sqrt(x^2 - 1)")
+arctanh = _unary("arctanh", xp.arctanh, lambda ans, x: 1.0 / (1.0 - x * x), "d atanh(x) = dx / (1 - x^2)")
+sqrt = _unary("sqrt", xp.sqrt, lambda ans, x: 0.5 / ans, "sqrt(x); d = dx / (2 sqrt(x)), inf at 0")
+cbrt = _unary("cbrt", xp.cbrt, lambda ans, x: 1.0 / (3.0 * ans * ans), "cbrt(x); d = dx / (3 cbrt(x)^2)")
+abs_ = _unary("abs", xp.abs, lambda ans, x: sign(x), "|x|; d|x| = sign(x) dx, so |x|'(0) = 0")
+
+
+def _expit_impl(x):
+    # 1 / (1 + exp(-x)) = (1 + tanh(x / 2)) / 2, which never overflows.
+    return 0.5 * xp.tanh(0.5 * x) + 0.5
+
+
+expit = _unary("expit", _expit_impl, lambda ans, x: ans * (1.0 - ans), "sigmoid; d = s (1 - s) dx")
+
+sign = _nondiff("sign", xp.sign, "sign(x) in {-1, 0, 1}.")
+floor = _nondiff("floor", xp.floor, "floor(x).")
+ceil = _nondiff("ceil", xp.ceil, "ceil(x).")
+trunc = _nondiff("trunc", xp.trunc, "trunc(x).")
+rint = _nondiff("rint", xp.rint, "round to nearest integer.")
+isnan = _nondiff("isnan", xp.isnan, "isnan(x).")
+isinf = _nondiff("isinf", xp.isinf, "isinf(x).")
+isfinite = _nondiff("isfinite", xp.isfinite, "isfinite(x).")
+signbit = _nondiff("signbit", xp.signbit, "signbit(x).")
+logical_not = _nondiff("logical_not", xp.logical_not, "not x.")
+
+equal = _nondiff("eq", xp.equal, "x == y.")
+not_equal = _nondiff("ne", xp.not_equal, "x != y.")
+less = _nondiff("lt", xp.less, "x < y.")
+less_equal = _nondiff("le", xp.less_equal, "x <= y.")
+greater = _nondiff("gt", xp.greater, "x > y.")
+greater_equal = _nondiff("ge", xp.greater_equal, "x >= y.")
+logical_and = _nondiff("and", xp.logical_and, "x and y.")
+logical_or = _nondiff("or", xp.logical_or, "x or y.")
+logical_xor = _nondiff("xor", xp.logical_xor, "x xor y.")
+floor_divide = _nondiff("floordiv", xp.floor_divide, "x // y.")
+
+
+def _binary(name, impl, dx, dy, doc):
+    """A broadcasting binary primitive with ``d f = dx(ans, x, y) dx + dy(ans, x, y) dy``."""
+    return Primitive(
+        name,
+        impl,
+        jvps=(
+            lambda t, ans, x, y: broadcast_like(t * dx(ans, x, y), ans),
+            lambda t, ans, x, y: broadcast_like(t * dy(ans, x, y), ans),
+        ),
+        vjps=(
+            lambda g, ans, x, y: unbroadcast(g * dx(ans, x, y), x),
+            lambda g, ans, x, y: unbroadcast(g * dy(ans, x, y), y),
+        ),
+        doc=doc,
+    )
+
+
+add = Primitive(
+    "add",
+    xp.add,
+    jvps=(lambda t, ans, x, y: broadcast_like(t, ans), lambda t, ans, x, y: broadcast_like(t, ans)),
+    vjps=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(g, y)),
+    doc="x + y",
+)
+subtract = Primitive(
+    "sub",
+    xp.subtract,
+    jvps=(lambda t, ans, x, y: broadcast_like(t, ans), lambda t, ans, x, y: broadcast_like(neg(t), ans)),
+    vjps=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(neg(g), y)),
+    doc="x - y",
+)
+multiply = Primitive(
+    "mul",
+    xp.multiply,
+    jvps=(lambda t, ans, x, y: broadcast_like(t * y, ans), lambda t, ans, x, y: broadcast_like(x * t, ans)),
+    vjps=(lambda g, ans, x, y: unbroadcast(g * y, x), lambda g, ans, x, y: unbroadcast(x * g, y)),
+    doc="x * y",
+)
+divide = _binary(
+    "div", xp.true_divide, lambda ans, x, y: 1.0 / y, lambda ans, x, y: neg(ans) / y, "x / y"
+)
+
+
+def _power_dx(ans, x, y):
+    # y x^(y-1), written so that y = 0 gives 0 (not 0 * inf) at x = 0.
+    if not isinstance(y, Tracer) and xp.ndim(y) == 0:
+        return 0.0 * x if y == 0 else y * power(x, y - 1)
+    safe_exponent = where(equal(y, 0), 1.0, y - 1.0)
+    return where(equal(y, 0), 0.0, y * power(x, safe_exponent))
+
+
+def _power_dy(ans, x, y):
+    # x^y log x, with the convention 0 at x = 0.
+    safe_x = where(equal(x, 0), 1.0, x)
+    return ans * log(safe_x)
+
+
+power = _binary("pow", xp.power, _power_dx, _power_dy, "x ** y")
+
+
+def _tie_split(x, y):
+    """1 where x wins, 1/2 where tied, 0 where y wins: the weight of x in max(x, y)."""
+    return greater(x, y) + 0.5 * equal(x, y)
+
+
+maximum = _binary(
+    "max",
+    xp.maximum,
+    lambda ans, x, y: _tie_split(x, y),
+    lambda ans, x, y: _tie_split(y, x),
+    "elementwise max; ties split the gradient evenly",
+)
+minimum = _binary(
+    "min",
+    xp.minimum,
+    lambda ans, x, y: _tie_split(y, x),
+    lambda ans, x, y: _tie_split(x, y),
+    "elementwise min; ties split the gradient evenly",
+)
+arctan2 = _binary(
+    "atan2",
+    xp.arctan2,
+    lambda ans, y, x: x / (x * x + y * y),
+    lambda ans, y, x: neg(y) / (x * x + y * y),
+    "arctan2(y, x); d = (x dy - y dx) / (x^2 + y^2)",
+)
+remainder = _binary(
+    "rem",
+    xp.remainder,
+    lambda ans, x, y: 1.0,
+    lambda ans, x, y: neg(floor_divide(x, y)),
+    "x mod y (NumPy's sign convention); d = dx - floor(x / y) dy",
+)
+fmod = _binary(
+    "fmod",
+    xp.fmod,
+    lambda ans, x, y: 1.0,
+    lambda ans, x, y: neg(trunc(x / y)),
+    "C's fmod; d = dx - trunc(x / y) dy",
+)
+
+
+def _where_impl(condition, x, y):
+    return xp.where(condition, x, y)
+
+
+where = Primitive(
+    "select",
+    _where_impl,
+    jvps=(
+        None,
+        lambda t, ans, c, x, y: broadcast_like(where(c, t, 0.0), ans),
+        lambda t, ans, c, x, y: broadcast_like(where(c, 0.0, t), ans),
+    ),
+    vjps=(
+        None,
+        lambda g, ans, c, x, y: unbroadcast(where(c, g, 0.0), x),
+        lambda g, ans, c, x, y: unbroadcast(where(c, 0.0, g), y),
+    ),
+    doc=(
+        "where(c, x, y): x where c holds, else y. Derivatives flow only to the chosen branch, "
+        "but a nan/inf derivative computed *inside* the untaken branch still multiplies a zero; "
+        "guard the branch's input too (the 'double where' pattern, see docs)."
+    ),
+)
+
+
+stop_gradient = Primitive(
+    "stop_gradient",
+    lambda x: x,
+    doc="The identity, with a zero derivative: the value is treated as a constant.",
+)

@@ -1,0 +1,1 @@
+"""The interpreters: forward mode (jvp) and reverse mode (the tape)."""

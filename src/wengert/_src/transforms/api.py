@@ -1,0 +1,205 @@
+"""The functional transforms, with JAX's names and signatures.
+
+``jvp`` runs forward mode, ``vjp`` reverse mode on the tape; ``grad`` and
+``value_and_grad`` are ``vjp`` with a scalar output and a seed of one. All
+take and return pytrees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from wengert.errors import DtypeError, ShapeError, TransformError
+
+from ..backend import dtype_of, is_float_dtype, shape_of, xp
+from ..core.primitive import Tracer, new_trace
+from ..core.pytree import tree_flatten, tree_unflatten
+from .jvp import JVPTrace
+from .reverse import ReverseTrace, ReverseTracer
+
+
+def _as_input(value, transform: str, where: str):
+    """An input of a transform: an array (or outer tracer) of a floating dtype."""
+    if not isinstance(value, Tracer):
+        value = xp.asarray(value)
+    dtype = value.dtype
+    if not is_float_dtype(dtype):
+        raise DtypeError(
+            f"{transform}: {where} has dtype {dtype}; only floating-point inputs have derivatives. "
+            "Pass floats (1.0 instead of 1), or convert with x.astype(float)."
+        )
+    return value
+
+
+def _zeros_like(value):
+    if isinstance(value, Tracer):
+        value = value.concrete()
+    return xp.zeros(shape_of(value), dtype_of(value))
+
+
+def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
+    """Forward mode: ``(fun(*primals), J(primals) @ tangents)`` in one pass.
+
+    >>> import wengert, wengert.numpy as wnp
+    >>> wengert.jvp(wnp.sin, (0.0,), (2.0,))
+    (np.float64(0.0), np.float64(2.0))
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TransformError("jvp: primals and tangents must be tuples, e.g. jvp(f, (x,), (v,))")
+    flat_primals, in_tree = tree_flatten(tuple(primals))
+    flat_tangents, tangent_tree = tree_flatten(tuple(tangents))
+    if in_tree != tangent_tree:
+        raise TransformError(f"jvp: primals {in_tree} and tangents {tangent_tree} differ in structure")
+    with new_trace(JVPTrace) as trace:
+        tracers = []
+        for i, (primal, tangent) in enumerate(zip(flat_primals, flat_tangents)):
+            primal = _as_input(primal, "jvp", f"primal {i}")
+            if not isinstance(tangent, Tracer):
+                tangent = xp.asarray(tangent, dtype=primal.dtype)
+            if tuple(tangent.shape) != tuple(primal.shape):
+                raise ShapeError(
+                    f"jvp: tangent {i} has shape {tangent.shape} but its primal has shape "
+                    f"{primal.shape}; give each tangent the shape of its primal."
+                )
+            tracers.append(trace.lift(primal, tangent))
+        out = fun(*tree_unflatten(in_tree, tracers))
+        flat_out, out_tree = tree_flatten(out)
+        primals_out = [trace.primal_of(o) for o in flat_out]
+        tangents_out = [trace.tangent_of(o) for o in flat_out]
+    tangents_out = [_zeros_like(p) if t is None else t for p, t in zip(primals_out, tangents_out)]
+    return tree_unflatten(out_tree, primals_out), tree_unflatten(out_tree, tangents_out)
+
+
+def vjp(fun: Callable, *primals, has_aux: bool = False):
+    """Reverse mode: ``(fun(*primals), vjp_fn)`` where ``vjp_fn(ct)`` pulls ``ct`` back.
+
+    ``vjp_fn`` may be called any number of times; it returns a tuple with one
+    cotangent per primal. With ``has_aux=True``, ``fun`` returns ``(out, aux)``
+    and ``vjp`` returns ``(out, vjp_fn, aux)``.
+    """
+    flat_primals, in_tree = tree_flatten(primals)
+    with new_trace(ReverseTrace) as trace:
+        inputs = [
+            trace.new_input(_as_input(p, "vjp", f"input leaf {i}")) for i, p in enumerate(flat_primals)
+        ]
+        result = fun(*tree_unflatten(in_tree, inputs))
+        if has_aux:
+            result, aux = _split_aux(result, "vjp")
+            aux = _strip(trace, aux)
+        flat_out, out_tree = tree_flatten(result)
+        primals_out = [_primal_of(trace, o) for o in flat_out]
+
+    def vjp_fn(cotangents):
+        flat_cts, ct_tree = tree_flatten(cotangents)
+        if ct_tree != out_tree:
+            raise TransformError(
+                f"vjp_fn: cotangent structure {ct_tree} differs from the output's {out_tree}"
+            )
+        for i, (ct, primal) in enumerate(zip(flat_cts, primals_out)):
+            if tuple(shape_of(ct)) != tuple(shape_of(primal)):
+                raise ShapeError(
+                    f"vjp_fn: cotangent {i} has shape {shape_of(ct)}, but the output has shape "
+                    f"{shape_of(primal)}; give each cotangent the shape of its output."
+                )
+        flat_cts = [xp.asarray(c, dtype=dtype_of(p)) if not isinstance(c, Tracer) else c
+                    for c, p in zip(flat_cts, primals_out)]
+        grads = trace.backward(flat_out, flat_cts, inputs)
+        grads = [_zeros_like(x.primal) if g is None else g for g, x in zip(grads, inputs)]
+        return tree_unflatten(in_tree, grads)
+
+    if has_aux:
+        return tree_unflatten(out_tree, primals_out), vjp_fn, aux
+    return tree_unflatten(out_tree, primals_out), vjp_fn
+
+
+def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
+    """A function returning ``(fun(*args), gradient)``, or ``((value, aux), gradient)``.
+
+    The gradient is with respect to the positional argument(s) ``argnums``; it
+    has the structure of that argument (a tuple of them for a tuple of
+    ``argnums``). ``fun`` must return a scalar.
+    """
+    single = isinstance(argnums, int)
+    argnum_tuple = (argnums,) if single else tuple(argnums)
+
+    def value_and_grad_fun(*args, **kwargs):
+        for argnum in argnum_tuple:
+            if not -len(args) <= argnum < len(args):
+                raise TransformError(
+                    f"grad: argnums={argnums} but the function was called with {len(args)} "
+                    "positional arguments; pass the differentiated values positionally."
+                )
+        chosen = tuple(args[a] for a in argnum_tuple)
+
+        def of_chosen(*diff_args):
+            full = list(args)
+            for argnum, value in zip(argnum_tuple, diff_args):
+                full[argnum] = value
+            return fun(*full, **kwargs)
+
+        if has_aux:
+            value, pullback, aux = vjp(of_chosen, *chosen, has_aux=True)
+        else:
+            value, pullback = vjp(of_chosen, *chosen)
+        _check_scalar(value)
+        grads = pullback(xp.ones((), dtype_of(value)))
+        grads = grads[0] if single else grads
+        return ((value, aux) if has_aux else value), grads
+
+    _wraps(value_and_grad_fun, fun, "value_and_grad")
+    return value_and_grad_fun
+
+
+def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
+    """The gradient of a scalar function, as a function of the same arguments.
+
+    >>> import wengert, wengert.numpy as wnp
+    >>> float(wengert.grad(lambda x: x ** 3)(2.0))
+    12.0
+    """
+    value_and_grad_fun = value_and_grad(fun, argnums, has_aux)
+
+    def grad_fun(*args, **kwargs):
+        (value_or_pair, grads) = value_and_grad_fun(*args, **kwargs)
+        return (grads, value_or_pair[1]) if has_aux else grads
+
+    _wraps(grad_fun, fun, "grad")
+    return grad_fun
+
+
+def _check_scalar(value) -> None:
+    if isinstance(value, (tuple, list, dict)) or shape_of(value) != ():
+        raise TransformError(
+            f"grad: the function must return a scalar, but returned "
+            f"{'a ' + type(value).__name__ if isinstance(value, (tuple, list, dict)) else 'shape ' + str(shape_of(value))}. "
+            "Reduce it (e.g. .sum()), use has_aux=True for extra outputs, or use vjp / jacrev."
+        )
+    if not is_float_dtype(dtype_of(value)):
+        raise DtypeError(f"grad: the function returned dtype {dtype_of(value)}; it must return a float")
+
+
+def _split_aux(result, transform: str):
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
+        raise TransformError(
+            f"{transform} with has_aux=True: the function must return a pair (output, aux)"
+        )
+    return result[0], result[1]
+
+
+def _primal_of(trace, value):
+    if isinstance(value, ReverseTracer) and value._trace is trace:
+        return value.primal
+    return value
+
+
+def _strip(trace, tree):
+    leaves, treedef = tree_flatten(tree)
+    return tree_unflatten(treedef, [_primal_of(trace, leaf) for leaf in leaves])
+
+
+def _wraps(wrapper, fun, transform: str) -> None:
+    name = getattr(fun, "__name__", "function")
+    wrapper.__name__ = f"{transform}({name})"
+    wrapper.__qualname__ = wrapper.__name__
+    wrapper.__doc__ = getattr(fun, "__doc__", None)
+    wrapper.__wrapped__ = fun

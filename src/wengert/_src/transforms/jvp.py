@@ -1,0 +1,79 @@
+"""Forward mode: push tangents along with the primals, in one pass.
+
+A :class:`JVPTracer` carries a primal value and its tangent. Each primitive
+applied to one computes its output on the primals (at the level below) and
+its output tangent as the sum of the per-argument JVP rules,
+
+    d f(x_1, ..., x_n) = sum_i  (d f / d x_i) . dx_i ,
+
+skipping arguments whose tangent is zero (symbolically: ``None``). Tangents
+may carry a leading batch axis only through ``vmap`` (a later transform).
+"""
+
+from __future__ import annotations
+
+from ..core.primitive import Trace, Tracer
+
+
+class JVPTracer(Tracer):
+    __slots__ = ("_primal", "tangent")
+
+    def __init__(self, trace: JVPTrace, primal, tangent):
+        self._trace = trace
+        self._primal = primal
+        self.tangent = tangent
+
+    @property
+    def primal(self):
+        return self._primal
+
+
+class JVPTrace(Trace):
+    """Forward-mode interpreter."""
+
+    __slots__ = ()
+
+    def process(self, prim, args, params):
+        primals = []
+        tangents = []
+        for arg in args:
+            if isinstance(arg, JVPTracer) and arg._trace is self:
+                primals.append(arg._primal)
+                tangents.append(arg.tangent)
+            else:
+                primals.append(arg)
+                tangents.append(None)
+        out = prim(*primals, **params)
+        rules = prim.jvps
+        if rules is None:
+            return out
+        tangent_out = None
+        for i, tangent in enumerate(tangents):
+            if tangent is None or rules[i] is None:
+                continue
+            contribution = rules[i](tangent, out, *primals, **params)
+            if tangent_out is None:
+                tangent_out = contribution
+            elif prim.multiple_results:
+                tangent_out = tuple(a + b for a, b in zip(tangent_out, contribution))
+            else:
+                tangent_out = tangent_out + contribution
+        if tangent_out is None:
+            return out
+        if prim.multiple_results:
+            return tuple(JVPTracer(self, o, t) for o, t in zip(out, tangent_out))
+        return JVPTracer(self, out, tangent_out)
+
+    def lift(self, primal, tangent) -> JVPTracer:
+        return JVPTracer(self, primal, tangent)
+
+    def tangent_of(self, value):
+        """The tangent of an output: ``None`` (zero) if it doesn't depend on the inputs."""
+        if isinstance(value, JVPTracer) and value._trace is self:
+            return value.tangent
+        return None
+
+    def primal_of(self, value):
+        if isinstance(value, JVPTracer) and value._trace is self:
+            return value._primal
+        return value

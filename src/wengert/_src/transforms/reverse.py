@@ -1,0 +1,137 @@
+"""Reverse mode on a tape: record each primitive, then replay VJPs backwards.
+
+While the function runs, every primitive applied to a :class:`ReverseTracer`
+appends one :class:`Node` to the trace's tape (the Wengert list, in the
+order it was evaluated, which is a topological order). The backward pass
+walks the tape once, from the last node to the first, iteratively (so a
+chain of any length works without recursion), and for each node whose
+output received a cotangent calls the VJP rule of each differentiable
+argument,
+
+    x̄_i += vjp_i(ȳ),   ȳ = dL/dy,  x̄_i = dL/dx_i ,
+
+accumulating with ``+`` over every use of a value. The rules run on plain
+arrays when no outer transform is active, and on the outer transform's
+tracers when one is (``grad(grad(f))``): one rule serves every order.
+"""
+
+from __future__ import annotations
+
+from ..backend import xp
+from ..core.primitive import Trace, Tracer
+
+
+class Node:
+    """One recorded primitive application (or an input, when ``prim is None``)."""
+
+    __slots__ = ("args", "index", "out", "params", "parents", "prim")
+
+    def __init__(self, prim, args, params, out, parents, index):
+        self.prim = prim
+        self.args = args
+        self.params = params
+        self.out = out
+        self.parents = parents  # tuple of (argument position, parent node, parent result slot)
+        self.index = index
+
+    def __repr__(self) -> str:
+        name = "input" if self.prim is None else self.prim.name
+        return f"Node({self.index}: {name})"
+
+
+class ReverseTracer(Tracer):
+    __slots__ = ("_primal", "node", "slot")
+
+    def __init__(self, trace: ReverseTrace, primal, node: Node, slot: int = -1):
+        self._trace = trace
+        self._primal = primal
+        self.node = node
+        self.slot = slot  # which result of a multiple-result node (-1: the only one)
+
+    @property
+    def primal(self):
+        return self._primal
+
+
+class ReverseTrace(Trace):
+    """Reverse-mode interpreter: evaluates eagerly and records a tape."""
+
+    __slots__ = ("tape",)
+
+    def __init__(self, level: int):
+        super().__init__(level)
+        self.tape: list[Node] = []
+
+    def new_input(self, primal) -> ReverseTracer:
+        node = Node(None, (), None, primal, (), len(self.tape))
+        self.tape.append(node)
+        return ReverseTracer(self, primal, node)
+
+    def process(self, prim, args, params):
+        primals = []
+        parents = []
+        for position, arg in enumerate(args):
+            if isinstance(arg, ReverseTracer) and arg._trace is self:
+                primals.append(arg._primal)
+                parents.append((position, arg.node, arg.slot))
+            else:
+                primals.append(arg)
+        out = prim(*primals, **params)
+        vjps = prim.vjps
+        if vjps is None:
+            return out
+        parents = [p for p in parents if vjps[p[0]] is not None]
+        if not parents:
+            return out
+        tape = self.tape
+        node = Node(prim, primals, params, out, parents, len(tape))
+        tape.append(node)
+        if prim.multiple_results:
+            return tuple(ReverseTracer(self, o, node, k) for k, o in enumerate(out))
+        return ReverseTracer(self, out, node)
+
+    def backward(self, outputs: list, cotangents: list, inputs: list) -> list:
+        """Cotangents of ``inputs`` (tracers of this trace) given those of ``outputs``.
+
+        An input that the outputs do not depend on gets ``None``.
+        """
+        tape = self.tape
+        cts: list = [None] * len(tape)
+        last = -1
+        for out, ct in zip(outputs, cotangents):
+            if isinstance(out, ReverseTracer) and out._trace is self and ct is not None:
+                _accumulate(cts, out.node, out.slot, ct)
+                last = max(last, out.node.index)
+        for index in range(last, -1, -1):
+            ct = cts[index]
+            if ct is None:
+                continue
+            node = tape[index]
+            if node.prim is None:
+                continue
+            cts[index] = None
+            if node.prim.multiple_results:
+                ct = tuple(
+                    xp.zeros_like(_concrete(o)) if c is None else c for c, o in zip(ct, node.out)
+                )
+            vjps = node.prim.vjps
+            for position, parent, slot in node.parents:
+                contribution = vjps[position](ct, node.out, *node.args, **node.params)
+                _accumulate(cts, parent, slot, contribution)
+        return [cts[x.node.index] if isinstance(x, ReverseTracer) else None for x in inputs]
+
+
+def _accumulate(cts: list, node: Node, slot: int, ct) -> None:
+    index = node.index
+    if slot < 0:
+        current = cts[index]
+        cts[index] = ct if current is None else current + ct
+    else:
+        slots = cts[index]
+        if slots is None:
+            slots = cts[index] = [None] * len(node.out)
+        slots[slot] = ct if slots[slot] is None else slots[slot] + ct
+
+
+def _concrete(value):
+    return value.concrete() if isinstance(value, Tracer) else value

@@ -1,0 +1,37 @@
+"""Every error wengert raises on purpose, in one module.
+
+Each class says what kind of mistake it reports; each message says what was
+wrong, where, and what to do instead.
+"""
+
+
+class WengertError(Exception):
+    """Base class of every error wengert raises on purpose."""
+
+
+class ShapeError(WengertError, ValueError):
+    """Operands whose shapes don't fit the operation."""
+
+
+class DtypeError(WengertError, TypeError):
+    """A value of a dtype that cannot be differentiated (ints, bools)."""
+
+
+class TracerError(WengertError, TypeError):
+    """A traced value used where a concrete NumPy value is needed."""
+
+
+class InPlaceError(WengertError, TypeError):
+    """An in-place write to a traced array; use ``x.at[idx].set(...)``."""
+
+
+class LeakedTracerError(WengertError, RuntimeError):
+    """A traced value used after the transform that made it has returned."""
+
+
+class PytreeError(WengertError, TypeError):
+    """A container wengert does not know how to flatten, or mismatched trees."""
+
+
+class TransformError(WengertError, ValueError):
+    """A transform called with arguments it cannot use (argnums, outputs)."""

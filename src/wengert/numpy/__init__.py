@@ -1,0 +1,46 @@
+"""The NumPy API on traced values: ``import wengert.numpy as wnp``.
+
+Existing NumPy code differentiates after changing its import. With no
+transform active these functions return plain NumPy arrays at nearly
+NumPy's speed; under a transform they take and return traced values, with
+NumPy's broadcasting, type promotion and axis conventions (float32 stays
+float32).
+"""
+
+from . import _methods, linalg
+from ._contract import cross, dot, einsum, inner, kron, matmul, outer, tensordot, trace, vdot
+from ._creation import *
+from ._creation import array, asarray
+from ._indexing import at
+from ._math import *
+from ._math import abs, astype, round, where
+from ._reductions import (
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    average,
+    count_nonzero,
+    cumprod,
+    cumsum,
+    max,
+    mean,
+    median,
+    min,
+    nanmean,
+    nansum,
+    percentile,
+    prod,
+    ptp,
+    quantile,
+    std,
+    sum,
+    var,
+)
+from ._shape import *
+
+_methods.install()
+
+__all__ = [name for name in dir() if not name.startswith("_")]

@@ -1,0 +1,173 @@
+"""Products and contractions of the NumPy face: matmul, dot, einsum, tensordot, ...
+
+All are ``matmul`` or ``einsum`` underneath; ``einsum`` specs are made
+explicit here (ellipsis expanded, output letters written out) before they
+reach the primitive.
+"""
+
+import string
+
+from wengert._src.primitives import contractions as ct
+from wengert.errors import ShapeError
+
+from ._core import asarray_or_tracer
+from ._shape import reshape
+
+
+def matmul(a, b):
+    """Matrix product with NumPy's rules (1-D operands, batch broadcasting)."""
+    a, b = asarray_or_tracer(a), asarray_or_tracer(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError("matmul: operands must not be scalars; use * for scaling")
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise ShapeError(
+            f"matmul: shapes {a.shape} and {b.shape} do not align "
+            f"({a.shape[-1]} != {b.shape[-2 if b.ndim > 1 else 0]})"
+        )
+    return ct.matmul(a, b)
+
+
+def dot(a, b):
+    """NumPy's dot: products for scalars, matmul for 1-D and 2-D, sum over a's last and b's
+    second-to-last axis beyond."""
+    a, b = asarray_or_tracer(a), asarray_or_tracer(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    if b.ndim <= 2:
+        return matmul(a, b)
+    letters = iter(string.ascii_letters)
+    a_spec = "".join(next(letters) for _ in range(a.ndim))
+    b_spec = [next(letters) for _ in range(b.ndim)]
+    b_spec[-2] = a_spec[-1]
+    b_spec = "".join(b_spec)
+    out = a_spec[:-1] + b_spec[:-2] + b_spec[-1]
+    return einsum(f"{a_spec},{b_spec}->{out}", a, b)
+
+
+def vdot(a, b):
+    """Dot product of the flattened arrays."""
+    return dot(reshape(a, (-1,)), reshape(b, (-1,)))
+
+
+def inner(a, b):
+    """Sum over the last axes of both."""
+    a, b = asarray_or_tracer(a), asarray_or_tracer(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    letters = iter(string.ascii_letters)
+    a_spec = "".join(next(letters) for _ in range(a.ndim - 1))
+    b_spec = "".join(next(letters) for _ in range(b.ndim - 1))
+    return einsum(f"{a_spec}z,{b_spec}z->{a_spec}{b_spec}", a, b)
+
+
+def outer(a, b):
+    """Outer product of the flattened arrays."""
+    return einsum("i,j->ij", reshape(a, (-1,)), reshape(b, (-1,)))
+
+
+def tensordot(a, b, axes=2):
+    """Sum products over ``axes`` of ``a`` and ``b`` (an int N: a's last N with b's first N)."""
+    a, b = asarray_or_tracer(a), asarray_or_tracer(b)
+    if isinstance(axes, int):
+        a_axes, b_axes = list(range(a.ndim - axes, a.ndim)), list(range(axes))
+    else:
+        a_axes, b_axes = axes
+        a_axes = [a_axes] if isinstance(a_axes, int) else list(a_axes)
+        b_axes = [b_axes] if isinstance(b_axes, int) else list(b_axes)
+    a_axes = [i % a.ndim for i in a_axes]
+    b_axes = [i % b.ndim for i in b_axes]
+    letters = iter(string.ascii_letters)
+    a_spec = [next(letters) for _ in range(a.ndim)]
+    b_spec = [next(letters) for _ in range(b.ndim)]
+    for i, j in zip(a_axes, b_axes):
+        if a.shape[i] != b.shape[j]:
+            raise ShapeError(f"tensordot: axis {i} of {a.shape} and axis {j} of {b.shape} differ")
+        b_spec[j] = a_spec[i]
+    out = [c for k, c in enumerate(a_spec) if k not in a_axes] + [
+        c for k, c in enumerate(b_spec) if k not in b_axes
+    ]
+    return einsum(f"{''.join(a_spec)},{''.join(b_spec)}->{''.join(out)}", a, b)
+
+
+def kron(a, b):
+    """Kronecker product of two 2-D (or 1-D) arrays."""
+    a, b = asarray_or_tracer(a), asarray_or_tracer(b)
+    if a.ndim == 1 and b.ndim == 1:
+        return reshape(outer(a, b), (-1,))
+    if a.ndim != 2 or b.ndim != 2:
+        raise ShapeError("kron: wengert supports 1-D or 2-D operands")
+    product = einsum("ij,kl->ikjl", a, b)
+    return reshape(product, (a.shape[0] * b.shape[0], a.shape[1] * b.shape[1]))
+
+
+def cross(a, b, axis: int = -1):
+    """Cross product of 3-vectors along ``axis``."""
+    from ._shape import moveaxis, stack
+
+    a = moveaxis(asarray_or_tracer(a), axis, -1)
+    b = moveaxis(asarray_or_tracer(b), axis, -1)
+    if a.shape[-1] != 3 or b.shape[-1] != 3:
+        raise ShapeError("cross: wengert supports 3-vectors")
+    out = stack(
+        [
+            a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1],
+            a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2],
+            a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0],
+        ],
+        axis=-1,
+    )
+    return moveaxis(out, -1, axis)
+
+
+def trace(a, offset: int = 0, axis1: int = 0, axis2: int = 1):
+    """Sum of the diagonal."""
+    from ._reductions import sum
+    from ._shape import diagonal
+
+    return sum(diagonal(a, offset, axis1, axis2), axis=-1)
+
+
+def einsum(subscripts: str, *operands, optimize=None):
+    """Einstein summation, as NumPy's ``einsum`` (implicit output and ``...`` supported)."""
+    operands = [asarray_or_tracer(op) for op in operands]
+    spec = explicit_einsum_spec(subscripts, [op.ndim for op in operands])
+    inputs = spec.split("->")[0].split(",")
+    sizes = {}
+    for term, op in zip(inputs, operands):
+        if len(term) != op.ndim:
+            raise ShapeError(f"einsum: '{term}' names {len(term)} axes but the operand has shape {op.shape}")
+        for letter, size in zip(term, op.shape):
+            if sizes.setdefault(letter, size) != size and size != 1:
+                raise ShapeError(f"einsum: axis '{letter}' has sizes {sizes[letter]} and {size} in {subscripts!r}")
+    return ct.einsum(*operands, spec=spec)
+
+
+def explicit_einsum_spec(subscripts: str, ndims: list) -> str:
+    """``'...ij,jk'`` -> ``'ABij,jk->ABik'``: ellipses expanded, output written out."""
+    subscripts = subscripts.replace(" ", "")
+    if "->" in subscripts:
+        inputs, output = subscripts.split("->")
+    else:
+        inputs, output = subscripts, None
+    terms = inputs.split(",")
+    if len(terms) != len(ndims):
+        raise ShapeError(f"einsum: {subscripts!r} names {len(terms)} operands but {len(ndims)} were given")
+    used = set(subscripts)
+    spare = [c for c in string.ascii_uppercase + string.ascii_lowercase if c not in used]
+    ellipsis_ndim = max([n - (len(t) - 3) for t, n in zip(terms, ndims) if "..." in t], default=0)
+    ellipsis_letters = "".join(spare[:ellipsis_ndim])
+    expanded = []
+    for term, ndim in zip(terms, ndims):
+        if "..." in term:
+            k = ndim - (len(term) - 3)
+            term = term.replace("...", ellipsis_letters[ellipsis_ndim - k :] if k else "")
+        expanded.append(term)
+    if output is None:
+        counts = {}
+        for term in expanded:
+            for c in term:
+                counts[c] = counts.get(c, 0) + 1
+        output = ellipsis_letters + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ellipsis_letters))
+    else:
+        output = output.replace("...", ellipsis_letters)
+    return ",".join(expanded) + "->" + output

@@ -1,0 +1,61 @@
+"""Helpers the NumPy face shares: telling tracers from arrays, coercing inputs."""
+
+from wengert._src.backend import xp
+from wengert._src.core.primitive import Tracer
+from wengert._src.core.source_info import user_frame_summary
+from wengert.errors import ShapeError
+
+
+def is_traced(x) -> bool:
+    return isinstance(x, Tracer)
+
+
+def asarray_or_tracer(x):
+    """A tracer stays a tracer; anything else becomes an array (lists of tracers are stacked)."""
+    if isinstance(x, Tracer) or isinstance(x, xp.ndarray):
+        return x
+    if isinstance(x, (list, tuple)) and _contains_tracer(x):
+        from ._shape import stack
+
+        return stack([asarray_or_tracer(item) for item in x])
+    return xp.asarray(x)
+
+
+def _contains_tracer(items) -> bool:
+    for item in items:
+        if isinstance(item, Tracer):
+            return True
+        if isinstance(item, (list, tuple)) and _contains_tracer(item):
+            return True
+    return False
+
+
+def concrete(x):
+    """The plain NumPy value of ``x`` (for values that carry no derivative, such as indices)."""
+    return x.concrete() if isinstance(x, Tracer) else x
+
+
+def ndim_of(x) -> int:
+    return x.ndim if hasattr(x, "ndim") else xp.ndim(x)
+
+
+def shape_of(x) -> tuple:
+    return tuple(x.shape) if hasattr(x, "shape") else xp.shape(x)
+
+
+def resolve_shape(shape, size: int, op: str) -> tuple:
+    """A reshape target with ``-1`` filled in, checked against ``size``."""
+    shape = (shape,) if isinstance(shape, int) else tuple(int(d) for d in shape)
+    unknown = [i for i, d in enumerate(shape) if d == -1]
+    known = 1
+    for d in shape:
+        if d != -1:
+            known *= d
+    if len(unknown) > 1 or (unknown and (known == 0 or size % known)) or (not unknown and known != size):
+        raise ShapeError(
+            f"{op}: cannot reshape an array of size {size} into shape {shape}, "
+            f"at {user_frame_summary()}"
+        )
+    if unknown:
+        shape = shape[: unknown[0]] + (size // known,) + shape[unknown[0] + 1 :]
+    return shape

@@ -1,0 +1,107 @@
+"""Array creation and inspection: constants carry no derivative, so these are NumPy's own,
+except that they accept traced values where NumPy would take an array."""
+
+from wengert._src.backend import xp
+
+from ._core import asarray_or_tracer, concrete, shape_of
+
+
+def array(obj, dtype=None, copy: bool = True):
+    """An array from ``obj``; a list holding traced values is stacked, staying differentiable."""
+    from ._math import astype
+
+    value = asarray_or_tracer(obj)
+    if dtype is not None:
+        value = astype(value, dtype)
+    if copy and isinstance(value, xp.ndarray) and value is obj:
+        value = value.copy()
+    return value
+
+
+def asarray(obj, dtype=None):
+    """``obj`` as an array without copying (traced values pass through)."""
+    return array(obj, dtype, copy=False)
+
+
+def zeros_like(a, dtype=None, shape=None):
+    return xp.zeros(shape_of(a) if shape is None else shape, dtype or _dtype(a))
+
+
+def ones_like(a, dtype=None, shape=None):
+    return xp.ones(shape_of(a) if shape is None else shape, dtype or _dtype(a))
+
+
+def full_like(a, fill_value, dtype=None, shape=None):
+    return xp.full(shape_of(a) if shape is None else shape, fill_value, dtype or _dtype(a))
+
+
+def empty_like(a, dtype=None, shape=None):
+    return zeros_like(a, dtype, shape)
+
+
+def _dtype(a):
+    return a.dtype if hasattr(a, "dtype") else xp.asarray(a).dtype
+
+
+def shape(a) -> tuple:
+    return shape_of(a)
+
+
+def ndim(a) -> int:
+    return len(shape_of(a))
+
+
+def size(a, axis=None) -> int:
+    s = shape_of(a)
+    if axis is not None:
+        return s[axis]
+    n = 1
+    for d in s:
+        n *= d
+    return n
+
+
+def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
+    return bool(xp.allclose(concrete(a), concrete(b), rtol, atol, equal_nan))
+
+
+def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    return xp.isclose(concrete(a), concrete(b), rtol, atol, equal_nan)
+
+
+def array_equal(a, b) -> bool:
+    return bool(xp.array_equal(concrete(a), concrete(b)))
+
+
+def nonzero(a):
+    return xp.nonzero(concrete(a))
+
+
+def argwhere(a):
+    return xp.argwhere(concrete(a))
+
+
+def searchsorted(a, v, side: str = "left"):
+    return xp.searchsorted(concrete(a), concrete(v), side)
+
+
+def unique(a, **kwargs):
+    return xp.unique(concrete(a), **kwargs)
+
+
+def result_type(*arrays_and_dtypes):
+    return xp.result_type(*(getattr(a, "dtype", a) for a in arrays_and_dtypes))
+
+
+# Constructors and constants: plain NumPy (their results are constants).
+zeros, ones, full, empty = xp.zeros, xp.ones, xp.full, xp.empty
+arange, linspace, logspace, geomspace = xp.arange, xp.linspace, xp.logspace, xp.geomspace
+eye, identity, tri, meshgrid = xp.eye, xp.identity, xp.tri, xp.meshgrid
+indices, mgrid, ogrid, ix_ = xp.indices, xp.mgrid, xp.ogrid, xp.ix_
+newaxis, pi, e, inf, nan, euler_gamma = None, xp.pi, xp.e, xp.inf, xp.nan, xp.euler_gamma
+float16, float32, float64, int8, int16, int32, int64 = (
+    xp.float16, xp.float32, xp.float64, xp.int8, xp.int16, xp.int32, xp.int64,
+)
+uint8, bool_, intp, dtype, finfo, iinfo, ndarray = xp.uint8, xp.bool_, xp.intp, xp.dtype, xp.finfo, xp.iinfo, xp.ndarray
+issubdtype, floating, integer, inexact, number = xp.issubdtype, xp.floating, xp.integer, xp.inexact, xp.number
+random = xp.random

@@ -1,0 +1,166 @@
+"""Elementwise functions of the NumPy face.
+
+Most are the primitives themselves (one Python call over NumPy when nothing
+is traced); the rest are compositions of primitives, so their derivatives
+follow from the chain rule.
+"""
+
+import math
+
+from wengert._src.backend import xp
+from wengert._src.primitives import elementwise as ew
+from wengert._src.primitives import structural
+
+from ._core import asarray_or_tracer, concrete
+
+exp, exp2, log, log2, log10, log1p, expm1 = ew.exp, ew.exp2, ew.log, ew.log2, ew.log10, ew.log1p, ew.expm1
+sin, cos, tan, arcsin, arccos, arctan = ew.sin, ew.cos, ew.tan, ew.arcsin, ew.arccos, ew.arctan
+sinh, cosh, tanh, arcsinh, arccosh, arctanh = ew.sinh, ew.cosh, ew.tanh, ew.arcsinh, ew.arccosh, ew.arctanh
+asin, acos, atan, asinh, acosh, atanh = arcsin, arccos, arctan, arcsinh, arccosh, arctanh
+sqrt, cbrt = ew.sqrt, ew.cbrt
+abs = absolute = fabs = ew.abs_
+negative = ew.neg
+sign, floor, ceil, trunc, rint = ew.sign, ew.floor, ew.ceil, ew.trunc, ew.rint
+fix = trunc
+isnan, isinf, isfinite, signbit = ew.isnan, ew.isinf, ew.isfinite, ew.signbit
+add, subtract, multiply, power, maximum, minimum = ew.add, ew.subtract, ew.multiply, ew.power, ew.maximum, ew.minimum
+pow = power
+divide = true_divide = ew.divide
+arctan2 = atan2 = ew.arctan2
+remainder = mod = ew.remainder
+fmod = ew.fmod
+floor_divide = ew.floor_divide
+equal, not_equal, less, less_equal = ew.equal, ew.not_equal, ew.less, ew.less_equal
+greater, greater_equal = ew.greater, ew.greater_equal
+logical_and, logical_or, logical_xor, logical_not = ew.logical_and, ew.logical_or, ew.logical_xor, ew.logical_not
+stop_gradient = ew.stop_gradient
+
+
+def positive(x):
+    """+x"""
+    return x
+
+
+def square(x):
+    """x**2, as x * x."""
+    return x * x
+
+
+def reciprocal(x):
+    """1 / x"""
+    return 1.0 / x
+
+
+def float_power(x, y):
+    """x ** y computed in float64, as NumPy does."""
+    return power(astype(asarray_or_tracer(x), xp.float64), y)
+
+
+def round(x, decimals: int = 0):
+    """Round to ``decimals`` places (not differentiable: a step function)."""
+    scale = 10.0**decimals
+    return rint(x * scale) / scale if decimals else rint(x)
+
+
+around = round
+
+
+def hypot(x, y):
+    """sqrt(x^2 + y^2)"""
+    return sqrt(x * x + y * y)
+
+
+def logaddexp(x, y):
+    """log(exp(x) + exp(y)) without overflow: m + log(exp(x - m) + exp(y - m)), m = max(x, y)."""
+    m = stop_gradient(maximum(x, y))
+    m = where(isfinite(m), m, 0.0)
+    return m + log(exp(x - m) + exp(y - m))
+
+
+def logaddexp2(x, y):
+    """log2(2**x + 2**y)"""
+    return logaddexp(x * math.log(2.0), y * math.log(2.0)) / math.log(2.0)
+
+
+def deg2rad(x):
+    return x * (math.pi / 180.0)
+
+
+def rad2deg(x):
+    return x * (180.0 / math.pi)
+
+
+radians, degrees = deg2rad, rad2deg
+
+
+def sinc(x):
+    """sin(pi x) / (pi x), 1 at 0 (the untaken branch is guarded, so no nan leaks)."""
+    zero = equal(x, 0)
+    safe = where(zero, 1.0, x)
+    return where(zero, 1.0, sin(math.pi * safe) / (math.pi * safe))
+
+
+def copysign(x, y):
+    """|x| with the sign of y."""
+    return where(equal(signbit(x), signbit(y)), x, -x)
+
+
+def heaviside(x, h0):
+    """0 for x < 0, h0 at 0, 1 for x > 0 (not differentiable)."""
+    return stop_gradient(where(less(x, 0), 0.0, where(equal(x, 0), h0, 1.0)))
+
+
+def where(condition, x=None, y=None):
+    """``x`` where ``condition`` holds, else ``y``; with one argument, ``nonzero(condition)``.
+
+    Derivatives flow only into the chosen branch. If the untaken branch would
+    produce inf or nan (``sqrt`` of a negative, ``log(0)``), its derivative is
+    still computed and multiplied by zero, which gives nan. Guard its input as
+    well, the "double where" pattern::
+
+        safe = wnp.where(x > 0, x, 1.0)
+        y = wnp.where(x > 0, wnp.sqrt(safe), 0.0)
+    """
+    if x is None and y is None:
+        return xp.nonzero(concrete(condition))
+    return ew.where(concrete(condition), x, y)
+
+
+def clip(a, a_min=None, a_max=None):
+    """Limit values to [a_min, a_max]. The derivative is 1 inside and at the bounds, 0 outside."""
+    if a_min is not None:
+        a = where(less(a, a_min), a_min, a)
+    if a_max is not None:
+        a = where(greater(a, a_max), a_max, a)
+    return a
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """Replace nan and infinities with finite numbers (their derivative is 0)."""
+    finfo = xp.finfo(getattr(x, "dtype", xp.float64))
+    x = where(isnan(x), nan, x)
+    x = where(equal(x, xp.inf), finfo.max if posinf is None else posinf, x)
+    return where(equal(x, -xp.inf), finfo.min if neginf is None else neginf, x)
+
+
+def real(x):
+    """The real part (wengert differentiates real arrays)."""
+    return x
+
+
+def conj(x):
+    """The complex conjugate: the identity on real arrays."""
+    return x
+
+
+conjugate = conj
+
+
+def astype(x, dtype, copy: bool = True):
+    """``x`` converted to ``dtype``; converting to an integer or bool dtype drops the derivative."""
+    dtype = xp.dtype(dtype)
+    if xp.dtype(getattr(x, "dtype", xp.float64)) == dtype:
+        return x
+    if not xp.issubdtype(dtype, xp.floating):
+        return xp.asarray(concrete(x)).astype(dtype)
+    return structural.astype(x, dtype=dtype)

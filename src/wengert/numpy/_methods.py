@@ -1,0 +1,116 @@
+"""NumPy's operators and methods on traced values.
+
+The core's ``Tracer`` knows nothing of NumPy's API; this module installs it
+(``x + y``, ``x @ y``, ``x.sum(1)``, ``x.T``, ``x[i, ::2]``, ``x.at[i]`` ...),
+so a traced value behaves like the array it stands for. NumPy ufuncs called
+on a tracer (``np.sin(x)``, ``array + x``) are routed to the matching
+``wengert.numpy`` function.
+"""
+
+from wengert._src.core.primitive import Primitive, Tracer
+from wengert._src.core.source_info import user_frame_summary
+from wengert.errors import InPlaceError, TracerError
+
+from . import _contract, _indexing, _math, _reductions, _shape
+
+
+def _swap(fn):
+    return lambda self, other: fn(other, self)
+
+
+def _reshape_method(self, *shape, order="C"):
+    if len(shape) == 1 and not isinstance(shape[0], int):
+        shape = shape[0]
+    return _shape.reshape(self, shape, order)
+
+
+def _transpose_method(self, *axes):
+    if len(axes) == 1 and not isinstance(axes[0], int):
+        axes = axes[0]
+    return _shape.transpose(self, axes or None)
+
+
+def _iter(self):
+    if not self.shape:
+        raise TypeError("iteration over a 0-d traced array")
+    return (self[i] for i in range(self.shape[0]))
+
+
+def _item(self, *args):
+    return self.concrete().item(*args)
+
+
+_UFUNCS = {
+    "add", "subtract", "multiply", "divide", "true_divide", "power", "negative", "positive",
+    "maximum", "minimum", "arctan2", "remainder", "fmod", "floor_divide", "equal", "not_equal",
+    "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "logical_xor",
+    "logical_not", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sin", "cos", "tan",
+    "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "sqrt",
+    "cbrt", "absolute", "fabs", "sign", "floor", "ceil", "trunc", "rint", "isnan", "isinf",
+    "isfinite", "signbit", "square", "reciprocal", "hypot", "logaddexp", "logaddexp2", "deg2rad",
+    "rad2deg", "copysign", "float_power", "matmul", "heaviside", "conjugate",
+}
+
+
+def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    if kwargs.get("out") is not None:
+        raise InPlaceError(
+            f"np.{ufunc.__name__} would write into an array in place with a traced value, at "
+            f"{user_frame_summary()}; traced arrays are immutable: write `y = x + v` or use "
+            "`x.at[idx].set(...)`."
+        )
+    if method != "__call__" or ufunc.__name__ not in _UFUNCS or kwargs:
+        raise TracerError(
+            f"np.{ufunc.__name__}.{method} cannot differentiate a traced value, at "
+            f"{user_frame_summary()}; use wengert.numpy (`import wengert.numpy as wnp`)."
+        )
+    import wengert.numpy
+
+    return getattr(wengert.numpy, ufunc.__name__)(*inputs)
+
+
+def _as_method(fn):
+    """Primitives are callable objects, not functions, so they don't bind ``self``; wrap them."""
+    if isinstance(fn, Primitive):
+        return lambda *args: fn(*args)
+    return fn
+
+
+def install() -> None:
+    """Give ``Tracer`` NumPy's operators and methods."""
+    m, r = _math, _reductions
+    methods = {
+        "__add__": m.add, "__radd__": _swap(m.add),
+        "__sub__": m.subtract, "__rsub__": _swap(m.subtract),
+        "__mul__": m.multiply, "__rmul__": _swap(m.multiply),
+        "__truediv__": m.divide, "__rtruediv__": _swap(m.divide),
+        "__floordiv__": m.floor_divide, "__rfloordiv__": _swap(m.floor_divide),
+        "__mod__": m.remainder, "__rmod__": _swap(m.remainder),
+        "__pow__": m.power, "__rpow__": _swap(m.power),
+        "__matmul__": _contract.matmul, "__rmatmul__": _swap(_contract.matmul),
+        "__neg__": m.negative, "__pos__": m.positive, "__abs__": m.abs,
+        "__lt__": m.less, "__le__": m.less_equal, "__gt__": m.greater, "__ge__": m.greater_equal,
+        "__eq__": m.equal, "__ne__": m.not_equal,
+        "__and__": m.logical_and, "__or__": m.logical_or, "__xor__": m.logical_xor,
+        "__invert__": m.logical_not,
+        "__getitem__": _indexing.getitem, "__setitem__": _indexing.setitem_error,
+        "__iter__": _iter, "__array_ufunc__": _array_ufunc,
+        "sum": r.sum, "mean": r.mean, "prod": r.prod, "var": r.var, "std": r.std,
+        "max": r.max, "min": r.min, "ptp": r.ptp, "argmax": r.argmax, "argmin": r.argmin,
+        "cumsum": r.cumsum, "cumprod": r.cumprod, "all": r.all, "any": r.any,
+        "reshape": _reshape_method, "transpose": _transpose_method,
+        "ravel": _shape.ravel, "flatten": _shape.ravel, "squeeze": _shape.squeeze,
+        "swapaxes": _shape.swapaxes, "repeat": _shape.repeat, "take": _shape.take,
+        "diagonal": _shape.diagonal, "trace": _contract.trace, "dot": _contract.dot,
+        "clip": m.clip, "round": m.round, "astype": m.astype, "conj": m.conj,
+        "conjugate": m.conj, "item": _item,
+        "argsort": _shape.argsort, "sort": _shape.sort,
+        "copy": lambda self: self, "tolist": lambda self: self.concrete().tolist(),
+    }
+    for name, fn in methods.items():
+        setattr(Tracer, name, _as_method(fn))
+    Tracer.__hash__ = None
+    Tracer.T = property(lambda self: _shape.transpose(self))
+    Tracer.mT = property(_shape.matrix_transpose)
+    Tracer.at = property(_indexing.at)
+    Tracer.real = property(lambda self: self)

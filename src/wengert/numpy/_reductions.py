@@ -1,0 +1,255 @@
+"""Reductions of the NumPy face: sum, prod, mean, var, max, cumsum, cumprod, ...
+
+``axis`` may be ``None``, an int, negative, or a tuple, and ``keepdims``
+keeps reduced axes with size one, as in NumPy. ``prod`` and ``cumprod`` are
+built from multiplications (a pairwise tree, a doubling scan) rather than
+from ``sum / x``, so their derivatives are exact at zeros and to any order.
+"""
+
+from wengert._src.backend import xp
+from wengert._src.primitives import reductions as red
+from wengert._src.primitives.rules import normalize_axis
+from wengert._src.primitives.structural import reduce_sum
+
+from ._core import asarray_or_tracer, concrete, ndim_of, shape_of
+from ._math import astype, exp, isfinite, isnan, log, maximum, minimum, sqrt, stop_gradient, where
+from ._shape import (
+    broadcast_to,
+    concatenate,
+    expand_dims,
+    moveaxis,
+    ravel,
+    reshape,
+    sort,
+    squeeze,
+    take,
+)
+
+
+def _prepare(a, axis):
+    a = asarray_or_tracer(a)
+    return a, normalize_axis(axis, a.ndim)
+
+
+def sum(a, axis=None, dtype=None, keepdims: bool = False):
+    """Sum of elements over ``axis``."""
+    a, axes = _prepare(a, axis)
+    if dtype is not None:
+        a = astype(a, dtype)
+    if a.dtype == xp.bool_:
+        a = a.astype(xp.int64)
+    return reduce_sum(a, axis=axes, keepdims=bool(keepdims))
+
+
+def mean(a, axis=None, dtype=None, keepdims: bool = False):
+    """Arithmetic mean over ``axis``."""
+    a, axes = _prepare(a, axis)
+    if not xp.issubdtype(a.dtype, xp.inexact):
+        a = astype(a, xp.float64 if dtype is None else dtype)
+    count = _count(a.shape, axes)
+    return sum(a, axes, dtype, keepdims) / count
+
+
+def _count(shape, axes) -> int:
+    count = 1
+    for i, d in enumerate(shape):
+        if axes is None or i in axes:
+            count *= d
+    return count
+
+
+def var(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False, *, correction=None):
+    """Variance, ``sum((a - mean)^2) / (n - ddof)``."""
+    a, axes = _prepare(a, axis)
+    ddof = ddof if correction is None else correction
+    centered = a - mean(a, axes, dtype, keepdims=True)
+    return sum(centered * centered, axes, dtype, keepdims) / (_count(a.shape, axes) - ddof)
+
+
+def std(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False, *, correction=None):
+    """Standard deviation, ``sqrt(var)``."""
+    return sqrt(var(a, axis, dtype, ddof, keepdims, correction=correction))
+
+
+def max(a, axis=None, keepdims: bool = False, initial=None):
+    """Maximum over ``axis``; tied maxima share the gradient evenly."""
+    a, axes = _prepare(a, axis)
+    out = red.reduce_max(a, axis=axes, keepdims=bool(keepdims))
+    return out if initial is None else maximum(out, initial)
+
+
+def min(a, axis=None, keepdims: bool = False, initial=None):
+    """Minimum over ``axis``; tied minima share the gradient evenly."""
+    a, axes = _prepare(a, axis)
+    out = red.reduce_min(a, axis=axes, keepdims=bool(keepdims))
+    return out if initial is None else minimum(out, initial)
+
+
+def _maximum(x, y):
+    return maximum(x, y)
+
+
+def _minimum(x, y):
+    return minimum(x, y)
+
+
+amax, amin = max, min
+
+
+def ptp(a, axis=None, keepdims: bool = False):
+    """Range, max - min."""
+    return max(a, axis, keepdims) - min(a, axis, keepdims)
+
+
+def argmax(a, axis=None, keepdims: bool = False):
+    return red.argmax(concrete(a), axis=axis, keepdims=keepdims)
+
+
+def argmin(a, axis=None, keepdims: bool = False):
+    return red.argmin(concrete(a), axis=axis, keepdims=keepdims)
+
+
+def all(a, axis=None, keepdims: bool = False):
+    return xp.all(concrete(a), axis=axis, keepdims=keepdims)
+
+
+def any(a, axis=None, keepdims: bool = False):
+    return xp.any(concrete(a), axis=axis, keepdims=keepdims)
+
+
+def count_nonzero(a, axis=None, keepdims: bool = False):
+    return xp.count_nonzero(concrete(a), axis=axis, keepdims=keepdims)
+
+
+def prod(a, axis=None, dtype=None, keepdims: bool = False):
+    """Product over ``axis``, as a pairwise tree of multiplications (exact at zeros)."""
+
+    a, axes = _prepare(a, axis)
+    if dtype is not None:
+        a = astype(a, dtype)
+    out_shape = tuple(1 if axes is None or i in axes else d for i, d in enumerate(a.shape))
+    if not keepdims:
+        out_shape = tuple(d for i, d in enumerate(a.shape) if not (axes is None or i in axes))
+    axes = tuple(range(a.ndim)) if axes is None else axes
+    kept = [i for i in range(a.ndim) if i not in axes]
+    a = reshape(moveaxis(a, axes, tuple(range(len(axes)))), (-1,) + tuple(a.shape[i] for i in kept))
+    while a.shape[0] > 1:
+        if a.shape[0] % 2:
+            a = _concat_one(a)
+        a = a[0::2] * a[1::2]
+    if a.shape[0] == 0:
+        a = _ones_row(a)
+    return reshape(a[0], out_shape)
+
+
+def _concat_one(a):
+
+    return concatenate([a, _ones_row(a)], axis=0)
+
+
+def _ones_row(a):
+    return xp.ones((1,) + tuple(a.shape[1:]), dtype=a.dtype)
+
+
+def cumsum(a, axis=None, dtype=None):
+    """Running sum along ``axis`` (flattened when ``axis`` is None)."""
+
+    a = asarray_or_tracer(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    if dtype is not None:
+        a = astype(a, dtype)
+    return red.cumsum(a, axis=normalize_axis(axis, a.ndim)[0])
+
+
+def cumprod(a, axis=None, dtype=None):
+    """Running product along ``axis``, by a doubling scan of multiplications (exact at zeros)."""
+
+    a = asarray_or_tracer(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    if dtype is not None:
+        a = astype(a, dtype)
+    axis = normalize_axis(axis, a.ndim)[0]
+    a = moveaxis(a, axis, 0)
+    n = a.shape[0]
+    shift = 1
+    while shift < n:
+        ones = xp.ones((shift,) + tuple(a.shape[1:]), dtype=a.dtype)
+        a = a * concatenate([ones, a[: n - shift]], axis=0)
+        shift *= 2
+    return moveaxis(a, 0, axis)
+
+
+def average(a, axis=None, weights=None, returned: bool = False, keepdims: bool = False):
+    """Weighted mean, ``sum(a w) / sum(w)``."""
+    if weights is None:
+        out = mean(a, axis, keepdims=keepdims)
+        total = xp.asarray(_count(shape_of(a), normalize_axis(axis, ndim_of(a))), dtype=float)
+    else:
+
+        w = weights if shape_of(weights) == shape_of(a) else _align_weights(weights, a, axis)
+        total = sum(broadcast_to(w, shape_of(a)), axis, keepdims=keepdims)
+        out = sum(a * w, axis, keepdims=keepdims) / total
+    return (out, total) if returned else out
+
+
+def _align_weights(weights, a, axis):
+
+    shape = [1] * ndim_of(a)
+    shape[normalize_axis(axis, ndim_of(a))[0]] = shape_of(weights)[0]
+    return reshape(weights, tuple(shape))
+
+
+def median(a, axis=None, keepdims: bool = False):
+    """The middle value (mean of the two middle ones for even counts)."""
+    return quantile(a, 0.5, axis=axis, keepdims=keepdims)
+
+
+def quantile(a, q, axis=None, keepdims: bool = False):
+    """Quantile(s) ``q`` in [0, 1] by linear interpolation (NumPy's default method)."""
+
+    a = asarray_or_tracer(a)
+    ndim, flat = a.ndim, axis is None
+    if flat:
+        a, axis = ravel(a), 0
+    axis = normalize_axis(axis, a.ndim)[0]
+    s = moveaxis(sort(a, axis=axis), axis, 0)
+    n = s.shape[0]
+    q_arr = xp.asarray(q, dtype=float)
+    position = q_arr * (n - 1)
+    lo = xp.floor(position).astype(int)
+    hi = xp.minimum(lo + 1, n - 1)
+    frac = (position - lo).reshape(q_arr.shape + (1,) * (s.ndim - 1)).astype(s.dtype)
+    out = take(s, lo, axis=0) * (1.0 - frac) + take(s, hi, axis=0) * frac
+    if keepdims:
+        out = reshape(out, q_arr.shape + (1,) * ndim) if flat else expand_dims(out, q_arr.ndim + axis)
+    return out
+
+
+def percentile(a, q, axis=None, keepdims: bool = False):
+    """Percentile(s) ``q`` in [0, 100]."""
+    return quantile(a, xp.asarray(q, dtype=float) / 100.0, axis=axis, keepdims=keepdims)
+
+
+def nansum(a, axis=None, keepdims: bool = False):
+    """Sum treating nan as zero (nan entries get zero gradient)."""
+    return sum(where(isnan(a), 0.0, a), axis, keepdims=keepdims)
+
+
+def nanmean(a, axis=None, keepdims: bool = False):
+    """Mean over the non-nan entries."""
+    valid = ~isnan(concrete(a))
+    return nansum(a, axis, keepdims) / xp.sum(valid, axis=axis, keepdims=keepdims)
+
+
+def logsumexp(a, axis=None, keepdims: bool = False):
+    """log(sum(exp(a))) computed stably: shift by the (constant) max first."""
+    a, axes = _prepare(a, axis)
+    m = stop_gradient(max(a, axes, keepdims=True))
+    m = where(isfinite(m), m, 0.0)
+    out = log(sum(exp(a - m), axes, keepdims=True)) + m
+    if not keepdims:
+
+        out = squeeze(out, axis=axes if axes is not None else tuple(range(a.ndim)))
+    return out

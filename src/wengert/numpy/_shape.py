@@ -1,0 +1,420 @@
+"""Shape and layout functions of the NumPy face: reshape, transpose, stack, pad, ...
+
+Everything here is a rearrangement of elements, built on the primitives
+``reshape``, ``transpose``, ``broadcast_to``, ``flip``, ``concatenate``,
+``pad`` and ``gather``, whose transposes are the derivatives.
+"""
+
+import builtins
+
+from wengert._src.backend import xp
+from wengert._src.primitives import indexing as ix
+from wengert._src.primitives import reductions as red
+from wengert._src.primitives import structural as st
+from wengert._src.primitives.elementwise import where
+from wengert._src.primitives.rules import normalize_axis
+from wengert.errors import ShapeError
+
+from ._core import asarray_or_tracer, concrete, resolve_shape
+
+
+def reshape(a, shape, order: str = "C"):
+    """``a`` with a new shape (one dimension may be -1)."""
+    if order != "C":
+        raise ValueError("wengert supports only order='C' reshapes")
+    a = asarray_or_tracer(a)
+    shape = resolve_shape(shape, a.size, "reshape")
+    if shape == a.shape:
+        return a
+    return st.reshape(a, shape=shape)
+
+
+def ravel(a):
+    """``a`` flattened to one dimension."""
+    return reshape(a, (-1,))
+
+
+def transpose(a, axes=None):
+    """Permute the axes (reverse them when ``axes`` is None)."""
+    a = asarray_or_tracer(a)
+    axes = tuple(range(a.ndim))[::-1] if axes is None else tuple(int(i) % a.ndim for i in axes)
+    if axes == tuple(range(a.ndim)):
+        return a
+    return st.transpose(a, axes=axes)
+
+
+def permute_dims(a, axes=None):
+    return transpose(a, axes)
+
+
+def matrix_transpose(a):
+    """Swap the last two axes."""
+    return swapaxes(a, -1, -2)
+
+
+def swapaxes(a, axis1: int, axis2: int):
+    a = asarray_or_tracer(a)
+    axes = list(range(a.ndim))
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return transpose(a, axes)
+
+
+def moveaxis(a, source, destination):
+    """Move axes to new positions, the others keeping their order."""
+    a = asarray_or_tracer(a)
+    source = [s % a.ndim for s in ((source,) if isinstance(source, int) else source)]
+    destination = [d % a.ndim for d in ((destination,) if isinstance(destination, int) else destination)]
+    order = [i for i in range(a.ndim) if i not in source]
+    for dest, src in sorted(zip(destination, source)):
+        order.insert(dest, src)
+    return transpose(a, order)
+
+
+def rollaxis(a, axis: int, start: int = 0):
+    a = asarray_or_tracer(a)
+    axis %= a.ndim
+    start = start % (a.ndim + 1)
+    if axis < start:
+        start -= 1
+    return moveaxis(a, axis, start)
+
+
+def broadcast_to(a, shape):
+    a = asarray_or_tracer(a)
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if a.shape == shape:
+        return a
+    try:
+        xp.broadcast_shapes(a.shape, shape)
+    except ValueError as error:
+        raise ShapeError(f"broadcast_to: cannot broadcast shape {a.shape} to {shape}") from error
+    return st.broadcast_to(a, shape=shape)
+
+
+def broadcast_arrays(*arrays):
+    arrays = [asarray_or_tracer(a) for a in arrays]
+    shape = xp.broadcast_shapes(*(a.shape for a in arrays))
+    return [broadcast_to(a, shape) for a in arrays]
+
+
+def expand_dims(a, axis):
+    a = asarray_or_tracer(a)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    ndim = a.ndim + len(axes)
+    axes = sorted(ax % ndim for ax in axes)
+    shape = list(a.shape)
+    for ax in axes:
+        shape.insert(ax, 1)
+    return reshape(a, shape)
+
+
+def squeeze(a, axis=None):
+    a = asarray_or_tracer(a)
+    if axis is None:
+        axes = tuple(i for i, d in enumerate(a.shape) if d == 1)
+    else:
+        axes = normalize_axis(axis, a.ndim)
+        for ax in axes:
+            if a.shape[ax] != 1:
+                raise ShapeError(f"squeeze: axis {ax} of shape {a.shape} does not have size 1")
+    return reshape(a, tuple(d for i, d in enumerate(a.shape) if i not in axes))
+
+
+def atleast_1d(*arrays):
+    out = [reshape(a, (1,)) if asarray_or_tracer(a).ndim == 0 else asarray_or_tracer(a) for a in arrays]
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_2d(*arrays):
+    out = []
+    for a in arrays:
+        a = asarray_or_tracer(a)
+        out.append(reshape(a, (1,) * (2 - a.ndim) + a.shape) if a.ndim < 2 else a)
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_3d(*arrays):
+    out = []
+    for a in arrays:
+        a = asarray_or_tracer(a)
+        if a.ndim == 0:
+            a = reshape(a, (1, 1, 1))
+        elif a.ndim == 1:
+            a = reshape(a, (1, a.shape[0], 1))
+        elif a.ndim == 2:
+            a = reshape(a, a.shape + (1,))
+        out.append(a)
+    return out[0] if len(out) == 1 else out
+
+
+def concatenate(arrays, axis=0):
+    """Join arrays along an existing axis (``axis=None`` flattens them first)."""
+    arrays = [asarray_or_tracer(a) for a in arrays]
+    if axis is None:
+        arrays, axis = [ravel(a) for a in arrays], 0
+    ndim = arrays[0].ndim
+    if ndim == 0:
+        raise ShapeError("concatenate: zero-dimensional arrays cannot be concatenated")
+    for a in arrays[1:]:
+        if a.ndim != ndim:
+            raise ShapeError(
+                f"concatenate: all arrays need the same number of dimensions, "
+                f"got shapes {[x.shape for x in arrays]}"
+            )
+    axis = normalize_axis(axis, ndim)[0]
+    if len(arrays) == 1:
+        return arrays[0]
+    return ix.concatenate(*arrays, axis=axis)
+
+
+concat = concatenate
+
+
+def stack(arrays, axis: int = 0):
+    """Join arrays along a new axis."""
+    arrays = [asarray_or_tracer(a) for a in arrays]
+    shapes = {a.shape for a in arrays}
+    if len(shapes) != 1:
+        raise ShapeError(f"stack: all input arrays must have the same shape, got {[a.shape for a in arrays]}")
+    return concatenate([expand_dims(a, axis) for a in arrays], axis=axis)
+
+
+def hstack(arrays):
+    arrays = atleast_1d(*arrays) if len(arrays) > 1 else [atleast_1d(arrays[0])]
+    return concatenate(arrays, axis=0 if arrays[0].ndim == 1 else 1)
+
+
+def vstack(arrays):
+    arrays = atleast_2d(*arrays) if len(arrays) > 1 else [atleast_2d(arrays[0])]
+    return concatenate(arrays, axis=0)
+
+
+row_stack = vstack
+
+
+def dstack(arrays):
+    arrays = atleast_3d(*arrays) if len(arrays) > 1 else [atleast_3d(arrays[0])]
+    return concatenate(arrays, axis=2)
+
+
+def column_stack(arrays):
+    columns = []
+    for a in arrays:
+        a = asarray_or_tracer(a)
+        columns.append(reshape(a, (a.shape[0], 1)) if a.ndim == 1 else a)
+    return concatenate(columns, axis=1)
+
+
+def split(a, indices_or_sections, axis: int = 0):
+    """Split into equal sections, or at the given indices."""
+    a = asarray_or_tracer(a)
+    axis = normalize_axis(axis, a.ndim)[0]
+    n = a.shape[axis]
+    if isinstance(indices_or_sections, int):
+        if n % indices_or_sections:
+            raise ShapeError(
+                f"split: an axis of length {n} does not divide into {indices_or_sections} equal "
+                "sections; use array_split for unequal ones"
+            )
+        return array_split(a, indices_or_sections, axis)
+    return _split_at(a, list(indices_or_sections), axis)
+
+
+def array_split(a, indices_or_sections, axis: int = 0):
+    a = asarray_or_tracer(a)
+    axis = normalize_axis(axis, a.ndim)[0]
+    if not isinstance(indices_or_sections, int):
+        return _split_at(a, list(indices_or_sections), axis)
+    n, sections = a.shape[axis], indices_or_sections
+    size, extra = divmod(n, sections)
+    bounds, start = [], 0
+    for i in range(sections - 1):
+        start += size + (1 if i < extra else 0)
+        bounds.append(start)
+    return _split_at(a, bounds, axis)
+
+
+def _split_at(a, bounds, axis):
+    edges = [0] + bounds + [a.shape[axis]]
+    prefix = (slice(None),) * axis
+    return [a[prefix + (slice(lo, builtins.max(lo, hi)),)] for lo, hi in zip(edges[:-1], edges[1:])]
+
+
+def hsplit(a, sections):
+    return split(a, sections, axis=1 if asarray_or_tracer(a).ndim > 1 else 0)
+
+
+def vsplit(a, sections):
+    return split(a, sections, axis=0)
+
+
+def flip(a, axis=None):
+    """Reverse the order of elements along ``axis`` (all axes when None)."""
+    a = asarray_or_tracer(a)
+    axes = tuple(range(a.ndim)) if axis is None else normalize_axis(axis, a.ndim)
+    return st.flip(a, axes=axes)
+
+
+def fliplr(a):
+    return flip(a, 1)
+
+
+def flipud(a):
+    return flip(a, 0)
+
+
+def roll(a, shift, axis=None):
+    """Shift elements cyclically along ``axis`` (the flattened array when None)."""
+    a = asarray_or_tracer(a)
+    if axis is None:
+        return reshape(roll(ravel(a), shift, 0), a.shape)
+    shifts = (shift,) if isinstance(shift, int) else tuple(shift)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    if len(shifts) == 1 and len(axes) > 1:
+        shifts = shifts * len(axes)
+    for s, ax in zip(shifts, axes):
+        ax %= a.ndim
+        a = take(a, xp.roll(xp.arange(a.shape[ax]), s), axis=ax)
+    return a
+
+
+def rot90(m, k: int = 1, axes=(0, 1)):
+    m = asarray_or_tracer(m)
+    k %= 4
+    if k == 0:
+        return m
+    if k == 2:
+        return flip(flip(m, axes[0]), axes[1])
+    order = list(range(m.ndim))
+    order[axes[0]], order[axes[1]] = order[axes[1]], order[axes[0]]
+    return transpose(flip(m, axes[1]), order) if k == 1 else flip(transpose(m, order), axes[1])
+
+
+def tile(a, reps):
+    """Repeat the whole array ``reps`` times along each axis."""
+    a = asarray_or_tracer(a)
+    reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    ndim = builtins.max(a.ndim, len(reps))
+    reps = (1,) * (ndim - len(reps)) + reps
+    a = reshape(a, (1,) * (ndim - a.ndim) + a.shape)
+    for ax, r in enumerate(reps):
+        if r != 1:
+            a = take(a, xp.tile(xp.arange(a.shape[ax]), r), axis=ax)
+    return a
+
+
+def repeat(a, repeats, axis=None):
+    """Repeat each element ``repeats`` times (one count, or one per element)."""
+    a = asarray_or_tracer(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    axis %= a.ndim
+    return take(a, xp.repeat(xp.arange(a.shape[axis]), concrete(repeats)), axis=axis)
+
+
+def pad(array, pad_width, mode: str = "constant", constant_values=0.0):
+    """Pad with a constant, or by the index modes 'edge', 'reflect', 'symmetric', 'wrap'."""
+    array = asarray_or_tracer(array)
+    widths = tuple(tuple(int(w) for w in pair) for pair in xp.broadcast_to(pad_width, (array.ndim, 2)))
+    if mode == "constant":
+        return ix.pad(array, widths=widths, value=float(constant_values))
+    if mode not in ("edge", "reflect", "symmetric", "wrap"):
+        raise ValueError(f"pad: mode {mode!r} is not supported; use constant, edge, reflect, symmetric or wrap")
+    for ax, width in enumerate(widths):
+        if width != (0, 0):
+            array = take(array, xp.pad(xp.arange(array.shape[ax]), width, mode=mode), axis=ax)
+    return array
+
+
+def take(a, indices, axis=None):
+    """Elements at ``indices`` along ``axis`` (of the flattened array when None)."""
+    a = asarray_or_tracer(a)
+    indices = xp.asarray(concrete(indices))
+    if axis is None:
+        return ravel(a)[indices]
+    axis %= a.ndim
+    return a[(slice(None),) * axis + (indices,)]
+
+
+def take_along_axis(arr, indices, axis):
+    """Pick one element per position along ``axis``, as NumPy's take_along_axis."""
+    arr = asarray_or_tracer(arr)
+    indices = xp.asarray(concrete(indices))
+    if axis is None:
+        return ravel(arr)[indices]
+    axis %= arr.ndim
+    index = []
+    for ax in range(arr.ndim):
+        if ax == axis:
+            index.append(indices)
+        else:
+            shape = [1] * arr.ndim
+            shape[ax] = arr.shape[ax]
+            index.append(xp.arange(arr.shape[ax]).reshape(shape))
+    return arr[tuple(index)]
+
+
+def sort(a, axis=-1):
+    """Sorted copy; the derivative follows each element to where it lands."""
+    a = asarray_or_tracer(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    return take_along_axis(a, argsort(a, axis), axis)
+
+
+def argsort(a, axis=-1, stable: bool = True):
+    a = concrete(a)
+    if axis is None:
+        a, axis = xp.ravel(a), 0
+    return red.argsort(a, axis=axis, stable=stable)
+
+
+def diagonal(a, offset: int = 0, axis1: int = 0, axis2: int = 1):
+    """The diagonal of the (axis1, axis2) planes, on the last axis of the result."""
+    a = moveaxis(asarray_or_tracer(a), (axis1, axis2), (-2, -1))
+    n, m = a.shape[-2], a.shape[-1]
+    rows = xp.arange(builtins.max(0, -offset), builtins.min(n, m - offset))
+    return a[..., rows, rows + offset]
+
+
+def diag(v, k: int = 0):
+    """The k-th diagonal of a matrix, or a matrix with ``v`` on its k-th diagonal."""
+    v = asarray_or_tracer(v)
+    if v.ndim == 2:
+        return diagonal(v, k)
+    if v.ndim != 1:
+        raise ShapeError(f"diag: expected a 1-D or 2-D array, got shape {v.shape}")
+    n = v.shape[0] + builtins.abs(k)
+    rows = xp.arange(v.shape[0]) + builtins.max(0, -k)
+    return ix.index_set(xp.zeros((n, n), v.dtype), v, idx=(rows, rows + k))
+
+
+def diagflat(v, k: int = 0):
+    return diag(ravel(v), k)
+
+
+def tril(m, k: int = 0):
+    m = asarray_or_tracer(m)
+    mask = xp.tri(*m.shape[-2:], k=k, dtype=bool)
+    return _keep_where(mask, m)
+
+
+def triu(m, k: int = 0):
+    m = asarray_or_tracer(m)
+    mask = ~xp.tri(*m.shape[-2:], k=k - 1, dtype=bool)
+    return _keep_where(mask, m)
+
+
+def _keep_where(mask, m):
+    """``m`` where ``mask`` holds, zero elsewhere."""
+    return where(mask, m, xp.zeros((), m.dtype))
+
+
+def diff(a, n: int = 1, axis: int = -1):
+    """n-th discrete difference along ``axis``."""
+    a = asarray_or_tracer(a)
+    axis %= a.ndim
+    for _ in range(n):
+        before = (slice(None),) * axis
+        a = a[before + (slice(1, None),)] - a[before + (slice(None, -1),)]
+    return a

@@ -1,0 +1,1 @@
+"""``wengert.numpy.linalg``: linear algebra with derivatives (filled in by the linalg family)."""
