@@ -200,6 +200,14 @@ class Primitive:
         return f"Primitive({self.name})"
 
 
+def run_impl(prim: Primitive, args, params: dict):
+    """Run ``prim``'s NumPy implementation on values known to hold no tracers."""
+    try:
+        return prim.impl(*args, **params)
+    except ValueError as error:
+        raise shape_error(prim, args, error) from error
+
+
 def shape_error(prim: Primitive, args: tuple, error: Exception) -> Exception:
     """Turn NumPy's ValueError into one that names the op, the shapes and the user's line."""
     message = str(error)

@@ -18,7 +18,7 @@ tracers when one is (``grad(grad(f))``): one rule serves every order.
 from __future__ import annotations
 
 from ..backend import xp
-from ..core.primitive import Trace, Tracer
+from ..core.primitive import Trace, Tracer, run_impl
 
 
 class Node:
@@ -68,19 +68,22 @@ class ReverseTrace(Trace):
         return ReverseTracer(self, primal, node)
 
     def process(self, prim, args, params):
+        vjps = prim.vjps
         primals = []
         parents = []
+        lower = False
         for position, arg in enumerate(args):
             if isinstance(arg, ReverseTracer) and arg._trace is self:
-                primals.append(arg._primal)
-                parents.append((position, arg.node, arg.slot))
+                arg_primal = arg._primal
+                primals.append(arg_primal)
+                if vjps is not None and vjps[position] is not None:
+                    parents.append((position, arg.node, arg.slot))
             else:
+                arg_primal = arg
                 primals.append(arg)
-        out = prim(*primals, **params)
-        vjps = prim.vjps
-        if vjps is None:
-            return out
-        parents = [p for p in parents if vjps[p[0]] is not None]
+            if isinstance(arg_primal, Tracer):
+                lower = True
+        out = prim(*primals, **params) if lower else run_impl(prim, primals, params)
         if not parents:
             return out
         tape = self.tape
@@ -117,7 +120,11 @@ class ReverseTrace(Trace):
             vjps = node.prim.vjps
             for position, parent, slot in node.parents:
                 contribution = vjps[position](ct, node.out, *node.args, **node.params)
-                _accumulate(cts, parent, slot, contribution)
+                if slot < 0:
+                    current = cts[parent.index]
+                    cts[parent.index] = contribution if current is None else current + contribution
+                else:
+                    _accumulate(cts, parent, slot, contribution)
         return [cts[x.node.index] if isinstance(x, ReverseTracer) else None for x in inputs]
 
 
