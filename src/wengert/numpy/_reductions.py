@@ -44,7 +44,7 @@ def sum(a, axis=None, dtype=None, keepdims: bool = False):
 def mean(a, axis=None, dtype=None, keepdims: bool = False):
     """Arithmetic mean over ``axis``."""
     a, axes = _prepare(a, axis)
-    if not xp.issubdtype(a.dtype, xp.inexact):
+    if a.dtype.kind not in "fc":
         a = astype(a, xp.float64 if dtype is None else dtype)
     count = _count(a.shape, axes)
     return sum(a, axes, dtype, keepdims) / count

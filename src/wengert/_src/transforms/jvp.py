@@ -12,7 +12,7 @@ may carry a leading batch axis only through ``vmap`` (a later transform).
 
 from __future__ import annotations
 
-from ..core.primitive import Trace, Tracer
+from ..core.primitive import Trace, Tracer, run_impl
 
 
 class JVPTracer(Tracer):
@@ -36,14 +36,18 @@ class JVPTrace(Trace):
     def process(self, prim, args, params):
         primals = []
         tangents = []
+        lower = False
         for arg in args:
             if isinstance(arg, JVPTracer) and arg._trace is self:
-                primals.append(arg._primal)
+                arg_primal = arg._primal
                 tangents.append(arg.tangent)
             else:
-                primals.append(arg)
+                arg_primal = arg
                 tangents.append(None)
-        out = prim(*primals, **params)
+            primals.append(arg_primal)
+            if isinstance(arg_primal, Tracer):
+                lower = True
+        out = prim(*primals, **params) if lower else run_impl(prim, primals, params)
         rules = prim.jvps
         if rules is None:
             return out
