@@ -35,3 +35,7 @@ class PytreeError(WengertError, TypeError):
 
 class TransformError(WengertError, ValueError):
     """A transform called with arguments it cannot use (argnums, outputs)."""
+
+
+class ExpressionError(WengertError, ValueError):
+    """A math expression (``wengert diff``) that cannot be parsed, or names something unknown."""

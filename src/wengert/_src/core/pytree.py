@@ -20,7 +20,7 @@ class NodeType(NamedTuple):
 
 _registry: dict[type, NodeType] = {
     tuple: NodeType(lambda t: (list(t), None), lambda _, children: tuple(children)),
-    list: NodeType(lambda l: (list(l), None), lambda _, children: list(children)),
+    list: NodeType(lambda items: (list(items), None), lambda _, children: list(children)),
     dict: NodeType(
         lambda d: ([d[k] for k in sorted(d)], tuple(sorted(d))),
         lambda keys, children: dict(zip(keys, children)),

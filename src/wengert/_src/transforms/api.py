@@ -168,10 +168,15 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
 
 
 def _check_scalar(value) -> None:
-    if isinstance(value, (tuple, list, dict)) or shape_of(value) != ():
+    if isinstance(value, (tuple, list, dict)):
+        returned = f"a {type(value).__name__}"
+    elif shape_of(value) != ():
+        returned = f"an array of shape {shape_of(value)}"
+    else:
+        returned = None
+    if returned:
         raise TransformError(
-            f"grad: the function must return a scalar, but returned "
-            f"{'a ' + type(value).__name__ if isinstance(value, (tuple, list, dict)) else 'shape ' + str(shape_of(value))}. "
+            f"grad: the function must return a scalar, but returned {returned}. "
             "Reduce it (e.g. .sum()), use has_aux=True for extra outputs, or use vjp / jacrev."
         )
     if not is_float_dtype(dtype_of(value)):
