@@ -7,6 +7,7 @@ reach the primitive.
 
 import string
 
+from wengert._src.core.source_info import user_frame_summary
 from wengert._src.primitives import contractions as ct
 from wengert.errors import ShapeError
 
@@ -18,11 +19,12 @@ def matmul(a, b):
     """Matrix product with NumPy's rules (1-D operands, batch broadcasting)."""
     a, b = asarray_or_tracer(a), asarray_or_tracer(b)
     if a.ndim == 0 or b.ndim == 0:
-        raise ShapeError("matmul: operands must not be scalars; use * for scaling")
+        raise ShapeError(f"matmul: operands must not be scalars, at {user_frame_summary()}; use * for scaling")
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
         raise ShapeError(
             f"matmul: shapes {a.shape} and {b.shape} do not align "
-            f"({a.shape[-1]} != {b.shape[-2 if b.ndim > 1 else 0]})"
+            f"({a.shape[-1]} != {b.shape[-2 if b.ndim > 1 else 0]}), at {user_frame_summary()}; "
+            "transpose or reshape an operand so the inner dimensions match"
         )
     return ct.matmul(a, b)
 

@@ -77,10 +77,15 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     cotangent per primal. With ``has_aux=True``, ``fun`` returns ``(out, aux)``
     and ``vjp`` returns ``(out, vjp_fn, aux)``.
     """
+    return _reverse(fun, primals, has_aux, "vjp")
+
+
+def _reverse(fun: Callable, primals: tuple, has_aux: bool, transform: str):
+    """``vjp`` on behalf of ``transform`` (named in errors)."""
     flat_primals, in_tree = tree_flatten(primals)
     with new_trace(ReverseTrace) as trace:
         inputs = [
-            trace.new_input(_as_input(p, "vjp", f"input leaf {i}")) for i, p in enumerate(flat_primals)
+            trace.new_input(_as_input(p, transform, f"input leaf {i}")) for i, p in enumerate(flat_primals)
         ]
         result = fun(*tree_unflatten(in_tree, inputs))
         if has_aux:
@@ -138,9 +143,9 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
             return fun(*full, **kwargs)
 
         if has_aux:
-            value, pullback, aux = vjp(of_chosen, *chosen, has_aux=True)
+            value, pullback, aux = _reverse(of_chosen, chosen, True, "grad")
         else:
-            value, pullback = vjp(of_chosen, *chosen)
+            value, pullback = _reverse(of_chosen, chosen, False, "grad")
         _check_scalar(value)
         grads = pullback(xp.ones((), dtype_of(value)))
         grads = grads[0] if single else grads
