@@ -5,7 +5,7 @@
 0.0
 """
 
-from . import numpy
+from . import check, numpy
 from ._src.core.pytree import register_pytree_node, tree_flatten, tree_leaves, tree_map, tree_unflatten
 from ._src.transforms.api import grad, jvp, value_and_grad, vjp
 from .errors import WengertError
@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "WengertError",
+    "check",
     "grad",
     "jvp",
     "numpy",

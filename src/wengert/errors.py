@@ -39,3 +39,27 @@ class TransformError(WengertError, ValueError):
 
 class ExpressionError(WengertError, ValueError):
     """A math expression (``wengert diff``) that cannot be parsed, or names something unknown."""
+
+
+class GradientCheckError(WengertError, AssertionError):
+    """A derivative computed by wengert disagrees with finite differences.
+
+    Attributes:
+        mode: ``"fwd"`` (``wengert.jvp``) or ``"rev"`` (``wengert.vjp``): the mode that disagreed.
+        order: the derivative order of the failing comparison (1: first derivatives of ``f``).
+        where: the array holding the worst element (``"output[1]"``, ``"args[0]['w']"``).
+        index: the worst element's index in that array.
+        analytic, numeric: its value by wengert and by finite differences.
+        abs_error, rel_error: ``|analytic - numeric|`` and that over ``|numeric|``.
+    """
+
+    def __init__(self, message: str, *, mode, order, where, index, analytic, numeric, abs_error, rel_error):
+        super().__init__(message)
+        self.mode = mode
+        self.order = order
+        self.where = where
+        self.index = index
+        self.analytic = analytic
+        self.numeric = numeric
+        self.abs_error = abs_error
+        self.rel_error = rel_error
