@@ -1,0 +1,530 @@
+"""The benchmark harness: wengert against hand-written NumPy and its peers, in ratios.
+
+Two tables, each followed by the targets it is held to:
+
+1. The makemore MLP training step (loss and every parameter gradient) at
+   batch 32 and 1024, float64 and float32: hand-written NumPy, wengert, HIPS
+   autograd, PyTorch eager, JAX eager and JAX jit. Each entry is the median
+   time of one step and its ratio to the hand-written NumPy step of the same run.
+2. The cost of reverse mode per operation, forward and backward, on a chain of
+   1,000 elementwise operations on a one-element array, where only the
+   framework's overhead is left: wengert, a bare reference tape (the floor),
+   HIPS autograd, PyTorch eager and JAX eager.
+
+Every implementation runs the same program and its result is checked against
+the reference once before it is timed. Peers that are not installed are
+reported as such. Usage::
+
+    python benchmarks/run.py                  # everything (about a minute)
+    python benchmarks/run.py --quick          # fewer, shorter repetitions
+    python benchmarks/run.py --only chain     # one table: makemore or chain
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import importlib
+import importlib.metadata
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import makemore_reference as reference
+import numpy as np
+
+import wengert
+import wengert.numpy as wnp
+
+MAKEMORE_BATCHES = (32, 1024)
+DTYPES = (np.float64, np.float32)
+CHAIN_LENGTH = 1000  # elementwise operations: sin and multiply by CHAIN_SCALE, alternating
+CHAIN_SCALE = 1.001
+CHAIN_OPS = CHAIN_LENGTH + 1  # and the final sum that makes the output a scalar
+TOLERANCE = {np.float64: 1e-9, np.float32: 1e-4}  # max |got - want| / scale
+
+TARGET_US_PER_OP = 3.0
+TARGET_RATIO = {32: 2.0, 1024: 1.3}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How long to measure: warm-up calls, repeats, and the least time of one repeat."""
+
+    warmup: int
+    repeats: int
+    min_repeat_seconds: float
+
+
+FULL = Settings(warmup=3, repeats=15, min_repeat_seconds=0.05)
+QUICK = Settings(warmup=1, repeats=5, min_repeat_seconds=0.01)
+
+
+class ResultMismatch(Exception):
+    """An implementation computed something other than the reference did."""
+
+
+# --- the environment -------------------------------------------------------------------------
+
+
+def numpy_blas_threads() -> int | None:
+    """The number of threads NumPy's OpenBLAS uses, or None where it cannot be asked."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
+    except OSError:
+        return None
+    for path in paths:
+        library = ctypes.CDLL(path)
+        for symbol in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
+                       "openblas_get_num_threads"):
+            if hasattr(library, symbol):
+                return int(getattr(library, symbol)())
+    return None
+
+
+def import_peer(name: str):
+    """The module ``name``, or None when it is not installed."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+# --- timing ----------------------------------------------------------------------------------
+
+
+def median_seconds(steps: dict[str, Callable[[], object]], settings: Settings) -> dict[str, float]:
+    """Median time of one call of each step, timeit-style and interleaved.
+
+    Each step is warmed up, then its number of calls per repeat is raised until
+    one repeat takes at least ``settings.min_repeat_seconds``. The repeats run in
+    rounds, one repeat of every step per round, so that a change in the
+    machine's load (other processes, frequency scaling) falls on every
+    implementation alike and leaves their ratios fair. Returned: for each step,
+    the median over the rounds of (repeat time / calls). The garbage collector
+    stays on, as it is in a real training loop.
+    """
+    numbers = {name: _calls_per_repeat(step, settings) for name, step in steps.items()}
+    samples: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(settings.repeats):
+        for name, step in steps.items():
+            samples[name].append(_time_calls(step, numbers[name]) / numbers[name])
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
+def _calls_per_repeat(step: Callable[[], object], settings: Settings) -> int:
+    for _ in range(settings.warmup):
+        step()
+    number = 1
+    while True:
+        elapsed = _time_calls(step, number)
+        if elapsed >= settings.min_repeat_seconds:
+            return number
+        number = min(number * 10, max(number + 1, int(number * 1.2 * settings.min_repeat_seconds / elapsed)))
+
+
+def _time_calls(step: Callable[[], object], number: int) -> float:
+    start = time.perf_counter()
+    for _ in range(number):
+        step()
+    return time.perf_counter() - start
+
+
+def format_seconds(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} us"
+    if seconds < 1.0:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    print(f"\n{title}")
+    for k, row in enumerate([header, *rows]):
+        cells = [row[0].ljust(widths[0])] + [cell.rjust(width) for cell, width in zip(row[1:], widths[1:])]
+        print("  " + "   ".join(cells))
+        if k == 0:
+            print("  " + "   ".join("-" * width for width in widths))
+
+
+# --- checking results ------------------------------------------------------------------------
+
+
+def check_close(what: str, got: np.ndarray, want: np.ndarray, dtype, scale: float) -> None:
+    """Raise ResultMismatch unless ``got`` matches ``want`` in shape, dtype and value.
+
+    Values are compared to ``TOLERANCE[dtype] * scale``, with ``scale`` the size of the
+    quantity compared (for a gradient, the largest entry of all parameters'
+    gradients): a gradient that is zero in exact arithmetic (``b1``, whose effect
+    the batch mean removes) is rounding noise, and only small compared with the others.
+    """
+    got = np.asarray(got)
+    if got.shape != want.shape or got.dtype != want.dtype:
+        raise ResultMismatch(f"{what}: got {got.dtype}{list(got.shape)}, want {want.dtype}{list(want.shape)}")
+    error = float(np.max(np.abs(got.astype(np.float64) - want))) / scale
+    if not error <= TOLERANCE[dtype]:
+        raise ResultMismatch(f"{what}: relative error {error:.2e} exceeds {TOLERANCE[dtype]:.0e}")
+
+
+# --- table 1: the makemore training step -----------------------------------------------------
+
+# An implementation of the step: prepare(params, Xb, Yb) returns (step, read), where
+# step() runs one training step and read(step()) gives (loss, {name: gradient}) in NumPy.
+Prepared = tuple[Callable[[], object], Callable[[object], tuple]]
+
+
+def prepare_numpy(params, Xb, Yb) -> Prepared:
+    return (lambda: reference.loss_and_grads(params, Xb, Yb)), (lambda result: result)
+
+
+def prepare_wengert(params, Xb, Yb) -> Prepared:
+    value_and_grad = wengert.value_and_grad(reference.make_loss(wnp))
+    return (lambda: value_and_grad(params, Xb, Yb)), (lambda result: result)
+
+
+def prepare_autograd(autograd, params, Xb, Yb) -> Prepared:
+    import autograd.numpy as anp
+
+    value_and_grad = autograd.value_and_grad(reference.make_loss(anp))
+    return (lambda: value_and_grad(params, Xb, Yb)), (lambda result: result)
+
+
+def prepare_torch(torch, params, Xb, Yb) -> Prepared:
+    tensors = {name: torch.from_numpy(value.copy()).requires_grad_() for name, value in params.items()}
+    Xt, Yt = torch.from_numpy(Xb), torch.from_numpy(Yb)
+    loss_fn = reference.make_loss(torch)
+
+    def step():
+        for tensor in tensors.values():
+            tensor.grad = None
+        loss = loss_fn(tensors, Xt, Yt)
+        loss.backward()
+        return loss.detach(), {name: tensor.grad for name, tensor in tensors.items()}
+
+    def read(result):
+        loss, grads = result
+        return loss.numpy(), {name: grad.numpy() for name, grad in grads.items()}
+
+    return step, read
+
+
+def prepare_jax(jax, params, Xb, Yb, jit: bool) -> Prepared:
+    jnp = jax.numpy
+    value_and_grad = jax.value_and_grad(reference.make_loss(jnp))
+    if jit:
+        value_and_grad = jax.jit(value_and_grad)
+    on_device = {name: jnp.asarray(value) for name, value in params.items()}
+    Xj, Yj = jnp.asarray(Xb), jnp.asarray(Yb)
+
+    def read(result):
+        loss, grads = result
+        return np.asarray(loss), {name: np.asarray(grad) for name, grad in grads.items()}
+
+    return (lambda: jax.block_until_ready(value_and_grad(on_device, Xj, Yj))), read
+
+
+def makemore_implementations(peers: dict) -> list[tuple[str, Callable | None]]:
+    """(row name, prepare or None when the peer is missing), the reference first."""
+    autograd, torch, jax = peers["autograd"], peers["torch"], peers["jax"]
+    return [
+        ("numpy (by hand)", prepare_numpy),
+        ("wengert", prepare_wengert),
+        ("autograd", autograd and (lambda *a: prepare_autograd(autograd, *a))),
+        ("torch (eager)", torch and (lambda *a: prepare_torch(torch, *a))),
+        ("jax (eager)", jax and (lambda *a: prepare_jax(jax, *a, jit=False))),
+        ("jax (jit)", jax and (lambda *a: prepare_jax(jax, *a, jit=True))),
+    ]
+
+
+def run_makemore(peers: dict, settings: Settings) -> None:
+    configs = [(batch, dtype) for batch in MAKEMORE_BATCHES for dtype in DTYPES]
+    implementations = makemore_implementations(peers)
+    times: dict[tuple[str, int, type], float] = {}
+    cells: dict[str, list[str]] = {name: [] for name, _ in implementations}
+    problems: list[str] = []
+    for batch, dtype in configs:
+        params = reference.init_params(dtype)
+        Xb, Yb = reference.random_batch(batch)
+        want_loss, want_grads = reference.loss_and_grads(params, Xb, Yb)
+        grad_scale = max(float(np.max(np.abs(grad))) for grad in want_grads.values())
+        steps = {}
+        for name, prepare in implementations:
+            if prepare is None:
+                continue
+            try:
+                step, read = prepare(params, Xb, Yb)
+                got_loss, got_grads = read(step())
+                check_close(f"{name} loss", got_loss, np.asarray(want_loss), dtype, float(want_loss))
+                for param in reference.PARAM_NAMES:
+                    check_close(f"{name} d{param}", got_grads[param], want_grads[param], dtype, grad_scale)
+            except Exception as error:  # a broken row is reported, the rest still runs
+                problems.append(f"{name}, batch {batch} {np.dtype(dtype).name}: {type(error).__name__}: {error}")
+                continue
+            steps[name] = step
+        medians = median_seconds(steps, settings)
+        baseline = medians["numpy (by hand)"]
+        for name, prepare in implementations:
+            if name in medians:
+                times[name, batch, dtype] = medians[name]
+                cells[name].append(f"{format_seconds(medians[name])} ({medians[name] / baseline:.2f}x)")
+            else:
+                cells[name].append("not installed" if prepare is None else "FAILED")
+    header = ["implementation"] + [f"batch {batch} {np.dtype(dtype).name}" for batch, dtype in configs]
+    print_table(
+        "Makemore MLP training step: median time, (ratio to hand-written NumPy)",
+        header,
+        [[name, *cells[name]] for name, _ in implementations],
+    )
+    for problem in problems:
+        print(f"  ! {problem}")
+
+    rows = []
+    for batch, dtype in configs:
+        target = f"batch {batch} {np.dtype(dtype).name}: wengert <= {TARGET_RATIO[batch]}x NumPy"
+        seconds = times.get(("wengert", batch, dtype))
+        if seconds is None:
+            rows.append([target, "failed", "no"])
+            continue
+        ratio = seconds / times["numpy (by hand)", batch, dtype]
+        rows.append([target, f"{ratio:.2f}x", "yes" if ratio <= TARGET_RATIO[batch] else "no"])
+    print_table("Targets: makemore step", ["target", "measured", "met"], rows)
+
+
+# --- table 2: the cost of one operation in reverse mode --------------------------------------
+
+
+def chain(xnp, x):
+    """CHAIN_LENGTH elementwise operations, ``x <- sin(x) * CHAIN_SCALE``, then a sum."""
+    for _ in range(CHAIN_LENGTH // 2):
+        x = xnp.sin(x) * CHAIN_SCALE
+    return xnp.sum(x)
+
+
+def chain_gradient(x0: np.ndarray) -> np.ndarray:
+    """d chain / d x by the chain rule, multiplied out forwards in plain NumPy."""
+    x, derivative = x0, np.ones_like(x0)
+    for _ in range(CHAIN_LENGTH // 2):
+        derivative = derivative * np.cos(x) * CHAIN_SCALE
+        x = np.sin(x) * CHAIN_SCALE
+    return derivative
+
+
+class TapeValue:
+    """A value on the reference tape: its array and the index of the record that made it."""
+
+    __slots__ = ("index", "tape", "value")
+
+    def __init__(self, tape: ReferenceTape, value: np.ndarray, index: int):
+        self.tape, self.value, self.index = tape, value, index
+
+    def __mul__(self, constant: float) -> TapeValue:
+        return self.tape.record(self.value * constant, self, _scale_vjp, constant)
+
+
+def _sin_vjp(g, x):
+    return g * np.cos(x)
+
+
+def _scale_vjp(g, x, constant):
+    return g * constant
+
+
+def _sum_vjp(g, x):
+    return np.broadcast_to(g, x.shape)
+
+
+class ReferenceTape:
+    """The floor: reverse mode with nothing but one NumPy call and one list append per op.
+
+    Only what the chain needs (one-input operations). Each record is
+    ``(parent index, vjp, parent value, extra arguments)``; ``backward`` walks
+    the records once, from the last to the first.
+    """
+
+    def __init__(self):
+        self.records: list[tuple] = [(None, None, None, ())]  # record 0: the input
+
+    def input(self, value: np.ndarray) -> TapeValue:
+        return TapeValue(self, value, 0)
+
+    def record(self, value, parent: TapeValue, vjp, *extra) -> TapeValue:
+        self.records.append((parent.index, vjp, parent.value, extra))
+        return TapeValue(self, value, len(self.records) - 1)
+
+    def sin(self, x: TapeValue) -> TapeValue:
+        return self.record(np.sin(x.value), x, _sin_vjp)
+
+    def sum(self, x: TapeValue) -> TapeValue:
+        return self.record(np.sum(x.value), x, _sum_vjp)
+
+    def backward(self, output: TapeValue) -> np.ndarray:
+        grads: list = [None] * len(self.records)
+        grads[output.index] = np.ones_like(output.value)
+        for index in range(output.index, 0, -1):
+            g = grads[index]
+            if g is None:
+                continue
+            parent, vjp, value, extra = self.records[index]
+            contribution = vjp(g, value, *extra)
+            grads[parent] = contribution if grads[parent] is None else grads[parent] + contribution
+        return grads[0]
+
+
+def reference_tape_grad(x0: np.ndarray) -> np.ndarray:
+    tape = ReferenceTape()
+    return tape.backward(chain(tape, tape.input(x0)))
+
+
+def chain_implementations(peers: dict) -> list[tuple[str, Callable | None]]:
+    """(row name, make_step(x0) or None when the peer is missing); make_step gives step, read."""
+    autograd, torch, jax = peers["autograd"], peers["torch"], peers["jax"]
+
+    def wengert_step(x0):
+        grad = wengert.grad(lambda x: chain(wnp, x))
+        return (lambda: grad(x0)), np.asarray
+
+    def autograd_step(x0):
+        import autograd.numpy as anp
+
+        grad = autograd.grad(lambda x: chain(anp, x))
+        return (lambda: grad(x0)), np.asarray
+
+    def torch_step(x0):
+        x = torch.from_numpy(x0.copy()).requires_grad_()
+
+        def step():
+            x.grad = None
+            chain(torch, x).backward()
+            return x.grad
+
+        return step, lambda grad: grad.numpy()
+
+    def jax_step(x0):
+        grad = jax.grad(lambda x: chain(jax.numpy, x))
+        x = jax.numpy.asarray(x0)
+        return (lambda: jax.block_until_ready(grad(x))), np.asarray
+
+    return [
+        ("reference tape", lambda x0: ((lambda: reference_tape_grad(x0)), np.asarray)),
+        ("wengert", wengert_step),
+        ("autograd", autograd and autograd_step),
+        ("torch (eager)", torch and torch_step),
+        ("jax (eager)", jax and jax_step),
+    ]
+
+
+def run_chain(peers: dict, settings: Settings) -> None:
+    x0 = np.array([0.5])
+    want = chain_gradient(x0)
+    steps = {}
+    problems = []
+    implementations = chain_implementations(peers)
+    for name, make_step in implementations:
+        if make_step is None:
+            continue
+        try:
+            step, read = make_step(x0)
+            check_close(f"{name} gradient", read(step()), want, np.float64, float(np.max(np.abs(want))))
+        except Exception as error:  # a broken row is reported, the rest still runs
+            problems.append(f"{name}: {type(error).__name__}: {error}")
+            continue
+        steps[name] = step
+    us_per_op = {name: seconds / CHAIN_OPS * 1e6 for name, seconds in median_seconds(steps, settings).items()}
+    floor = us_per_op.get("reference tape")
+    rows = []
+    for name, make_step in implementations:
+        if name not in us_per_op:
+            rows.append([name, "not installed" if make_step is None else "FAILED", ""])
+            continue
+        ratio = "" if floor is None else f"{us_per_op[name] / floor:.1f}x"
+        rows.append([name, f"{us_per_op[name]:.2f}", ratio])
+    print_table(
+        f"Reverse mode per operation: chain of {CHAIN_OPS} ops on a 1-element float64 array, "
+        "forward + backward",
+        ["implementation", "us/op", "vs reference tape"],
+        rows,
+    )
+    for problem in problems:
+        print(f"  ! {problem}")
+    wengert_us = us_per_op.get("wengert")
+    measured = "failed" if wengert_us is None else f"{wengert_us:.2f} us"
+    met = "yes" if wengert_us is not None and wengert_us <= TARGET_US_PER_OP else "no"
+    print_table(
+        "Targets: reverse-mode overhead",
+        ["target", "measured", "met"],
+        [[f"wengert <= {TARGET_US_PER_OP:g} us/op", measured, met]],
+    )
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def load_peers(threads: int) -> dict:
+    """The installed peers, configured like NumPy: same thread count, float64 enabled in JAX."""
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")  # JAX on the CPU, like everything else here
+    peers = {name: import_peer(name) for name in ("autograd", "torch", "jax")}
+    if peers["torch"] is not None:
+        peers["torch"].set_num_threads(threads)
+    if peers["jax"] is not None:
+        peers["jax"].config.update("jax_enable_x64", True)
+    return peers
+
+
+def print_environment(peers: dict, threads: int | None, settings: Settings) -> None:
+    def version(name: str) -> str:
+        return importlib.metadata.version(name) if peers.get(name) is not None else "not installed"
+
+    print(f"wengert {wengert.__version__} | Python {platform.python_version()} | {cpu_model()}")
+    print(f"numpy {np.__version__} (BLAS threads: {threads if threads is not None else 'unknown'})"
+          f" | torch {version('torch')} | jax {version('jax')} | autograd {version('autograd')}")
+    print_load("before the run")
+    print(f"timing: median of {settings.repeats} repeats, each >= {settings.min_repeat_seconds * 1e3:.0f} ms,"
+          f" after {settings.warmup} warm-up calls")
+
+
+def print_load(when: str) -> None:
+    """The machine's 1-minute load average, with a warning when other work competes for it."""
+    load, cpus = os.getloadavg()[0], os.cpu_count() or 1
+    line = f"load average {when}: {load:.2f} on {cpus} CPUs"
+    if load >= 0.5 * cpus:
+        line += " -- the machine is busy: absolute times are noisy (ratios less so, rounds are interleaved)"
+    print(line)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter repetitions (noisier)")
+    parser.add_argument("--only", choices=("makemore", "chain"), help="run one of the two tables")
+    args = parser.parse_args(argv)
+    settings = QUICK if args.quick else FULL
+    threads = numpy_blas_threads()
+    peers = load_peers(threads or os.cpu_count() or 1)
+    print_environment(peers, threads, settings)
+    if args.only in (None, "makemore"):
+        run_makemore(peers, settings)
+    if args.only in (None, "chain"):
+        run_chain(peers, settings)
+    print()
+    print_load("after the run")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
