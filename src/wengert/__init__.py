@@ -5,7 +5,7 @@
 0.0
 """
 
-from . import check, numpy
+from . import check, nn, numpy, scipy
 from ._src.core.pytree import register_pytree_node, tree_flatten, tree_leaves, tree_map, tree_unflatten
 from ._src.transforms.api import grad, jvp, value_and_grad, vjp
 from .errors import WengertError
@@ -17,8 +17,10 @@ __all__ = [
     "WengertError",
     "check",
     "grad",
+    "nn",
     "jvp",
     "numpy",
+    "scipy",
     "register_pytree_node",
     "stop_gradient",
     "tree_flatten",

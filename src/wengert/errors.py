@@ -63,3 +63,11 @@ class GradientCheckError(WengertError, AssertionError):
         self.numeric = numeric
         self.abs_error = abs_error
         self.rel_error = rel_error
+
+
+class MissingDependencyError(WengertError, ImportError):
+    """An optional dependency (SciPy, matplotlib, ...) that a function needs is not installed."""
+
+
+class ArgumentError(WengertError, ValueError):
+    """An argument outside what a function accepts (an unknown mode, a negative order)."""

@@ -72,7 +72,12 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
 def _as_method(fn):
     """Primitives are callable objects, not functions, so they don't bind ``self``; wrap them."""
     if isinstance(fn, Primitive):
-        return lambda *args: fn(*args)
+
+        def method(self, *others):
+            return fn(self, *others)
+
+        method.__name__ = fn.name
+        return method
     return fn
 
 

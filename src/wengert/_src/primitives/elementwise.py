@@ -65,8 +65,8 @@ abs_ = _unary("abs", xp.abs, lambda ans, x: sign(x), "|x|; d|x| = sign(x) dx, so
 
 
 def _expit_impl(x):
-    # 1 / (1 + exp(-x)) = (1 + tanh(x / 2)) / 2, which never overflows.
-    return 0.5 * xp.tanh(0.5 * x) + 0.5
+    # 1 / (1 + exp(-x)) = exp(-log(1 + exp(-x))): never overflows, accurate in both tails.
+    return xp.exp(-xp.logaddexp(0.0, -x))
 
 
 expit = _unary("expit", _expit_impl, lambda ans, x: ans * (1.0 - ans), "sigmoid; d = s (1 - s) dx")

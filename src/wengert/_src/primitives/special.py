@@ -1,0 +1,304 @@
+"""Special-function primitives: error functions, the gamma family, softplus, softmax.
+
+Each is declared with its derivative, written with wengert's own primitives,
+so that every order works (the derivative chains close on themselves):
+
+    d erf(x)           =  2/sqrt(pi) exp(-x^2) dx
+    d erfinv(y)        =  sqrt(pi)/2 exp(erfinv(y)^2) dy
+    d gammaln(x)       =  digamma(x) dx
+    d digamma(x)       =  polygamma(1, x) dx
+    d polygamma(n, x)  =  polygamma(n + 1, x) dx
+    d softplus(x)      =  expit(x) dx
+    d softmax(x)       =  s * (dx - sum(s dx)),          s = softmax(x)
+    d log_softmax(x)   =  dx - sum(s dx)
+
+SciPy is optional: an implementation that needs it imports it when first
+called and, when it is missing, raises a :class:`~wengert.errors.MissingDependencyError`
+that says how to install it. ``erf`` and ``erfc`` fall back to Python's
+``math`` module (slower, one element at a time), so that the exact GELU
+needs nothing beyond NumPy. ``xlogy``, ``xlog1py``, ``softplus`` and the
+softmaxes are plain NumPy.
+"""
+
+import math
+
+from wengert.errors import MissingDependencyError
+
+from ..backend import is_float_dtype, xp
+from ..core.primitive import Primitive
+from .elementwise import add, equal, exp, expit, log, log1p, logical_and, where
+from .structural import broadcast_like, reduce_sum, unbroadcast
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
+_SQRT_TWO_PI = math.sqrt(2.0 * math.pi)
+
+
+def _scipy_special(function: str):
+    """``scipy.special``, imported on first use; a clear error when SciPy is not installed."""
+    try:
+        import scipy.special
+    except ImportError as error:
+        raise MissingDependencyError(
+            f"wengert.scipy.special.{function} is evaluated by SciPy, which is not installed. "
+            "Install it with `pip install scipy` (or `pip install wengert[scipy]`)."
+        ) from error
+    return scipy.special
+
+
+def _in_input_dtype(out, *args):
+    """``out`` in the floating dtype of the array arguments.
+
+    SciPy answers some float32 inputs in float64; wengert keeps float32 in float32.
+    """
+    dtypes = [arg.dtype for arg in args if hasattr(arg, "dtype")]
+    if dtypes:
+        dtype = xp.result_type(*dtypes)
+        if is_float_dtype(dtype) and out.dtype != dtype:
+            return out.astype(dtype)
+    return out
+
+
+def _scipy_impl(name: str):
+    """The NumPy implementation ``scipy.special.<name>``, keeping float32 as float32."""
+
+    def impl(*args):
+        return _in_input_dtype(getattr(_scipy_special(name), name)(*args), *args)
+
+    impl.__name__ = impl.__qualname__ = f"{name}_impl"
+    return impl
+
+
+def _scipy_or_math_impl(name: str, scalar_fn):
+    """``scipy.special.<name>``, or Python's ``math`` function elementwise without SciPy."""
+
+    def impl(x):
+        try:
+            import scipy.special
+        except ImportError:
+            values = xp.asarray(x)
+            dtype = values.dtype if is_float_dtype(values.dtype) else xp.float64
+            return xp.asarray(xp.frompyfunc(scalar_fn, 1, 1)(values), dtype=dtype)[()]
+        return _in_input_dtype(getattr(scipy.special, name)(x), x)
+
+    impl.__name__ = impl.__qualname__ = f"{name}_impl"
+    return impl
+
+
+def _unary(name, impl, derivative, doc):
+    """A unary primitive with ``d f = derivative(ans, x, **params) dx``."""
+    return Primitive(
+        name,
+        impl,
+        jvps=(lambda t, ans, x, **params: t * derivative(ans, x, **params),),
+        vjps=(lambda g, ans, x, **params: g * derivative(ans, x, **params),),
+        doc=doc,
+    )
+
+
+def _binary(name, impl, da, db, doc):
+    """A broadcasting binary primitive with ``d f = da(ans, a, b) da + db(ans, a, b) db``."""
+    return Primitive(
+        name,
+        impl,
+        jvps=(
+            lambda t, ans, a, b: broadcast_like(t * da(ans, a, b), ans),
+            lambda t, ans, a, b: broadcast_like(t * db(ans, a, b), ans),
+        ),
+        vjps=(
+            lambda g, ans, a, b: unbroadcast(g * da(ans, a, b), a),
+            lambda g, ans, a, b: unbroadcast(g * db(ans, a, b), b),
+        ),
+        doc=doc,
+    )
+
+
+# --- error functions and the normal distribution ------------------------------------------------
+
+erf = _unary(
+    "erf",
+    _scipy_or_math_impl("erf", math.erf),
+    lambda ans, x: _TWO_OVER_SQRT_PI * exp(-(x * x)),
+    "The error function; d erf(x) = 2/sqrt(pi) exp(-x^2) dx.",
+)
+erfc = _unary(
+    "erfc",
+    _scipy_or_math_impl("erfc", math.erfc),
+    lambda ans, x: -_TWO_OVER_SQRT_PI * exp(-(x * x)),
+    "1 - erf(x), accurate where erf(x) is near 1; d erfc(x) = -2/sqrt(pi) exp(-x^2) dx.",
+)
+erfinv = _unary(
+    "erfinv",
+    _scipy_impl("erfinv"),
+    lambda ans, y: _SQRT_PI_OVER_TWO * exp(ans * ans),
+    "The inverse of erf on (-1, 1); d erfinv(y) = sqrt(pi)/2 exp(erfinv(y)^2) dy.",
+)
+erfcinv = _unary(
+    "erfcinv",
+    _scipy_impl("erfcinv"),
+    lambda ans, y: -_SQRT_PI_OVER_TWO * exp(ans * ans),
+    "The inverse of erfc on (0, 2); d erfcinv(y) = -sqrt(pi)/2 exp(erfcinv(y)^2) dy.",
+)
+ndtri = _unary(
+    "ndtri",
+    _scipy_impl("ndtri"),
+    lambda ans, p: _SQRT_TWO_PI * exp(0.5 * (ans * ans)),
+    "The standard normal quantile; d ndtri(p) = sqrt(2 pi) exp(ndtri(p)^2 / 2) dp.",
+)
+log_ndtr = _unary(
+    "log_ndtr",
+    _scipy_impl("log_ndtr"),
+    lambda ans, x: exp(-0.5 * (x * x) - ans) / _SQRT_TWO_PI,
+    "log of the standard normal CDF, accurate far in the left tail; "
+    "d log_ndtr(x) = phi(x) / Phi(x) dx = exp(-x^2/2 - log_ndtr(x)) / sqrt(2 pi) dx.",
+)
+
+# --- the gamma family ---------------------------------------------------------------------------
+
+
+def _polygamma_impl(x, n):
+    return _in_input_dtype(_scipy_special("polygamma").polygamma(n, x), x)
+
+
+polygamma = _unary(
+    "polygamma",
+    _polygamma_impl,
+    lambda ans, x, n: polygamma(x, n=n + 1),
+    "The n-th derivative of digamma (``n`` a non-negative int parameter); "
+    "d polygamma(n, x) = polygamma(n + 1, x) dx.",
+)
+digamma = _unary(
+    "digamma",
+    _scipy_impl("digamma"),
+    lambda ans, x: polygamma(x, n=1),
+    "psi(x) = d/dx log Gamma(x); d digamma(x) = polygamma(1, x) dx.",
+)
+gammaln = _unary(
+    "gammaln",
+    _scipy_impl("gammaln"),
+    lambda ans, x: digamma(x),
+    "log |Gamma(x)|; d gammaln(x) = digamma(x) dx.",
+)
+gamma = _unary(
+    "gamma",
+    _scipy_impl("gamma"),
+    lambda ans, x: ans * digamma(x),
+    "The gamma function; d Gamma(x) = Gamma(x) digamma(x) dx.",
+)
+
+
+def _digamma_gap(ans, a, b):
+    """psi(a) - psi(a + b): d/da of log B(a, b)."""
+    return digamma(a) - digamma(add(a, b))
+
+
+betaln = _binary(
+    "betaln",
+    _scipy_impl("betaln"),
+    _digamma_gap,
+    lambda ans, a, b: _digamma_gap(ans, b, a),
+    "log |B(a, b)|; d/da = psi(a) - psi(a + b), and symmetrically for b.",
+)
+beta = _binary(
+    "beta",
+    _scipy_impl("beta"),
+    lambda ans, a, b: ans * _digamma_gap(ans, a, b),
+    lambda ans, a, b: ans * _digamma_gap(ans, b, a),
+    "B(a, b) = Gamma(a) Gamma(b) / Gamma(a + b); d/da = B(a, b) (psi(a) - psi(a + b)).",
+)
+
+# --- x log y, with 0 log 0 = 0 ------------------------------------------------------------------
+
+
+def _x_times_log(log_fn, x, y):
+    """``x * log_fn(y)``, 0 where ``x == 0`` (unless ``y`` is nan), in the promoted float dtype."""
+    dtype = xp.result_type(x, y, 1.0)
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        out = xp.multiply(x, log_fn(y))
+    out = xp.where(xp.logical_and(xp.equal(x, 0), ~xp.isnan(y)), 0, out)
+    return out.astype(dtype, copy=False)
+
+
+def _over_guarded(x, denominator):
+    """``x / denominator``, exactly 0 where ``x == 0`` even at the pole (``denominator == 0``).
+
+    Only the points with both ``x == 0`` and ``denominator == 0`` are guarded, so
+    the derivative of this rule with respect to ``x`` (``1 / denominator``) stays
+    exact wherever the denominator is not zero.
+    """
+    at_pole = logical_and(equal(x, 0), equal(denominator, 0))
+    return x / where(at_pole, 1.0, denominator)
+
+
+xlogy = _binary(
+    "xlogy",
+    lambda x, y: _x_times_log(xp.log, x, y),
+    lambda ans, x, y: log(y),
+    lambda ans, x, y: _over_guarded(x, y),
+    "x log(y), 0 where x == 0. d/dx = log(y); d/dy = x / y, taken as 0 where x == 0 "
+    "(also at y == 0).",
+)
+xlog1py = _binary(
+    "xlog1py",
+    lambda x, y: _x_times_log(xp.log1p, x, y),
+    lambda ans, x, y: log1p(y),
+    lambda ans, x, y: _over_guarded(x, add(y, 1.0)),
+    "x log(1 + y), 0 where x == 0. d/dx = log1p(y); d/dy = x / (1 + y), taken as 0 where "
+    "x == 0 (also at y == -1).",
+)
+
+# --- softplus and the softmaxes -----------------------------------------------------------------
+
+
+def _softplus_impl(x):
+    return xp.logaddexp(0.0, x)
+
+
+softplus = _unary(
+    "softplus",
+    _softplus_impl,
+    lambda ans, x: expit(x),
+    "log(1 + exp(x)), without overflow; d softplus(x) = expit(x) dx (smooth to every order).",
+)
+
+
+def _shifted_by_max(x, axis):
+    """``x - max(x)`` over ``axis`` (keeping dims), so that ``exp`` cannot overflow."""
+    peak = xp.max(x, axis=axis, keepdims=True)
+    return x - xp.where(xp.isfinite(peak), peak, 0)
+
+
+def _log_softmax_impl(x, axis):
+    shifted = _shifted_by_max(x, axis)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+
+
+def _softmax_impl(x, axis):
+    unnormalized = xp.exp(_shifted_by_max(x, axis))
+    return unnormalized / xp.sum(unnormalized, axis=axis, keepdims=True)
+
+
+def _sum_kept(value, axis):
+    return reduce_sum(value, axis=axis, keepdims=True)
+
+
+softmax = Primitive(
+    "softmax",
+    _softmax_impl,
+    jvps=(lambda t, ans, x, axis: ans * (t - _sum_kept(ans * t, axis)),),
+    vjps=(lambda g, ans, x, axis: ans * (g - _sum_kept(g * ans, axis)),),
+    doc=(
+        "exp(x) / sum(exp(x)) over ``axis`` (None or a sorted tuple), shifted by the max so "
+        "it never overflows; d s = s (dx - sum(s dx)), which is its own transpose."
+    ),
+)
+log_softmax = Primitive(
+    "log_softmax",
+    _log_softmax_impl,
+    jvps=(lambda t, ans, x, axis: t - _sum_kept(exp(ans) * t, axis),),
+    vjps=(lambda g, ans, x, axis: g - exp(ans) * _sum_kept(g, axis),),
+    doc=(
+        "x - logsumexp(x) over ``axis`` (None or a sorted tuple), stable for any input; "
+        "d log_softmax(x) = dx - sum(softmax(x) dx), and its VJP is g - softmax(x) sum(g)."
+    ),
+)
