@@ -187,7 +187,7 @@ class Primitive:
             try:
                 return self.impl(*args, **params)
             except ValueError as error:
-                raise shape_error(self, args, error) from error
+                _reraise_with_shapes(self, args, error)
         if not top.active:
             raise LeakedTracerError(
                 f"{self.name}: a traced value was used after the transform that made it returned "
@@ -205,7 +205,15 @@ def run_impl(prim: Primitive, args, params: dict):
     try:
         return prim.impl(*args, **params)
     except ValueError as error:
-        raise shape_error(prim, args, error) from error
+        _reraise_with_shapes(prim, args, error)
+
+
+def _reraise_with_shapes(prim: Primitive, args, error: ValueError):
+    """Re-raise NumPy's ValueError, as a ShapeError naming op, shapes and line if it is about shapes."""
+    converted = shape_error(prim, args, error)
+    if converted is error:
+        raise error
+    raise converted from error
 
 
 def shape_error(prim: Primitive, args: tuple, error: Exception) -> Exception:

@@ -1,0 +1,365 @@
+"""Linear-algebra primitives: inv, solve, det, slogdet, cholesky, eigh, svd, qr, pinv.
+
+Each works on stacks of matrices (the last two axes), as NumPy's ``linalg``
+does, and each derivative rule is a few matrix products written with
+wengert's own primitives, so second and higher derivatives work. Notation:
+``Xᵀ`` swaps the last two axes, ``∘`` is the elementwise product, ``x̄`` is
+the cotangent of ``x``.
+
+What the rules need of their inputs (documented again on the NumPy face):
+
+- ``inv``, ``solve``, ``det``, ``slogdet``: an invertible matrix.
+- ``cholesky``, ``eigh``: a symmetric input (the face builds it from one
+  triangle); tangents are then symmetric too.
+- ``eigh``: distinct eigenvalues for the eigenvectors' derivative;
+  ``svd``: distinct, nonzero singular values for the singular vectors'
+  derivative. Where two of them tie, the rules drop the ``1 / (λⱼ - λᵢ)``
+  coupling term (take 0 for it) instead of dividing by zero, so functions of
+  the eigenvalues / singular values alone (a trace, a norm) still get their
+  exact derivative.
+- ``qr``: a full-column-rank matrix with at least as many rows as columns.
+- ``pinv``: a rank that stays constant near the input.
+"""
+
+from ..backend import xp
+from ..core.primitive import Primitive
+from .contractions import matmul
+from .elementwise import divide, equal, where
+from .structural import reduce_sum, reshape, transpose, unbroadcast
+
+
+# --- helpers shared by the rules -------------------------------------------------------------
+def matrix_transpose(x):
+    """Swap the last two axes."""
+    axes = list(range(x.ndim))
+    axes[-1], axes[-2] = axes[-2], axes[-1]
+    return transpose(x, axes=tuple(axes))
+
+
+def _eye(n: int, dtype):
+    return xp.eye(n, dtype=dtype)
+
+
+def diagonal_part(x):
+    """The diagonals of a stack of square matrices, ``(..., n, n) -> (..., n)``."""
+    return reduce_sum(x * _eye(x.shape[-1], x.dtype), axis=(x.ndim - 1,), keepdims=False)
+
+
+def diagonal_matrix(v):
+    """A stack of diagonal matrices from a stack of vectors, ``(..., n) -> (..., n, n)``."""
+    column = reshape(v, shape=tuple(v.shape) + (1,))
+    return column * _eye(v.shape[-1], v.dtype)
+
+
+def matrix_trace(x):
+    """``tr X`` for each matrix of a stack."""
+    return reduce_sum(x * _eye(x.shape[-1], x.dtype), axis=(x.ndim - 2, x.ndim - 1), keepdims=False)
+
+
+def _as_scale(v):
+    """A stack of scalars ``(...)`` shaped ``(..., 1, 1)`` to scale a stack of matrices."""
+    return reshape(v, shape=tuple(v.shape) + (1, 1))
+
+
+def _safe_reciprocal(x):
+    """``1 / x``, with 0 where ``x == 0`` (and a zero derivative there, no nan)."""
+    zero = equal(x, 0)
+    return where(zero, 0.0, divide(1.0, where(zero, 1.0, x)))
+
+
+def _gap_reciprocals(values):
+    """``F[..., i, j] = 1 / (values_j - values_i)``, with 0 on the diagonal and at ties."""
+    row = reshape(values, shape=tuple(values.shape[:-1]) + (1, values.shape[-1]))
+    column = reshape(values, shape=tuple(values.shape) + (1,))
+    return _safe_reciprocal(row - column)
+
+
+def _scale_columns(x, v):
+    """``X diag(v)``: column ``j`` of each matrix times ``v[..., j]``."""
+    return x * reshape(v, shape=tuple(v.shape[:-1]) + (1, v.shape[-1]))
+
+
+# --- inverse and solve -------------------------------------------------------------------------
+inv = Primitive(
+    "inv",
+    xp.linalg.inv,
+    jvps=(lambda t, ans, a: -matmul(ans, matmul(t, ans)),),
+    vjps=(lambda g, ans, a: -matmul(matrix_transpose(ans), matmul(g, matrix_transpose(ans))),),
+    doc="A⁻¹ of a stack of square matrices; d(A⁻¹) = -A⁻¹ dA A⁻¹, Ā = -A⁻ᵀ Ḡ A⁻ᵀ.",
+)
+
+
+def _solve_vjp_b(g, ans, a, b):
+    return unbroadcast(solve(matrix_transpose(a), g), b)
+
+
+def _solve_vjp_a(g, ans, a, b):
+    b_bar = solve(matrix_transpose(a), g)
+    return unbroadcast(-matmul(b_bar, matrix_transpose(ans)), a)
+
+
+solve = Primitive(
+    "solve",
+    xp.linalg.solve,
+    jvps=(
+        lambda t, ans, a, b: -solve(a, matmul(t, ans)),
+        lambda t, ans, a, b: solve(a, t),
+    ),
+    vjps=(_solve_vjp_a, _solve_vjp_b),
+    doc=(
+        "X = A⁻¹ B for stacks of square A and matrices B (batch axes broadcast). "
+        "dX = A⁻¹ (dB - dA X); B̄ = A⁻ᵀ X̄, Ā = -B̄ Xᵀ."
+    ),
+)
+
+
+# --- determinants ------------------------------------------------------------------------------
+def _log_det_tangent(t, a):
+    """d log|det A| = tr(A⁻¹ dA)."""
+    return matrix_trace(solve(a, t))
+
+
+det = Primitive(
+    "det",
+    xp.linalg.det,
+    jvps=(lambda t, ans, a: ans * _log_det_tangent(t, a),),
+    vjps=(lambda g, ans, a: _as_scale(g * ans) * matrix_transpose(inv(a)),),
+    doc="det A; d det A = det A · tr(A⁻¹ dA), Ā = ḡ det A · A⁻ᵀ (needs an invertible A).",
+)
+
+
+def _slogdet_impl(a):
+    sign, logabsdet = xp.linalg.slogdet(a)
+    return sign, logabsdet
+
+
+slogdet = Primitive(
+    "slogdet",
+    _slogdet_impl,
+    jvps=(lambda t, ans, a: (xp.zeros(ans[0].shape, ans[0].dtype), _log_det_tangent(t, a)),),
+    vjps=(lambda g, ans, a: _as_scale(g[1]) * matrix_transpose(inv(a)),),
+    multiple_results=True,
+    doc=(
+        "(sign, log|det A|); the sign is piecewise constant and carries no derivative. "
+        "d log|det A| = tr(A⁻¹ dA), Ā = ḡ A⁻ᵀ."
+    ),
+)
+
+
+# --- Cholesky ----------------------------------------------------------------------------------
+def _lower_half_diagonal(x):
+    """Φ(X): the strictly lower triangle of X plus half its diagonal."""
+    n = x.shape[-1]
+    weights = xp.tril(xp.ones((n, n), dtype=x.dtype), -1) + 0.5 * xp.eye(n, dtype=x.dtype)
+    return x * weights
+
+
+def _cholesky_jvp(t, ans, a):
+    l_inv = inv(ans)
+    return matmul(ans, _lower_half_diagonal(matmul(l_inv, matmul(t, matrix_transpose(l_inv)))))
+
+
+def _cholesky_vjp(g, ans, a):
+    l_inv = inv(ans)
+    inner = _lower_half_diagonal(matmul(matrix_transpose(ans), g))
+    return matmul(matrix_transpose(l_inv), matmul(inner, l_inv))
+
+
+cholesky = Primitive(
+    "cholesky",
+    xp.linalg.cholesky,
+    jvps=(_cholesky_jvp,),
+    vjps=(_cholesky_vjp,),
+    doc=(
+        "The lower Cholesky factor L of a symmetric positive-definite A = L Lᵀ. "
+        "dL = L Φ(L⁻¹ dA L⁻ᵀ) with Φ the strictly lower triangle plus half the diagonal; "
+        "Ā = L⁻ᵀ Φ(Lᵀ L̄) L⁻¹ (its exact adjoint)."
+    ),
+)
+
+
+# --- symmetric eigendecomposition -------------------------------------------------------------
+def _eigh_impl(a):
+    w, v = xp.linalg.eigh(a)
+    return w, v
+
+
+def _eigh_jvp(t, ans, a):
+    w, v = ans
+    projected = matmul(matrix_transpose(v), matmul(t, v))
+    return diagonal_part(projected), matmul(v, _gap_reciprocals(w) * projected)
+
+
+def _eigh_vjp(g, ans, a):
+    w, v = ans
+    w_bar, v_bar = g
+    inner = diagonal_matrix(w_bar) + _gap_reciprocals(w) * matmul(matrix_transpose(v), v_bar)
+    return matmul(v, matmul(inner, matrix_transpose(v)))
+
+
+eigh = Primitive(
+    "eigh",
+    _eigh_impl,
+    jvps=(_eigh_jvp,),
+    vjps=(_eigh_vjp,),
+    multiple_results=True,
+    doc=(
+        "(w, V) with A = V diag(w) Vᵀ for a symmetric A, w ascending. With P = Vᵀ dA V and "
+        "F_ij = 1/(w_j - w_i) (0 on the diagonal and at ties): dw = diag(P), dV = V (F ∘ P); "
+        "Ā = V (diag(w̄) + F ∘ Vᵀ V̄) Vᵀ. dV needs distinct eigenvalues."
+    ),
+)
+
+
+# --- singular value decomposition (thin) ------------------------------------------------------
+def _svd_impl(a):
+    u, s, vh = xp.linalg.svd(a, full_matrices=False)
+    return u, s, vh
+
+
+def _svd_jvp(t, ans, a):
+    u, s, vh = ans
+    v = matrix_transpose(vh)
+    m, n = a.shape[-2:]
+    gaps = _gap_reciprocals(s * s)
+    projected = matmul(matrix_transpose(u), matmul(t, v))
+    projected_s = _scale_columns(projected, s)  # P S
+    s_projected = matrix_transpose(_scale_columns(matrix_transpose(projected), s))  # S P
+    du = matmul(u, gaps * (projected_s + matrix_transpose(projected_s)))
+    dv = matmul(v, gaps * (s_projected + matrix_transpose(s_projected)))
+    s_inv = _safe_reciprocal(s)
+    if m > n:
+        du = du + _scale_columns(matmul(t, v) - matmul(u, projected), s_inv)
+    if n > m:
+        dv = dv + _scale_columns(
+            matmul(matrix_transpose(t), u) - matmul(v, matrix_transpose(projected)), s_inv
+        )
+    return du, diagonal_part(projected), matrix_transpose(dv)
+
+
+def _svd_vjp(g, ans, a):
+    u, s, vh = ans
+    u_bar, s_bar, vh_bar = g
+    v, v_bar = matrix_transpose(vh), matrix_transpose(vh_bar)
+    m, n = a.shape[-2:]
+    gaps = _gap_reciprocals(s * s)
+    j = gaps * matmul(matrix_transpose(u), u_bar)
+    k = gaps * matmul(vh, v_bar)
+    core = (
+        diagonal_matrix(s_bar)
+        + _scale_columns(j + matrix_transpose(j), s)
+        + matrix_transpose(_scale_columns(k + matrix_transpose(k), s))
+    )
+    a_bar = matmul(u, matmul(core, vh))
+    s_inv = _safe_reciprocal(s)
+    if m > n:
+        a_bar = a_bar + matmul(
+            _scale_columns(u_bar - matmul(u, matmul(matrix_transpose(u), u_bar)), s_inv), vh
+        )
+    if n > m:
+        away = v_bar - matmul(v, matmul(vh, v_bar))
+        a_bar = a_bar + matmul(u, matrix_transpose(_scale_columns(away, s_inv)))
+    return a_bar
+
+
+svd = Primitive(
+    "svd",
+    _svd_impl,
+    jvps=(_svd_jvp,),
+    vjps=(_svd_vjp,),
+    multiple_results=True,
+    doc=(
+        "Thin SVD (U, s, Vh), A = U diag(s) Vh, k = min(m, n) singular values descending. "
+        "With P = Uᵀ dA V and F_ij = 1/(s_j² - s_i²) (0 on the diagonal and at ties): "
+        "ds = diag(P), dU = U (F ∘ (P S + S Pᵀ)) + (I - U Uᵀ) dA V S⁻¹, "
+        "dV = V (F ∘ (S P + Pᵀ S)) + (I - V Vᵀ) dAᵀ U S⁻¹. The VJP is the adjoint: "
+        "Ā = U (diag(s̄) + (J + Jᵀ) S + S (K + Kᵀ)) Vᵀ + (I - U Uᵀ) Ū S⁻¹ Vᵀ + U S⁻¹ V̄ᵀ (I - V Vᵀ), "
+        "J = F ∘ Uᵀ Ū, K = F ∘ Vᵀ V̄. dU, dV need distinct nonzero singular values."
+    ),
+)
+
+
+# --- QR (reduced, m >= n) ---------------------------------------------------------------------
+def _qr_impl(a):
+    q, r = xp.linalg.qr(a, mode="reduced")
+    return q, r
+
+
+def _right_solve_upper(x, r):
+    """``X R⁻¹`` (solving ``Rᵀ Yᵀ = Xᵀ``)."""
+    return matrix_transpose(solve(matrix_transpose(r), matrix_transpose(x)))
+
+
+def _strictly_lower(x):
+    n = x.shape[-1]
+    return x * xp.tril(xp.ones((n, n), dtype=x.dtype), -1)
+
+
+def _qr_jvp(t, ans, a):
+    q, r = ans
+    b = _right_solve_upper(t, r)  # dA R⁻¹
+    c = matmul(matrix_transpose(q), b)  # Qᵀ dA R⁻¹
+    lower = _strictly_lower(c)
+    omega = lower - matrix_transpose(lower)  # Qᵀ dQ, antisymmetric
+    dq = matmul(q, omega - c) + b
+    dr = matmul(c - omega, r)
+    return dq, dr
+
+
+def _qr_vjp(g, ans, a):
+    q, r = ans
+    q_bar, r_bar = g
+    m_mat = matmul(matrix_transpose(q), q_bar) - matmul(r_bar, matrix_transpose(r))
+    n_mat = _strictly_lower(m_mat - matrix_transpose(m_mat)) - m_mat
+    b_bar = q_bar + matmul(q, n_mat)
+    return matrix_transpose(solve(r, matrix_transpose(b_bar)))  # B̄ R⁻ᵀ
+
+
+qr = Primitive(
+    "qr",
+    _qr_impl,
+    jvps=(_qr_jvp,),
+    vjps=(_qr_vjp,),
+    multiple_results=True,
+    doc=(
+        "Reduced QR (Q, R) of a stack of m x n matrices, m >= n, full column rank. With "
+        "C = Qᵀ dA R⁻¹ and Ω = tril(C, -1) - tril(C, -1)ᵀ: dQ = Q (Ω - C) + dA R⁻¹, "
+        "dR = (C - Ω) R. The VJP is the adjoint: with M = Qᵀ Q̄ - R̄ Rᵀ, "
+        "Ā = (Q̄ + Q (tril(M - Mᵀ, -1) - M)) R⁻ᵀ."
+    ),
+)
+
+
+# --- Moore-Penrose pseudo-inverse -------------------------------------------------------------
+def _pinv_impl(a, rcond, hermitian):
+    return xp.linalg.pinv(a, rcond=rcond, hermitian=hermitian)
+
+
+def _pinv_jvp(t, ans, a, rcond, hermitian):
+    p, tt = ans, matrix_transpose(t)
+    first = -matmul(p, matmul(t, p))
+    second = matmul(matmul(p, matrix_transpose(p)), tt - matmul(matmul(tt, a), p))
+    third = matmul(tt - matmul(p, matmul(a, tt)), matmul(matrix_transpose(p), p))
+    return first + second + third
+
+
+def _pinv_vjp(g, ans, a, rcond, hermitian):
+    p, pt, gt = ans, matrix_transpose(ans), matrix_transpose(g)
+    first = -matmul(pt, matmul(g, pt))
+    second = matmul(gt - matmul(a, matmul(p, gt)), matmul(p, pt))
+    third = matmul(matmul(pt, p), gt - matmul(matmul(gt, p), a))
+    return first + second + third
+
+
+pinv = Primitive(
+    "pinv",
+    _pinv_impl,
+    jvps=(_pinv_jvp,),
+    vjps=(_pinv_vjp,),
+    doc=(
+        "The pseudo-inverse A⁺ (singular values at or below rcond · max(s) count as zero). "
+        "Where the rank is locally constant (Golub and Pereyra), "
+        "dA⁺ = -A⁺ dA A⁺ + A⁺ A⁺ᵀ dAᵀ (I - A A⁺) + (I - A⁺ A) dAᵀ A⁺ᵀ A⁺, and "
+        "Ā = -A⁺ᵀ Ḡ A⁺ᵀ + (I - A A⁺) Ḡᵀ A⁺ A⁺ᵀ + A⁺ᵀ A⁺ Ḡᵀ (I - A⁺ A)."
+    ),
+)
