@@ -94,7 +94,7 @@ logical_xor = _nondiff("xor", xp.logical_xor, "x xor y.")
 floor_divide = _nondiff("floordiv", xp.floor_divide, "x // y.")
 
 
-def _binary(name, impl, dx, dy, doc):
+def binary_primitive(name, impl, dx, dy, doc):
     """A broadcasting binary primitive with ``d f = dx(ans, x, y) dx + dy(ans, x, y) dy``."""
     return Primitive(
         name,
@@ -132,7 +132,7 @@ multiply = Primitive(
     vjps=(lambda g, ans, x, y: unbroadcast(g * y, x), lambda g, ans, x, y: unbroadcast(x * g, y)),
     doc="x * y",
 )
-divide = _binary(
+divide = binary_primitive(
     "div", xp.true_divide, lambda ans, x, y: 1.0 / y, lambda ans, x, y: neg(ans) / y, "x / y"
 )
 
@@ -153,7 +153,7 @@ def _power_dy(ans, x, y):
     return ans * log(safe_x)
 
 
-power = _binary("pow", xp.power, _power_dx, _power_dy, "x ** y")
+power = binary_primitive("pow", xp.power, _power_dx, _power_dy, "x ** y")
 
 
 def _tie_split(x, y):
@@ -161,35 +161,35 @@ def _tie_split(x, y):
     return greater(x, y) + 0.5 * equal(x, y)
 
 
-maximum = _binary(
+maximum = binary_primitive(
     "max",
     xp.maximum,
     lambda ans, x, y: _tie_split(x, y),
     lambda ans, x, y: _tie_split(y, x),
     "elementwise max; ties split the gradient evenly",
 )
-minimum = _binary(
+minimum = binary_primitive(
     "min",
     xp.minimum,
     lambda ans, x, y: _tie_split(y, x),
     lambda ans, x, y: _tie_split(x, y),
     "elementwise min; ties split the gradient evenly",
 )
-arctan2 = _binary(
+arctan2 = binary_primitive(
     "atan2",
     xp.arctan2,
     lambda ans, y, x: x / (x * x + y * y),
     lambda ans, y, x: neg(y) / (x * x + y * y),
     "arctan2(y, x); d = (x dy - y dx) / (x^2 + y^2)",
 )
-remainder = _binary(
+remainder = binary_primitive(
     "rem",
     xp.remainder,
     lambda ans, x, y: 1.0,
     lambda ans, x, y: neg(floor_divide(x, y)),
     "x mod y (NumPy's sign convention); d = dx - floor(x / y) dy",
 )
-fmod = _binary(
+fmod = binary_primitive(
     "fmod",
     xp.fmod,
     lambda ans, x, y: 1.0,

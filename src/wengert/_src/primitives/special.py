@@ -26,8 +26,8 @@ from wengert.errors import MissingDependencyError
 
 from ..backend import is_float_dtype, xp
 from ..core.primitive import Primitive
-from .elementwise import add, equal, exp, expit, log, log1p, logical_and, where
-from .structural import broadcast_like, reduce_sum, unbroadcast
+from .elementwise import add, binary_primitive, equal, exp, expit, log, log1p, logical_and, where
+from .structural import reduce_sum
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
@@ -92,23 +92,6 @@ def _unary(name, impl, derivative, doc):
         impl,
         jvps=(lambda t, ans, x, **params: t * derivative(ans, x, **params),),
         vjps=(lambda g, ans, x, **params: g * derivative(ans, x, **params),),
-        doc=doc,
-    )
-
-
-def _binary(name, impl, da, db, doc):
-    """A broadcasting binary primitive with ``d f = da(ans, a, b) da + db(ans, a, b) db``."""
-    return Primitive(
-        name,
-        impl,
-        jvps=(
-            lambda t, ans, a, b: broadcast_like(t * da(ans, a, b), ans),
-            lambda t, ans, a, b: broadcast_like(t * db(ans, a, b), ans),
-        ),
-        vjps=(
-            lambda g, ans, a, b: unbroadcast(g * da(ans, a, b), a),
-            lambda g, ans, a, b: unbroadcast(g * db(ans, a, b), b),
-        ),
         doc=doc,
     )
 
@@ -192,14 +175,14 @@ def _digamma_gap(ans, a, b):
     return digamma(a) - digamma(add(a, b))
 
 
-betaln = _binary(
+betaln = binary_primitive(
     "betaln",
     _scipy_impl("betaln"),
     _digamma_gap,
     lambda ans, a, b: _digamma_gap(ans, b, a),
     "log |B(a, b)|; d/da = psi(a) - psi(a + b), and symmetrically for b.",
 )
-beta = _binary(
+beta = binary_primitive(
     "beta",
     _scipy_impl("beta"),
     lambda ans, a, b: ans * _digamma_gap(ans, a, b),
@@ -230,7 +213,7 @@ def _over_guarded(x, denominator):
     return x / where(at_pole, 1.0, denominator)
 
 
-xlogy = _binary(
+xlogy = binary_primitive(
     "xlogy",
     lambda x, y: _x_times_log(xp.log, x, y),
     lambda ans, x, y: log(y),
@@ -238,7 +221,7 @@ xlogy = _binary(
     "x log(y), 0 where x == 0. d/dx = log(y); d/dy = x / y, taken as 0 where x == 0 "
     "(also at y == 0).",
 )
-xlog1py = _binary(
+xlog1py = binary_primitive(
     "xlog1py",
     lambda x, y: _x_times_log(xp.log1p, x, y),
     lambda ans, x, y: log1p(y),
