@@ -11,7 +11,7 @@ dtype preserved, and agreement with HIPS autograd and JAX when installed.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

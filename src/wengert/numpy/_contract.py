@@ -169,7 +169,8 @@ def explicit_einsum_spec(subscripts: str, ndims: list) -> str:
         for term in expanded:
             for c in term:
                 counts[c] = counts.get(c, 0) + 1
-        output = ellipsis_letters + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ellipsis_letters))
+        once = sorted(c for c, n in counts.items() if n == 1 and c not in ellipsis_letters)
+        output = ellipsis_letters + "".join(once)
     else:
         output = output.replace("...", ellipsis_letters)
     return ",".join(expanded) + "->" + output

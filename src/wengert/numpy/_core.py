@@ -45,7 +45,7 @@ def shape_of(x) -> tuple:
 
 def resolve_shape(shape, size: int, op: str) -> tuple:
     """A reshape target with ``-1`` filled in, checked against ``size``."""
-    shape = (shape,) if isinstance(shape, int) else tuple(int(d) for d in shape)
+    shape = (shape,) if isinstance(shape, (int, xp.integer)) else tuple(int(d) for d in shape)
     unknown = [i for i, d in enumerate(shape) if d == -1]
     known = 1
     for d in shape:

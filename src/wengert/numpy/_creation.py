@@ -105,3 +105,13 @@ float16, float32, float64, int8, int16, int32, int64 = (
 uint8, bool_, intp, dtype, finfo, iinfo, ndarray = xp.uint8, xp.bool_, xp.intp, xp.dtype, xp.finfo, xp.iinfo, xp.ndarray
 issubdtype, floating, integer, inexact, number = xp.issubdtype, xp.floating, xp.integer, xp.inexact, xp.number
 random = xp.random
+
+
+__all__ = [  # what ``from ._creation import *`` gives the namespace (not the helpers imported here)
+    "array", "asarray", "zeros_like", "ones_like", "full_like", "empty_like", "shape", "ndim", "size",
+    "allclose", "isclose", "array_equal", "nonzero", "argwhere", "searchsorted", "unique", "result_type",
+    "zeros", "ones", "full", "empty", "arange", "linspace", "logspace", "geomspace", "eye", "identity",
+    "tri", "meshgrid", "indices", "mgrid", "ogrid", "ix_", "newaxis", "pi", "e", "inf", "nan",
+    "euler_gamma", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
+    "intp", "dtype", "finfo", "iinfo", "ndarray", "issubdtype", "floating", "integer", "inexact", "number",
+]

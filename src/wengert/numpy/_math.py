@@ -94,10 +94,18 @@ radians, degrees = deg2rad, rad2deg
 
 
 def sinc(x):
-    """sin(pi x) / (pi x), 1 at 0 (the untaken branch is guarded, so no nan leaks)."""
-    zero = equal(x, 0)
-    safe = where(zero, 1.0, x)
-    return where(zero, 1.0, sin(math.pi * safe) / (math.pi * safe))
+    """sin(pi x) / (pi x), with its Maclaurin series near 0.
+
+    Close to 0 the quotient loses precision and, at 0, every derivative; there
+    the series ``1 - y/3! + y^2/5! - y^3/7! + y^4/9!`` in ``y = (pi x)^2`` is
+    exact to rounding and gives the true derivatives of all orders at 0
+    (``sinc''(0) = -pi^2/3``). The untaken branch is guarded, so no nan leaks.
+    """
+    near_zero = less(abs(x), 1e-2)
+    safe = where(near_zero, 1.0, x)
+    y = (math.pi * x) ** 2
+    series = 1.0 - y / 6.0 * (1.0 - y / 20.0 * (1.0 - y / 42.0 * (1.0 - y / 72.0)))
+    return where(near_zero, series, sin(math.pi * safe) / (math.pi * safe))
 
 
 def copysign(x, y):
@@ -143,6 +151,34 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     return where(equal(x, -xp.inf), finfo.min if neginf is None else neginf, x)
 
 
+def fmax(x, y):
+    """Elementwise maximum that ignores nan (nan only where both are nan)."""
+    return where(isnan(y), x, where(isnan(x), y, maximum(x, y)))
+
+
+def fmin(x, y):
+    """Elementwise minimum that ignores nan (nan only where both are nan)."""
+    return where(isnan(y), x, where(isnan(x), y, minimum(x, y)))
+
+
+def modf(x):
+    """``(x - trunc(x), trunc(x))``: the fractional part carries the derivative of x."""
+    whole = trunc(x)
+    return x - whole, whole
+
+
+def divmod(x, y):
+    """``(x // y, x % y)``; only the remainder is differentiable."""
+    return floor_divide(x, y), remainder(x, y)
+
+
+def ldexp(x, n):
+    """``x * 2**n`` for integer exponents ``n`` (not differentiated)."""
+    x = asarray_or_tracer(x)
+    dtype = x.dtype if xp.issubdtype(x.dtype, xp.floating) else xp.float64
+    return x * xp.ldexp(xp.ones((), dtype), concrete(n))
+
+
 def real(x):
     """The real part (wengert differentiates real arrays)."""
     return x
@@ -164,3 +200,17 @@ def astype(x, dtype, copy: bool = True):
     if not xp.issubdtype(dtype, xp.floating):
         return xp.asarray(concrete(x)).astype(dtype)
     return structural.astype(x, dtype=dtype)
+
+
+__all__ = [  # what ``from ._math import *`` gives the namespace (not the helpers imported here)
+    "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sin", "cos", "tan", "arcsin", "arccos",
+    "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "asin", "acos", "atan", "asinh",
+    "acosh", "atanh", "sqrt", "cbrt", "abs", "absolute", "fabs", "negative", "sign", "floor", "ceil",
+    "trunc", "rint", "fix", "isnan", "isinf", "isfinite", "signbit", "add", "subtract", "multiply",
+    "power", "maximum", "minimum", "pow", "divide", "true_divide", "arctan2", "atan2", "remainder", "mod",
+    "fmod", "floor_divide", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+    "logical_and", "logical_or", "logical_xor", "logical_not", "stop_gradient", "positive", "square",
+    "reciprocal", "float_power", "round", "around", "hypot", "logaddexp", "logaddexp2", "deg2rad",
+    "rad2deg", "radians", "degrees", "sinc", "copysign", "heaviside", "where", "clip", "fmax", "fmin",
+    "modf", "divmod", "ldexp", "nan_to_num", "real", "conj", "conjugate", "astype",
+]

@@ -81,6 +81,21 @@ def _as_method(fn):
     return fn
 
 
+def _without_out(fn):
+    """A reduction method that accepts NumPy's ``out=None`` (``np.sum(x)`` passes it) but no buffer."""
+
+    def method(self, *args, out=None, **kwargs):
+        if out is not None:
+            raise InPlaceError(
+                f"{fn.__name__}(out=...) would write into an array in place, at {user_frame_summary()}; "
+                "traced arrays are immutable: use the returned value."
+            )
+        return fn(self, *args, **kwargs)
+
+    method.__name__ = fn.__name__
+    return method
+
+
 def install() -> None:
     """Give ``Tracer`` NumPy's operators and methods."""
     m, r = _math, _reductions
@@ -112,6 +127,9 @@ def install() -> None:
         "argsort": _shape.argsort, "sort": _shape.sort,
         "copy": lambda self: self, "tolist": lambda self: self.concrete().tolist(),
     }
+    for name in ("sum", "mean", "prod", "var", "std", "max", "min", "ptp", "argmax", "argmin", "cumsum",
+                 "cumprod", "all", "any", "clip", "round", "take", "repeat", "trace", "sort", "argsort"):
+        methods[name] = _without_out(methods[name])
     for name, fn in methods.items():
         setattr(Tracer, name, _as_method(fn))
     Tracer.__hash__ = None

@@ -16,7 +16,6 @@ from ._math import astype, exp, isfinite, isnan, log, maximum, minimum, sqrt, st
 from ._shape import (
     broadcast_to,
     concatenate,
-    expand_dims,
     moveaxis,
     ravel,
     reshape,
@@ -185,7 +184,8 @@ def average(a, axis=None, weights=None, returned: bool = False, keepdims: bool =
     """Weighted mean, ``sum(a w) / sum(w)``."""
     if weights is None:
         out = mean(a, axis, keepdims=keepdims)
-        total = xp.asarray(_count(shape_of(a), normalize_axis(axis, ndim_of(a))), dtype=float)
+        count = _count(shape_of(a), normalize_axis(axis, ndim_of(a)))
+        total = xp.full(shape_of(out), count, dtype=out.dtype)
     else:
 
         w = weights if shape_of(weights) == shape_of(a) else _align_weights(weights, a, axis)
@@ -207,23 +207,28 @@ def median(a, axis=None, keepdims: bool = False):
 
 
 def quantile(a, q, axis=None, keepdims: bool = False):
-    """Quantile(s) ``q`` in [0, 1] by linear interpolation (NumPy's default method)."""
+    """Quantile(s) ``q`` in [0, 1] by linear interpolation (NumPy's default method).
+
+    ``axis`` may be None, an int or a tuple: the reduced axes are merged into
+    one, sorted, and the two order statistics around ``q (n - 1)`` are mixed.
+    """
 
     a = asarray_or_tracer(a)
-    ndim, flat = a.ndim, axis is None
-    if flat:
-        a, axis = ravel(a), 0
-    axis = normalize_axis(axis, a.ndim)[0]
-    s = moveaxis(sort(a, axis=axis), axis, 0)
+    shape = a.shape
+    axes = normalize_axis(axis, a.ndim)
+    axes = tuple(range(a.ndim)) if axes is None else axes
+    kept = tuple(d for i, d in enumerate(shape) if i not in axes)
+    merged = reshape(moveaxis(a, axes, tuple(range(len(axes)))), (-1,) + kept)
+    s = sort(merged, axis=0)
     n = s.shape[0]
     q_arr = xp.asarray(q, dtype=float)
     position = q_arr * (n - 1)
     lo = xp.floor(position).astype(int)
     hi = xp.minimum(lo + 1, n - 1)
-    frac = (position - lo).reshape(q_arr.shape + (1,) * (s.ndim - 1)).astype(s.dtype)
+    frac = (position - lo).reshape(q_arr.shape + (1,) * len(kept)).astype(s.dtype)
     out = take(s, lo, axis=0) * (1.0 - frac) + take(s, hi, axis=0) * frac
     if keepdims:
-        out = reshape(out, q_arr.shape + (1,) * ndim) if flat else expand_dims(out, q_arr.ndim + axis)
+        out = reshape(out, q_arr.shape + tuple(1 if i in axes else d for i, d in enumerate(shape)))
     return out
 
 
@@ -239,8 +244,9 @@ def nansum(a, axis=None, keepdims: bool = False):
 
 def nanmean(a, axis=None, keepdims: bool = False):
     """Mean over the non-nan entries."""
-    valid = ~isnan(concrete(a))
-    return nansum(a, axis, keepdims) / xp.sum(valid, axis=axis, keepdims=keepdims)
+    a = asarray_or_tracer(a)
+    count = xp.sum(~isnan(concrete(a)), axis=axis, keepdims=keepdims).astype(a.dtype)
+    return nansum(a, axis, keepdims) / count
 
 
 def logsumexp(a, axis=None, keepdims: bool = False):

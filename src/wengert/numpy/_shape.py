@@ -15,7 +15,12 @@ from wengert._src.primitives.elementwise import where
 from wengert._src.primitives.rules import normalize_axis
 from wengert.errors import ShapeError
 
-from ._core import asarray_or_tracer, concrete, resolve_shape
+from ._core import asarray_or_tracer, concrete, is_traced, resolve_shape
+
+
+def _ints(value) -> tuple:
+    """An int or a sequence of ints (NumPy integers included) as a tuple of Python ints."""
+    return (int(value),) if xp.ndim(value) == 0 else tuple(int(v) for v in value)
 
 
 def reshape(a, shape, order: str = "C"):
@@ -23,7 +28,7 @@ def reshape(a, shape, order: str = "C"):
     if order != "C":
         raise ValueError("wengert supports only order='C' reshapes")
     a = asarray_or_tracer(a)
-    shape = resolve_shape(shape, a.size, "reshape")
+    shape = resolve_shape(_ints(shape), a.size, "reshape")
     if shape == a.shape:
         return a
     return st.reshape(a, shape=shape)
@@ -62,8 +67,8 @@ def swapaxes(a, axis1: int, axis2: int):
 def moveaxis(a, source, destination):
     """Move axes to new positions, the others keeping their order."""
     a = asarray_or_tracer(a)
-    source = [s % a.ndim for s in ((source,) if isinstance(source, int) else source)]
-    destination = [d % a.ndim for d in ((destination,) if isinstance(destination, int) else destination)]
+    source = [s % a.ndim for s in _ints(source)]
+    destination = [d % a.ndim for d in _ints(destination)]
     order = [i for i in range(a.ndim) if i not in source]
     for dest, src in sorted(zip(destination, source)):
         order.insert(dest, src)
@@ -81,7 +86,7 @@ def rollaxis(a, axis: int, start: int = 0):
 
 def broadcast_to(a, shape):
     a = asarray_or_tracer(a)
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    shape = _ints(shape)
     if a.shape == shape:
         return a
     try:
@@ -99,7 +104,7 @@ def broadcast_arrays(*arrays):
 
 def expand_dims(a, axis):
     a = asarray_or_tracer(a)
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = _ints(axis)
     ndim = a.ndim + len(axes)
     axes = sorted(ax % ndim for ax in axes)
     shape = list(a.shape)
@@ -210,7 +215,7 @@ def split(a, indices_or_sections, axis: int = 0):
     a = asarray_or_tracer(a)
     axis = normalize_axis(axis, a.ndim)[0]
     n = a.shape[axis]
-    if isinstance(indices_or_sections, int):
+    if xp.ndim(indices_or_sections) == 0:
         if n % indices_or_sections:
             raise ShapeError(
                 f"split: an axis of length {n} does not divide into {indices_or_sections} equal "
@@ -223,9 +228,9 @@ def split(a, indices_or_sections, axis: int = 0):
 def array_split(a, indices_or_sections, axis: int = 0):
     a = asarray_or_tracer(a)
     axis = normalize_axis(axis, a.ndim)[0]
-    if not isinstance(indices_or_sections, int):
+    if xp.ndim(indices_or_sections) != 0:
         return _split_at(a, list(indices_or_sections), axis)
-    n, sections = a.shape[axis], indices_or_sections
+    n, sections = a.shape[axis], int(indices_or_sections)
     size, extra = divmod(n, sections)
     bounds, start = [], 0
     for i in range(sections - 1):
@@ -268,8 +273,7 @@ def roll(a, shift, axis=None):
     a = asarray_or_tracer(a)
     if axis is None:
         return reshape(roll(ravel(a), shift, 0), a.shape)
-    shifts = (shift,) if isinstance(shift, int) else tuple(shift)
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    shifts, axes = _ints(shift), _ints(axis)
     if len(shifts) == 1 and len(axes) > 1:
         shifts = shifts * len(axes)
     for s, ax in zip(shifts, axes):
@@ -293,7 +297,7 @@ def rot90(m, k: int = 1, axes=(0, 1)):
 def tile(a, reps):
     """Repeat the whole array ``reps`` times along each axis."""
     a = asarray_or_tracer(a)
-    reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    reps = _ints(reps)
     ndim = builtins.max(a.ndim, len(reps))
     reps = (1,) * (ndim - len(reps)) + reps
     a = reshape(a, (1,) * (ndim - a.ndim) + a.shape)
@@ -313,11 +317,22 @@ def repeat(a, repeats, axis=None):
 
 
 def pad(array, pad_width, mode: str = "constant", constant_values=0.0):
-    """Pad with a constant, or by the index modes 'edge', 'reflect', 'symmetric', 'wrap'."""
+    """Pad with a constant, or by the index modes 'edge', 'reflect', 'symmetric', 'wrap'.
+
+    ``constant_values`` may be a scalar, NumPy's per-axis pairs, or a traced
+    scalar, which then gets the derivative of the border it fills.
+    """
     array = asarray_or_tracer(array)
     widths = tuple(tuple(int(w) for w in pair) for pair in xp.broadcast_to(pad_width, (array.ndim, 2)))
     if mode == "constant":
-        return ix.pad(array, widths=widths, value=float(constant_values))
+        if not is_traced(constant_values) and xp.ndim(constant_values) == 0:
+            return ix.pad(array, widths=widths, value=float(constant_values))
+        padded = ix.pad(array, widths=widths, value=0.0)
+        if is_traced(constant_values):
+            border = xp.pad(xp.zeros(array.shape, array.dtype), widths, constant_values=1.0)
+            return padded + border * constant_values
+        fill = xp.pad(xp.zeros(array.shape, array.dtype), widths, constant_values=constant_values)
+        return padded + fill
     if mode not in ("edge", "reflect", "symmetric", "wrap"):
         raise ValueError(f"pad: mode {mode!r} is not supported; use constant, edge, reflect, symmetric or wrap")
     for ax, width in enumerate(widths):
@@ -418,3 +433,105 @@ def diff(a, n: int = 1, axis: int = -1):
         before = (slice(None),) * axis
         a = a[before + (slice(1, None),)] - a[before + (slice(None, -1),)]
     return a
+
+
+def append(arr, values, axis=None):
+    """``arr`` with ``values`` joined at its end (both flattened when ``axis`` is None)."""
+    if axis is None:
+        return concatenate([ravel(arr), ravel(values)], axis=0)
+    return concatenate([arr, values], axis=axis)
+
+
+def delete(arr, obj, axis=None):
+    """``arr`` without the entries ``obj`` (an int, a slice or indices) along ``axis``."""
+    arr = asarray_or_tracer(arr)
+    if axis is None:
+        arr, axis = ravel(arr), 0
+    axis = normalize_axis(axis, arr.ndim)[0]
+    kept = xp.delete(xp.arange(arr.shape[axis]), obj if isinstance(obj, slice) else concrete(obj))
+    return take(arr, kept, axis=axis)
+
+
+def compress(condition, a, axis=None):
+    """The slices of ``a`` along ``axis`` (of the flattened ``a`` when None) where ``condition`` holds."""
+    a = asarray_or_tracer(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    return take(a, xp.nonzero(xp.asarray(concrete(condition)))[0], axis=axis)
+
+
+def extract(condition, arr):
+    """The elements of ``arr`` where ``condition`` holds, both flattened."""
+    return take(arr, xp.flatnonzero(concrete(condition)))
+
+
+def select(condlist, choicelist, default=0):
+    """Elementwise, the choice of the first condition that holds; ``default`` where none does."""
+    out = default
+    for condition, choice in reversed(list(zip(condlist, choicelist))):
+        out = where(concrete(condition), choice, out)
+    return out
+
+
+def dsplit(a, indices_or_sections):
+    return split(a, indices_or_sections, axis=2)
+
+
+def unstack(x, axis: int = 0):
+    """The slices of ``x`` along ``axis``, as a tuple: the inverse of ``stack``."""
+    x = asarray_or_tracer(x)
+    axis = normalize_axis(axis, x.ndim)[0]
+    return tuple(x[(slice(None),) * axis + (i,)] for i in range(x.shape[axis]))
+
+
+def ediff1d(ary, to_end=None, to_begin=None):
+    """Differences of consecutive elements of the flattened array, with optional values around."""
+    flat = ravel(ary)
+    pieces = [flat[1:] - flat[:-1]]
+    if to_begin is not None:
+        pieces.insert(0, ravel(to_begin))
+    if to_end is not None:
+        pieces.append(ravel(to_end))
+    return concatenate(pieces)
+
+
+def block(arrays):
+    """An array assembled from nested lists of blocks, as NumPy's ``block``.
+
+    The innermost lists join along the last axis, the next ones along the
+    second-to-last, and so on; blocks with fewer dimensions get leading ones.
+    """
+    depth, probe = 0, arrays
+    while isinstance(probe, list):
+        depth, probe = depth + 1, probe[0]
+    leaves = []
+
+    def collect(item):
+        if isinstance(item, list):
+            for inner in item:
+                collect(inner)
+        else:
+            leaves.append(asarray_or_tracer(item))
+
+    collect(arrays)
+    ndim = builtins.max([depth] + [leaf.ndim for leaf in leaves])
+    blocks = iter(leaves)
+
+    def assemble(item, level):
+        if not isinstance(item, list):
+            leaf = next(blocks)
+            return reshape(leaf, (1,) * (ndim - leaf.ndim) + leaf.shape)
+        return concatenate([assemble(inner, level + 1) for inner in item], axis=level - depth)
+
+    return assemble(arrays, 0)
+
+
+__all__ = [  # what ``from ._shape import *`` gives the namespace (not the helpers imported here)
+    "reshape", "ravel", "transpose", "permute_dims", "matrix_transpose", "swapaxes", "moveaxis",
+    "rollaxis", "broadcast_to", "broadcast_arrays", "expand_dims", "squeeze", "atleast_1d", "atleast_2d",
+    "atleast_3d", "concatenate", "concat", "stack", "hstack", "vstack", "row_stack", "dstack",
+    "column_stack", "split", "array_split", "hsplit", "vsplit", "flip", "fliplr", "flipud", "roll",
+    "rot90", "tile", "repeat", "pad", "take", "take_along_axis", "sort", "argsort", "diagonal", "diag",
+    "diagflat", "tril", "triu", "diff", "append", "delete", "compress", "extract", "select", "dsplit",
+    "unstack", "ediff1d", "block",
+]

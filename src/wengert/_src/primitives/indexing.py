@@ -8,6 +8,7 @@ scatter-add, so reading the same element twice adds both cotangents.
 
 from ..backend import xp
 from ..core.primitive import Primitive
+from .elementwise import where
 from .rules import PerPosition
 from .structural import broadcast_like, unbroadcast
 
@@ -64,6 +65,18 @@ def _index_set_impl(x, updates, idx):
     return out
 
 
+def _written_cotangent(g, x, updates, idx):
+    """Cotangent of the updates of a set: where a position is named more than once, only the
+    update that NumPy's assignment leaves there (the last one) reaches the output."""
+    gathered = getitem(g, idx=idx)
+    if not is_basic_index(idx):
+        order = xp.arange(gathered.size).reshape(gathered.shape)
+        written = xp.full(x.shape, -1, dtype=order.dtype)
+        written[idx] = order
+        gathered = where(written[idx] == order, gathered, 0.0)
+    return unbroadcast(gathered, updates)
+
+
 index_set = Primitive(
     "scatter",
     _index_set_impl,
@@ -73,9 +86,9 @@ index_set = Primitive(
     ),
     vjps=(
         lambda g, ans, x, u, idx: unbroadcast(index_set(g, 0.0, idx=idx), x),
-        lambda g, ans, x, u, idx: _gathered_cotangent(g, u, idx),
+        lambda g, ans, x, u, idx: _written_cotangent(g, x, u, idx),
     ),
-    doc="x.at[idx].set(u): a copy of x with u written at idx.",
+    doc="x.at[idx].set(u): a copy of x with u written at idx (of repeated indices, the last wins).",
 )
 
 
