@@ -122,7 +122,7 @@ subtract = Primitive(
     "sub",
     xp.subtract,
     jvps=(lambda t, ans, x, y: broadcast_like(t, ans), lambda t, ans, x, y: broadcast_like(neg(t), ans)),
-    vjps=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(neg(g), y)),
+    vjps=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: neg(unbroadcast(g, y))),
     doc="x - y",
 )
 multiply = Primitive(

@@ -93,17 +93,14 @@ astype = Primitive(
 
 def sum_to_shape(g, shape):
     """Sum ``g`` over the axes that broadcasting added to reach ``g.shape`` from ``shape``."""
-    g_shape = g.shape
-    if g_shape == shape:
+    if g.shape == shape:
         return g
-    lead = len(g_shape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, d in enumerate(shape) if d == 1 and g_shape[lead + i] != 1
-    )
-    if axes:
-        g = reduce_sum(g, axis=axes, keepdims=False)
-    if g.shape != shape:
-        g = reshape(g, shape=shape)
+    lead = len(g.shape) - len(shape)
+    if lead:
+        g = reduce_sum(g, axis=tuple(range(lead)), keepdims=False)
+    stretched = tuple(i for i, d in enumerate(shape) if d == 1 and g.shape[i] != 1)
+    if stretched:
+        g = reduce_sum(g, axis=stretched, keepdims=True)
     return g
 
 
