@@ -132,7 +132,6 @@ def install() -> None:
         methods[name] = _without_out(methods[name])
     for name, fn in methods.items():
         setattr(Tracer, name, _as_method(fn))
-    Tracer.__hash__ = None
     Tracer.T = property(lambda self: _shape.transpose(self))
     Tracer.mT = property(_shape.matrix_transpose)
     Tracer.at = property(_indexing.at)
