@@ -8,7 +8,7 @@ derivatives are exact everywhere (``prod`` at zeros included) and to any order.
 from ..backend import xp
 from ..core.primitive import Primitive
 from .elementwise import equal
-from .structural import broadcast_to, flip, reduce_sum, reshape
+from .structural import flip, reduce_sum, reshape
 
 
 def _keepdims_shape(shape, axis):
@@ -20,19 +20,17 @@ def _keepdims_shape(shape, axis):
 def _extremum_weights(ans, x, axis, keepdims):
     """Each element's share of the max: 1/count where it ties for the max, else 0."""
     kept = ans if keepdims else reshape(ans, shape=_keepdims_shape(x.shape, axis))
-    mask = equal(x, kept)
-    count = reduce_sum(mask, axis=axis, keepdims=True)
-    return mask / count
+    mask = equal(x, kept)  # a constant: comparisons carry no derivative
+    return xp.divide(mask, mask.sum(axis=axis, keepdims=True), dtype=x.dtype)
 
 
 def _extremum_vjp(g, ans, x, axis, keepdims):
     kept = g if keepdims else reshape(g, shape=_keepdims_shape(x.shape, axis))
-    return broadcast_to(kept, shape=x.shape) * _extremum_weights(ans, x, axis, keepdims).astype(x.dtype)
+    return kept * _extremum_weights(ans, x, axis, keepdims)  # the weights have x's shape
 
 
 def _extremum_jvp(t, ans, x, axis, keepdims):
-    weights = _extremum_weights(ans, x, axis, keepdims).astype(x.dtype)
-    return reduce_sum(t * weights, axis=axis, keepdims=keepdims)
+    return reduce_sum(t * _extremum_weights(ans, x, axis, keepdims), axis=axis, keepdims=keepdims)
 
 
 reduce_max = Primitive(
