@@ -56,7 +56,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from wengert._src.backend import xp
+from wengert._src.backend import is_float_dtype, xp
 from wengert._src.core.primitive import Tracer
 from wengert._src.core.pytree import tree_flatten, tree_unflatten
 from wengert._src.transforms.api import jvp, vjp
@@ -133,7 +133,7 @@ def _float_leaf(value, caller: str, where: str):
             "concrete arrays. Call it outside wengert transforms."
         )
     array = xp.asarray(value)
-    if not xp.issubdtype(array.dtype, xp.floating):
+    if not is_float_dtype(array.dtype):
         raise DtypeError(
             f"{caller}: {where} has dtype {array.dtype}; only floating-point inputs can be "
             "perturbed by a small step. Pass floats (1.0 instead of 1) or convert with x.astype(float)."
@@ -534,7 +534,7 @@ class _Checker:
 
 def _float_output(value, i: int):
     array = xp.asarray(value)
-    if not xp.issubdtype(array.dtype, xp.floating):
+    if not is_float_dtype(array.dtype):
         raise DtypeError(
             f"check_grads: output leaf {i} of f has dtype {array.dtype}; only floating-point outputs "
             "have derivatives to check. Return integer or boolean results from another function."

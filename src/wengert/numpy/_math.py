@@ -7,7 +7,7 @@ follow from the chain rule.
 
 import math
 
-from wengert._src.backend import xp
+from wengert._src.backend import is_float_dtype, xp
 from wengert._src.primitives import elementwise as ew
 from wengert._src.primitives import structural
 
@@ -175,7 +175,7 @@ def divmod(x, y):
 def ldexp(x, n):
     """``x * 2**n`` for integer exponents ``n`` (not differentiated)."""
     x = asarray_or_tracer(x)
-    dtype = x.dtype if xp.issubdtype(x.dtype, xp.floating) else xp.float64
+    dtype = x.dtype if is_float_dtype(x.dtype) else xp.float64
     return x * xp.ldexp(xp.ones((), dtype), concrete(n))
 
 
@@ -197,7 +197,7 @@ def astype(x, dtype, copy: bool = True):
     dtype = xp.dtype(dtype)
     if xp.dtype(getattr(x, "dtype", xp.float64)) == dtype:
         return x
-    if not xp.issubdtype(dtype, xp.floating):
+    if not is_float_dtype(dtype):
         return xp.asarray(concrete(x)).astype(dtype)
     return structural.astype(x, dtype=dtype)
 
