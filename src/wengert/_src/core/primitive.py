@@ -157,18 +157,41 @@ class Primitive:
             returning the cotangent of argument ``i`` (its shape and dtype).
         multiple_results: the impl returns a tuple; rules then take and return tuples
             of tangents/cotangents, one per result (zeros filled in).
+        transposes: for a primitive linear in some arguments, one rule per argument,
+            ``transpose_i(cotangent, *args, **params)`` (``None`` where not linear); the
+            linear arguments arrive as :class:`UndefinedPrimal` placeholders that carry only
+            shape and dtype. Used by ``linear_transpose`` (staged reverse mode).
+        batch: the batching rule for ``vmap``, ``batch(args, dims, **params)`` returning
+            ``(out, out_dim)``; ``dims[i]`` is the batch axis of argument ``i`` (``None``: unbatched).
+        flops: ``flops(out_shapes, *arg_shapes, **params)``, the floating-point operations of
+            one application, for ``Program`` operation counts (``None``: not counted).
 
     Rules are written with wengert's own primitives, so that a derivative is
     itself differentiable and every order works.
     """
 
-    __slots__ = ("__dict__", "impl", "jvps", "multiple_results", "name", "vjps")
+    __slots__ = ("__dict__", "batch", "flops", "impl", "jvps", "multiple_results", "name", "transposes", "vjps")
 
-    def __init__(self, name: str, impl, *, jvps=None, vjps=None, multiple_results=False, doc=None):
+    def __init__(
+        self,
+        name: str,
+        impl,
+        *,
+        jvps=None,
+        vjps=None,
+        transposes=None,
+        batch=None,
+        flops=None,
+        multiple_results=False,
+        doc=None,
+    ):
         self.name = name
         self.impl = impl
         self.jvps = jvps
         self.vjps = vjps
+        self.transposes = transposes
+        self.batch = batch
+        self.flops = flops
         self.multiple_results = multiple_results
         self.__doc__ = doc or f"The ``{name}`` primitive."
 
