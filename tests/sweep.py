@@ -245,3 +245,63 @@ def check_no_derivative(case: OpCase) -> None:
     _, tangent = wengert.jvp(f, x, random_like(x, seeded(case, "tangents")))
     for i, t in enumerate(leaves(tangent)):
         assert not np.any(t), f"tangent {i} of a non-differentiable function is {t}, not zero"
+
+
+# --- reverse mode by transposition (vjp(method="transpose")) vs the tape --------------------------------
+
+TRANSPOSE_RTOL, TRANSPOSE_ATOL = 1e-9, 1e-11
+"""The two reverse modes run mostly the same rules in another order: they agree to rounding."""
+
+
+def check_transpose_matches_tape(case: OpCase) -> None:
+    """``vjp(f, method="transpose")`` gives the tape's output and cotangents (shapes, dtypes, values)."""
+    f, x = differentiated(case)
+    out, tape_pullback = wengert.vjp(f, *x)
+    out_t, transpose_pullback = wengert.vjp(f, *x, method="transpose")
+    assert_all_close(leaves(out_t), leaves(out), VALUE_RTOL, VALUE_ATOL, "transpose-vjp primal output")
+    out_leaves, out_tree = wengert.tree_flatten(out)
+    u = wengert.tree_unflatten(out_tree, random_like(out_leaves, seeded(case, "cotangents")))
+    by_tape, by_transpose = leaves(tape_pullback(u)), leaves(transpose_pullback(u))
+    for i, (a, b) in enumerate(zip(by_transpose, by_tape)):
+        assert a.dtype == b.dtype, f"cotangent {i}: dtype {a.dtype} by transposition, {b.dtype} by the tape"
+    assert_all_close(by_transpose, by_tape, TRANSPOSE_RTOL, TRANSPOSE_ATOL * _scale(by_tape), "transpose vs tape")
+
+
+def check_transpose_second_order(case: OpCase) -> None:
+    """``H v`` through the transposition gradient, by forward mode, the tape and transposition again,
+    equals ``H v`` by the tape over the tape."""
+    f, x = differentiated(case)
+    s = scalarised(case, f)
+    v = random_like(x, seeded(case, "tangents"))
+
+    def gradient(method):
+        def g(*y):
+            value, pullback = wengert.vjp(s, *y, method=method)
+            return pullback(np.ones((), np.asarray(value).dtype if not hasattr(value, "dtype") else value.dtype))
+
+        return g
+
+    def along_v(g):
+        return lambda *y: sum(wnp.sum(a * b) for a, b in zip(g(*y), v))
+
+    expected = leaves(wengert.vjp(along_v(gradient("tape")), *x)[1](1.0))
+    rtol, atol = 1e3 * TRANSPOSE_RTOL, 1e3 * TRANSPOSE_ATOL * _scale(expected)
+    by_forward = leaves(wengert.jvp(gradient("transpose"), x, v)[1])
+    assert_all_close(by_forward, expected, rtol, atol, "H v, forward over transposition")
+    by_tape = leaves(wengert.vjp(along_v(gradient("transpose")), *x)[1](1.0))
+    assert_all_close(by_tape, expected, rtol, atol, "H v, tape over transposition")
+    by_transpose = leaves(wengert.vjp(along_v(gradient("transpose")), *x, method="transpose")[1](1.0))
+    assert_all_close(by_transpose, expected, rtol, atol, "H v, transposition over transposition")
+
+
+def _scale(values: list) -> float:
+    """The largest finite magnitude among ``values`` (at least 1), to scale an absolute tolerance."""
+    finite = [np.abs(np.where(np.isfinite(v), v, 0.0)).max(initial=0.0) for v in values]
+    return max([1.0, *finite])
+
+
+def run_source(source: str, flat_args: list, name: str = "f"):
+    """Execute generated source (``Program.to_source()``) and call its function ``name`` on ``flat_args``."""
+    namespace: dict = {}
+    exec(compile(source, "<generated>", "exec"), namespace)
+    return namespace[name](*flat_args)

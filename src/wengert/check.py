@@ -42,7 +42,9 @@ Two methods move the bottom of the V down:
 pytrees of arrays. :func:`check_grads` holds wengert's forward mode
 (:func:`wengert.jvp`) and reverse mode (:func:`wengert.vjp`) to central
 differences, to any order, as ``jax.test_util.check_grads`` does.
-(The name ``gradcheck`` is kept for a PyTorch-style checker to come.)
+:func:`gradcheck` and :func:`gradgradcheck` are PyTorch's checkers, for
+functions of ``wengert.Tensor``s and ``autograd.Function``s: they return True
+or raise :class:`~wengert.errors.GradientCheckError`.
 
 >>> import numpy as np
 >>> round(float(numerical_derivative(np.sin, 0.0)), 9)
@@ -59,6 +61,8 @@ from collections.abc import Callable, Sequence
 from wengert._src.backend import is_float_dtype, xp
 from wengert._src.core.primitive import Tracer
 from wengert._src.core.pytree import tree_flatten, tree_unflatten
+from wengert._src.tensor.gradcheck import gradcheck as gradcheck
+from wengert._src.tensor.gradcheck import gradgradcheck as gradgradcheck
 from wengert._src.transforms.api import jvp, vjp
 from wengert.errors import DtypeError, GradientCheckError, ShapeError, TracerError, TransformError
 

@@ -71,3 +71,24 @@ class MissingDependencyError(WengertError, ImportError):
 
 class ArgumentError(WengertError, ValueError):
     """An argument outside what a function accepts (an unknown mode, a negative order)."""
+
+
+class SerializationError(WengertError, ValueError):
+    """A file ``wengert.load`` cannot read (corrupt, truncated, not wengert's), or a value ``save`` cannot write."""
+
+
+class StateDictError(WengertError, ValueError):
+    """A state dict that does not fit its module or optimiser: missing or unexpected names, shapes, dtypes."""
+
+
+class NotLinearError(TransformError):
+    """A function or program given to ``linear_transpose`` that is not linear in its inputs."""
+
+
+class AutogradError(WengertError, RuntimeError):
+    """A backward pass of the eager Tensor graph that cannot run as asked (PyTorch raises RuntimeError).
+
+    A second backward through a graph already freed, ``backward()`` of a non-scalar without
+    ``gradient``, a tensor saved for backward and changed in place since, an in-place change to a
+    leaf that requires grad, or an ``autograd.Function`` whose ``backward`` returns the wrong gradients.
+    """

@@ -20,13 +20,21 @@ from wengert._src.primitives import elementwise as _elementwise
 from wengert._src.primitives import special as _special
 from wengert._src.primitives.rules import normalize_axis
 from wengert.errors import ArgumentError, DtypeError, ShapeError
+from wengert.random import resolve_generator
 
 __all__ = [
+    "batch_norm",
+    "cross_entropy",
+    "dropout",
     "elu",
+    "embedding",
     "gelu",
     "leaky_relu",
+    "linear",
     "log_softmax",
     "logsigmoid",
+    "mse_loss",
+    "nll_loss",
     "one_hot",
     "relu",
     "sigmoid",
@@ -145,3 +153,218 @@ def one_hot(labels, num_classes: int = -1):
             "pass num_classes larger than every label (or -1 to infer it)."
         )
     return xp.equal(labels[..., None], xp.arange(num_classes)).astype(xp.int64)
+
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(loss, reduction: str, op: str):
+    """``loss`` averaged, summed or left as it is, as ``reduction`` says."""
+    if reduction == "mean":
+        return wnp.mean(loss)
+    if reduction == "sum":
+        return wnp.sum(loss)
+    if reduction == "none":
+        return loss
+    raise ArgumentError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _class_indices(input, target, op: str):
+    """``target`` as integer class indices checked against ``input``'s shape; the class axis is 1 (0 for 1-D)."""
+    target = xp.asarray(_concrete(target))
+    if not xp.issubdtype(target.dtype, xp.integer):
+        raise DtypeError(
+            f"{op}: target must hold integer class indices, got dtype {target.dtype}; "
+            "convert them with target.astype(int) (or pass class probabilities of input's shape to cross_entropy)."
+        )
+    class_axis = 0 if input.ndim == 1 else 1
+    expected = input.shape[:class_axis] + input.shape[class_axis + 1 :]
+    if target.shape != expected:
+        raise ShapeError(
+            f"{op}: input of shape {input.shape} (classes along axis {class_axis}) needs a target of shape "
+            f"{expected}, got {target.shape}."
+        )
+    return target, class_axis
+
+
+def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):
+    """The negative log-likelihood of the classes ``target`` under the log-probabilities ``input``.
+
+    ``input`` is ``(N, C)``, ``(C,)`` or ``(N, C, d1, ...)``; ``target`` holds class indices of
+    shape ``(N,)``, ``()`` or ``(N, d1, ...)``. Each position loses
+    ``l_n = -w[t_n] input[n, t_n]`` (``w`` is ``weight``, all ones by default, and 0 where
+    ``t_n == ignore_index``); ``"mean"`` divides ``sum l_n`` by ``sum w[t_n]``, as PyTorch does.
+    Its derivative scatters ``-w[t_n]`` into the picked entries.
+
+    >>> float(nll_loss(wnp.log(wnp.array([[0.5, 0.5], [0.25, 0.75]])), [0, 1]))  # -(log .5 + log .75) / 2
+    0.4904146265058631
+    """
+    input = wnp.asarray(input)
+    target, class_axis = _class_indices(input, target, "nll_loss")
+    num_classes = input.shape[class_axis]
+    kept = target != ignore_index
+    all_kept = bool(kept.all())
+    picked_class = target if all_kept else xp.where(kept, target, 0)
+    if picked_class.size and (picked_class.min() < 0 or picked_class.max() >= num_classes):
+        bad = picked_class[(picked_class < 0) | (picked_class >= num_classes)][0]
+        raise ArgumentError(
+            f"nll_loss: target {int(bad)} is out of range for {num_classes} classes; class indices run "
+            f"from 0 to {num_classes - 1} (set ignore_index={int(bad)} to skip such positions)."
+        )
+    index = []
+    for axis, size in enumerate(input.shape):
+        if axis == class_axis:
+            index.append(picked_class)
+        else:
+            target_axis = axis if axis < class_axis else axis - 1
+            index.append(xp.arange(size).reshape([size if a == target_axis else 1 for a in range(target.ndim)]))
+    losses = -input[tuple(index)]
+    if weight is None and all_kept:
+        return _reduce(losses, reduction, "nll_loss")
+    weights = kept.astype(input.dtype) if weight is None else wnp.asarray(weight)[picked_class] * kept
+    losses = losses * weights
+    if reduction == "mean":
+        return wnp.sum(losses) / wnp.sum(weights)
+    return _reduce(losses, reduction, "nll_loss")
+
+
+def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):
+    """Cross-entropy of the logits ``input`` against ``target``: ``nll_loss(log_softmax(input, 1), target)``.
+
+    ``target`` holds class indices (see :func:`nll_loss`) or, with ``input``'s shape and a float
+    dtype, class probabilities, for which each position loses ``-sum_c w_c p_c log_softmax(x)_c``
+    and ``"mean"`` divides by the number of positions. The log-softmax is taken stably, so logits
+    of any size work: ``cross_entropy([[0, 1e4]], [1]) == 0``. The derivative by the logits is
+    ``(softmax(x) - one_hot(t)) / N`` for the mean.
+
+    >>> float(cross_entropy(wnp.array([[0.0, 1e4]]), [1]))
+    0.0
+    """
+    input = wnp.asarray(input)
+    class_axis = 0 if input.ndim == 1 else 1
+    log_probabilities = log_softmax(input, dim=class_axis)
+    target_dtype = target.dtype if hasattr(target, "dtype") else xp.asarray(target).dtype
+    if xp.issubdtype(target_dtype, xp.integer):
+        return nll_loss(log_probabilities, target, weight, ignore_index, reduction)
+    probabilities = wnp.asarray(target)
+    if probabilities.shape != input.shape:
+        raise ShapeError(
+            f"cross_entropy: class probabilities must have input's shape {input.shape}, got {probabilities.shape}; "
+            "pass integer class indices instead for hard labels."
+        )
+    terms = probabilities * log_probabilities
+    if weight is not None:
+        weight = wnp.asarray(weight)
+        terms = terms * wnp.reshape(weight, (-1,) + (1,) * (input.ndim - class_axis - 1))
+    return _reduce(-wnp.sum(terms, axis=class_axis), reduction, "cross_entropy")
+
+
+def mse_loss(input, target, reduction: str = "mean"):
+    """The squared error ``(input - target)^2``, averaged (``"mean"``), summed or per element.
+
+    >>> float(mse_loss(wnp.array([1.0, 2.0]), wnp.array([0.0, 0.0])))
+    2.5
+    """
+    difference = wnp.asarray(input) - target
+    return _reduce(difference * difference, reduction, "mse_loss")
+
+
+def linear(input, weight, bias=None):
+    """The affine map ``input @ weight.T + bias`` (``weight`` is ``(out_features, in_features)``)."""
+    out = wnp.matmul(input, wnp.transpose(weight))
+    return out if bias is None else out + bias
+
+
+def embedding(input, weight):
+    """Rows of ``weight`` picked by the integer indices ``input`` (shape ``input.shape + (D,)``).
+
+    Its derivative scatter-adds each output row's cotangent into the row it came from, so a
+    row used twice collects both.
+    """
+    indices = xp.asarray(_concrete(input))
+    if not xp.issubdtype(indices.dtype, xp.integer):
+        raise DtypeError(f"embedding: indices must be integers, got dtype {indices.dtype}; use indices.astype(int).")
+    return wnp.asarray(weight)[indices]
+
+
+def batch_norm(
+    input,
+    running_mean=None,
+    running_var=None,
+    weight=None,
+    bias=None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+    correction: int = 0,
+):
+    """Batch normalisation over ``input`` of shape ``(N, C)`` or ``(N, C, L)``, per channel ``C``.
+
+    In training (or when there are no running statistics) each channel is normalised by the
+    statistics of the batch, ``y = (x - mean) / sqrt(var + eps) * weight + bias`` with
+    ``var = sum (x - mean)^2 / (n - correction)``: ``correction=0`` (the biased variance, as
+    PyTorch normalises) or ``correction=1`` (Bessel's, as the makemore text does). The running
+    statistics, given as arrays or Tensors, are then updated in place:
+    ``running = (1 - momentum) running + momentum batch``, with the *unbiased* variance for
+    ``running_var``, as PyTorch does. In evaluation the running statistics normalise instead.
+    """
+    input = wnp.asarray(input)
+    if input.ndim not in (2, 3):
+        raise ShapeError(f"batch_norm: input must be (N, C) or (N, C, L), got shape {input.shape}.")
+    axes = (0,) if input.ndim == 2 else (0, 2)
+    channel_shape = (-1,) if input.ndim == 2 else (-1, 1)
+    if training or running_mean is None:
+        count = input.size // input.shape[1]
+        if count <= 1:
+            raise ShapeError(
+                f"batch_norm: training needs more than one value per channel, got input of shape {input.shape}; "
+                "use a larger batch, or call module.eval() to normalise with the running statistics."
+            )
+        mean = wnp.mean(input, axis=axes, keepdims=True)
+        centered = input - mean
+        squares = wnp.sum(centered * centered, axis=axes, keepdims=True)
+        inverse_std = (squares / (count - correction) + eps) ** -0.5
+        out = centered * inverse_std
+        if training and running_mean is not None:
+            batch_mean = _concrete(mean).reshape(-1)
+            _update_running(running_mean, batch_mean, momentum)
+            _update_running(running_var, _concrete(squares).reshape(-1) / (count - 1), momentum)
+    else:
+        out = (input - wnp.reshape(running_mean, channel_shape)) * (
+            wnp.reshape(running_var, channel_shape) + eps
+        ) ** -0.5
+    if weight is not None:
+        out = out * wnp.reshape(weight, channel_shape)
+    if bias is not None:
+        out = out + wnp.reshape(bias, channel_shape)
+    return out
+
+
+def _update_running(statistic, batch_value, momentum: float) -> None:
+    """``statistic <- (1 - momentum) statistic + momentum batch_value``, in place (an array or a Tensor)."""
+    updated = momentum * batch_value + (1 - momentum) * _concrete(statistic)
+    if isinstance(statistic, xp.ndarray):
+        statistic[...] = updated
+    else:
+        statistic.copy_(updated)
+
+
+def dropout(input, p: float = 0.5, training: bool = True, generator=None):
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (identity unless training).
+
+    ``generator`` is a NumPy ``Generator`` or a seed (``None``: wengert's default generator,
+    see :func:`wengert.random.manual_seed`), so a run repeats exactly.
+    """
+    if not 0 <= p <= 1:
+        raise ArgumentError(f"dropout: p must be a probability in [0, 1], got {p}")
+    if not training or p == 0:
+        return input
+    input = wnp.asarray(input)
+    kept = resolve_generator(generator).random(input.shape) >= p
+    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+    return input * (kept * scale).astype(input.dtype)
+
+
+def _concrete(value):
+    """The plain array under a traced value (for values that carry no derivative: indices, statistics)."""
+    return value.concrete() if isinstance(value, Tracer) else value

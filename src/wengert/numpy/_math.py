@@ -131,7 +131,7 @@ def where(condition, x=None, y=None):
     """
     if x is None and y is None:
         return xp.nonzero(concrete(condition))
-    return ew.where(concrete(condition), x, y)
+    return ew.where(asarray_or_tracer(condition), x, y)
 
 
 def clip(a, a_min=None, a_max=None):

@@ -101,11 +101,11 @@ def ptp(a, axis=None, keepdims: bool = False):
 
 
 def argmax(a, axis=None, keepdims: bool = False):
-    return red.argmax(concrete(a), axis=axis, keepdims=keepdims)
+    return red.argmax(asarray_or_tracer(a), axis=axis, keepdims=keepdims)
 
 
 def argmin(a, axis=None, keepdims: bool = False):
-    return red.argmin(concrete(a), axis=axis, keepdims=keepdims)
+    return red.argmin(asarray_or_tracer(a), axis=axis, keepdims=keepdims)
 
 
 def all(a, axis=None, keepdims: bool = False):

@@ -44,6 +44,38 @@ class Trace:
     def process(self, prim: Primitive, args: tuple, params: dict):
         raise NotImplementedError
 
+    def process_custom_jvp(self, custom, args: tuple):
+        """Interpret a call of a ``custom_jvp`` function whose top tracer belongs to this trace.
+
+        ``custom`` is the :class:`~wengert._src.transforms.custom_derivatives.custom_jvp` object;
+        the attributes a trace may use are ``custom.fun`` (the primal function), ``custom.jvp``
+        (the rule, ``jvp(*nondiff_args, primals, tangents) -> (primal_out, tangent_out)``, with
+        ``primals`` and ``tangents`` tuples of the differentiable arguments) and
+        ``custom.nondiff_argnums``. ``args`` is the tuple of all positional arguments (pytrees;
+        keyword arguments already bound to positions, the traced leaves of ``nondiff_argnums``
+        ones already through ``stop_gradient``). To keep the custom rule visible to the
+        transforms below, a trace re-binds: it calls a new ``custom_jvp`` (built from
+        transformed ``fun`` and ``jvp``, same ``nondiff_argnums``) on its tracers' inner values.
+
+        The default runs the primal function inline, so this trace and the ones below it see
+        ``fun``'s own operations (the custom rule is then not used below this level).
+        """
+        return custom.fun(*args)
+
+    def process_custom_vjp(self, custom, args: tuple):
+        """Interpret a call of a ``custom_vjp`` function whose top tracer belongs to this trace.
+
+        ``custom`` is the :class:`~wengert._src.transforms.custom_derivatives.custom_vjp` object,
+        with ``custom.fun`` (the primal function), ``custom.fwd`` (``fwd(*args) -> (out,
+        residuals)``, all arguments), ``custom.bwd`` (``bwd(*nondiff_args, residuals, cotangent)
+        -> tuple`` of one cotangent per differentiable argument) and ``custom.nondiff_argnums``.
+        ``args`` is the tuple of all positional arguments (pytrees; keyword arguments already
+        bound to positions; ``nondiff_argnums`` ones hold no tracers).
+
+        The default runs the primal function inline, as :meth:`process_custom_jvp` does.
+        """
+        return custom.fun(*args)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(level={self.level})"
 

@@ -7,8 +7,41 @@ written with these in ``wengert.numpy``. For ``C = A @ B``:
 
 from ..backend import xp
 from ..core.primitive import Primitive
-from .rules import PerPosition
-from .structural import broadcast_to, reshape, transpose, unbroadcast
+from .rules import BY_VJP, EveryArgument, Multilinear, PerPosition, shape_size
+from .structural import batch_first, broadcast_to, rank_of, reshape, transpose, unbroadcast
+
+
+def _matmul_batch(args, dims):
+    """Batch ``a @ b``: batch axes first and ranks aligned, so the batch axis is a leading stack axis.
+
+    A batched 1-D operand cannot stay 1-D (its batch axis would become a matrix axis), so it
+    is made a row (``a``) or column (``b``) matrix, and that axis is dropped from the result.
+    """
+    (a, b), (a_dim, b_dim) = args, dims
+    a_vector = a_dim is not None and rank_of(a) == 2
+    b_vector = b_dim is not None and rank_of(b) == 2
+    rank = max(2 if a_vector else rank_of(a) - (a_dim is not None), 2 if b_vector else rank_of(b) - (b_dim is not None))
+    if a_vector:
+        a, a_dim = batch_first(a, a_dim), 0
+        a = reshape(a, shape=(a.shape[0], 1, a.shape[1]))
+    if b_vector:
+        b, b_dim = batch_first(b, b_dim), 0
+        b = reshape(b, shape=(b.shape[0], b.shape[1], 1))
+    out = matmul(batch_first(a, a_dim, rank), batch_first(b, b_dim, rank))
+    if a_vector or b_vector:
+        b_is_matrix = b_vector or rank_of(b) - (b_dim is not None) >= 2  # else a's rows end the result
+        dropped = {out.ndim - 2 if b_is_matrix else out.ndim - 1} if a_vector else set()
+        dropped |= {out.ndim - 1} if b_vector else set()
+        out = reshape(out, shape=tuple(n for i, n in enumerate(out.shape) if i not in dropped))
+    return out, 0
+
+
+def _einsum_batch(args, dims, spec):
+    """Batch ``einsum`` with a fresh letter for the batch axis, first in the output."""
+    inputs, output = _parse(spec)
+    letter = next(c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA" if c not in spec)
+    inputs = [s if d is None else s[:d] + letter + s[d:] for s, d in zip(inputs, dims)]
+    return einsum(*args, spec=",".join(inputs) + "->" + letter + output), 0
 
 
 def _swap_last(x):
@@ -53,6 +86,9 @@ matmul = Primitive(
     xp.matmul,
     jvps=(lambda t, ans, a, b: matmul(t, b), lambda t, ans, a, b: matmul(a, t)),
     vjps=(_matmul_vjp_a, _matmul_vjp_b),
+    transposes=Multilinear((BY_VJP, BY_VJP)),
+    batch=_matmul_batch,
+    flops=lambda out_shapes, a, b: 2 * shape_size(out_shapes[0]) * a[-1],
     doc="a @ b with NumPy's rules for 1-D operands and batch broadcasting.",
 )
 
@@ -106,6 +142,15 @@ def _embed_diagonals(grad, unique: str, target: str, sizes: dict):
     return einsum(grad, *eyes, spec=spec)
 
 
+def _einsum_flops(shapes, spec: str) -> int:
+    """Naive evaluation: every combination of the letters' values costs one multiply per extra operand
+    and one add (``2 m n k`` for a matrix product, ``n`` for a trace)."""
+    sizes = {}
+    for letters, shape in zip(_parse(spec)[0], shapes):
+        sizes.update(zip(letters, shape))
+    return max(len(shapes), 1) * shape_size(tuple(sizes.values()))
+
+
 def _einsum_jvp(position, t, ans, *operands, spec):
     replaced = list(operands)
     replaced[position] = t
@@ -117,5 +162,8 @@ einsum = Primitive(
     lambda *operands, spec: xp.einsum(spec, *operands, optimize=len(operands) > 2),
     jvps=PerPosition(_einsum_jvp),
     vjps=PerPosition(_einsum_vjp),
+    transposes=Multilinear(EveryArgument(BY_VJP)),
+    batch=_einsum_batch,
+    flops=lambda out_shapes, *shapes, spec: _einsum_flops(shapes, spec),
     doc="Einstein summation with an explicit ``spec`` ('ij,jk->ik', no ellipsis).",
 )

@@ -15,22 +15,33 @@ import math
 
 from ..backend import xp
 from ..core.primitive import Primitive, Tracer
-from .structural import broadcast_like, unbroadcast
+from .rules import BY_VJP, Multilinear, elementwise_flops, no_flops
+from .structural import broadcast_like, broadcasting_batch, unbroadcast
 
 
 def _unary(name, impl, derivative, doc):
     """A unary primitive with ``d f = derivative(ans, x) * dx``."""
-    return Primitive(
+    prim = Primitive(
         name,
         impl,
         jvps=(lambda t, ans, x: t * derivative(ans, x),),
         vjps=(lambda g, ans, x: g * derivative(ans, x),),
+        batch=lambda args, dims: broadcasting_batch(prim, args, dims),
+        flops=elementwise_flops,
         doc=doc,
     )
+    return prim
 
 
 def _nondiff(name, impl, doc):
-    return Primitive(name, impl, doc=doc + " Not differentiable: its output carries no derivative.")
+    prim = Primitive(
+        name,
+        impl,
+        batch=lambda args, dims: broadcasting_batch(prim, args, dims),
+        flops=elementwise_flops,
+        doc=doc + " Not differentiable: its output carries no derivative.",
+    )
+    return prim
 
 
 neg = Primitive(
@@ -38,6 +49,9 @@ neg = Primitive(
     xp.negative,
     jvps=(lambda t, ans, x: neg(t),),
     vjps=(lambda g, ans, x: neg(g),),
+    transposes=(BY_VJP,),
+    batch=lambda args, dims: broadcasting_batch(neg, args, dims),
+    flops=elementwise_flops,
     doc="-x",
 )
 exp = _unary("exp", xp.exp, lambda ans, x: ans, "exp(x); d exp(x) = exp(x) dx")
@@ -94,9 +108,12 @@ logical_xor = _nondiff("xor", xp.logical_xor, "x xor y.")
 floor_divide = _nondiff("floordiv", xp.floor_divide, "x // y.")
 
 
-def binary_primitive(name, impl, dx, dy, doc):
-    """A broadcasting binary primitive with ``d f = dx(ans, x, y) dx + dy(ans, x, y) dy``."""
-    return Primitive(
+def binary_primitive(name, impl, dx, dy, doc, transposes=None):
+    """A broadcasting binary primitive with ``d f = dx(ans, x, y) dx + dy(ans, x, y) dy``.
+
+    ``transposes`` for one linear in an argument (``x / y`` in ``x``).
+    """
+    prim = Primitive(
         name,
         impl,
         jvps=(
@@ -107,8 +124,12 @@ def binary_primitive(name, impl, dx, dy, doc):
             lambda g, ans, x, y: unbroadcast(g * dx(ans, x, y), x),
             lambda g, ans, x, y: unbroadcast(g * dy(ans, x, y), y),
         ),
+        transposes=transposes,
+        batch=lambda args, dims: broadcasting_batch(prim, args, dims),
+        flops=elementwise_flops,
         doc=doc,
     )
+    return prim
 
 
 add = Primitive(
@@ -116,6 +137,9 @@ add = Primitive(
     xp.add,
     jvps=(lambda t, ans, x, y: broadcast_like(t, ans), lambda t, ans, x, y: broadcast_like(t, ans)),
     vjps=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(g, y)),
+    transposes=(BY_VJP, BY_VJP),
+    batch=lambda args, dims: broadcasting_batch(add, args, dims),
+    flops=elementwise_flops,
     doc="x + y",
 )
 subtract = Primitive(
@@ -123,6 +147,9 @@ subtract = Primitive(
     xp.subtract,
     jvps=(lambda t, ans, x, y: broadcast_like(t, ans), lambda t, ans, x, y: broadcast_like(neg(t), ans)),
     vjps=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: neg(unbroadcast(g, y))),
+    transposes=(BY_VJP, BY_VJP),
+    batch=lambda args, dims: broadcasting_batch(subtract, args, dims),
+    flops=elementwise_flops,
     doc="x - y",
 )
 multiply = Primitive(
@@ -130,10 +157,18 @@ multiply = Primitive(
     xp.multiply,
     jvps=(lambda t, ans, x, y: broadcast_like(t * y, ans), lambda t, ans, x, y: broadcast_like(x * t, ans)),
     vjps=(lambda g, ans, x, y: unbroadcast(g * y, x), lambda g, ans, x, y: unbroadcast(x * g, y)),
+    transposes=Multilinear((BY_VJP, BY_VJP)),
+    batch=lambda args, dims: broadcasting_batch(multiply, args, dims),
+    flops=elementwise_flops,
     doc="x * y",
 )
 divide = binary_primitive(
-    "div", xp.true_divide, lambda ans, x, y: 1.0 / y, lambda ans, x, y: neg(ans) / y, "x / y"
+    "div",
+    xp.true_divide,
+    lambda ans, x, y: 1.0 / y,
+    lambda ans, x, y: neg(ans) / y,
+    "x / y",
+    transposes=(BY_VJP, None),
 )
 
 
@@ -215,6 +250,9 @@ where = Primitive(
         lambda g, ans, c, x, y: unbroadcast(where(c, g, 0.0), x),
         lambda g, ans, c, x, y: unbroadcast(where(c, 0.0, g), y),
     ),
+    transposes=(None, BY_VJP, BY_VJP),
+    batch=lambda args, dims: broadcasting_batch(where, args, dims),
+    flops=elementwise_flops,
     doc=(
         "where(c, x, y): x where c holds, else y. Derivatives flow only to the chosen branch, "
         "but a nan/inf derivative computed *inside* the untaken branch still multiplies a zero; "
@@ -226,5 +264,11 @@ where = Primitive(
 stop_gradient = Primitive(
     "stop_gradient",
     lambda x: x,
-    doc="The identity, with a zero derivative: the value is treated as a constant.",
+    transposes=(lambda ct, x: xp.zeros(x.shape, x.dtype),),
+    batch=lambda args, dims: (stop_gradient(args[0]), dims[0]),
+    flops=no_flops,
+    doc=(
+        "The identity, with a zero derivative: the value is treated as a constant (so in a linear "
+        "program it transposes to zero)."
+    ),
 )

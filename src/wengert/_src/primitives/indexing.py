@@ -9,13 +9,71 @@ scatter-add, so reading the same element twice adds both cotangents.
 from ..backend import xp
 from ..core.primitive import Primitive
 from .elementwise import where
-from .rules import PerPosition
-from .structural import broadcast_like, unbroadcast
+from .rules import BY_VJP, EveryArgument, PerPosition, no_flops, shape_size
+from .structural import batch_first, batch_size, broadcast_like, moveaxis, rank_of, reshape, unbroadcast
 
 
 def is_basic_index(idx: tuple) -> bool:
     """True if ``idx`` has no arrays: a view, each element reached at most once."""
     return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in idx)
+
+
+# --- batching: the batch axis first, taken whole by a leading ``slice(None)`` -----------------------
+def _batch_axis_after_indexing(idx: tuple) -> int:
+    """Where a leading ``slice(None)`` of ``idx`` puts its axis in the result.
+
+    NumPy puts the axes of the (broadcast) array indices in place of the first of them when
+    they sit together, and first of all when a slice, ``None`` or ``...`` separates them
+    (integers count as array indices as soon as one array is present); only that second case
+    moves the batch axis, behind the advanced axes.
+    """
+    if is_basic_index(idx):
+        return 0
+    positions = [i for i, item in enumerate(idx) if not (item is None or item is Ellipsis or isinstance(item, slice))]
+    if positions[-1] - positions[0] + 1 == len(positions):
+        return 0
+    shapes = []
+    for item in idx:
+        if isinstance(item, xp.ndarray) and item.dtype == xp.bool_:
+            shapes.append((int(item.sum()),))
+        elif not (item is None or item is Ellipsis or isinstance(item, slice)):
+            shapes.append(xp.shape(item))
+    return len(xp.broadcast_shapes(*shapes))
+
+
+def _getitem_batch(args, dims, idx):
+    x = batch_first(args[0], dims[0])
+    idx = (slice(None),) + idx
+    return getitem(x, idx=idx), _batch_axis_after_indexing(idx)
+
+
+def _scatter_batch(prim, args, dims, idx):
+    """Batch a scatter: the target gets its batch axis first (broadcast if unbatched), and the
+    updates are laid out like the batched gather ``x[:, *idx]`` they are written into."""
+    (x, updates), (x_dim, updates_dim) = args, dims
+    x = batch_first(x, x_dim, size=batch_size(args, dims))
+    idx = (slice(None),) + idx
+    out_dim = _batch_axis_after_indexing(idx)
+    if updates_dim is not None or rank_of(updates) > 0:
+        gathered = xp.broadcast_to(xp.zeros((), bool), x.shape)[idx].shape
+        rank = len(gathered) - 1
+        if updates_dim is None:
+            shape = (1,) * (rank - rank_of(updates)) + tuple(updates.shape)
+            updates = reshape(updates, shape=shape[:out_dim] + (1,) + shape[out_dim:])
+        else:
+            updates = moveaxis(batch_first(updates, updates_dim, rank), 0, out_dim)
+    return prim(x, updates, idx=idx), 0
+
+
+def _concatenate_batch(args, dims, axis):
+    size = batch_size(args, dims)
+    return concatenate(*(batch_first(x, d, size=size) for x, d in zip(args, dims)), axis=axis + 1), 0
+
+
+def _pad_batch(args, dims, widths, value):
+    (x,), (dim,) = args, dims
+    widths = tuple(widths)
+    return pad(x, widths=widths[:dim] + ((0, 0),) + widths[dim:], value=value), dim
 
 
 def _zeros(value):
@@ -27,6 +85,9 @@ getitem = Primitive(
     lambda x, idx: x[idx],
     jvps=(lambda t, ans, x, idx: getitem(t, idx=idx),),
     vjps=(lambda g, ans, x, idx: index_add(_zeros(x), g, idx=idx),),
+    transposes=(BY_VJP,),
+    batch=_getitem_batch,
+    flops=no_flops,
     doc="x[idx]. Its VJP scatter-adds the cotangent into zeros of x's shape.",
 )
 
@@ -55,6 +116,9 @@ index_add = Primitive(
         lambda g, ans, x, u, idx: unbroadcast(g, x),
         lambda g, ans, x, u, idx: _gathered_cotangent(g, u, idx),
     ),
+    transposes=(BY_VJP, BY_VJP),
+    batch=lambda args, dims, idx: _scatter_batch(index_add, args, dims, idx),
+    flops=lambda out_shapes, x, updates, idx: shape_size(updates),
     doc="x.at[idx].add(u): a copy of x with u added at idx (repeated indices add up).",
 )
 
@@ -88,6 +152,9 @@ index_set = Primitive(
         lambda g, ans, x, u, idx: unbroadcast(index_set(g, 0.0, idx=idx), x),
         lambda g, ans, x, u, idx: _written_cotangent(g, x, u, idx),
     ),
+    transposes=(BY_VJP, BY_VJP),
+    batch=lambda args, dims, idx: _scatter_batch(index_set, args, dims, idx),
+    flops=no_flops,
     doc="x.at[idx].set(u): a copy of x with u written at idx (of repeated indices, the last wins).",
 )
 
@@ -109,6 +176,9 @@ concatenate = Primitive(
     lambda *xs, axis: xp.concatenate(xs, axis=axis),
     jvps=PerPosition(_concatenate_tangent),
     vjps=PerPosition(_concatenate_piece),
+    transposes=EveryArgument(BY_VJP),
+    batch=_concatenate_batch,
+    flops=no_flops,
     doc="Join arrays along ``axis``. Its VJP slices the cotangent into pieces.",
 )
 
@@ -123,5 +193,8 @@ pad = Primitive(
             g, idx=tuple(slice(b, b + n) for (b, _), n in zip(widths, x.shape))
         ),
     ),
+    transposes=(BY_VJP,),
+    batch=_pad_batch,
+    flops=no_flops,
     doc="Pad with a constant (``widths`` as ((before, after), ...)). Its VJP crops.",
 )

@@ -25,7 +25,31 @@ from ..backend import xp
 from ..core.primitive import Primitive
 from .contractions import matmul
 from .elementwise import divide, equal, where
-from .structural import reduce_sum, reshape, transpose, unbroadcast
+from .rules import BY_VJP, shape_size
+from .structural import batch_first, rank_of, reduce_sum, reshape, transpose, unbroadcast
+
+
+# --- batching: NumPy's linalg already maps over leading axes -------------------------------------------
+def _stack_batch(prim, args, dims, **params):
+    """Batch a function of one stack of matrices: the batch axis becomes the first stack axis."""
+    out = prim(batch_first(args[0], dims[0]), **params)
+    return out, ((0,) * len(out) if prim.multiple_results else 0)
+
+
+def _solve_batch(args, dims):
+    """Batch ``solve(a, b)``. A 1-D ``b`` is one vector, so a batch of them is made a stack of
+    one-column matrices (else NumPy would read the batch as a matrix), solved, and flattened back."""
+    (a, b), (a_dim, b_dim) = args, dims
+    a_rank = rank_of(a) - (a_dim is not None)
+    if b_dim is not None and rank_of(b) == 2:
+        b = batch_first(b, b_dim)
+        b = reshape(b, shape=(b.shape[0],) + (1,) * (a_rank - 2) + (b.shape[1], 1))
+        out = solve(batch_first(a, a_dim, a_rank), b)
+        return reshape(out, shape=tuple(out.shape[:-1])), 0
+    if b_dim is None and rank_of(b) == 1:
+        return solve(batch_first(a, a_dim), b), 0
+    rank = max(a_rank, rank_of(b) - (b_dim is not None))
+    return solve(batch_first(a, a_dim, rank), batch_first(b, b_dim, rank)), 0
 
 
 # --- helpers shared by the rules -------------------------------------------------------------
@@ -79,12 +103,31 @@ def _scale_columns(x, v):
     return x * reshape(v, shape=tuple(v.shape[:-1]) + (1, v.shape[-1]))
 
 
+def _stack_flops(per_matrix):
+    """A ``flops`` rule: ``per_matrix(m, n)`` (LAPACK's leading-order count for one m x n matrix, as in
+    Golub and Van Loan) times the number of matrices in the stack."""
+
+    def flops(out_shapes, a, *rest, **params):
+        m, n = a[-2:]
+        return int(shape_size(a[:-2]) * per_matrix(m, n))
+
+    return flops
+
+
+def _svd_count(m, n):
+    """Thin SVD with both sets of singular vectors (R-SVD): 6 l k² + 20 k³, k = min, l = max."""
+    k, long = min(m, n), max(m, n)
+    return 6 * long * k * k + 20 * k**3
+
+
 # --- inverse and solve -------------------------------------------------------------------------
 inv = Primitive(
     "inv",
     xp.linalg.inv,
     jvps=(lambda t, ans, a: -matmul(ans, matmul(t, ans)),),
     vjps=(lambda g, ans, a: -matmul(matrix_transpose(ans), matmul(g, matrix_transpose(ans))),),
+    batch=lambda args, dims: _stack_batch(inv, args, dims),
+    flops=_stack_flops(lambda m, n: 2 * n**3),
     doc="A⁻¹ of a stack of square matrices; d(A⁻¹) = -A⁻¹ dA A⁻¹, Ā = -A⁻ᵀ Ḡ A⁻ᵀ.",
 )
 
@@ -106,6 +149,11 @@ solve = Primitive(
         lambda t, ans, a, b: solve(a, t),
     ),
     vjps=(_solve_vjp_a, _solve_vjp_b),
+    transposes=(None, BY_VJP),
+    batch=_solve_batch,
+    flops=lambda out_shapes, a, b: (
+        _stack_flops(lambda m, n: 2 * n**3 / 3)(out_shapes, a) + 2 * a[-1] * shape_size(out_shapes[0])
+    ),
     doc=(
         "X = A⁻¹ B for stacks of square A and matrices B (batch axes broadcast). "
         "dX = A⁻¹ (dB - dA X); B̄ = A⁻ᵀ X̄, Ā = -B̄ Xᵀ."
@@ -124,6 +172,8 @@ det = Primitive(
     xp.linalg.det,
     jvps=(lambda t, ans, a: ans * _log_det_tangent(t, a),),
     vjps=(lambda g, ans, a: _as_scale(g * ans) * matrix_transpose(inv(a)),),
+    batch=lambda args, dims: _stack_batch(det, args, dims),
+    flops=_stack_flops(lambda m, n: 2 * n**3 / 3),
     doc="det A; d det A = det A · tr(A⁻¹ dA), Ā = ḡ det A · A⁻ᵀ (needs an invertible A).",
 )
 
@@ -138,6 +188,8 @@ slogdet = Primitive(
     _slogdet_impl,
     jvps=(lambda t, ans, a: (xp.zeros(ans[0].shape, ans[0].dtype), _log_det_tangent(t, a)),),
     vjps=(lambda g, ans, a: _as_scale(g[1]) * matrix_transpose(inv(a)),),
+    batch=lambda args, dims: _stack_batch(slogdet, args, dims),
+    flops=_stack_flops(lambda m, n: 2 * n**3 / 3),
     multiple_results=True,
     doc=(
         "(sign, log|det A|); the sign is piecewise constant and carries no derivative. "
@@ -170,6 +222,8 @@ cholesky = Primitive(
     xp.linalg.cholesky,
     jvps=(_cholesky_jvp,),
     vjps=(_cholesky_vjp,),
+    batch=lambda args, dims: _stack_batch(cholesky, args, dims),
+    flops=_stack_flops(lambda m, n: n**3 / 3),
     doc=(
         "The lower Cholesky factor L of a symmetric positive-definite A = L Lᵀ. "
         "dL = L Φ(L⁻¹ dA L⁻ᵀ) with Φ the strictly lower triangle plus half the diagonal; "
@@ -202,6 +256,8 @@ eigh = Primitive(
     _eigh_impl,
     jvps=(_eigh_jvp,),
     vjps=(_eigh_vjp,),
+    batch=lambda args, dims: _stack_batch(eigh, args, dims),
+    flops=_stack_flops(lambda m, n: 9 * n**3),
     multiple_results=True,
     doc=(
         "(w, V) with A = V diag(w) Vᵀ for a symmetric A, w ascending. With P = Vᵀ dA V and "
@@ -267,6 +323,8 @@ svd = Primitive(
     _svd_impl,
     jvps=(_svd_jvp,),
     vjps=(_svd_vjp,),
+    batch=lambda args, dims: _stack_batch(svd, args, dims),
+    flops=_stack_flops(_svd_count),
     multiple_results=True,
     doc=(
         "Thin SVD (U, s, Vh), A = U diag(s) Vh, k = min(m, n) singular values descending. "
@@ -320,6 +378,8 @@ qr = Primitive(
     _qr_impl,
     jvps=(_qr_jvp,),
     vjps=(_qr_vjp,),
+    batch=lambda args, dims: _stack_batch(qr, args, dims),
+    flops=_stack_flops(lambda m, n: 4 * m * n * n - 4 * n**3 / 3),
     multiple_results=True,
     doc=(
         "Reduced QR (Q, R) of a stack of m x n matrices, m >= n, full column rank. With "
@@ -356,6 +416,8 @@ pinv = Primitive(
     _pinv_impl,
     jvps=(_pinv_jvp,),
     vjps=(_pinv_vjp,),
+    batch=lambda args, dims, **params: _stack_batch(pinv, args, dims, **params),
+    flops=_stack_flops(lambda m, n: _svd_count(m, n) + 2 * m * n * min(m, n)),
     doc=(
         "The pseudo-inverse A⁺ (singular values at or below rcond · max(s) count as zero). "
         "Where the rank is locally constant (Golub and Pereyra), "

@@ -8,7 +8,37 @@ derivatives are exact everywhere (``prod`` at zeros included) and to any order.
 from ..backend import xp
 from ..core.primitive import Primitive
 from .elementwise import equal
-from .structural import flip, reduce_sum, reshape
+from .rules import BY_VJP, input_flops
+from .structural import astype, batch_first, batched_axis, flip, reduce_sum, reduction_batch, reshape
+
+
+def _flattened_batch(x, dim):
+    """``x`` as ``(batch, per-example size)``: the batch of flattened examples."""
+    x = batch_first(x, dim)
+    size = 1
+    for n in x.shape[1:]:
+        size *= n
+    return reshape(x, shape=(x.shape[0], size))
+
+
+def _arg_reduction_batch(prim, args, dims, axis, keepdims):
+    """argmax/argmin: over the flattened example when ``axis`` is None, else a shifted axis."""
+    (x,), (dim,) = args, dims
+    ndim = x.ndim - 1
+    if axis is None:
+        out = prim(_flattened_batch(x, dim), axis=1, keepdims=False)
+        return (reshape(out, shape=(out.shape[0],) + (1,) * ndim) if keepdims else out), 0
+    axis = int(axis) % max(ndim, 1)
+    out_dim = dim if keepdims or axis >= dim else dim - 1
+    return prim(x, axis=batched_axis(axis, dim), keepdims=keepdims), out_dim
+
+
+def _along_axis_batch(prim, args, dims, axis, **params):
+    """argsort/cumsum along one per-example axis (``None``: along the flattened example)."""
+    (x,), (dim,) = args, dims
+    if axis is None:
+        return prim(_flattened_batch(x, dim), axis=1, **params), 0
+    return prim(x, axis=batched_axis(int(axis) % max(x.ndim - 1, 1), dim), **params), dim
 
 
 def _keepdims_shape(shape, axis):
@@ -20,8 +50,8 @@ def _keepdims_shape(shape, axis):
 def _extremum_weights(ans, x, axis, keepdims):
     """Each element's share of the max: 1/count where it ties for the max, else 0."""
     kept = ans if keepdims else reshape(ans, shape=_keepdims_shape(x.shape, axis))
-    mask = equal(x, kept)  # a constant: comparisons carry no derivative
-    return xp.divide(mask, mask.sum(axis=axis, keepdims=True), dtype=x.dtype)
+    mask = astype(equal(x, kept), dtype=x.dtype)  # carries no derivative, but may be batched (vmap)
+    return mask / reduce_sum(mask, axis=axis, keepdims=True)
 
 
 def _extremum_vjp(g, ans, x, axis, keepdims):
@@ -38,6 +68,8 @@ reduce_max = Primitive(
     lambda x, axis, keepdims: xp.max(x, axis=axis, keepdims=keepdims),
     jvps=(_extremum_jvp,),
     vjps=(_extremum_vjp,),
+    batch=lambda args, dims, **params: reduction_batch(reduce_max, args, dims, **params),
+    flops=input_flops,
     doc="Max over ``axis``; tied maxima share the gradient evenly.",
 )
 reduce_min = Primitive(
@@ -45,22 +77,29 @@ reduce_min = Primitive(
     lambda x, axis, keepdims: xp.min(x, axis=axis, keepdims=keepdims),
     jvps=(_extremum_jvp,),
     vjps=(_extremum_vjp,),
+    batch=lambda args, dims, **params: reduction_batch(reduce_min, args, dims, **params),
+    flops=input_flops,
     doc="Min over ``axis``; tied minima share the gradient evenly.",
 )
 
 argmax = Primitive(
     "argmax",
     lambda x, axis, keepdims: xp.argmax(x, axis=axis, keepdims=keepdims),
+    batch=lambda args, dims, **params: _arg_reduction_batch(argmax, args, dims, **params),
+    flops=input_flops,
     doc="Index of the max (integer output, not differentiable).",
 )
 argmin = Primitive(
     "argmin",
     lambda x, axis, keepdims: xp.argmin(x, axis=axis, keepdims=keepdims),
+    batch=lambda args, dims, **params: _arg_reduction_batch(argmin, args, dims, **params),
+    flops=input_flops,
     doc="Index of the min (integer output, not differentiable).",
 )
 argsort = Primitive(
     "argsort",
     lambda x, axis, stable: xp.argsort(x, axis=axis, stable=stable),
+    batch=lambda args, dims, **params: _along_axis_batch(argsort, args, dims, **params),
     doc="Sorting permutation (integer output, not differentiable).",
 )
 
@@ -74,5 +113,8 @@ cumsum = Primitive(
     lambda x, axis: xp.cumsum(x, axis=axis),
     jvps=(lambda t, ans, x, axis: cumsum(t, axis=axis),),
     vjps=(lambda g, ans, x, axis: _reverse_cumsum(g, axis),),
+    transposes=(BY_VJP,),
+    batch=lambda args, dims, **params: _along_axis_batch(cumsum, args, dims, **params),
+    flops=input_flops,
     doc="Running sum along ``axis``. Its VJP is the running sum from the other end.",
 )

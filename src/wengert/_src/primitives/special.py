@@ -27,7 +27,8 @@ from wengert.errors import MissingDependencyError
 from ..backend import is_float_dtype, xp
 from ..core.primitive import Primitive
 from .elementwise import add, binary_primitive, equal, exp, expit, log, log1p, logical_and, where
-from .structural import reduce_sum
+from .rules import elementwise_flops, shape_size
+from .structural import reduce_sum, reduction_batch
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
@@ -87,13 +88,16 @@ def _scipy_or_math_impl(name: str, scalar_fn):
 
 def _unary(name, impl, derivative, doc):
     """A unary primitive with ``d f = derivative(ans, x, **params) dx``."""
-    return Primitive(
+    prim = Primitive(
         name,
         impl,
         jvps=(lambda t, ans, x, **params: t * derivative(ans, x, **params),),
         vjps=(lambda g, ans, x, **params: g * derivative(ans, x, **params),),
+        batch=lambda args, dims, **params: (prim(args[0], **params), dims[0]),
+        flops=elementwise_flops,
         doc=doc,
     )
+    return prim
 
 
 # --- error functions and the normal distribution ------------------------------------------------
@@ -270,6 +274,8 @@ softmax = Primitive(
     _softmax_impl,
     jvps=(lambda t, ans, x, axis: ans * (t - _sum_kept(ans * t, axis)),),
     vjps=(lambda g, ans, x, axis: ans * (g - _sum_kept(g * ans, axis)),),
+    batch=lambda args, dims, axis: reduction_batch(softmax, args, dims, axis),
+    flops=lambda out_shapes, x, axis: 5 * shape_size(x),  # max, subtract, exp, sum, divide
     doc=(
         "exp(x) / sum(exp(x)) over ``axis`` (None or a sorted tuple), shifted by the max so "
         "it never overflows; d s = s (dx - sum(s dx)), which is its own transpose."
@@ -280,6 +286,8 @@ log_softmax = Primitive(
     _log_softmax_impl,
     jvps=(lambda t, ans, x, axis: t - _sum_kept(exp(ans) * t, axis),),
     vjps=(lambda g, ans, x, axis: g - exp(ans) * _sum_kept(g, axis),),
+    batch=lambda args, dims, axis: reduction_batch(log_softmax, args, dims, axis),
+    flops=lambda out_shapes, x, axis: 6 * shape_size(x),  # max, subtract, exp, sum, log, subtract
     doc=(
         "x - logsumexp(x) over ``axis`` (None or a sorted tuple), stable for any input; "
         "d log_softmax(x) = dx - sum(softmax(x) dx), and its VJP is g - softmax(x) sum(g)."

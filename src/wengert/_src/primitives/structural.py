@@ -6,6 +6,98 @@ broadcast in the forward pass is a sum in the backward pass).
 
 from ..backend import xp
 from ..core.primitive import Primitive
+from .rules import BY_VJP, input_flops, no_flops
+
+# --- batching helpers (vmap), shared by every family's ``batch`` rule ---------------------------------
+# A batching rule gets the arguments with their batch axes (``dims[i]``; ``None``: unbatched) and
+# returns the result with its batch axis. The per-example view of an argument is the argument
+# without its batch axis; the helpers below translate per-example axes into axes of the batched array.
+
+
+def rank_of(x) -> int:
+    """``x.ndim``, also for Python scalars."""
+    return x.ndim if hasattr(x, "ndim") else xp.ndim(x)
+
+
+def moveaxis(x, source: int, destination: int):
+    """``x`` with axis ``source`` moved to ``destination`` (non-negative axes), by one transpose."""
+    if source == destination:
+        return x
+    order = [a for a in range(x.ndim) if a != source]
+    order.insert(destination, source)
+    return transpose(x, axes=tuple(order))
+
+
+def batch_size(args, dims) -> int:
+    """The size of the batch axis, read from the first batched argument."""
+    return next(x.shape[d] for x, d in zip(args, dims) if d is not None)
+
+
+def batched_axis(axis: int, dim: int) -> int:
+    """Where per-example axis ``axis`` (non-negative) lies in the array batched at ``dim``."""
+    return axis if axis < dim else axis + 1
+
+
+def batch_first(x, dim, rank: int | None = None, size: int | None = None):
+    """``x`` with its batch axis first, then padded with unit axes to ``rank`` per-example axes.
+
+    An unbatched ``x`` (``dim is None``) is broadcast along a new first axis of ``size``
+    when ``size`` is given, and returned unchanged otherwise.
+    """
+    if dim is None:
+        if size is None:
+            return x
+        x = x if hasattr(x, "ndim") else xp.asarray(x)
+        return broadcast_to(reshape(x, shape=(1,) + tuple(x.shape)), shape=(size,) + tuple(x.shape))
+    x = moveaxis(x, dim, 0)
+    missing = 0 if rank is None else rank - (x.ndim - 1)
+    if missing > 0:
+        x = reshape(x, shape=(x.shape[0],) + (1,) * missing + tuple(x.shape[1:]))
+    return x
+
+
+def broadcasting_batch(prim, args, dims, **params):
+    """Batch an elementwise primitive that broadcasts like NumPy: batch axes first, ranks aligned.
+
+    Unbatched arguments keep their shape: NumPy aligns them from the right, against the
+    per-example axes, once every batched argument has its batch axis first and as many
+    per-example axes as the result.
+    """
+    if len(args) == 1:
+        return prim(args[0], **params), dims[0]
+    rank = max(rank_of(x) - (d is not None) for x, d in zip(args, dims))
+    aligned = [batch_first(x, d, rank) for x, d in zip(args, dims)]
+    return prim(*aligned, **params), 0
+
+
+def reduction_batch(prim, args, dims, axis, **params):
+    """Batch a primitive over per-example ``axis`` (``None``: all; else a sorted tuple), with or
+    without ``keepdims``: shift the axes past the batch axis, which stays where it is
+    (less the reduced axes before it)."""
+    (x,), (dim,) = args, dims
+    axis = tuple(range(x.ndim - 1)) if axis is None else axis
+    out_dim = dim if params.get("keepdims", True) else dim - sum(1 for a in axis if a < dim)
+    return prim(x, axis=tuple(batched_axis(a, dim) for a in axis), **params), out_dim
+
+
+def _reshape_batch(args, dims, shape):
+    x = batch_first(args[0], dims[0])
+    return reshape(x, shape=(x.shape[0],) + tuple(shape)), 0
+
+
+def _transpose_batch(args, dims, axes):
+    (x,), (dim,) = args, dims
+    return transpose(x, axes=(dim,) + tuple(batched_axis(a, dim) for a in axes)), 0
+
+
+def _broadcast_to_batch(args, dims, shape):
+    x = batch_first(args[0], dims[0], rank=len(shape))
+    return broadcast_to(x, shape=(x.shape[0],) + tuple(shape)), 0
+
+
+def _flip_batch(args, dims, axes):
+    (x,), (dim,) = args, dims
+    return flip(x, axes=tuple(batched_axis(a, dim) for a in axes)), dim
 
 
 def _reshape_impl(x, shape):
@@ -17,6 +109,9 @@ reshape = Primitive(
     _reshape_impl,
     jvps=(lambda t, ans, x, shape: reshape(t, shape=shape),),
     vjps=(lambda g, ans, x, shape: reshape(g, shape=x.shape),),
+    transposes=(BY_VJP,),
+    batch=_reshape_batch,
+    flops=no_flops,
     doc="Reshape to ``shape`` (fully specified). Linear: its VJP reshapes back.",
 )
 
@@ -33,6 +128,9 @@ transpose = Primitive(
     lambda x, axes: xp.transpose(x, axes),
     jvps=(lambda t, ans, x, axes: transpose(t, axes=axes),),
     vjps=(lambda g, ans, x, axes: transpose(g, axes=_inverse_permutation(axes)),),
+    transposes=(BY_VJP,),
+    batch=_transpose_batch,
+    flops=no_flops,
     doc="Permute axes. Its VJP applies the inverse permutation.",
 )
 
@@ -41,6 +139,9 @@ broadcast_to = Primitive(
     lambda x, shape: xp.broadcast_to(x, shape),
     jvps=(lambda t, ans, x, shape: broadcast_to(t, shape=shape),),
     vjps=(lambda g, ans, x, shape: sum_to_shape(g, x.shape),),
+    transposes=(BY_VJP,),
+    batch=_broadcast_to_batch,
+    flops=no_flops,
     doc="Broadcast to ``shape``. Its VJP sums over the broadcast axes.",
 )
 
@@ -49,6 +150,9 @@ flip = Primitive(
     lambda x, axes: xp.flip(x, axes),
     jvps=(lambda t, ans, x, axes: flip(t, axes=axes),),
     vjps=(lambda g, ans, x, axes: flip(g, axes=axes),),
+    transposes=(BY_VJP,),
+    batch=_flip_batch,
+    flops=no_flops,
     doc="Reverse the order along ``axes`` (a tuple). Its own transpose.",
 )
 
@@ -74,6 +178,9 @@ reduce_sum = Primitive(
     _sum_impl,
     jvps=(lambda t, ans, x, axis, keepdims: reduce_sum(t, axis=axis, keepdims=keepdims),),
     vjps=(_sum_vjp,),
+    transposes=(BY_VJP,),
+    batch=lambda args, dims, **params: reduction_batch(reduce_sum, args, dims, **params),
+    flops=input_flops,
     doc="Sum over ``axis`` (``None`` or a sorted tuple). Its VJP broadcasts back.",
 )
 
@@ -87,6 +194,9 @@ astype = Primitive(
     _astype_impl,
     jvps=(lambda t, ans, x, dtype: astype(t, dtype=dtype),),
     vjps=(lambda g, ans, x, dtype: astype(g, dtype=x.dtype),),
+    transposes=(BY_VJP,),
+    batch=lambda args, dims, dtype: (astype(args[0], dtype=dtype), dims[0]),
+    flops=no_flops,
     doc="Convert between floating dtypes (conversions to ints go through stop_gradient).",
 )
 

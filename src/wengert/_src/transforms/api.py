@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from wengert.errors import DtypeError, ShapeError, TransformError
+from wengert.errors import ArgumentError, DtypeError, ShapeError, TransformError
 
 from ..backend import dtype_of, is_float_dtype, shape_of, xp
+from ..core.gc_pause import collector_paused
 from ..core.primitive import Tracer, new_trace
 from ..core.pytree import tree_flatten, tree_unflatten
 from .jvp import JVPTrace
 from .reverse import ReverseTrace, ReverseTracer
+from .transpose import vjp_by_transposition
 
 
 def _as_input(value, transform: str, where: str):
@@ -32,8 +34,7 @@ def _as_input(value, transform: str, where: str):
 
 
 def _zeros_like(value):
-    if isinstance(value, Tracer):
-        value = value.concrete()
+    """Zeros of ``value``'s shape and dtype (read without its value, which a staging may hide)."""
     return xp.zeros(shape_of(value), dtype_of(value))
 
 
@@ -70,20 +71,29 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
     return tree_unflatten(out_tree, primals_out), tree_unflatten(out_tree, tangents_out)
 
 
-def vjp(fun: Callable, *primals, has_aux: bool = False):
+def vjp(fun: Callable, *primals, has_aux: bool = False, method: str = "tape"):
     """Reverse mode: ``(fun(*primals), vjp_fn)`` where ``vjp_fn(ct)`` pulls ``ct`` back.
 
     ``vjp_fn`` may be called any number of times; it returns a tuple with one
     cotangent per primal. With ``has_aux=True``, ``fun`` returns ``(out, aux)``
     and ``vjp`` returns ``(out, vjp_fn, aux)``.
+
+    ``method="tape"`` (the default) records the evaluation on a tape and
+    replays the VJP rules backwards. ``method="transpose"`` builds reverse
+    mode from forward mode: ``linear_transpose(linearize(fun, *primals))``
+    (see docs/staged_programs.md). Both give the same cotangents.
     """
+    if method == "transpose":
+        return vjp_by_transposition(fun, primals, has_aux)
+    if method != "tape":
+        raise ArgumentError(f"vjp: method={method!r}; use 'tape' (the default) or 'transpose'.")
     return _reverse(fun, primals, has_aux, "vjp")
 
 
 def _reverse(fun: Callable, primals: tuple, has_aux: bool, transform: str):
     """``vjp`` on behalf of ``transform`` (named in errors)."""
     flat_primals, in_tree = tree_flatten(primals)
-    with new_trace(ReverseTrace) as trace:
+    with collector_paused(), new_trace(ReverseTrace) as trace:
         inputs = [
             trace.new_input(_as_input(p, transform, f"input leaf {i}")) for i, p in enumerate(flat_primals)
         ]
@@ -108,7 +118,8 @@ def _reverse(fun: Callable, primals: tuple, has_aux: bool, transform: str):
                 )
         flat_cts = [xp.asarray(c, dtype=dtype_of(p)) if not isinstance(c, Tracer) else c
                     for c, p in zip(flat_cts, primals_out)]
-        grads = trace.backward(flat_out, flat_cts, inputs)
+        with collector_paused():
+            grads = trace.backward(flat_out, flat_cts, inputs)
         grads = [_zeros_like(x.primal) if g is None else g for g, x in zip(grads, inputs)]
         return tree_unflatten(in_tree, grads)
 

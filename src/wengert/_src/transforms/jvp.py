@@ -13,6 +13,8 @@ may carry a leading batch axis only through ``vmap`` (a later transform).
 from __future__ import annotations
 
 from ..core.primitive import Trace, Tracer, run_impl
+from ..core.pytree import tree_unflatten
+from .custom_derivatives import CustomCall, forward_mode_error
 
 
 class JVPTracer(Tracer):
@@ -67,6 +69,22 @@ class JVPTrace(Trace):
         if prim.multiple_results:
             return tuple(JVPTracer(self, o, t) for o, t in zip(out, tangent_out))
         return JVPTracer(self, out, tangent_out)
+
+    def process_custom_jvp(self, custom, args):
+        """Forward mode through a ``custom_jvp`` function: its rule gives the output and its tangent.
+
+        The rule runs on this level's primals and tangents (zeros for arguments that carry
+        none), so the levels below see the rule's operations, not the function's.
+        """
+        call = CustomCall(self, custom, args)
+        tangents = [self.tangent_of(leaf) for leaf in call.leaves]
+        tangents = [zero if t is None else t for t, zero in zip(tangents, call.zero_tangents())]
+        primals_out, tangents_out, out_tree = call.run_jvp_rule(tangents)
+        return tree_unflatten(out_tree, [JVPTracer(self, p, t) for p, t in zip(primals_out, tangents_out)])
+
+    def process_custom_vjp(self, custom, args):
+        """Forward mode has no rule for a ``custom_vjp`` function: a clear error."""
+        raise forward_mode_error(custom)
 
     def lift(self, primal, tangent) -> JVPTracer:
         return JVPTracer(self, primal, tangent)

@@ -17,8 +17,10 @@ tracers when one is (``grad(grad(f))``): one rule serves every order.
 
 from __future__ import annotations
 
-from ..backend import xp
-from ..core.primitive import Trace, Tracer, run_impl
+from ..backend import dtype_of, shape_of, xp
+from ..core.primitive import Trace, Tracer, new_trace, run_impl
+from ..core.pytree import tree_unflatten
+from .custom_derivatives import CustomCall, custom_call_primitive
 
 
 class Node:
@@ -93,6 +95,45 @@ class ReverseTrace(Trace):
             return tuple(ReverseTracer(self, o, node, k) for k, o in enumerate(out))
         return ReverseTracer(self, out, node)
 
+    def process_custom_jvp(self, custom, args):
+        """Reverse mode through a ``custom_jvp`` function: record the transpose of its JVP rule.
+
+        The rule is linear in the tangents, so its transpose is the reverse-mode derivative
+        of ``t -> jvp(primals, t)[1]``, at any ``t``. The rule runs once, now, on this level's
+        primals and on zero tangents that are inputs of a fresh inner tape; its primal output
+        is the call's output, and the backward pass pulls cotangents back through that tape.
+        Its operations run on the levels below, which differentiate them for higher orders.
+        """
+        call = CustomCall(self, custom, args)
+        with new_trace(ReverseTrace) as linear:
+            tangents = [linear.new_input(zero) for zero in call.zero_tangents()]
+            primals_out, tangents_out, out_tree = call.run_jvp_rule(tangents, linear)
+
+        def pullback(cotangents):
+            return linear.backward(tangents_out, list(cotangents), tangents)
+
+        return self._record_custom(call, primals_out, out_tree, pullback)
+
+    def process_custom_vjp(self, custom, args):
+        """Reverse mode through a ``custom_vjp`` function: run ``fwd`` now, ``bwd`` in the backward pass."""
+        call = CustomCall(self, custom, args)
+        primals_out, out_tree, residuals = call.run_fwd()
+        return self._record_custom(call, primals_out, out_tree, call.bwd_pullback(residuals, out_tree))
+
+    def _record_custom(self, call: CustomCall, primals_out: list, out_tree, pullback) -> object:
+        """Append one node for a custom call (its flat outputs are its results) and return the outputs."""
+        parents = tuple(
+            (position, leaf.node, leaf.slot)
+            for position, leaf in enumerate(call.leaves)
+            if isinstance(leaf, ReverseTracer) and leaf._trace is self
+        )
+        tape = self.tape
+        node = Node(
+            custom_call_primitive(call, pullback), tuple(call.primals), {}, tuple(primals_out), parents, len(tape)
+        )
+        tape.append(node)
+        return tree_unflatten(out_tree, [ReverseTracer(self, o, node, k) for k, o in enumerate(primals_out)])
+
     def backward(self, outputs: list, cotangents: list, inputs: list) -> list:
         """Cotangents of ``inputs`` (tracers of this trace) given those of ``outputs``.
 
@@ -115,7 +156,7 @@ class ReverseTrace(Trace):
             cts[index] = None
             if node.prim.multiple_results:
                 ct = tuple(
-                    xp.zeros_like(_concrete(o)) if c is None else c for c, o in zip(ct, node.out)
+                    xp.zeros(shape_of(o), dtype_of(o)) if c is None else c for c, o in zip(ct, node.out)
                 )
             vjps = node.prim.vjps
             for position, parent, slot in node.parents:
@@ -138,7 +179,3 @@ def _accumulate(cts: list, node: Node, slot: int, ct) -> None:
         if slots is None:
             slots = cts[index] = [None] * len(node.out)
         slots[slot] = ct if slots[slot] is None else slots[slot] + ct
-
-
-def _concrete(value):
-    return value.concrete() if isinstance(value, Tracer) else value

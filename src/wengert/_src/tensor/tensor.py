@@ -1,0 +1,960 @@
+"""``Tensor``: a value of the eager graph, the level-0 trace below every transform.
+
+A Tensor is a :class:`~wengert._src.core.primitive.Tracer` whose trace is
+:data:`EAGER`, a trace of level 0 that is always active. Every primitive
+binds on Tensors unchanged, so every ``wengert.numpy`` (and ``nn.functional``)
+function takes Tensors and returns Tensors; when grad mode is on and an
+argument requires grad, :meth:`EagerGraph.process` records a
+:class:`~.graph.Node`. Functional transforms (levels 1 and up) nest above:
+to them a Tensor is a value of the level below, like a NumPy array.
+
+A Tensor holds a NumPy array (``_primal``) and shares it the way PyTorch
+shares storage: ``detach()``, ``.data``, ``.numpy()`` and views
+(``view``/``reshape``/``transpose``/basic indexing, whenever NumPy returns a
+view) see in-place changes. A version counter, shared by tensors over one
+array, counts those changes; a node remembers the versions of the values its
+rules read, and the backward pass refuses to use a value changed since.
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+import dis
+import functools
+import itertools
+import warnings
+
+from wengert.errors import AutogradError, DtypeError, ShapeError
+
+from ..backend import is_float_dtype, xp
+from ..core.primitive import Trace, Tracer, new_trace, shape_error
+from ..core.pytree import tree_unflatten
+from ..primitives import elementwise, indexing, reductions, structural
+from ..transforms.custom_derivatives import CustomCall
+from ..transforms.reverse import ReverseTrace
+from .graph import (
+    Hooks,
+    LeafNode,
+    Node,
+    as_tensor,
+    fill_zeros,
+    freed_graph_error,
+    grad_enabled,
+    new_sequence_number,
+    run_backward,
+)
+from .methods import TensorMethods
+
+_ndarray = xp.ndarray
+_object_new = object.__new__
+_new_handle_id = itertools.count().__next__
+
+SHAPE_ONLY_RULES = frozenset(
+    {
+        elementwise.add,
+        elementwise.subtract,
+        elementwise.neg,
+        structural.reshape,
+        structural.transpose,
+        structural.broadcast_to,
+        structural.flip,
+        structural.reduce_sum,
+        structural.astype,
+        indexing.getitem,
+        indexing.index_add,
+        indexing.concatenate,
+        indexing.pad,
+        reductions.cumsum,
+    }
+)
+"""Primitives whose VJP rules read only the shapes and dtypes of their values, never the numbers.
+
+A node of one of these checks no versions, so changing its input or output in
+place afterwards is allowed, as PyTorch allows ``y = x + 1; y.mul_(2)``.
+"""
+
+
+_ARGS = "arguments"
+_ARGS_AND_OUTPUT = "arguments and output"
+_SAVES: dict = {}
+"""Per primitive, what a node must check for in-place changes: ``""`` (nothing), ``_ARGS``, ``_ARGS_AND_OUTPUT``."""
+
+
+def _what_rules_read(prim) -> str:
+    """Which values ``prim``'s VJP rules may read: none (shape-only rules), the arguments, or the output too.
+
+    A rule reads the output if its ``ans`` parameter appears in its code at
+    all (passing it on to a helper counts as reading it); ``mul``'s and
+    ``matmul``'s rules never mention it, so, as in PyTorch, their output may
+    be changed in place (``h = x @ w; h.relu_()``).
+    """
+    if prim in SHAPE_ONLY_RULES:
+        return ""
+    vjps = prim.vjps
+    rules = [r for r in vjps if r is not None] if isinstance(vjps, tuple) else [vjps[0]]
+    return _ARGS_AND_OUTPUT if any(_mentions_output(rule) for rule in rules) else _ARGS
+
+
+def _mentions_output(rule) -> bool:
+    bound = 0
+    while isinstance(rule, functools.partial):
+        bound += len(rule.args)
+        rule = rule.func
+    code = getattr(rule, "__code__", None)
+    if code is None or code.co_argcount < bound + 2:
+        return True
+    name = code.co_varnames[bound + 1]
+    if name in code.co_cellvars:
+        return True
+    return any(op.argval == name for op in dis.get_instructions(code) if op.opname.startswith("LOAD"))
+
+
+class EagerGraph(Trace):
+    """The level-0 trace: runs each primitive on the arrays of its Tensor arguments and records a node.
+
+    A node is recorded only when grad mode is on, the primitive is
+    differentiable and some argument it can differentiate requires grad; the
+    result is a Tensor in every case (one per result of a multiple-result
+    primitive).
+    """
+
+    __slots__ = ()
+
+    def process(self, prim, args, params):
+        vjps = prim.vjps
+        record = vjps is not None and grad_enabled.get()
+        primals = []
+        parents = []
+        for position, arg in enumerate(args):
+            if isinstance(arg, Tensor):
+                primals.append(arg._primal)
+                if record and arg._node is not None and vjps[position] is not None:
+                    parents.append((position, arg._node, arg._slot))
+            else:
+                primals.append(arg)
+        try:
+            out = prim.impl(*primals, **params)
+        except ValueError as error:
+            converted = shape_error(prim, primals, error)
+            if converted is error:
+                raise
+            raise converted from error
+        if prim.multiple_results:
+            return self._results(prim, args, primals, params, out, parents)
+        if type(out) is not _ndarray:
+            out = xp.asarray(out)
+        if not parents:
+            result = _make(out)
+            if out.base is not None or out is primals[0]:
+                _share_storage(result, args)
+            return result
+        node = Node(prim, primals, params, out, tuple(parents), None)
+        result = _make(out, node)
+        if out.base is not None or out is primals[0]:
+            _share_storage(result, args)
+        saves = _SAVES.get(prim)
+        if saves is None:
+            saves = _SAVES[prim] = _what_rules_read(prim)
+        if saves:
+            node.saved = args
+            if saves is _ARGS_AND_OUTPUT:
+                node.out_counters = _version_counter(result)
+        return result
+
+    def _results(self, prim, args, primals, params, out, parents):
+        out = tuple(o if type(o) is _ndarray else xp.asarray(o) for o in out)
+        node = Node(prim, primals, params, out, tuple(parents), None) if parents else None
+        results = tuple(_make(o, node, k if node is not None else -1) for k, o in enumerate(out))
+        for result in results:
+            if result._primal.base is not None:
+                _share_storage(result, args)
+        saves = _SAVES.get(prim)
+        if saves is None:
+            saves = _SAVES[prim] = _what_rules_read(prim)
+        if node is not None and saves:
+            node.saved = args
+            if saves is _ARGS_AND_OUTPUT:
+                node.out_counters = tuple(_version_counter(r) for r in results)
+        return results
+
+    def process_custom_vjp(self, custom, args):
+        """A ``custom_vjp`` function on Tensors: ``fwd`` now, and a node whose backward step runs ``bwd``."""
+        call = CustomCall(self, custom, args)
+        if not _records_custom(call):
+            return custom.fun(*args)
+        primals_out, out_tree, residuals = call.run_fwd()
+        return _record_custom(call, primals_out, out_tree, call.bwd_pullback(residuals, out_tree))
+
+    def process_custom_jvp(self, custom, args):
+        """A ``custom_jvp`` function on Tensors: a node whose backward step transposes the JVP rule.
+
+        As in reverse mode (``ReverseTrace.process_custom_jvp``), the rule runs
+        once on the primals and on zero tangents that are inputs of a fresh
+        tape, and the backward step pulls cotangents back through that tape.
+        """
+        call = CustomCall(self, custom, args)
+        if not _records_custom(call):
+            return custom.fun(*args)
+        with new_trace(ReverseTrace) as linear:
+            tangents = [linear.new_input(zero) for zero in call.zero_tangents()]
+            primals_out, tangents_out, out_tree = call.run_jvp_rule(tangents, linear)
+
+        def pullback(cotangents):
+            return linear.backward(tangents_out, list(cotangents), tangents)
+
+        return _record_custom(call, primals_out, out_tree, pullback)
+
+
+def _records_custom(call) -> bool:
+    return grad_enabled.get() and any(isinstance(leaf, Tensor) and leaf._node is not None for leaf in call.leaves)
+
+
+def _record_custom(call, primals_out: list, out_tree, pullback):
+    parents = tuple(
+        (position, leaf._node, leaf._slot)
+        for position, leaf in enumerate(call.leaves)
+        if isinstance(leaf, Tensor) and leaf._node is not None
+    )
+    node = CustomRuleNode(call.name, pullback, parents, tuple(xp.asarray(p) for p in primals_out))
+    return tree_unflatten(out_tree, [_make(out, node, k) for k, out in enumerate(node.out)])
+
+
+class CustomRuleNode:
+    """The ``grad_fn`` of the outputs of a ``custom_vjp``/``custom_jvp`` function applied to Tensors."""
+
+    __slots__ = ("function_name", "hooks", "out", "parents", "pullback", "seq")
+
+    def __init__(self, function_name: str, pullback, parents: tuple, out: tuple):
+        self.function_name = function_name
+        self.pullback = pullback
+        self.parents = parents
+        self.out = out
+        self.seq = new_sequence_number()
+        self.hooks = None
+
+    def name(self) -> str:
+        return f"{self.function_name}Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+    def backward_step(self, cts: list, retain_graph: bool, create_graph: bool, wrap):
+        if self.pullback is None:
+            raise freed_graph_error(self.name())
+        if create_graph:
+            raise AutogradError(
+                f"create_graph through the custom-derivative function {self.function_name!r} on Tensors: its rule "
+                "runs on plain arrays here, so its gradient would not be differentiable. Take higher derivatives "
+                "of custom_jvp/custom_vjp functions with the functional transforms (wengert.grad of wengert.grad)."
+            )
+        cotangents = self.pullback(fill_zeros(cts, self.out))
+        if not retain_graph:
+            self.pullback = None
+        return [(parent, slot, cotangents[position]) for position, parent, slot in self.parents]
+
+
+EAGER = EagerGraph(0)
+"""The one eager graph trace: every Tensor belongs to it."""
+
+
+def _version_counter(tensor) -> list:
+    """The tensor's version counter, shared by the tensors over one array (made when first needed).
+
+    ``[version, when]``: how many in-place changes the array has had, and the
+    sequence number (see ``graph.new_sequence_number``) of the last one, so a
+    node knows a value changed after it was recorded when ``when > node.seq``.
+    """
+    counter = tensor._version
+    if counter is None:
+        counter = tensor._version = [0, -1]
+    return counter
+
+
+def _owner(array):
+    base = array.base
+    return array if base is None else base
+
+
+def _share_storage(result, args) -> None:
+    """If ``result``'s array is a view of an argument's, share that argument's version counter and base."""
+    owner = _owner(result._primal)
+    for arg in args:
+        if isinstance(arg, Tensor) and _owner(arg._primal) is owner:
+            result._version = _version_counter(arg)
+            result._base = arg if arg._base is None else arg._base
+            return
+
+
+def _make(primal, node=None, slot: int = -1):
+    """A Tensor over ``primal`` (an ndarray), with history ``node`` (None: a constant or a plain leaf)."""
+    tensor = _object_new(Tensor)
+    tensor._primal = primal
+    tensor._node = node
+    tensor._slot = slot
+    tensor._grad = None
+    tensor._version = None
+    tensor._base = None
+    return tensor
+
+
+def _wrap_history(primal, node=None, slot: int = -1):
+    """A Tensor over a cotangent or over a node's value (the backward pass's view of the graph)."""
+    if type(primal) is not _ndarray and not isinstance(primal, Tensor):
+        primal = xp.asarray(primal)
+    if isinstance(primal, Tensor):
+        return primal
+    return _make(primal, node, slot)
+
+
+def array_of(value):
+    """The array behind a Tensor, or ``value`` itself (an array, a scalar) otherwise."""
+    return value._primal if isinstance(value, Tensor) else value
+
+
+class _Size(int):
+    """``t.size``: NumPy's element count (an int) that, called, is PyTorch's ``t.size()`` (the shape)."""
+
+    def __new__(cls, shape):
+        count = 1
+        for d in shape:
+            count *= d
+        self = super().__new__(cls, count)
+        self.shape = shape
+        return self
+
+    def __call__(self, dim: int | None = None):
+        return self.shape if dim is None else self.shape[dim]
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` takes the hook off again."""
+
+    __slots__ = ("_hooks", "_key")
+
+    def __init__(self, hooks: dict, key: int):
+        self._hooks = hooks
+        self._key = key
+
+    def remove(self) -> None:
+        self._hooks.pop(self._key, None)
+
+
+class Tensor(TensorMethods, Tracer):
+    """A NumPy array with PyTorch's autograd: ``requires_grad``, ``backward()``, ``.grad``.
+
+    ``Tensor(data, dtype=None, requires_grad=False)`` wraps ``data``: the same
+    array when ``data`` is a Tensor (as ``nn.Parameter(t)`` shares ``t``), a copy
+    otherwise. Dtypes are NumPy's (Python floats give float64, as in
+    ``wengert.numpy``).
+
+    >>> import wengert
+    >>> x = wengert.tensor([1.0, 2.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([2., 4.])
+    """
+
+    __slots__ = ("__weakref__", "_base", "_grad", "_node", "_primal", "_slot", "_version")
+    _trace = EAGER
+    __array_priority__ = 1001
+    device = "cpu"
+
+    def __init__(self, data, dtype=None, requires_grad: bool = False):
+        if isinstance(data, Tensor):
+            primal = data._primal if dtype is None else data._primal.astype(dtype)
+        else:
+            primal = xp.array(_concrete_data(data), dtype=dtype)
+        self._primal = primal
+        self._node = None
+        self._slot = -1
+        self._grad = None
+        self._version = _version_counter(data) if isinstance(data, Tensor) and primal is data._primal else None
+        self._base = None
+        if requires_grad:
+            self.requires_grad_(True)
+
+    _wrap_array = staticmethod(_make)
+
+    # --- the array ----------------------------------------------------------------------------
+    @property
+    def primal(self):
+        return self._primal
+
+    def concrete(self):
+        return self._primal
+
+    @property
+    def shape(self) -> tuple:
+        return self._primal.shape
+
+    @property
+    def dtype(self):
+        return self._primal.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self._primal.ndim
+
+    @property
+    def size(self) -> _Size:
+        """The element count, an int; ``t.size()`` is the shape and ``t.size(d)`` its ``d``-th entry."""
+        return _Size(self._primal.shape)
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def numel(self) -> int:
+        return self._primal.size
+
+    def dim(self) -> int:
+        return self._primal.ndim
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        return self._primal.item()
+
+    def tolist(self):
+        return self._primal.tolist()
+
+    def numpy(self, *, force: bool = False):
+        """The underlying ndarray (shared: changing one changes the other).
+
+        Like PyTorch, refuses for a tensor that requires grad, whose array the
+        graph may still need; ``t.detach().numpy()`` (or ``force=True``) says
+        the derivative is not wanted.
+        """
+        if self._node is not None and not force:
+            raise AutogradError(
+                "numpy() of a tensor that requires grad: the array is still part of the graph. "
+                "Call t.detach().numpy() (or t.numpy(force=True)) if the derivative is not needed."
+            )
+        return self._primal
+
+    def __array__(self, dtype=None, copy=None):
+        if self._node is not None:
+            raise AutogradError(
+                "A tensor that requires grad was converted to a NumPy array (np.asarray, a NumPy "
+                "function): the derivative would be lost. Use t.detach() first if that is intended, "
+                "or call wengert.numpy's function of the same name, which records the operation."
+            )
+        array = self._primal
+        if dtype is not None and array.dtype != dtype:
+            return array.astype(dtype)
+        return array.copy() if copy else array
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """NumPy ufuncs on Tensors: through ``wengert.numpy`` (recorded) when a derivative is wanted.
+
+        When nothing needs recording, NumPy runs on the arrays (any method,
+        ``out=`` included) and the results are Tensors.
+        """
+        others = [*inputs, *kwargs.get("out", ())]
+        if any(isinstance(v, Tracer) and not isinstance(v, Tensor) for v in others) or (
+            grad_enabled.get() and _needs_graph(others)
+        ):
+            return Tracer.__array_ufunc__(self, ufunc, method, *inputs, **kwargs)
+        out = kwargs.get("out")
+        if out is not None:
+            kwargs["out"] = tuple(array_of(o) for o in out)
+        result = getattr(ufunc, method)(*(array_of(i) for i in inputs), **kwargs)
+        if out is not None:
+            for tensor in out:
+                if isinstance(tensor, Tensor):
+                    tensor._bump_version()
+            return out[0] if len(out) == 1 else out
+        if isinstance(result, tuple):
+            return tuple(_make(xp.asarray(r)) for r in result)
+        return None if result is None else _make(xp.asarray(result))
+
+    # --- autograd -------------------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._node is not None
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True):
+        """Make this leaf tensor record its uses (or stop); returns ``self``."""
+        node = self._node
+        if node is not None and type(node) is not LeafNode:
+            if requires_grad:
+                return self
+            raise AutogradError(
+                "requires_grad can only be changed on leaf tensors, and this one is the result of "
+                f"{node!r}. To use its value without a derivative, take x.detach()."
+            )
+        if requires_grad and node is None:
+            if not is_float_dtype(self._primal.dtype):
+                raise DtypeError(
+                    f"only tensors of a floating-point dtype can require gradients, this one is "
+                    f"{self._primal.dtype}; convert it first with t.double() or t.float()."
+                )
+            self._node = LeafNode(self)
+        elif not requires_grad:
+            self._node = None
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a tensor made by the user (or that does not require grad), not by an operation."""
+        node = self._node
+        return node is None or type(node) is LeafNode
+
+    @property
+    def grad_fn(self):
+        """The node that made this tensor (``None`` for a leaf)."""
+        node = self._node
+        return None if node is None or type(node) is LeafNode else node
+
+    @property
+    def grad(self):
+        """The accumulated gradient (a Tensor), for leaves and tensors that called ``retain_grad()``."""
+        if self._grad is None and self._node is not None and not self.is_leaf and not self.retains_grad:
+            warnings.warn(
+                "The .grad of a tensor that is not a leaf is not kept by backward(); call "
+                "t.retain_grad() before backward() to keep it, or take the gradient of the leaf instead.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is None:
+            self._grad = None
+            return
+        value = value if isinstance(value, Tensor) else _make(xp.asarray(value))
+        if value.shape != self.shape:
+            raise ShapeError(f"assigned grad has shape {value.shape}, but the tensor has shape {self.shape}")
+        self._grad = value
+
+    @property
+    def data(self):
+        """The same array as a Tensor that does not require grad (changes to it are not tracked)."""
+        return _make(self._primal)
+
+    @data.setter
+    def data(self, value) -> None:
+        self._primal = array_of(value) if isinstance(value, Tensor) else xp.asarray(value)
+
+    @property
+    def _version_number(self) -> int:
+        counter = self._version
+        return 0 if counter is None else counter[0]
+
+    def _bump_version(self) -> None:
+        counter = _version_counter(self)
+        counter[0] += 1
+        counter[1] = new_sequence_number()
+
+    def detach(self):
+        """A tensor over the same array that does not require grad (in-place changes show in both)."""
+        tensor = _make(self._primal)
+        tensor._version = _version_counter(self)
+        return tensor
+
+    def detach_(self):
+        """Cut this tensor off its graph, in place; returns ``self``."""
+        self._node = None
+        self._slot = -1
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` during ``backward()`` (leaves always keep it)."""
+        node = self._node
+        if node is None:
+            raise AutogradError("retain_grad() on a tensor that does not require grad: there is no gradient to keep.")
+        if type(node) is LeafNode:
+            return
+        if node.hooks is None:
+            node.hooks = Hooks()
+        node.hooks.retained[self._slot] = self
+
+    @property
+    def retains_grad(self) -> bool:
+        node = self._node
+        if node is None or type(node) is LeafNode or node.hooks is None:
+            return False
+        return node.hooks.retained.get(self._slot) is self
+
+    def register_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(grad)`` on this tensor's gradient during backward; it may return a replacement.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+        """
+        node = self._node
+        if node is None:
+            raise AutogradError(
+                "register_hook on a tensor that does not require grad: no gradient will reach it. "
+                "Set requires_grad=True on the leaf tensors it is computed from."
+            )
+        if node.hooks is None:
+            node.hooks = Hooks()
+        slot_hooks = node.hooks.hooks.setdefault(self._slot, {})
+        key = _new_handle_id()
+        slot_hooks[key] = hook
+        return RemovableHandle(slot_hooks, key)
+
+    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False, inputs=None):
+        """Accumulate the gradient of this tensor into ``.grad`` of the leaves it depends on.
+
+        ``gradient`` is dL/d(self) (required unless the tensor has one
+        element). The graph's saved values are freed afterwards unless
+        ``retain_graph`` (default: ``create_graph``). With ``create_graph`` the
+        gradients are recorded too, so they can be differentiated again.
+        ``inputs`` limits accumulation to those tensors.
+        """
+        from .autograd import backward
+
+        backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph, inputs=inputs)
+
+    # --- in-place operations ----------------------------------------------------------------------
+    def _record_inplace(self, others) -> bool:
+        """Whether an in-place operation on ``self`` must be recorded; raises where PyTorch refuses it."""
+        if not grad_enabled.get():
+            return False
+        node = self._node
+        if node is None and not any(isinstance(o, Tensor) and o._node is not None for o in others):
+            return False
+        if type(node) is LeafNode:
+            raise AutogradError(
+                "an in-place operation on a leaf tensor that requires grad: it would overwrite the "
+                "value the gradient is taken at. Do it under `with wengert.no_grad():` (as optimizers "
+                "do), or write it out-of-place (`x = x + 1`)."
+            )
+        if self._base is not None:
+            raise AutogradError(
+                "an in-place operation on a view (of view, reshape, transpose, or an indexing result) "
+                "while gradients are recorded: it would change the tensor it is a view of behind that "
+                "tensor's history. Write it out-of-place, or modify the base tensor itself "
+                "(`base[idx] = value`)."
+            )
+        return True
+
+    def _snapshot(self, copy: bool = True):
+        """The current value with its history, as a new tensor (a copy unless the rule only reads shapes)."""
+        return _make(self._primal.copy() if copy else self._primal, self._node, self._slot)
+
+    def _assign_recorded(self, new) -> Tensor:
+        """Write ``new`` (computed out-of-place, recorded) into this tensor's array and take its history."""
+        if not isinstance(new, Tensor):
+            new = _make(xp.asarray(new))
+        if new.shape != self.shape:
+            raise ShapeError(
+                f"in-place operation: the result has shape {new.shape}, which does not fit this tensor's "
+                f"shape {self.shape} (an in-place operation cannot change a tensor's shape)."
+            )
+        if new.dtype != self.dtype:
+            if not xp.can_cast(new.dtype, self.dtype, casting="same_kind"):
+                raise DtypeError(
+                    f"in-place operation: the result has dtype {new.dtype}, which cannot be stored in "
+                    f"this tensor of dtype {self.dtype}; write it out-of-place."
+                )
+            new = structural.astype(new, dtype=self.dtype)
+        self._primal[...] = new._primal
+        self._node = new._node
+        self._slot = new._slot
+        self._bump_version()
+        return self
+
+    def _update(self, raw, recorded, others=(), copy: bool = True):
+        """Apply an in-place operation: ``raw(array)`` in place, or ``recorded(old)`` on the graph."""
+        if self._record_inplace(others):
+            return self._assign_recorded(recorded(self._snapshot(copy)))
+        raw(self._primal)
+        self._bump_version()
+        return self
+
+    def add_(self, other, *, alpha=1):
+        """``self += alpha * other``, in place."""
+        if alpha == 1:
+            return self._update(lambda a: xp.add(a, array_of(other), out=a), lambda old: old + other, (other,), False)
+        return self._update(
+            lambda a: xp.add(a, alpha * array_of(other), out=a), lambda old: old + alpha * other, (other,), False
+        )
+
+    def sub_(self, other, *, alpha=1):
+        """``self -= alpha * other``, in place."""
+        if alpha == 1:
+            return self._update(
+                lambda a: xp.subtract(a, array_of(other), out=a), lambda old: old - other, (other,), False
+            )
+        return self._update(
+            lambda a: xp.subtract(a, alpha * array_of(other), out=a), lambda old: old - alpha * other, (other,), False
+        )
+
+    def mul_(self, other):
+        """``self *= other``, in place."""
+        return self._update(lambda a: xp.multiply(a, array_of(other), out=a), lambda old: old * other, (other,))
+
+    def div_(self, other):
+        """``self /= other``, in place."""
+        return self._update(lambda a: xp.true_divide(a, array_of(other), out=a), lambda old: old / other, (other,))
+
+    def pow_(self, exponent):
+        """``self **= exponent``, in place."""
+        return self._update(lambda a: xp.power(a, array_of(exponent), out=a), lambda old: old**exponent, (exponent,))
+
+    def addcmul_(self, tensor1, tensor2, *, value=1):
+        """``self += value * tensor1 * tensor2``, in place."""
+        return self._update(
+            lambda a: xp.add(a, value * array_of(tensor1) * array_of(tensor2), out=a),
+            lambda old: old + value * tensor1 * tensor2,
+            (tensor1, tensor2),
+            False,
+        )
+
+    def addcdiv_(self, tensor1, tensor2, *, value=1):
+        """``self += value * tensor1 / tensor2``, in place."""
+        return self._update(
+            lambda a: xp.add(a, value * array_of(tensor1) / array_of(tensor2), out=a),
+            lambda old: old + value * tensor1 / tensor2,
+            (tensor1, tensor2),
+            False,
+        )
+
+    def lerp_(self, end, weight):
+        """``self += weight * (end - self)``, in place."""
+        return self._update(
+            lambda a: xp.add(a, array_of(weight) * (array_of(end) - a), out=a),
+            lambda old: old + weight * (end - old),
+            (end, weight),
+        )
+
+    def clamp_(self, min=None, max=None):
+        """Limit the values to ``[min, max]``, in place."""
+        from wengert.numpy import clip
+
+        lo, hi = array_of(min), array_of(max)
+        return self._update(lambda a: xp.clip(a, lo, hi, out=a), lambda old: clip(old, min, max), (min, max))
+
+    clip_ = clamp_
+
+    def copy_(self, src):
+        """Overwrite the values with ``src`` (broadcast and converted to this tensor's dtype), in place."""
+        from wengert.numpy import broadcast_to
+
+        return self._update(
+            lambda a: xp.copyto(a, array_of(src), casting="unsafe"),
+            lambda old: (
+                broadcast_to(src, self.shape) if isinstance(src, Tensor) else _make(xp.broadcast_to(src, self.shape))
+            ),
+            (src,),
+            False,
+        )
+
+    def fill_(self, value):
+        """Set every element to ``value``, in place."""
+        return self._update(lambda a: a.fill(array_of(value)), lambda old: _filled(old, value), (value,), False)
+
+    def zero_(self):
+        """Set every element to 0, in place."""
+        return self.fill_(0)
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
+        """Fill with samples of U(a, b), in place (``generator``: see ``wengert.random``)."""
+        from wengert.random import resolve_generator
+
+        values = resolve_generator(generator).uniform(a, b, self.shape)
+        return self.copy_(values)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
+        """Fill with samples of N(mean, std^2), in place."""
+        from wengert.random import resolve_generator
+
+        values = resolve_generator(generator).normal(mean, std, self.shape)
+        return self.copy_(values)
+
+    def _unary_(self, ufunc, method: str):
+        return self._update(lambda a: ufunc(a, out=a), lambda old: getattr(old, method)())
+
+    def sqrt_(self):
+        """Square root, in place."""
+        return self._unary_(xp.sqrt, "sqrt")
+
+    def exp_(self):
+        return self._unary_(xp.exp, "exp")
+
+    def log_(self):
+        return self._unary_(xp.log, "log")
+
+    def neg_(self):
+        return self._unary_(xp.negative, "neg")
+
+    def abs_(self):
+        return self._unary_(xp.abs, "abs")
+
+    def tanh_(self):
+        return self._unary_(xp.tanh, "tanh")
+
+    def sigmoid_(self):
+        return self._update(lambda a: xp.copyto(a, elementwise.expit(a)), lambda old: old.sigmoid())
+
+    def relu_(self):
+        return self._update(lambda a: xp.maximum(a, 0, out=a), lambda old: old.relu())
+
+    def __setitem__(self, index, value):
+        """``t[index] = value``, in place; recorded (as a functional update) when gradients are."""
+        from wengert.numpy import at
+
+        if self._record_inplace((value,)):
+            self._assign_recorded(at(self._snapshot(False))[_index_of(index)].set(value))
+            return
+        self._primal[_index_of(index)] = array_of(value)
+        self._bump_version()
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    # --- arithmetic operators (the common ones dispatched straight to the eager graph) ----------------
+    def __add__(self, other):
+        return _binary(elementwise.add, self, other)
+
+    def __radd__(self, other):
+        return _binary(elementwise.add, other, self)
+
+    def __sub__(self, other):
+        return _binary(elementwise.subtract, self, other)
+
+    def __rsub__(self, other):
+        return _binary(elementwise.subtract, other, self)
+
+    def __mul__(self, other):
+        return _binary(elementwise.multiply, self, other)
+
+    def __rmul__(self, other):
+        return _binary(elementwise.multiply, other, self)
+
+    def __truediv__(self, other):
+        return _binary(elementwise.divide, self, other)
+
+    def __rtruediv__(self, other):
+        return _binary(elementwise.divide, other, self)
+
+    def __pow__(self, other):
+        return _binary(elementwise.power, self, other)
+
+    def __rpow__(self, other):
+        return _binary(elementwise.power, other, self)
+
+    def __neg__(self):
+        return _process(elementwise.neg, (self,), _NO_PARAMS)
+
+    # --- Python protocol --------------------------------------------------------------------------
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        array = self._primal
+        body = xp.array2string(array, separator=", ", prefix="tensor(")
+        extras = []
+        if array.dtype not in (xp.float64, xp.int64, xp.bool_):
+            extras.append(f"dtype={array.dtype}")
+        node = self._node
+        if type(node) is LeafNode:
+            extras.append("requires_grad=True")
+        elif node is not None:
+            extras.append(f"grad_fn={node!r}")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (type(self), self._primal, self.requires_grad and self.is_leaf, _state_of(self)))
+
+    def __deepcopy__(self, memo):
+        if not self.is_leaf:
+            raise AutogradError(
+                "deepcopy of a tensor computed by an operation (not a leaf): its graph cannot be copied. "
+                "Deep-copy t.detach() (or the leaves it is computed from) instead."
+            )
+        new = _rebuild(type(self), self._primal.copy(), self.requires_grad, _copy.deepcopy(_state_of(self), memo))
+        memo[id(self)] = new
+        if self._grad is not None:
+            new._grad = _make(self._grad._primal.copy())
+        return new
+
+
+_process = EAGER.process
+_NO_PARAMS: dict = {}
+
+
+def _binary(prim, x, y):
+    """``prim(x, y)`` on the eager graph, unless a functional transform's value takes precedence."""
+    for arg in (x, y):
+        if isinstance(arg, Tracer) and arg._trace is not EAGER:
+            return prim(x, y)
+    return _process(prim, (x, y), _NO_PARAMS)
+
+
+def _state_of(tensor) -> dict:
+    """The instance dictionary of a Tensor subclass (``nn.Parameter`` attributes), else empty."""
+    return dict(getattr(tensor, "__dict__", {}))
+
+
+def _rebuild(cls, primal, requires_grad: bool, state: dict):
+    """Unpickle / deep-copy a leaf tensor of class ``cls``."""
+    tensor = _object_new(cls)
+    tensor._primal = primal
+    tensor._node = None
+    tensor._slot = -1
+    tensor._grad = None
+    tensor._version = None
+    tensor._base = None
+    if state:
+        tensor.__dict__.update(state)
+    if requires_grad:
+        tensor._node = LeafNode(tensor)
+    return tensor
+
+
+def _filled(old, value):
+    """A tensor like ``old`` holding ``value`` everywhere; its derivative with respect to ``old`` is 0."""
+    from wengert.numpy import where
+
+    return where(xp.ones(old.shape, dtype=bool), value, old)
+
+
+def _needs_graph(values) -> bool:
+    return any(isinstance(v, Tensor) and v._node is not None for v in values)
+
+
+def _concrete_data(data):
+    """``data`` for ``xp.array``: Tensors inside lists replaced by their arrays."""
+    if isinstance(data, (list, tuple)):
+        return [_concrete_data(item) for item in data]
+    if isinstance(data, Tensor):
+        return data._primal
+    if isinstance(data, Tracer):
+        from wengert.errors import TracerError
+
+        raise TracerError(
+            "wengert.tensor(...) of a value traced by a functional transform (wengert.grad, jvp, vmap): "
+            "Tensors live below the transforms. Inside the transformed function use the value itself "
+            "(operators and wengert.numpy work on it), or pass Tensors to the transform from outside."
+        )
+    return data
+
+
+def _index_of(index):
+    """An index with Tensors replaced by their arrays (indices carry no derivative)."""
+    if isinstance(index, tuple):
+        return tuple(array_of(i) for i in index)
+    return array_of(index)
+
+
+def as_graph_tensor(value) -> Tensor:
+    """``value`` as a Tensor (arrays and scalars become constants)."""
+    return value if isinstance(value, Tensor) else _make(xp.asarray(value))
+
+
+__all__ = ["EAGER", "RemovableHandle", "Tensor", "array_of", "as_graph_tensor", "as_tensor", "run_backward"]

@@ -1,0 +1,276 @@
+"""Jacobians and Hessians: ``jacfwd``, ``jacrev``, ``jacobian``, ``hessian``, ``hvp``.
+
+For ``f: R^n -> R^m`` the Jacobian ``J`` (``m x n``) can be built two ways:
+
+* forward (``jacfwd``): ``J e_j`` for each of the ``n`` input basis vectors, all pushed
+  through ONE ``vmap``-ed ``jvp``: one forward pass carrying ``n`` tangents at once;
+* reverse (``jacrev``): ``e_i^T J`` for each of the ``m`` output basis vectors, all pulled
+  through ONE ``vmap``-ed ``vjp``: one forward pass, then one backward pass carrying ``m``
+  cotangents at once.
+
+Forward costs about ``n`` tangent passes, reverse about ``m`` cotangent passes, so
+``jacobian(mode="auto")`` takes forward mode when the input has fewer elements than the
+output (``n < m``), and reverse mode otherwise (``n >= m``, which includes every gradient).
+
+Results follow JAX: the Jacobian of a pytree output with respect to pytree inputs is a
+pytree with the output's structure whose leaves have the structure of the differentiated
+argument(s) (a tuple of them when ``argnums`` is a tuple), each leaf of shape
+``out_leaf.shape + in_leaf.shape``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from wengert.errors import ArgumentError, TransformError
+
+from ..backend import dtype_of, is_float_dtype, shape_of, xp
+from ..core.primitive import Tracer
+from ..core.pytree import tree_flatten, tree_unflatten
+from ..primitives.indexing import getitem
+from ..primitives.structural import reshape
+from .api import grad, jvp, vjp
+from .batching import vmap
+
+MODES = ("auto", "forward", "reverse")
+"""The ``mode=`` values of :func:`jacobian`."""
+
+
+def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+    """The Jacobian of ``fun`` by forward mode: every input basis tangent through one vmapped ``jvp``.
+
+    Cheaper than :func:`jacrev` when the differentiated inputs have fewer elements than the
+    output. With ``has_aux=True``, ``fun`` returns ``(out, aux)`` and the result is ``(jacobian, aux)``.
+
+    >>> import numpy as np, wengert, wengert.numpy as wnp
+    >>> wengert.jacfwd(lambda x: wnp.sin(x) * 2.0)(np.zeros(2)).tolist()
+    [[2.0, 0.0], [0.0, 2.0]]
+    """
+
+    def jacfwd_fun(*args, **kwargs):
+        problem = _Problem(fun, args, kwargs, argnums, has_aux, "jacfwd")
+        basis = _basis(problem.in_leaves)
+
+        def pushforward(*tangent_leaves):
+            tangents = tree_unflatten(problem.in_tree, tangent_leaves)
+            (out, aux), (tangent_out, _) = jvp(problem.with_aux, problem.chosen, tangents)
+            return tangent_out, out, aux
+
+        tangent_out, out, aux = vmap(pushforward, out_axes=(-1, None, None))(*basis)
+        out_leaves, out_tree = tree_flatten(out)
+        tangent_leaves = tree_flatten(tangent_out)[0]
+        blocks = [
+            [_block(t, o, leaf, offset) for leaf, offset in zip(problem.in_leaves, _offsets(problem.in_leaves))]
+            for t, o in zip(tangent_leaves, out_leaves)
+        ]
+        return problem.result(out_tree, blocks, aux)
+
+    _name(jacfwd_fun, "jacfwd", fun)
+    return jacfwd_fun
+
+
+def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+    """The Jacobian of ``fun`` by reverse mode: every output basis cotangent through one vmapped ``vjp``.
+
+    Cheaper than :func:`jacfwd` when the output has fewer elements than the differentiated
+    inputs. With ``has_aux=True``, ``fun`` returns ``(out, aux)`` and the result is ``(jacobian, aux)``.
+
+    >>> import numpy as np, wengert, wengert.numpy as wnp
+    >>> wengert.jacrev(lambda x: wnp.sum(x ** 2))(np.array([1.0, 2.0])).tolist()
+    [2.0, 4.0]
+    """
+
+    def jacrev_fun(*args, **kwargs):
+        problem = _Problem(fun, args, kwargs, argnums, has_aux, "jacrev")
+        return _reverse(problem)
+
+    _name(jacrev_fun, "jacrev", fun)
+    return jacrev_fun
+
+
+def _reverse(problem: _Problem, taped=None):
+    out, pullback, aux = taped or vjp(problem.with_aux, *problem.chosen, has_aux=True)
+    out_leaves, out_tree = tree_flatten(out)
+
+    def pullback_of(*ct_leaves):
+        return pullback(tree_unflatten(out_tree, ct_leaves))
+
+    cotangents = vmap(pullback_of)(*_basis(out_leaves))
+    ct_leaves = tree_flatten(cotangents)[0]
+    blocks = [
+        [_row_block(ct, o, leaf, offset) for ct, leaf in zip(ct_leaves, problem.in_leaves)]
+        for o, offset in zip(out_leaves, _offsets(out_leaves))
+    ]
+    return problem.result(out_tree, blocks, aux)
+
+
+def jacobian(fun: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto", has_aux: bool = False) -> Callable:
+    """The Jacobian of ``fun``, by the cheaper mode for its shapes.
+
+    ``mode="auto"`` uses forward mode (:func:`jacfwd`) when the differentiated inputs have
+    fewer elements than the output, and reverse mode (:func:`jacrev`) otherwise: forward mode
+    costs one tangent per input element, reverse mode one cotangent per output element. To
+    know the output's size, the first call with given input shapes runs ``fun`` on the tape
+    (which reverse mode then uses, so nothing is wasted when reverse wins); the choice is
+    remembered for those input shapes and dtypes. ``mode="forward"`` or ``"reverse"``
+    forces a mode.
+
+    >>> import numpy as np, wengert, wengert.numpy as wnp
+    >>> wengert.jacobian(lambda x: wnp.outer(x, x).ravel())(np.array([1.0, 2.0])).shape
+    (4, 2)
+    """
+    if mode not in MODES:
+        raise ArgumentError(f"jacobian: mode={mode!r} is not one of {MODES}")
+    if mode == "forward":
+        return jacfwd(fun, argnums, has_aux)
+    if mode == "reverse":
+        return jacrev(fun, argnums, has_aux)
+    forward = jacfwd(fun, argnums, has_aux)
+    chosen_modes: dict = {}
+
+    def jacobian_fun(*args, **kwargs):
+        problem = _Problem(fun, args, kwargs, argnums, has_aux, "jacobian")
+        key = (problem.in_tree, tuple((shape_of(x), str(dtype_of(x))) for x in problem.in_leaves))
+        if chosen_modes.get(key) == "forward":
+            return forward(*args, **kwargs)
+        if chosen_modes.get(key) == "reverse":
+            return _reverse(problem)
+        taped = vjp(problem.with_aux, *problem.chosen, has_aux=True)
+        out_size = sum(_size(leaf) for leaf in tree_flatten(taped[0])[0])
+        chosen_modes[key] = "forward" if problem.in_size < out_size else "reverse"
+        if chosen_modes[key] == "forward":
+            return forward(*args, **kwargs)
+        return _reverse(problem, taped)
+
+    _name(jacobian_fun, "jacobian", fun)
+    return jacobian_fun
+
+
+def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+    """The Hessian of a scalar ``fun``, forward over reverse: ``jacfwd(jacrev(fun))``.
+
+    The gradient costs one backward pass; its Jacobian, one forward pass carrying one
+    tangent per input element. For one array input of shape ``s`` the result has shape
+    ``s + s``; pytrees nest as for :func:`jacfwd` (input structure inside input structure).
+
+    >>> import numpy as np, wengert, wengert.numpy as wnp
+    >>> wengert.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 3.0])).tolist()
+    [[6.0, 2.0], [2.0, 0.0]]
+    """
+    return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)
+
+
+def hvp(fun: Callable, primals: Sequence, tangents: Sequence):
+    """The Hessian-vector product ``H v``: forward mode over the gradient, ``jvp(grad(fun), primals, tangents)``.
+
+    JAX's construction: the derivative, along ``tangents``, of the gradient of the scalar
+    ``fun`` with respect to its first argument. ``primals`` and ``tangents`` are tuples, as
+    for :func:`wengert.jvp`; for a function of one argument the result is ``H v`` with that
+    argument's structure, at the cost of about two gradients and without forming ``H``.
+
+    >>> import numpy as np, wengert, wengert.numpy as wnp
+    >>> wengert.hvp(lambda x: wnp.sum(x ** 3), (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),)).tolist()
+    [6.0, 0.0]
+    """
+    return jvp(grad(fun), primals, tangents)[1]
+
+
+# --- the pieces ---------------------------------------------------------------------------------------------
+
+
+class _Problem:
+    """One call of a Jacobian function: the chosen arguments and how to rebuild the result."""
+
+    def __init__(self, fun, args, kwargs, argnums, has_aux: bool, transform: str):
+        self.single = isinstance(argnums, int)
+        self.argnums = (argnums,) if self.single else tuple(argnums)
+        for argnum in self.argnums:
+            if not -len(args) <= argnum < len(args):
+                raise TransformError(
+                    f"{transform}: argnums={argnums} but the function was called with {len(args)} "
+                    "positional arguments; pass the differentiated values positionally."
+                )
+        self.chosen = tuple(args[a] for a in self.argnums)
+        self.in_leaves, self.in_tree = tree_flatten(self.chosen)
+        for i, leaf in enumerate(self.in_leaves):
+            if not is_float_dtype(dtype_of(leaf)):
+                raise TransformError(
+                    f"{transform}: input leaf {i} has dtype {dtype_of(leaf)}; only floating-point inputs "
+                    "have derivatives. Pass floats (1.0 instead of 1), or convert with x.astype(float)."
+                )
+        self.in_leaves = [x if isinstance(x, Tracer) else xp.asarray(x) for x in self.in_leaves]
+        self.chosen = tree_unflatten(self.in_tree, self.in_leaves)
+        self.in_size = sum(_size(leaf) for leaf in self.in_leaves)
+        self.has_aux = has_aux
+        self.transform = transform
+
+        def with_aux(*chosen):
+            full = list(args)
+            for argnum, value in zip(self.argnums, chosen):
+                full[argnum] = value
+            result = fun(*full, **kwargs)
+            if not has_aux:
+                return result, None
+            if not (isinstance(result, (tuple, list)) and len(result) == 2):
+                raise TransformError(f"{transform} with has_aux=True: the function must return a pair (output, aux)")
+            return result[0], result[1]
+
+        self.with_aux = with_aux
+
+    def result(self, out_tree, blocks: list, aux):
+        """The Jacobian pytree: output structure outside, chosen-argument structure inside."""
+        rows = []
+        for row in blocks:
+            inner = tree_unflatten(self.in_tree, row)
+            rows.append(inner[0] if self.single else inner)
+        jac = tree_unflatten(out_tree, rows)
+        return (jac, aux) if self.has_aux else jac
+
+
+def _size(x) -> int:
+    size = 1
+    for n in shape_of(x):
+        size *= n
+    return size
+
+
+def _offsets(leaves: list) -> list[int]:
+    offsets, total = [], 0
+    for leaf in leaves:
+        offsets.append(total)
+        total += _size(leaf)
+    return offsets
+
+
+def _basis(leaves: list) -> list:
+    """The standard basis of the flattened leaves: for leaf ``i``, the batch ``(N,) + shape_i`` whose
+    row ``k`` is the ``k``-th basis vector's part in that leaf (``N``: all leaves' elements)."""
+    total = sum(_size(leaf) for leaf in leaves)
+    identity = xp.eye(total)
+    return [
+        identity[:, offset : offset + _size(leaf)].reshape((total,) + tuple(shape_of(leaf))).astype(dtype_of(leaf))
+        for leaf, offset in zip(leaves, _offsets(leaves))
+    ]
+
+
+def _block(tangents, out, in_leaf, offset: int):
+    """d out / d in_leaf, from the tangents of ``out`` along every input basis vector (batch axis last)."""
+    n = _size(in_leaf)
+    if n != tangents.shape[-1]:
+        tangents = getitem(tangents, idx=(Ellipsis, slice(offset, offset + n)))
+    return reshape(tangents, shape=tuple(shape_of(out)) + tuple(shape_of(in_leaf)))
+
+
+def _row_block(cotangents, out, in_leaf, offset: int):
+    """d out / d in_leaf, from the cotangents of ``in_leaf`` for every output basis vector (batch axis first)."""
+    m = _size(out)
+    if m != cotangents.shape[0]:
+        cotangents = getitem(cotangents, idx=(slice(offset, offset + m),))
+    return reshape(cotangents, shape=tuple(shape_of(out)) + tuple(shape_of(in_leaf)))
+
+
+def _name(wrapper, transform: str, fun) -> None:
+    name = getattr(fun, "__name__", "function")
+    wrapper.__name__ = wrapper.__qualname__ = f"{transform}({name})"
+    wrapper.__doc__ = getattr(fun, "__doc__", None)
+    wrapper.__wrapped__ = fun

@@ -1,0 +1,290 @@
+"""Staging: record a function as a :class:`~wengert._src.core.ir.Program` instead of only running it.
+
+A :class:`StagingTrace` is one more interpreter on the trace stack. Its
+tracers (:class:`StagedTracer`) stand for the program's variables: every
+primitive applied to one appends an :class:`Equation` to the program, and
+returns a new tracer for the equation's output. Values that are not tracers
+of this trace (arrays the function closed over, tracers of outer
+transforms) enter the program as constants: scalars as :class:`Literal`,
+arrays as constant variables.
+
+Each staged tracer also carries a *stand-in value*, computed eagerly by the
+primitive's NumPy implementation, so shapes and dtypes are exact without
+separate shape rules. Whether Python may look at that value is the one
+choice a staging makes (``values_visible``):
+
+* ``wengert.trace`` shows it (``values_visible=True``): Python control flow
+  (``if x > 0``, ``float(x)``, ``x[int(i)]``) runs on the example arguments,
+  as in every eager transform, and the program records the path they took.
+  It is the Wengert list of *this* evaluation; other arguments may need
+  another program.
+* ``jit`` and ``linearize`` hide it (``values_visible=False``): the program
+  must serve every argument of the same shapes (jit), or the value is a
+  placeholder for a tangent not yet known (linearize). Asking for the value
+  (``bool``, ``float``, ``int``, indexing by a traced integer, passing it to
+  plain NumPy) raises :class:`~wengert.errors.TracerError` naming the user's
+  line, never a silently wrong program.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+
+from wengert.errors import TracerError
+
+from ..backend import xp
+from ..core.ir import Equation, Literal, Program, Var
+from ..core.primitive import Trace, Tracer, new_trace, run_impl
+from ..core.pytree import tree_flatten, tree_unflatten
+from ..core.source_info import user_frame_summary
+
+
+class StagedTracer(Tracer):
+    """A value of a staged function: a program variable, with a stand-in value for its shape and dtype."""
+
+    __slots__ = ("_value", "var")
+
+    def __init__(self, trace: StagingTrace, var: Var, value):
+        self._trace = trace
+        self.var = var
+        self._value = value
+
+    @property
+    def primal(self):
+        """The stand-in value, if this staging lets Python see it (``values_visible``)."""
+        if not self._trace.values_visible:
+            raise self._trace.value_error(self, "reading its value (indexing with it, .item(), np.asarray)")
+        return self._value
+
+    @property
+    def shape(self) -> tuple:
+        return self.var.shape
+
+    @property
+    def dtype(self):
+        return self.var.dtype
+
+    def __bool__(self) -> bool:
+        if not self._trace.values_visible:
+            raise self._trace.value_error(self, "bool() (an `if`, `while`, `and`, `or` on it)")
+        return bool(self._value)
+
+    def __float__(self) -> float:
+        if not self._trace.values_visible:
+            raise self._trace.value_error(self, "float()")
+        return float(self._value)
+
+    def __int__(self) -> int:
+        if not self._trace.values_visible:
+            raise self._trace.value_error(self, "int()")
+        return int(self._value)
+
+    def __index__(self) -> int:
+        if not self._trace.values_visible:
+            raise self._trace.value_error(self, "using it as an index")
+        return self._value.__index__()
+
+    def __repr__(self) -> str:
+        return f"StagedTracer({self.var.name}:{self.var.type_string}, level={self._trace.level})"
+
+
+class StagingTrace(Trace):
+    """The staging interpreter: records equations, computes stand-in values eagerly.
+
+    ``values_visible`` says whether Python may read the stand-in values (see
+    the module docstring); ``purpose`` names the transform in the error raised
+    when it may not, with the advice that goes with it.
+    """
+
+    __slots__ = ("const_ids", "constvars", "consts", "equations", "purpose", "values_visible")
+
+    def __init__(self, level: int, values_visible: bool = True, purpose: str = "trace"):
+        super().__init__(level)
+        self.values_visible = values_visible
+        self.purpose = purpose
+        self.equations: list[Equation] = []
+        self.constvars: list[Var] = []
+        self.consts: list = []
+        self.const_ids: dict[int, Var] = {}
+
+    def new_input(self, stand_in) -> StagedTracer:
+        """A tracer for one input of the program, with ``stand_in`` as its value."""
+        stand_in = _as_array(stand_in)
+        return StagedTracer(self, Var(stand_in.shape, stand_in.dtype), stand_in)
+
+    def process(self, prim, args, params):
+        inputs = []
+        stand_ins = []
+        for arg in args:
+            if isinstance(arg, StagedTracer) and arg._trace is self:
+                inputs.append(arg.var)
+                stand_ins.append(arg._value)
+            else:
+                atom = self.constant(arg)
+                inputs.append(atom)
+                stand_ins.append(atom.value if isinstance(atom, Literal) else _stand_in(arg))
+        with _quiet(self.values_visible):
+            out = run_impl(prim, stand_ins, params)
+        if prim.multiple_results:
+            outvars = [Var(xp.shape(o), _dtype(o)) for o in out]
+            self.equations.append(Equation(prim, inputs, params, outvars))
+            return tuple(StagedTracer(self, v, o) for v, o in zip(outvars, out))
+        outvar = Var(xp.shape(out), _dtype(out))
+        self.equations.append(Equation(prim, inputs, params, (outvar,)))
+        return StagedTracer(self, outvar, out)
+
+    def constant(self, value) -> Var | Literal:
+        """The program's name for a value from outside: a Literal for a Python scalar, else a constant variable.
+
+        NumPy scalars and arrays, and tracers of outer transforms, are constants
+        (``c1, c2, ...``); the same one captured twice is one constant.
+        """
+        if type(value) in (bool, int, float, complex):
+            return Literal(value)
+        var = self.const_ids.get(id(value))
+        if var is None:
+            if not isinstance(value, Tracer):
+                value = xp.asarray(value)
+            var = self.const_ids[id(value)] = Var(value.shape, value.dtype)
+            self.constvars.append(var)
+            self.consts.append(value)
+        return var
+
+    def atom_of(self, value) -> Var | Literal:
+        """The program's name for an output: its variable if staged here, else a constant."""
+        if isinstance(value, StagedTracer) and value._trace is self:
+            return value.var
+        return self.constant(value)
+
+    def build(self, inputs: Sequence[StagedTracer], outputs: Sequence, in_tree, out_tree) -> Program:
+        """The program from ``inputs`` to ``outputs`` (flat lists), with only the equations they need."""
+        outvars = [self.atom_of(o) for o in outputs]
+        equations = _live_equations(self.equations, outvars)
+        used = {id(x) for eqn in equations for x in eqn.inputs} | {id(v) for v in outvars}
+        kept = [(v, c) for v, c in zip(self.constvars, self.consts) if id(v) in used]
+        return Program(
+            [x.var for x in inputs],
+            equations,
+            outvars,
+            constvars=[v for v, _ in kept],
+            consts=[c for _, c in kept],
+            in_tree=in_tree,
+            out_tree=out_tree,
+        )
+
+    def value_error(self, tracer: StagedTracer, what: str) -> TracerError:
+        """The error for Python code that needs the value of ``tracer`` (for ``what``), which this staging hides."""
+        advice = _ADVICE.get(self.purpose, _ADVICE["trace"])
+        return TracerError(
+            f"{self.purpose}: {what} needs the value of a traced array ({tracer.var.type_string}), at "
+            f"{user_frame_summary()}; but {advice}"
+        )
+
+
+_ADVICE = {
+    "jit": (
+        "jit stages the function once for all arguments of the same shapes and dtypes, so values are not "
+        "known. Mark the argument static (static_argnums=...) if the branch depends on it, or use "
+        "wengert.lax.cond / while_loop / scan for control flow that depends on array values, or "
+        "wengert.numpy.where for elementwise choices."
+    ),
+    "linearize": (
+        "linearize stages the tangent without knowing its value: a linear map cannot branch on, or convert "
+        "to a Python number, the vector it is applied to. Only the primal values may steer Python code."
+    ),
+    "linear_transpose": (
+        "linear_transpose stages the function on placeholders for its input: a linear function cannot branch "
+        "on, or convert to a Python number, the vector it is applied to."
+    ),
+    "trace": (
+        "this staging was asked to record a program valid for every value of this shape. Use "
+        "wengert.numpy.where for elementwise choices, or stage with values visible (wengert.trace)."
+    ),
+}
+
+
+def stage(fun: Callable, args: Sequence, *, values_visible: bool = True, purpose: str = "trace") -> Program:
+    """Stage ``fun(*args)`` into a :class:`Program` whose inputs are the leaves of ``args``.
+
+    Every array leaf of ``args`` becomes an input variable (non-array leaves
+    are turned into arrays); outputs that do not depend on the inputs become
+    constants or literals of the program. ``values_visible`` and ``purpose``
+    are explained in the module docstring (``jit`` passes ``False, "jit"``).
+    """
+    flat_args, in_tree = tree_flatten(tuple(args))
+    with new_trace(StagingTrace, values_visible, purpose) as trace:
+        inputs = [trace.new_input(arg) for arg in flat_args]
+        out = fun(*tree_unflatten(in_tree, inputs))
+        flat_out, out_tree = tree_flatten(out)
+        return trace.build(inputs, flat_out, in_tree, out_tree)
+
+
+def trace(fun: Callable, static_argnums: int | Sequence[int] = ()) -> Callable:
+    """``trace(f)(*args)`` is the :class:`Program` (the Wengert list) of ``f`` evaluated at ``args``.
+
+    Python control flow sees the argument values, as in every eager transform,
+    so the program is the path this evaluation took. Arguments at
+    ``static_argnums`` are passed to ``f`` as they are (Python numbers,
+    strings, flags) and are not inputs of the program. Derivatives are
+    programs like any other: ``trace(grad(f))(x)``.
+
+    >>> import numpy as np, wengert, wengert.numpy as wnp
+    >>> print(wengert.trace(lambda x: wnp.sum(x ** 2))(np.ones(3)))
+    input  t1                                 :: f64[3]
+    t2 = pow t1 2                             :: f64[3]
+    t3 = sum[axis=None, keepdims=False] t2    :: f64[]
+    output t3                                 :: f64[]
+    """
+    static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+
+    def traced(*args) -> Program:
+        positions = [i for i in range(len(args)) if i not in static and i - len(args) not in static]
+
+        def of_dynamic(*dynamic):
+            full = list(args)
+            for position, value in zip(positions, dynamic):
+                full[position] = value
+            return fun(*full)
+
+        return stage(of_dynamic, [args[i] for i in positions])
+
+    traced.__name__ = f"trace({getattr(fun, '__name__', 'function')})"
+    traced.__doc__ = getattr(fun, "__doc__", None)
+    traced.__wrapped__ = fun
+    return traced
+
+
+def _live_equations(equations: Sequence[Equation], outvars: Sequence) -> list[Equation]:
+    """The equations that an output depends on, in their order (dead code dropped)."""
+    live = {id(v) for v in outvars if isinstance(v, Var)}
+    kept = []
+    for eqn in reversed(equations):
+        if any(id(v) in live for v in eqn.outputs):
+            kept.append(eqn)
+            live.update(id(x) for x in eqn.inputs if isinstance(x, Var))
+    kept.reverse()
+    return kept
+
+
+def _stand_in(value):
+    """The plain value underneath ``value``: through outer tracers, and staged tracers' stand-ins."""
+    while isinstance(value, Tracer):
+        value = value._value if isinstance(value, StagedTracer) else value.primal
+    return value
+
+
+def _as_array(value):
+    if isinstance(value, Tracer):
+        return _stand_in(value)
+    return xp.asarray(value)
+
+
+def _dtype(value):
+    dtype = getattr(value, "dtype", None)
+    return dtype if dtype is not None else xp.result_type(value)
+
+
+def _quiet(values_visible: bool):
+    """Floating-point warnings of stand-in values are the user's only when the values are theirs."""
+    return contextlib.nullcontext() if values_visible else xp.errstate(all="ignore")
