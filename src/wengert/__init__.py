@@ -5,7 +5,7 @@
 0.0
 """
 
-from . import autograd, check, data, nn, numpy, optim, scalar, scipy
+from . import autograd, check, data, datasets, diagnostics, nn, numpy, optim, scalar, scipy
 from ._src.core.ir import Program
 from ._src.core.pytree import register_pytree_node, tree_flatten, tree_leaves, tree_map, tree_unflatten
 from ._src.transforms.api import grad, jvp, value_and_grad, vjp
@@ -58,6 +58,8 @@ __all__ = [
     "custom_jvp",
     "custom_vjp",
     "data",
+    "datasets",
+    "diagnostics",
     "enable_grad",
     "eye",
     "float32",

@@ -1,9 +1,13 @@
-"""The ``wengert`` command: differentiate a typed expression from the shell.
+"""The ``wengert`` command: differentiate a typed expression, or train the makemore MLP, from the shell.
 
 ``wengert diff EXPRESSION --at x=1.5`` prints the value, the derivative by
 forward mode (``jvp``), by reverse mode (``grad``) and by central
 differences, and the evaluation trace (the Wengert list) of the expression.
 With several variables (``--at x=1,y=2``) it prints each partial derivative.
+
+``wengert makemore`` trains the makemore character-level MLP on US first
+names with ``wengert.nn`` and ``wengert.optim``, prints the losses, writes
+the model and pictures, and samples names (see ``docs/makemore.md``).
 
 Mistakes in what was typed (a malformed expression, an unknown name, a bad
 or missing value) print one line to stderr and exit with status 2.
@@ -22,7 +26,7 @@ import numpy as np
 import wengert
 from wengert._src.transforms.evaluation_trace import evaluation_trace
 from wengert.check import default_step, numerical_grad
-from wengert.errors import ExpressionError, TransformError
+from wengert.errors import ArgumentError, ExpressionError, TransformError
 from wengert.expression import CONSTANTS, FUNCTIONS, Expression, parse_expression
 
 USAGE_ERROR = 2
@@ -88,7 +92,64 @@ def _build_parser() -> argparse.ArgumentParser:
         help="the value of each variable; may be repeated (--at x=1 --at y=2)",
     )
     diff.set_defaults(command=_diff)
+    _add_makemore_parser(commands)
     return parser
+
+
+def _add_makemore_parser(commands) -> None:
+    """``wengert makemore``: the character-level MLP of the classic text, trained on US first names."""
+    from wengert.makemore import MakemoreConfig
+
+    defaults = MakemoreConfig()
+    makemore = commands.add_parser(
+        "makemore",
+        help="train the makemore MLP on 32,000 US first names and sample new ones",
+        description=(
+            "Train the makemore character-level MLP (embedding, Linear, BatchNorm1d, tanh, Linear) by\n"
+            "minibatch SGD with learning-rate decay on 32,000 US first names; print the train and\n"
+            "validation loss and tanh saturation, save the model and the pictures, and sample names."
+        ),
+        epilog="examples:\n  wengert makemore\n  wengert makemore --steps 2000 --seed 1 --out /tmp/run",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    makemore.add_argument(
+        "--steps", type=int, default=defaults.steps, metavar="N", help="training steps (default %(default)s)"
+    )
+    makemore.add_argument(
+        "--seed", type=int, default=defaults.seed, metavar="S", help="seed of everything (default %(default)s)"
+    )
+    makemore.add_argument(
+        "--batch-size",
+        type=int,
+        default=defaults.batch_size,
+        metavar="B",
+        help="examples per step (default %(default)s)",
+    )
+    makemore.add_argument(
+        "--learning-rate",
+        type=float,
+        default=defaults.learning_rate,
+        metavar="LR",
+        help="learning rate; a tenth of it for the last quarter of the steps (default %(default)s)",
+    )
+    makemore.add_argument(
+        "--out", default="makemore-run", metavar="DIR", help="folder for the outputs (default %(default)s)"
+    )
+    makemore.set_defaults(command=_makemore)
+
+
+def _makemore(args: argparse.Namespace) -> int:
+    from wengert.makemore import MakemoreConfig, makemore_report
+
+    try:
+        config = MakemoreConfig(
+            steps=args.steps, seed=args.seed, batch_size=args.batch_size, learning_rate=args.learning_rate
+        )
+    except ArgumentError as error:
+        print(f"wengert makemore: error: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    makemore_report(config, args.out)
+    return 0
 
 
 def _diff(args: argparse.Namespace) -> int:
