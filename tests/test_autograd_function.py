@@ -7,19 +7,19 @@ backward that returns the wrong number or shapes of gradients is an error
 naming the Function and the input.
 """
 
-import importlib
 
 import numpy as np
 import pytest
 
+import wengert
 import wengert.autograd as autograd
 import wengert.numpy as wnp
+from wengert import tensor
 from wengert.autograd import Function, once_differentiable
 from wengert.check import gradcheck, gradgradcheck
 from wengert.errors import AutogradError, TracerError
-from wengert.tensor import tensor
 
-wt = importlib.import_module("wengert.tensor")  # the module (``wengert.tensor`` is also the function)
+wt = wengert  # the creation functions live at the top level, as in torch
 
 torch = pytest.importorskip("torch")
 

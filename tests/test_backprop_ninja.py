@@ -24,9 +24,9 @@ import pytest
 
 import wengert
 import wengert.numpy as wnp
+from wengert import tensor
 from wengert.datasets import load_names
 from wengert.makemore import VOCABULARY_SIZE, build_dataset
-from wengert.tensor import tensor
 
 BATCH = 32
 BLOCK_SIZE = 3

@@ -8,9 +8,9 @@ import pytest
 import wengert
 import wengert.data
 import wengert.random
+from wengert import Tensor, tensor
 from wengert.data import minibatches, sample_batch
 from wengert.errors import ArgumentError, ShapeError
-from wengert.tensor import Tensor, tensor
 
 
 def _rows(batches) -> list[list[int]]:

@@ -17,7 +17,7 @@ import pytest
 
 import wengert.diagnostics
 import wengert.nn.functional as F
-from wengert import nn
+from wengert import nn, tensor
 from wengert.diagnostics import (
     UpdateRatioTracker,
     activation_statistics,
@@ -33,7 +33,6 @@ from wengert.diagnostics import (
 )
 from wengert.errors import ArgumentError, MissingDependencyError
 from wengert.optim import SGD
-from wengert.tensor import tensor
 
 TANH = "layer 1 (Tanh)"
 

@@ -6,17 +6,17 @@ return False with ``raise_exception=False``), on Tensor functions and on
 custom Functions, for first and second derivatives.
 """
 
-import importlib
 
 import numpy as np
 import pytest
 
+import wengert
+from wengert import tensor
 from wengert.autograd import Function
 from wengert.check import gradcheck, gradgradcheck
 from wengert.errors import AutogradError, GradientCheckError
-from wengert.tensor import tensor
 
-wt = importlib.import_module("wengert.tensor")  # the module (``wengert.tensor`` is also the function)
+wt = wengert  # the creation functions live at the top level, as in torch
 
 
 def _inputs(*shapes, seed=0):

@@ -26,7 +26,7 @@ import pytest
 import wengert.datasets
 import wengert.makemore
 import wengert.nn.functional as F
-from wengert import nn
+from wengert import nn, no_grad
 from wengert.cli import _build_parser, main
 from wengert.datasets import load_names
 from wengert.errors import ArgumentError
@@ -43,7 +43,6 @@ from wengert.makemore import (
     split_names,
 )
 from wengert.serialization import load
-from wengert.tensor import no_grad
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = ROOT / "src" / "wengert" / "datasets"

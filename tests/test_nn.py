@@ -19,9 +19,8 @@ import wengert
 import wengert.nn.functional as F
 import wengert.nn.init
 import wengert.random
-from wengert import nn
+from wengert import Tensor, nn, no_grad, tensor
 from wengert.errors import ArgumentError, DtypeError, ShapeError, StateDictError
-from wengert.tensor import Tensor, no_grad, tensor
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "nn.md"
 TOL = {"rtol": 1e-12, "atol": 1e-12}

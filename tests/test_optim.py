@@ -16,10 +16,10 @@ import wengert
 import wengert.optim
 import wengert.optim.lr_scheduler
 import wengert.serialization
+from wengert import no_grad, tensor
 from wengert.errors import ArgumentError, StateDictError
 from wengert.optim import SGD, Adam, AdamW
 from wengert.optim.lr_scheduler import CosineAnnealingLR, ExponentialLR, LambdaLR, StepLR
-from wengert.tensor import no_grad, tensor
 
 SHAPES = [(3, 4), (4,), ()]
 STEPS = 20

@@ -16,10 +16,9 @@ import pytest
 
 import wengert
 import wengert.serialization
-from wengert import nn
+from wengert import Tensor, nn, tensor
 from wengert.errors import SerializationError, StateDictError
 from wengert.serialization import load, save
-from wengert.tensor import Tensor, tensor
 
 
 def _same(a, b) -> bool:

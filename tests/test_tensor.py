@@ -11,7 +11,6 @@ meet ``wengert.numpy`` and the functional transforms.
 """
 
 import copy
-import importlib
 import pickle
 import warnings
 
@@ -21,10 +20,10 @@ import pytest
 import wengert
 import wengert.autograd as autograd
 import wengert.numpy as wnp
+from wengert import Tensor, no_grad, tensor
 from wengert.errors import ArgumentError, AutogradError, DtypeError, ShapeError, TracerError
-from wengert.tensor import Tensor, no_grad, tensor
 
-wt = importlib.import_module("wengert.tensor")  # the module (``wengert.tensor`` is also the function)
+wt = wengert  # the creation functions live at the top level, as in torch
 
 torch = pytest.importorskip("torch")
 

@@ -34,8 +34,8 @@ from os import PathLike
 import numpy as np
 
 from wengert import nn
+from wengert._src.tensor.api import Tensor
 from wengert.errors import ArgumentError, MissingDependencyError
-from wengert.tensor import Tensor
 
 __all__ = [
     "SATURATION",

@@ -37,6 +37,7 @@ import numpy as np
 
 import wengert.nn.functional as F
 from wengert import nn
+from wengert._src.tensor.api import no_grad
 from wengert.data import sample_batch
 from wengert.datasets import load_names
 from wengert.diagnostics import (
@@ -55,7 +56,6 @@ from wengert.errors import ArgumentError
 from wengert.optim import SGD
 from wengert.optim.lr_scheduler import StepLR
 from wengert.serialization import save
-from wengert.tensor import no_grad
 
 __all__ = [
     "DIAGNOSTIC_EXAMPLES",

@@ -40,8 +40,8 @@ import zipfile
 
 from wengert._src.backend import xp
 from wengert._src.core.primitive import Tracer
+from wengert._src.tensor.api import Tensor, tensor
 from wengert.errors import SerializationError
-from wengert.tensor import Tensor, tensor
 
 __all__ = ["load", "save"]
 

@@ -5,7 +5,7 @@ Modules hold ``wengert.Tensor`` parameters and are trained with
 pure function of its parameters, for ``wengert.grad`` and the other
 transforms.
 
->>> from wengert.tensor import tensor
+>>> from wengert import tensor
 >>> from wengert import nn
 >>> import wengert.nn.functional as F
 >>> model = nn.Sequential(nn.Linear(2, 8, generator=0), nn.Tanh(), nn.Linear(8, 3, generator=1))

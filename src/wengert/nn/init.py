@@ -13,7 +13,7 @@ the fans are ``fan_in = fan_in prod(k)`` and ``fan_out = fan_out prod(k)``;
 * ``xavier_uniform_`` / ``xavier_normal_``: ``b = gain sqrt(6 / (fan_in + fan_out))``,
   ``std = gain sqrt(2 / (fan_in + fan_out))`` (Glorot and Bengio, 2010).
 
->>> from wengert.tensor import tensor
+>>> from wengert import tensor
 >>> w = tensor([[0.0, 0.0, 0.0]])
 >>> bool(abs(kaiming_uniform_(w, a=5**0.5, generator=0).numpy()).max() <= 1 / 3**0.5)
 True
@@ -66,7 +66,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 def _fill(tensor, values):
     """Write ``values`` into ``tensor`` in place, outside the tape, and return it."""
-    from wengert.tensor import no_grad
+    from wengert._src.tensor.api import no_grad
 
     with no_grad():
         tensor.copy_(xp.asarray(values, dtype=tensor.dtype))

@@ -13,9 +13,9 @@ import math
 
 import wengert.numpy as wnp
 from wengert._src.backend import xp
+from wengert._src.tensor.api import tensor
 from wengert.errors import ArgumentError, ShapeError
 from wengert.random import resolve_generator
-from wengert.tensor import tensor
 
 from . import functional as F
 from . import init

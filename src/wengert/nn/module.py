@@ -28,8 +28,8 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from wengert._src.backend import xp
+from wengert._src.tensor.api import Tensor, no_grad
 from wengert.errors import ArgumentError, StateDictError
-from wengert.tensor import Tensor, no_grad
 
 __all__ = ["IncompatibleKeys", "Module", "Parameter", "functional_call"]
 

@@ -3,7 +3,7 @@
 They update ``wengert.Tensor`` parameters in place after ``loss.backward()``:
 
 >>> import wengert
->>> from wengert.tensor import tensor
+>>> from wengert import tensor
 >>> w = tensor([3.0], requires_grad=True)
 >>> optimizer = wengert.optim.SGD([w], lr=0.25)
 >>> for _ in range(3):

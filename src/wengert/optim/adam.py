@@ -34,7 +34,7 @@ def _lerp_(start, end, weight: float) -> None:
 class Adam(Optimizer):
     """Adam (Kingma and Ba, 2015), with optional amsgrad and L2 or decoupled weight decay.
 
-    >>> from wengert.tensor import tensor
+    >>> from wengert import tensor
     >>> w = tensor([1.0], requires_grad=True)
     >>> optimizer = Adam([w], lr=0.1)
     >>> (w * 3.0).sum().backward(); optimizer.step()

@@ -16,7 +16,7 @@ carried on, and the floating-point sequence equals PyTorch's.
 ``get_last_lr()`` is the list of rates the last step set.
 
 >>> import wengert
->>> from wengert.tensor import tensor
+>>> from wengert import tensor
 >>> w = tensor([1.0], requires_grad=True)
 >>> optimizer = wengert.optim.SGD([w], lr=1.0)
 >>> scheduler = StepLR(optimizer, step_size=2, gamma=0.5)
@@ -176,7 +176,7 @@ class LambdaLR(LRScheduler):
     """Set the rate to ``base * lr_lambda(epoch)``; ``lr_lambda`` is one function or one per group.
 
     >>> import wengert
-    >>> from wengert.tensor import tensor
+    >>> from wengert import tensor
     >>> optimizer = wengert.optim.SGD([tensor([0.0], requires_grad=True)], lr=0.1)
     >>> scheduler = LambdaLR(optimizer, lambda epoch: 1.0 if epoch < 1 else 0.1)
     >>> optimizer.step(); scheduler.step()

@@ -12,8 +12,8 @@ arrays, so that ``state_dict()`` can be saved with ``wengert.save``.
 from collections.abc import Callable, Iterable
 
 from wengert._src.backend import xp
+from wengert._src.tensor.api import Tensor, enable_grad, no_grad
 from wengert.errors import ArgumentError, StateDictError
-from wengert.tensor import Tensor, enable_grad, no_grad
 
 __all__ = ["Optimizer"]
 

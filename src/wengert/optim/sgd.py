@@ -24,7 +24,7 @@ __all__ = ["SGD"]
 class SGD(Optimizer):
     """Gradient descent, ``p <- p - lr g``, with optional (Nesterov) momentum and weight decay.
 
-    >>> from wengert.tensor import tensor
+    >>> from wengert import tensor
     >>> w = tensor([1.0, -2.0], requires_grad=True)
     >>> optimizer = SGD([w], lr=0.1, momentum=0.9)
     >>> for _ in range(2):

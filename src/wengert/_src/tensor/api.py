@@ -1,4 +1,4 @@
-"""``wengert.Tensor``: the PyTorch-style eager face, and the functions that make Tensors.
+"""The public functions of the Tensor face: making Tensors, grad mode, dtypes (exported from ``wengert``).
 
 A Tensor is a NumPy array that records the operations done to it when it
 requires grad; ``backward()`` pulls a gradient back through them into the
