@@ -9,10 +9,9 @@ shared (``in_axes=None``); and the batch axis put last in the outputs
 (``out_axes=-1``).
 
 Cases that cannot be vmapped are listed in :data:`NOT_VMAPPABLE` with the
-reason: they read a batched value as one concrete array (data-dependent
-output shapes, or ``wengert.numpy`` functions that take a value's concrete
-array for something that carries no derivative); each raises a clear
-``TracerError`` instead of a wrong answer, which the sweep checks.
+reason: their output's shape depends on the values, so each would need a
+batched value's one concrete array; each raises a clear ``TracerError``
+instead of a wrong answer, which the sweep checks.
 """
 
 import numpy as np
@@ -27,87 +26,12 @@ from wengert.errors import TracerError
 CASES = all_cases()
 BATCH = 3
 
-_FACE_READS_CONCRETE = (
-    "wengert.numpy takes the concrete array of a value that carries no derivative (a where/clip "
-    "condition, the input of argmax/argsort, a comparison mask), which under vmap is batched; fixed in the "
-    "face by passing stop_gradient(x) to the primitive instead of x.concrete() (wengert.numpy._core.concrete)"
-)
-_BATCHED_GATHER_INDICES = (
-    "sorts by gathering with indices computed from the batched value (argsort); gather indices are static "
-    "parameters of the primitive, so a batch of index arrays needs a gather that takes indices as an argument"
-)
-_PLAIN_NUMPY = "computed by a plain NumPy call on the concrete value (boolean reductions, integer casts, ranks)"
 _VALUE_DEPENDENT_SHAPE = "the output's shape depends on the values, so a batch of them has no one shape (as in JAX)"
 
-NOT_VMAPPABLE: dict[str, str] = {
-    **dict.fromkeys(
-        [
-            "wnp.linalg.norm[vector, ord=None]",
-            "wnp.linalg.norm[vector, ord=2]",
-            "wnp.linalg.norm[vector, ord=3]",
-            "wnp.linalg.norm[vector, ord=0.5]",
-            "wnp.linalg.norm[matrix, ord=None]",
-            "wnp.linalg.norm[matrix, ord=fro]",
-            "wnp.linalg.norm[axis=1, keepdims]",
-            "wnp.linalg.norm[ord=3, axis=-1]",
-            "wnp.linalg.norm[3-d, flattened]",
-            "wnp.linalg.vector_norm[axis=(0, 2), keepdims]",
-            "wnp.linalg.matrix_norm[fro, keepdims]",
-            "wnp.argsort",
-            "wnp.select",
-        ],
-        _FACE_READS_CONCRETE,
-    ),
-    **dict.fromkeys(
-        [
-            "wnp.median[odd]",
-            "wnp.median[even]",
-            "wnp.median[axis=0]",
-            "wnp.median[axis=-1,keepdims]",
-            "wnp.quantile[q=0.3]",
-            "wnp.quantile[q array,axis=1]",
-            "wnp.quantile[axis=0,keepdims]",
-            "wnp.percentile[q=40]",
-            "wnp.percentile[q array,axis=0]",
-            "wnp.sort",
-            "wnp.sort[axis=0]",
-            "wnp.sort[axis=None]",
-            "wnp.argsort[axis=None]",
-            "wnp.median[axis=(0,2)]",
-            "wnp.median[axis=(2,0),keepdims]",
-            "wnp.quantile[q array,axis=(0,1),keepdims]",
-            "wnp.median[0-d]",
-            "wnp.percentile[keepdims,axis=None]",
-            "wnp.sort[3-d,axis=1]",
-        ],
-        _BATCHED_GATHER_INDICES,
-    ),
-    **dict.fromkeys(
-        [
-            "wnp.linalg.lstsq[x]",
-            "wnp.linalg.lstsq[residuals]",
-            "wnp.linalg.lstsq[s]",
-            "wnp.linalg.lstsq[rank]",
-            "wnp.linalg.matrix_rank",
-            "wnp.linalg.norm[vector, ord=0]",
-            "wnp.astype[int64]",
-            "wnp.isclose",
-            "wnp.nanmean",
-            "wnp.nanmean[axis=0,keepdims]",
-            "wnp.all",
-            "wnp.all[axis=1]",
-            "wnp.any",
-            "wnp.any[axis=1]",
-            "wnp.count_nonzero",
-            "wnp.count_nonzero[axis=1]",
-            "wnp.searchsorted",
-            "F.one_hot",
-        ],
-        _PLAIN_NUMPY,
-    ),
-    **dict.fromkeys(["wnp.nonzero", "wnp.argwhere", "wnp.unique", "wnp.where[one argument]"], _VALUE_DEPENDENT_SHAPE),
-}
-"""Registry cases that vmap cannot run yet, each with the reason; each raises a clear TracerError."""
+NOT_VMAPPABLE: dict[str, str] = dict.fromkeys(
+    ["wnp.nonzero", "wnp.argwhere", "wnp.unique", "wnp.where[one argument]"], _VALUE_DEPENDENT_SHAPE
+)
+"""Registry cases that vmap cannot run, each with the reason; each raises a clear TracerError."""
 
 
 def _cases(predicate):

@@ -173,6 +173,54 @@ def test_custom_jvp_rule_is_used_under_grad_of_vmap():
     assert calls
 
 
+def test_custom_jvp_rule_sees_each_examples_own_batched_nondiff_argument():
+    power = custom_jvp(lambda n, x: x**n, nondiff_argnums=(0,))
+    power.defjvp(lambda n, primals, tangents: (primals[0] ** n, n * primals[0] ** (n - 1) * tangents[0]))
+    ns = np.array([1.0, 2.0, 3.0])
+    # d/dx sum_n x^n = 1 + 2x + 3x^2 = 17 at x = 2 (the rule given all of ns at once would give 51)
+    gradient = wengert.grad(lambda x: wnp.sum(vmap(lambda n: power(n, x))(ns)))(2.0)
+    np.testing.assert_allclose(gradient, 17.0)
+    _, tangent = wengert.jvp(lambda x: vmap(lambda n: power(n, x))(ns), (2.0,), (1.0,))
+    np.testing.assert_allclose(tangent, [1.0, 4.0, 12.0])
+
+
+def test_vmap_sorts_each_example_by_its_own_permutation():
+    xs = RNG.standard_normal((4, 5))
+    np.testing.assert_array_equal(vmap(wnp.sort)(xs), np.sort(xs, axis=1))
+    np.testing.assert_array_equal(vmap(lambda x: wnp.argsort(x))(xs), np.argsort(xs, axis=1))
+    np.testing.assert_allclose(vmap(wnp.median, in_axes=1)(xs), np.median(xs, axis=0))
+
+
+def test_per_example_gradients_through_a_sort_follow_each_examples_permutation():
+    xs, weights = RNG.standard_normal((4, 5)), np.arange(5.0)
+    ranks = np.argsort(np.argsort(xs, axis=1), axis=1).astype(float)
+    per_example = vmap(wengert.grad(lambda x: wnp.sum(wnp.sort(x) * weights)))(xs)
+    np.testing.assert_array_equal(per_example, ranks)
+    of_the_batch = wengert.grad(lambda x: wnp.sum(vmap(wnp.sort)(x) * weights))(xs)
+    np.testing.assert_array_equal(of_the_batch, ranks)
+
+
+def test_a_shared_array_gathered_by_batched_indices_sums_its_cotangents_over_the_batch():
+    table = RNG.standard_normal((3, 4))
+    orders = np.array([[[0, 1, 2, 3]] * 3, [[3, 3, 0, 1]] * 3])
+
+    def picked(t):
+        return vmap(lambda order: wnp.take_along_axis(t, order, axis=1))(orders)
+
+    np.testing.assert_array_equal(picked(table), np.stack([np.take_along_axis(table, o, axis=1) for o in orders]))
+    expected = sum(np.stack([np.bincount(row, minlength=4) for row in order]) for order in orders)
+    np.testing.assert_array_equal(wengert.grad(lambda t: wnp.sum(picked(t)))(table), expected)
+
+
+def test_one_hot_of_batched_labels_needs_num_classes():
+    import wengert.nn.functional as F
+
+    labels = np.array([[0, 2], [1, 1]])
+    np.testing.assert_array_equal(vmap(lambda y: F.one_hot(y, num_classes=3))(labels), np.eye(3, dtype=int)[labels])
+    with pytest.raises(TracerError, match="pass num_classes"):
+        vmap(F.one_hot)(labels)
+
+
 def test_custom_vjp_rule_is_used_under_grad_of_vmap_and_sums_shared_inputs():
     @custom_vjp
     def scaled(x, s):

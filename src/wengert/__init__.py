@@ -5,7 +5,7 @@
 0.0
 """
 
-from . import autograd, check, data, datasets, diagnostics, nn, numpy, optim, scalar, scipy
+from . import autograd, check, data, datasets, diagnostics, lax, nn, numpy, optim, scalar, scipy
 from ._src.core.ir import Program
 from ._src.core.pytree import register_pytree_node, tree_flatten, tree_leaves, tree_map, tree_unflatten
 from ._src.tensor.api import (
@@ -54,8 +54,10 @@ from ._src.tensor.api import (
 )
 from ._src.transforms.api import grad, jvp, value_and_grad, vjp
 from ._src.transforms.batching import vmap
+from ._src.transforms.checkpoint import checkpoint
 from ._src.transforms.custom_derivatives import custom_jvp, custom_vjp
 from ._src.transforms.jacobians import hessian, hvp, jacfwd, jacobian, jacrev
+from ._src.transforms.jit import jit
 from ._src.transforms.linearize import linearize
 from ._src.transforms.stage import trace
 from ._src.transforms.transpose import linear_transpose
@@ -77,6 +79,7 @@ __all__ = [
     "bool_",
     "cat",
     "check",
+    "checkpoint",
     "concat",
     "concatenate",
     "custom_jvp",
@@ -106,7 +109,9 @@ __all__ = [
     "jacfwd",
     "jacobian",
     "jacrev",
+    "jit",
     "jvp",
+    "lax",
     "linear_transpose",
     "linearize",
     "linspace",

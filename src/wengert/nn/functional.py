@@ -19,7 +19,7 @@ from wengert._src.core.primitive import Tracer
 from wengert._src.primitives import elementwise as _elementwise
 from wengert._src.primitives import special as _special
 from wengert._src.primitives.rules import normalize_axis
-from wengert.errors import ArgumentError, DtypeError, ShapeError
+from wengert.errors import ArgumentError, DtypeError, ShapeError, TracerError
 from wengert.random import resolve_generator
 
 __all__ = [
@@ -132,27 +132,45 @@ def log_softmax(x, dim: int = -1):
 def one_hot(labels, num_classes: int = -1):
     """Integer class labels as one-hot vectors along a new last axis (int64, as in PyTorch).
 
-    ``num_classes=-1`` uses ``labels.max() + 1``. The result carries no derivative.
+    ``num_classes=-1`` uses ``labels.max() + 1``. The result carries no derivative. Under
+    ``vmap`` and ``jit`` the labels' values are hidden: give ``num_classes``; the labels are
+    then not checked (one outside ``[0, num_classes)`` gets a row of zeros, as in JAX).
 
     >>> one_hot([0, 2], num_classes=3).tolist()
     [[1, 0, 0], [0, 0, 1]]
     """
-    labels = xp.asarray(labels.concrete() if isinstance(labels, Tracer) else labels)
+    labels = labels if isinstance(labels, Tracer) else xp.asarray(labels)
     if not xp.issubdtype(labels.dtype, xp.integer):
         raise DtypeError(
             f"one_hot: labels must be integers, got dtype {labels.dtype}; "
             "convert class indices with labels.astype(int)."
         )
-    if labels.size and labels.min() < 0:
-        raise ShapeError(f"one_hot: labels must be non-negative, got {int(labels.min())}")
+    values = _visible_value(labels)
+    if values is None and num_classes == -1:
+        raise TracerError(
+            "one_hot: num_classes=-1 infers the number of classes from the labels' values, which this "
+            "transform hides (vmap, jit); pass num_classes."
+        )
+    if values is not None and values.size and values.min() < 0:
+        raise ShapeError(f"one_hot: labels must be non-negative, got {int(values.min())}")
     if num_classes == -1:
-        num_classes = int(labels.max()) + 1 if labels.size else 0
-    if labels.size and labels.max() >= num_classes:
+        num_classes = int(values.max()) + 1 if values.size else 0
+    if values is not None and values.size and values.max() >= num_classes:
         raise ShapeError(
-            f"one_hot: label {int(labels.max())} does not fit num_classes={num_classes}; "
+            f"one_hot: label {int(values.max())} does not fit num_classes={num_classes}; "
             "pass num_classes larger than every label (or -1 to infer it)."
         )
-    return xp.equal(labels[..., None], xp.arange(num_classes)).astype(xp.int64)
+    return wnp.astype(wnp.equal(wnp.expand_dims(labels, -1), xp.arange(num_classes)), xp.int64)
+
+
+def _visible_value(value):
+    """The plain value of ``value``, or ``None`` where the transform hides it (vmap's batches, jit)."""
+    if not isinstance(value, Tracer):
+        return value
+    try:
+        return value.concrete()
+    except TracerError:
+        return None
 
 
 _REDUCTIONS = ("mean", "sum", "none")

@@ -2,8 +2,10 @@
 except that they accept traced values where NumPy would take an array."""
 
 from wengert._src.backend import xp
+from wengert.errors import ShapeError
 
-from ._core import asarray_or_tracer, concrete, shape_of
+from . import _math, _reductions, _shape
+from ._core import asarray_or_tracer, concrete, is_traced, shape_of
 
 
 def array(obj, dtype=None, copy: bool = True):
@@ -66,7 +68,15 @@ def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
 
 
 def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
-    return xp.isclose(concrete(a), concrete(b), rtol, atol, equal_nan)
+    """Elementwise ``|a - b| <= atol + rtol |b|`` (infinities close only to themselves), no derivative."""
+    if not (is_traced(a) or is_traced(b)):
+        return xp.isclose(a, b, rtol, atol, equal_nan)
+    m = _math
+    a, b = m.stop_gradient(asarray_or_tracer(a)), m.stop_gradient(asarray_or_tracer(b))
+    finite = m.logical_and(m.isfinite(a), m.isfinite(b))
+    safe_a, safe_b = m.where(finite, a, 0.0), m.where(finite, b, 0.0)
+    close = m.where(finite, m.less_equal(m.abs(safe_a - safe_b), atol + rtol * m.abs(safe_b)), m.equal(a, b))
+    return m.logical_or(close, m.logical_and(m.isnan(a), m.isnan(b))) if equal_nan else close
 
 
 def array_equal(a, b) -> bool:
@@ -82,7 +92,27 @@ def argwhere(a):
 
 
 def searchsorted(a, v, side: str = "left"):
-    return xp.searchsorted(concrete(a), concrete(v), side)
+    """Where each ``v`` would go in the sorted 1-D ``a`` to keep it sorted (integer output, no derivative).
+
+    On traced values it counts, for each ``v``, the entries of ``a`` that sort before it
+    (``a < v`` for ``side="left"``, ``a <= v`` for ``"right"``; nan sorts last, as in NumPy):
+    ``len(a) · len(v)`` comparisons instead of a binary search, but a program that ``vmap``
+    and ``jit`` can run.
+    """
+    if side not in ("left", "right"):
+        raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    if not (is_traced(a) or is_traced(v)):
+        return xp.searchsorted(a, v, side)
+    m = _math
+    a, v = m.stop_gradient(asarray_or_tracer(a)), m.stop_gradient(asarray_or_tracer(v))
+    if a.ndim != 1:
+        raise ShapeError(f"searchsorted: the sorted array must be 1-D, got shape {a.shape}")
+    v = _shape.reshape(v, tuple(v.shape) + (1,))
+    if side == "left":
+        before = m.logical_or(m.less(a, v), m.logical_and(m.isnan(v), m.logical_not(m.isnan(a))))
+    else:
+        before = m.logical_or(m.less_equal(a, v), m.isnan(v))
+    return _reductions.sum(before, axis=-1)
 
 
 def unique(a, **kwargs):

@@ -198,7 +198,7 @@ def astype(x, dtype, copy: bool = True):
     if xp.dtype(getattr(x, "dtype", xp.float64)) == dtype:
         return x
     if not is_float_dtype(dtype):
-        return xp.asarray(concrete(x)).astype(dtype)
+        return structural.astype(stop_gradient(x), dtype=dtype)
     return structural.astype(x, dtype=dtype)
 
 

@@ -11,8 +11,21 @@ from wengert._src.primitives import reductions as red
 from wengert._src.primitives.rules import normalize_axis
 from wengert._src.primitives.structural import reduce_sum
 
-from ._core import asarray_or_tracer, concrete, ndim_of, shape_of
-from ._math import astype, exp, isfinite, isnan, log, maximum, minimum, sqrt, stop_gradient, where
+from ._core import asarray_or_tracer, is_traced, ndim_of, shape_of
+from ._math import (
+    astype,
+    exp,
+    isfinite,
+    isnan,
+    log,
+    logical_not,
+    maximum,
+    minimum,
+    not_equal,
+    sqrt,
+    stop_gradient,
+    where,
+)
 from ._shape import (
     broadcast_to,
     concatenate,
@@ -109,15 +122,23 @@ def argmin(a, axis=None, keepdims: bool = False):
 
 
 def all(a, axis=None, keepdims: bool = False):
-    return xp.all(concrete(a), axis=axis, keepdims=keepdims)
+    """Whether every element over ``axis`` is nonzero (no derivative)."""
+    a, axes = _prepare(a, axis)
+    return red.reduce_all(a, axis=axes, keepdims=bool(keepdims))
 
 
 def any(a, axis=None, keepdims: bool = False):
-    return xp.any(concrete(a), axis=axis, keepdims=keepdims)
+    """Whether some element over ``axis`` is nonzero (no derivative)."""
+    a, axes = _prepare(a, axis)
+    return red.reduce_any(a, axis=axes, keepdims=bool(keepdims))
 
 
 def count_nonzero(a, axis=None, keepdims: bool = False):
-    return xp.count_nonzero(concrete(a), axis=axis, keepdims=keepdims)
+    """How many elements over ``axis`` are nonzero (an integer count: no derivative)."""
+    a = asarray_or_tracer(a)
+    if not is_traced(a):
+        return xp.count_nonzero(a, axis=axis, keepdims=keepdims)
+    return sum(not_equal(a, 0), axis, keepdims=keepdims)
 
 
 def prod(a, axis=None, dtype=None, keepdims: bool = False):
@@ -245,7 +266,7 @@ def nansum(a, axis=None, keepdims: bool = False):
 def nanmean(a, axis=None, keepdims: bool = False):
     """Mean over the non-nan entries."""
     a = asarray_or_tracer(a)
-    count = xp.sum(~isnan(concrete(a)), axis=axis, keepdims=keepdims).astype(a.dtype)
+    count = astype(sum(logical_not(isnan(a)), axis, keepdims=keepdims), a.dtype)
     return nansum(a, axis, keepdims) / count
 
 

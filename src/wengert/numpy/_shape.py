@@ -342,22 +342,57 @@ def pad(array, pad_width, mode: str = "constant", constant_values=0.0):
 
 
 def take(a, indices, axis=None):
-    """Elements at ``indices`` along ``axis`` (of the flattened array when None)."""
+    """Elements at ``indices`` along ``axis`` (of the flattened array when None).
+
+    Traced indices (computed from values, as ``argsort`` computes them) are gathered by
+    ``take_along_axis``, which takes them as an operand, so ``vmap`` and ``jit`` can run it.
+    """
     a = asarray_or_tracer(a)
-    indices = xp.asarray(concrete(indices))
     if axis is None:
-        return ravel(a)[indices]
-    axis %= a.ndim
+        a, axis = ravel(a), 0
+    axis = normalize_axis(axis, a.ndim)[0]
+    if is_traced(indices):
+        return _take_traced(a, _integer_indices(indices, "take"), axis)
+    indices = xp.asarray(indices)
     return a[(slice(None),) * axis + (indices,)]
 
 
+def _take_traced(a, indices, axis: int):
+    """``take`` by traced ``indices``: the indices, flattened, broadcast over a's other axes."""
+    before, after = a.shape[:axis], a.shape[axis + 1 :]
+    flat = reshape(indices, (1,) * len(before) + (indices.size,) + (1,) * len(after))
+    picked = ix.take_along_axis(a, broadcast_to(flat, before + (indices.size,) + after), axis=axis)
+    return reshape(picked, before + tuple(indices.shape) + after)
+
+
+def _integer_indices(indices, op: str):
+    if not xp.issubdtype(indices.dtype, xp.integer):
+        raise TypeError(f"{op}: indices must be integers, got a traced {indices.dtype} array")
+    return indices
+
+
 def take_along_axis(arr, indices, axis):
-    """Pick one element per position along ``axis``, as NumPy's take_along_axis."""
+    """Pick one element per position along ``axis``, as NumPy's take_along_axis.
+
+    Traced indices (an ``argsort`` of traced values) go to the ``take_along_axis``
+    primitive, which takes them as an operand; constant ones to ``gather``.
+    """
     arr = asarray_or_tracer(arr)
-    indices = xp.asarray(concrete(indices))
     if axis is None:
-        return ravel(arr)[indices]
-    axis %= arr.ndim
+        arr, axis = ravel(arr), 0
+    axis = normalize_axis(axis, arr.ndim)[0]
+    if is_traced(indices):
+        indices = _integer_indices(indices, "take_along_axis")
+        if indices.ndim != arr.ndim:
+            raise ShapeError(
+                f"take_along_axis: indices of shape {indices.shape} need as many dimensions as the array, "
+                f"of shape {arr.shape}"
+            )
+        shape = xp.broadcast_shapes(_without(arr.shape, axis), _without(indices.shape, axis))
+        arr = broadcast_to(arr, shape[:axis] + (arr.shape[axis],) + shape[axis:])
+        indices = broadcast_to(indices, shape[:axis] + (indices.shape[axis],) + shape[axis:])
+        return ix.take_along_axis(arr, indices, axis=axis)
+    indices = xp.asarray(indices)
     index = []
     for ax in range(arr.ndim):
         if ax == axis:
@@ -369,19 +404,30 @@ def take_along_axis(arr, indices, axis):
     return arr[tuple(index)]
 
 
+def _without(shape: tuple, axis: int) -> tuple:
+    """``shape`` without its axis ``axis``."""
+    return tuple(shape[:axis]) + tuple(shape[axis + 1 :])
+
+
 def sort(a, axis=-1):
-    """Sorted copy; the derivative follows each element to where it lands."""
+    """Sorted copy; the derivative follows each element to where it lands.
+
+    It gathers by the permutation ``argsort`` computes, given to ``take_along_axis`` as an
+    operand: under ``vmap`` and ``jit`` the permutation is itself traced.
+    """
     a = asarray_or_tracer(a)
     if axis is None:
         a, axis = ravel(a), 0
-    return take_along_axis(a, argsort(a, axis), axis)
+    axis = normalize_axis(axis, a.ndim)[0]
+    return ix.take_along_axis(a, argsort(a, axis), axis=axis)
 
 
 def argsort(a, axis=-1, stable: bool = True):
-    a = concrete(a)
+    """The permutation that sorts ``a`` along ``axis`` (the flattened ``a`` when None); no derivative."""
+    a = asarray_or_tracer(a)
     if axis is None:
-        a, axis = xp.ravel(a), 0
-    return red.argsort(a, axis=axis, stable=stable)
+        a, axis = ravel(a), 0
+    return red.argsort(a, axis=normalize_axis(axis, a.ndim)[0], stable=bool(stable))
 
 
 def diagonal(a, offset: int = 0, axis1: int = 0, axis2: int = 1):
@@ -469,7 +515,7 @@ def select(condlist, choicelist, default=0):
     """Elementwise, the choice of the first condition that holds; ``default`` where none does."""
     out = default
     for condition, choice in reversed(list(zip(condlist, choicelist))):
-        out = where(concrete(condition), choice, out)
+        out = where(asarray_or_tracer(condition), choice, out)
     return out
 
 

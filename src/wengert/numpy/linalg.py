@@ -39,9 +39,9 @@ from wengert.errors import InPlaceError, ShapeError, TransformError
 
 from ._contract import cross as _cross
 from ._contract import dot, matmul, tensordot
-from ._core import asarray_or_tracer, concrete, is_traced
-from ._math import abs, astype, sqrt, where
-from ._reductions import max, min, sum
+from ._core import asarray_or_tracer, concrete, is_traced, known_value, shape_of
+from ._math import abs, astype, equal, greater, not_equal, sqrt, stop_gradient, where
+from ._reductions import any, count_nonzero, max, min, sum
 from ._shape import concatenate, moveaxis, reshape
 from ._shape import diagonal as _diagonal
 from ._shape import matrix_transpose as _matrix_transpose
@@ -220,6 +220,10 @@ def lstsq(a, b, rcond=None):
     which is differentiable wherever the rank is locally constant; ``residuals``
     (the squared residual norms, empty unless ``a`` is tall and of full rank)
     and ``s`` (the singular values of ``a``) are differentiable, ``rank`` is an int.
+
+    Under ``vmap`` and ``jit`` the rank is a traced integer, whose value the program
+    cannot branch on: there a tall ``a`` always gets its residuals, full rank or not
+    (as JAX does), since an empty result for some examples only would have no one shape.
     """
     a, b = asarray_or_tracer(a), asarray_or_tracer(b)
     if not (is_traced(a) or is_traced(b)):
@@ -233,10 +237,12 @@ def lstsq(a, b, rcond=None):
     if rcond is None:
         rcond = xp.finfo(a.dtype).eps * builtins.max((m, n))
     s = svdvals(a)
-    s_values = concrete(s)
-    rank = int(xp.sum(s_values > rcond * s_values.max())) if s_values.size else 0
+    fixed = stop_gradient(s)
+    rank = _count_above(fixed, _relative_cutoff(fixed, rcond)) if s.size else 0
+    known_rank = known_value(rank)
+    rank = astype(rank, xp.int32) if known_rank is None else int(known_rank)  # NumPy's rank is an int32
     x = matmul(pinv(a, rcond), b)
-    if rank == n and m > n:
+    if m > n and (is_traced(rank) or rank == n):
         r = matmul(a, x) - b
         residuals = sum(r * r, axis=0)
         if b.ndim == 1:
@@ -418,9 +424,41 @@ def qr(a, mode: str = "reduced"):
     return r if mode == "r" else QRResult(q, r)
 
 
+def _count_above(s, tol):
+    """How many singular values ``s`` (along the last axis) exceed ``tol`` (with a unit last axis)."""
+    return count_nonzero(greater(s, tol), axis=-1)
+
+
+def _relative_cutoff(s, rtol):
+    """``rtol · max(s)`` of each matrix's singular values ``s``, with a unit last axis."""
+    return max(s, axis=-1, keepdims=True) * rtol
+
+
+def _per_matrix(value):
+    """A tolerance given per matrix (a scalar, or an array over the stack), with a unit last axis."""
+    value = stop_gradient(asarray_or_tracer(value))
+    return reshape(value, (*shape_of(value), 1))
+
+
 def matrix_rank(A, tol=None, hermitian: bool = False, *, rtol=None):
-    """The rank of each matrix (an integer: no derivative)."""
-    return xp.linalg.matrix_rank(concrete(A), tol=concrete(tol), hermitian=hermitian, rtol=concrete(rtol))
+    """The rank of each matrix (an integer: no derivative), by NumPy's rule.
+
+    It counts the singular values above ``tol``, which defaults to ``rtol · max(s)`` with
+    ``rtol = max(M, N) · eps``; ``tol`` and ``rtol`` may be arrays, one per matrix. A 1-D
+    input has rank 1 unless it is all zeros.
+    """
+    if not builtins.any(is_traced(v) for v in (A, tol, rtol)):
+        return xp.linalg.matrix_rank(A, tol=tol, hermitian=hermitian, rtol=rtol)
+    if tol is not None and rtol is not None:
+        raise ValueError("linalg.matrix_rank: give tol or rtol, not both")
+    A = stop_gradient(asarray_or_tracer(A))
+    if A.ndim < 2:
+        return astype(any(not_equal(A, 0)), xp.int64)
+    s = abs(eigvalsh(A)) if hermitian else svdvals(A)
+    if tol is not None:
+        return _count_above(s, _per_matrix(tol))
+    rtol = builtins.max(A.shape[-2:]) * xp.finfo(s.dtype).eps if rtol is None else _per_matrix(rtol)
+    return _count_above(s, _relative_cutoff(s, rtol))
 
 
 def cond(x, p=None):
@@ -439,7 +477,7 @@ def cond(x, p=None):
 def _root_of_sum_of_squares(x, axes: tuple, keepdims: bool):
     """sqrt(sum(x²)) over ``axes``, with derivative 0 (not nan) where the sum is 0."""
     squares = sum(x * x, axis=axes, keepdims=keepdims)
-    zero = concrete(squares) == 0
+    zero = equal(squares, 0)
     return where(zero, 0.0, sqrt(where(zero, 1.0, squares)))
 
 
@@ -453,17 +491,16 @@ def _vector_norm(x, ord, axes: tuple, keepdims: bool):
     if ord == -math.inf:
         return min(abs(x), axis=axes, keepdims=keepdims)
     if ord == 0:
-        count = xp.sum(concrete(x) != 0, axis=axes, keepdims=keepdims)
-        return count.astype(x.dtype)
+        return astype(count_nonzero(x, axis=axes, keepdims=keepdims), x.dtype)
     if ord == 1:
         return sum(abs(x), axis=axes, keepdims=keepdims)
     magnitude = abs(x)
     if ord < 0:
         return sum(magnitude**ord, axis=axes, keepdims=keepdims) ** (1.0 / ord)
-    zero = concrete(magnitude) == 0
+    zero = equal(magnitude, 0)
     powers = where(zero, 0.0, where(zero, 1.0, magnitude) ** ord)
     total = sum(powers, axis=axes, keepdims=keepdims)
-    total_zero = concrete(total) == 0
+    total_zero = equal(total, 0)
     return where(total_zero, 0.0, where(total_zero, 1.0, total) ** (1.0 / ord))
 
 

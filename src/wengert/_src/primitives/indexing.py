@@ -159,6 +159,71 @@ index_set = Primitive(
 )
 
 
+# --- gathering along one axis by indices that are an operand (computed, possibly traced) -------------
+# ``gather`` takes its index as a parameter: fixed when the program is written. Sorting gathers by
+# indices computed from the values (an argsort), which under vmap differ between examples and under
+# jit are not known yet; these two take the indices as an argument. ``indices`` has x's shape except
+# along ``axis``; its entries pick positions along ``axis``.
+
+
+def _along_axis_index(indices, axis: int) -> tuple:
+    """The NumPy index that reads ``indices`` along ``axis`` and every position of the other axes."""
+    ndim = indices.ndim
+    return tuple(
+        indices if a == axis else xp.arange(n).reshape((1,) * a + (n,) + (1,) * (ndim - a - 1))
+        for a, n in enumerate(indices.shape)
+    )
+
+
+def _put_along_axis_add_impl(x, indices, updates, axis):
+    out = xp.array(x, copy=True)
+    xp.add.at(out, _along_axis_index(indices, axis), updates)
+    return out
+
+
+def _operand_indices_batch(prim, args, dims, axis):
+    """Every operand with the batch axis first (an unbatched one broadcast), ``axis`` shifted past it."""
+    size = batch_size(args, dims)
+    return prim(*(batch_first(a, d, size=size) for a, d in zip(args, dims)), axis=axis + 1), 0
+
+
+take_along_axis = Primitive(
+    "take_along_axis",
+    lambda x, indices, axis: xp.take_along_axis(x, indices, axis=axis),
+    jvps=(lambda t, ans, x, indices, axis: take_along_axis(t, indices, axis=axis), None),
+    vjps=(lambda g, ans, x, indices, axis: put_along_axis_add(_zeros(x), indices, g, axis=axis), None),
+    transposes=(BY_VJP, None),
+    batch=lambda args, dims, axis: _operand_indices_batch(take_along_axis, args, dims, axis),
+    flops=no_flops,
+    doc=(
+        "take_along_axis(x, indices, axis): x's entries at ``indices`` along ``axis`` (indices, an integer "
+        "operand, have x's shape but along ``axis``). Linear in x; its VJP scatter-adds along the axis."
+    ),
+)
+
+put_along_axis_add = Primitive(
+    "put_along_axis_add",
+    _put_along_axis_add_impl,
+    jvps=(
+        lambda t, ans, x, indices, u, axis: broadcast_like(t, ans),
+        None,
+        lambda t, ans, x, indices, u, axis: put_along_axis_add(_zeros(ans), indices, t, axis=axis),
+    ),
+    vjps=(
+        lambda g, ans, x, indices, u, axis: unbroadcast(g, x),
+        None,
+        lambda g, ans, x, indices, u, axis: unbroadcast(take_along_axis(g, indices, axis=axis), u),
+    ),
+    transposes=(BY_VJP, None, BY_VJP),
+    batch=lambda args, dims, axis: _operand_indices_batch(put_along_axis_add, args, dims, axis),
+    flops=lambda out_shapes, x, indices, updates, axis: shape_size(updates),
+    doc=(
+        "A copy of x with u added at ``indices`` along ``axis`` (u has the indices' shape; repeated "
+        "indices add up): the transpose of take_along_axis, whose VJP it is and which is its VJP in u."
+    ),
+)
+
+
 def _concatenate_piece(position, g, ans, *xs, axis):
     start = sum(x.shape[axis] for x in xs[:position])
     index = (slice(None),) * axis + (slice(start, start + xs[position].shape[axis]),)

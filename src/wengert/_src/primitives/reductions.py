@@ -96,6 +96,20 @@ argmin = Primitive(
     flops=input_flops,
     doc="Index of the min (integer output, not differentiable).",
 )
+reduce_all = Primitive(
+    "reduce_all",
+    lambda x, axis, keepdims: xp.all(x, axis=axis, keepdims=keepdims),
+    batch=lambda args, dims, **params: reduction_batch(reduce_all, args, dims, **params),
+    flops=input_flops,
+    doc="Whether every element over ``axis`` is nonzero (boolean output, not differentiable).",
+)
+reduce_any = Primitive(
+    "reduce_any",
+    lambda x, axis, keepdims: xp.any(x, axis=axis, keepdims=keepdims),
+    batch=lambda args, dims, **params: reduction_batch(reduce_any, args, dims, **params),
+    flops=input_flops,
+    doc="Whether some element over ``axis`` is nonzero (boolean output, not differentiable).",
+)
 argsort = Primitive(
     "argsort",
     lambda x, axis, stable: xp.argsort(x, axis=axis, stable=stable),

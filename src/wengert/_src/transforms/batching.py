@@ -103,6 +103,8 @@ class BatchTrace(Trace):
 
         The transforms below then see a custom function of whole batches whose JVP is the
         batched rule, so ``grad(vmap(f))`` of a ``custom_jvp`` function still uses the rule.
+        The rule is mapped over the batched ``nondiff_argnums`` arguments too: each example's
+        rule sees its own value of them.
         """
         from .custom_derivatives import custom_jvp
 
@@ -111,7 +113,9 @@ class BatchTrace(Trace):
         def batched_jvp(*nondiff_and_pair):
             *nondiff, primals, tangents = nondiff_and_pair
             return call.mapped(
-                lambda p, t: custom.jvp(*nondiff, p, t), (primals, tangents), call.diff_dims + call.diff_dims
+                lambda n, p, t: custom.jvp(*n, p, t),
+                (tuple(nondiff), primals, tangents),
+                call.nondiff_dims + call.diff_dims + call.diff_dims,
             )
 
         rebound = custom_jvp(call.batched(custom.fun), nondiff_argnums=custom.nondiff_argnums)
@@ -152,6 +156,9 @@ class _CustomCall:
         diff_args = [a for i, a in enumerate(args) if i not in custom.nondiff_argnums]
         self.arg_dims = [[trace.unbatch(leaf)[1] for leaf in tree_flatten(a)[0]] for a in diff_args]
         self.diff_dims = [d for dims in self.arg_dims for d in dims]
+        self.nondiff_dims = [
+            trace.unbatch(leaf)[1] for i in custom.nondiff_argnums for leaf in tree_flatten(args[i])[0]
+        ]
 
     def mapped(self, fun: Callable, args: tuple, dims: list | None):
         """``fun(*args)`` mapped over ``dims`` of ``args``' leaves (``None``: axis 0 of every leaf)."""

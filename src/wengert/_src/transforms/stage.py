@@ -43,11 +43,11 @@ from ..core.source_info import user_frame_summary
 class StagedTracer(Tracer):
     """A value of a staged function: a program variable, with a stand-in value for its shape and dtype."""
 
-    __slots__ = ("_value", "var")
+    __slots__ = ("_value", "ir_var")
 
     def __init__(self, trace: StagingTrace, var: Var, value):
         self._trace = trace
-        self.var = var
+        self.ir_var = var
         self._value = value
 
     @property
@@ -59,11 +59,11 @@ class StagedTracer(Tracer):
 
     @property
     def shape(self) -> tuple:
-        return self.var.shape
+        return self.ir_var.shape
 
     @property
     def dtype(self):
-        return self.var.dtype
+        return self.ir_var.dtype
 
     def __bool__(self) -> bool:
         if not self._trace.values_visible:
@@ -86,7 +86,7 @@ class StagedTracer(Tracer):
         return self._value.__index__()
 
     def __repr__(self) -> str:
-        return f"StagedTracer({self.var.name}:{self.var.type_string}, level={self._trace.level})"
+        return f"StagedTracer({self.ir_var.name}:{self.ir_var.type_string}, level={self._trace.level})"
 
 
 class StagingTrace(Trace):
@@ -118,7 +118,7 @@ class StagingTrace(Trace):
         stand_ins = []
         for arg in args:
             if isinstance(arg, StagedTracer) and arg._trace is self:
-                inputs.append(arg.var)
+                inputs.append(arg.ir_var)
                 stand_ins.append(arg._value)
             else:
                 atom = self.constant(arg)
@@ -154,7 +154,7 @@ class StagingTrace(Trace):
     def atom_of(self, value) -> Var | Literal:
         """The program's name for an output: its variable if staged here, else a constant."""
         if isinstance(value, StagedTracer) and value._trace is self:
-            return value.var
+            return value.ir_var
         return self.constant(value)
 
     def build(self, inputs: Sequence[StagedTracer], outputs: Sequence, in_tree, out_tree) -> Program:
@@ -164,7 +164,7 @@ class StagingTrace(Trace):
         used = {id(x) for eqn in equations for x in eqn.inputs} | {id(v) for v in outvars}
         kept = [(v, c) for v, c in zip(self.constvars, self.consts) if id(v) in used]
         return Program(
-            [x.var for x in inputs],
+            [x.ir_var for x in inputs],
             equations,
             outvars,
             constvars=[v for v, _ in kept],
@@ -177,7 +177,7 @@ class StagingTrace(Trace):
         """The error for Python code that needs the value of ``tracer`` (for ``what``), which this staging hides."""
         advice = _ADVICE.get(self.purpose, _ADVICE["trace"])
         return TracerError(
-            f"{self.purpose}: {what} needs the value of a traced array ({tracer.var.type_string}), at "
+            f"{self.purpose}: {what} needs the value of a traced array ({tracer.ir_var.type_string}), at "
             f"{user_frame_summary()}; but {advice}"
         )
 

@@ -1,0 +1,156 @@
+"""``checkpoint``: trade compute for memory in reverse mode by recomputing a function's intermediates.
+
+Under the tape, ``y = f(x)`` normally leaves one node per primitive of ``f``,
+each holding its operands until the backward pass reaches it. A checkpointed
+``f`` leaves a single node that holds only ``f``'s inputs (and outputs); when
+the backward pass reaches it, the node runs ``f`` again under a fresh tape
+and pulls the cotangent through that,
+
+    x̄ = vjp(f, x)[1](ȳ)        (recomputed when needed, then freed),
+
+so the memory of a chain of ``k`` checkpointed blocks is ``k`` block inputs
+plus the intermediates of one block at a time. Gradients are unchanged, to
+every order: the recomputation runs on whatever values the backward pass
+is given, tracers of an outer transform included.
+
+Outside reverse mode (no transform, ``jvp``, staging) a checkpointed
+function simply runs ``f``: there is nothing stored to save.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from wengert.errors import TransformError
+
+from ..backend import dtype_of, is_float_dtype, xp
+from ..core.primitive import Primitive, Tracer, new_trace
+from ..core.pytree import tree_flatten, tree_unflatten
+from ..core.source_info import user_frame_summary
+from .reverse import Node, ReverseTrace, ReverseTracer
+
+
+def checkpoint(fun: Callable) -> Callable:
+    """``fun``, recomputed in the backward pass instead of having its intermediates stored.
+
+    Its arguments and results are pytrees; the values ``fun`` differentiates
+    must reach it as arguments (not from a closure), so that the
+    recomputation can be pulled back to them.
+
+    >>> import wengert, wengert.numpy as wnp
+    >>> block = wengert.checkpoint(lambda x: wnp.sin(wnp.sin(x)))
+    >>> round(float(wengert.grad(lambda x: block(x) * 2.0)(0.5)), 6)
+    1.557288
+    """
+
+    @functools.wraps(fun)
+    def checkpointed(*args, **kwargs):
+        flat_args, in_tree = tree_flatten((args, kwargs))
+        trace = _top_trace(flat_args)
+        if not isinstance(trace, ReverseTrace):
+            return fun(*args, **kwargs)
+        return _record(trace, fun, flat_args, in_tree)
+
+    checkpointed.__name__ = f"checkpoint({getattr(fun, '__name__', 'function')})"
+    checkpointed.__qualname__ = checkpointed.__name__
+    return checkpointed
+
+
+def _top_trace(leaves):
+    top = None
+    for leaf in leaves:
+        if isinstance(leaf, Tracer) and (top is None or leaf._trace.level > top.level):
+            top = leaf._trace
+    return top
+
+
+class _Recomputation:
+    """What the one tape node of a checkpointed call needs to pull cotangents back.
+
+    The backward pass asks the node's rule once per differentiated argument, with
+    the same cotangent tuple each time; the first request recomputes and pulls
+    back all arguments at once, the later ones read the result (held only until
+    the next cotangent arrives).
+    """
+
+    __slots__ = ("cotangents", "diff_positions", "flat_fun", "seen")
+
+    def __init__(self, flat_fun, diff_positions):
+        self.flat_fun = flat_fun
+        self.diff_positions = diff_positions
+        self.seen = None
+        self.cotangents = None
+
+    def pull_back(self, out_cts, args) -> tuple:
+        if self.seen is not out_cts:
+            self.cotangents = self._recompute(out_cts, args)
+            self.seen = out_cts
+        return self.cotangents
+
+    def _recompute(self, out_cts, args) -> list:
+        with new_trace(ReverseTrace) as trace:
+            inputs = [trace.new_input(a) if i in self.diff_positions else a for i, a in enumerate(args)]
+            outs = self.flat_fun(*inputs)
+            grads = trace.backward(list(outs), list(out_cts), inputs)
+        return [xp.zeros_like(_concrete(a)) if g is None else g for g, a in zip(grads, args)]
+
+
+def _checkpoint_vjp(position, out_cts, outs, *args, recomputation):
+    return recomputation.pull_back(out_cts, args)[position]
+
+
+class _PerPosition:
+    __slots__ = ()
+
+    def __getitem__(self, position):
+        return functools.partial(_checkpoint_vjp, position)
+
+
+checkpoint_p = Primitive(
+    "checkpoint",
+    lambda *args, recomputation: tuple(recomputation.flat_fun(*args)),
+    vjps=_PerPosition(),
+    multiple_results=True,
+    doc="A checkpointed call recorded as one tape node; its VJP reruns the function under a fresh tape.",
+)
+
+
+def _record(trace: ReverseTrace, fun, flat_args: list, in_tree):
+    """Run ``fun`` one level below ``trace`` and record the call as one node of its tape."""
+    out_tree_box = []
+
+    def flat_fun(*leaves):
+        args, kwargs = tree_unflatten(in_tree, leaves)
+        flat_out, out_tree = tree_flatten(fun(*args, **kwargs))
+        out_tree_box[:] = [out_tree]
+        return flat_out
+
+    lowered = []
+    parents = []
+    for position, arg in enumerate(flat_args):
+        if isinstance(arg, ReverseTracer) and arg._trace is trace:
+            lowered.append(arg._primal)
+            parents.append((position, arg.node, arg.slot))
+        else:
+            lowered.append(arg)
+    tape = trace.tape
+    length_before = len(tape)
+    outs = flat_fun(*lowered)
+    out_tree = out_tree_box[0]
+    if len(tape) != length_before or any(isinstance(o, Tracer) and o._trace is trace for o in outs):
+        raise TransformError(
+            f"checkpoint({getattr(fun, '__name__', 'function')}): the function uses a value being "
+            f"differentiated that is not one of its arguments (a closure or a global), at "
+            f"{user_frame_summary()}. The recomputation could not pull the gradient back to it: "
+            "pass it as an argument, e.g. checkpoint(lambda x, w: f(x, w))(x, w)."
+        )
+    recomputation = _Recomputation(flat_fun, frozenset(p for p, _, _ in parents))
+    node = Node(checkpoint_p, tuple(lowered), {"recomputation": recomputation}, tuple(outs), tuple(parents), len(tape))
+    tape.append(node)
+    wrapped = [ReverseTracer(trace, o, node, k) if is_float_dtype(dtype_of(o)) else o for k, o in enumerate(outs)]
+    return tree_unflatten(out_tree, wrapped)
+
+
+def _concrete(value):
+    return value.concrete() if isinstance(value, Tracer) else value

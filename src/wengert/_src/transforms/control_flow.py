@@ -1,0 +1,352 @@
+"""Running or staging structured control flow (``wengert.lax``), and the derivative rules of ``cond``/``while``.
+
+A predicate (or branch index) is either *known* (a plain value, or a tracer
+of an eager transform, whose value Python may read) or *staged* (a value of
+``jit``'s staging, known only by shape and dtype). Known: the control flow
+runs as Python, and the transforms see the operations of the path taken.
+Staged: the branches (or the loop's condition and body) are staged as
+sub-programs of one ``cond`` (or ``while``) equation; values they read from
+outside (closures) become leading arguments of the equation, so every
+transform sees them flow in. A predicate with a batch axis (under ``vmap``)
+evaluates every branch and selects elementwise, as ``vmap`` of a ``cond``
+does in JAX.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from wengert.errors import TransformError
+
+from ..backend import is_float_dtype, xp
+from ..core.ir import Program, Var
+from ..core.primitive import Tracer
+from ..core.pytree import tree_flatten, tree_unflatten
+from ..core.source_info import user_frame_summary
+from ..primitives import control
+from ..primitives.elementwise import where
+from .batching import BatchTracer
+from .stage import StagedTracer, stage
+
+
+def known_value(value):
+    """The value of ``value`` if Python may read it, else ``None`` (staged, or one per example of a vmap)."""
+    kind, value = _inspect(value)
+    return value if kind == "known" else None
+
+
+def _inspect(value) -> tuple[str, object]:
+    """``("known", value)``, ``("staged", None)`` or ``("batched", values or None)`` for a predicate.
+
+    ``batched``: some transform holds one value per example (``vmap``); the values of the whole
+    batch are given when Python may read them.
+    """
+    batched = False
+    while isinstance(value, Tracer):
+        if isinstance(value, StagedTracer) and not value._trace.values_visible:
+            return ("batched", None) if batched else ("staged", None)
+        if isinstance(value, BatchTracer):
+            batched, value = True, value.value
+        else:
+            value = value.primal
+    return ("batched" if batched else "known"), value
+
+
+# --- cond / switch ----------------------------------------------------------------------------------------
+def switch(index, branches: Sequence[Callable], operands: tuple):
+    """``branches[index](*operands)``: run when ``index`` is known, staged as one ``cond`` when not.
+
+    ``index`` is an integer scalar already in range.
+    """
+    kind, value = _inspect(index)
+    if kind == "known":
+        return branches[int(value)](*operands)
+    if kind == "batched":
+        return _select(index, branches, operands)
+    flat_ops, in_tree = tree_flatten(tuple(operands))
+    programs = [_stage(lambda *flat, b=b: b(*tree_unflatten(in_tree, flat)), flat_ops) for b in branches]
+    _check_same_outputs(programs, "cond/switch", "branch")
+    consts, converted = _closure_convert(programs)
+    outs = control.cond(index, *consts, *flat_ops, branches=tuple(converted))
+    return tree_unflatten(programs[0].out_tree, outs)
+
+
+def _select(index, branches, operands):
+    """Every branch evaluated, results chosen elementwise by a batched ``index`` (``vmap`` of a cond)."""
+    results = [tree_flatten(b(*operands)) for b in branches]
+    leaves, tree = results[0]
+    for k, (other, other_tree) in enumerate(results[1:], start=1):
+        if other_tree != tree:
+            raise TransformError(f"cond/switch: branch {k} returns {other_tree}, branch 0 returns {tree}")
+        leaves = [where(index == k, o, leaf) for leaf, o in zip(leaves, other)]
+    return tree_unflatten(tree, leaves)
+
+
+def cond_jvp(position: int, tangent, index, args: tuple, branches: Sequence[Program]):
+    """The tangent of every output of ``cond`` from argument ``position``'s: the chosen branch's JVP."""
+    from .api import jvp
+
+    def tangent_of(program):
+        def branch(*args_and_tangent):
+            *values, t = args_and_tangent
+
+            def along(v):
+                return tuple(program.run_flat(values[:position] + [v] + values[position + 1 :]))
+
+            return list(jvp(along, (values[position],), (t,))[1])
+
+        return branch
+
+    return tuple(switch(index, [tangent_of(p) for p in branches], (*args, tangent)))
+
+
+_last_pullback: list = [None, None]  # the cotangents a cond's rules were last asked about, and the answer
+
+
+def cond_vjp(position: int, cotangents: tuple, index, args: tuple, branches: Sequence[Program]):
+    """The cotangent of argument ``position`` of ``cond``: the chosen branch's VJP.
+
+    The backward pass asks for each argument in turn with the same cotangent
+    tuple; one ``cond`` computes all of them, and the later requests reuse it.
+    """
+    if _last_pullback[0] is not cotangents:
+        _last_pullback[1] = _cond_pullback(cotangents, index, args, branches)
+        _last_pullback[0] = cotangents
+    return _last_pullback[1][position]
+
+
+def _cond_pullback(cotangents: tuple, index, args: tuple, branches: Sequence[Program]) -> list:
+    from .api import vjp
+
+    n = len(args)
+    floats = [i for i, a in enumerate(args) if is_float_dtype(a.dtype)]
+
+    def pullback_of(program):
+        def branch(*args_and_cts):
+            values, cts = list(args_and_cts[:n]), args_and_cts[n:]
+
+            def of_floats(*chosen):
+                full = list(values)
+                for i, v in zip(floats, chosen):
+                    full[i] = v
+                return tuple(program.run_flat(full))
+
+            grads = vjp(of_floats, *(values[i] for i in floats))[1](tuple(cts))
+            out = [xp.zeros(a.shape, a.dtype) for a in values]
+            for i, g in zip(floats, grads):
+                out[i] = g
+            return out
+
+        return branch
+
+    return list(switch(index, [pullback_of(p) for p in branches], (*args, *cotangents)))
+
+
+# --- while ------------------------------------------------------------------------------------------------
+def while_loop(cond_fun: Callable, body_fun: Callable, init, check: Callable | None = None):
+    """Repeat ``val = body_fun(val)`` while ``cond_fun(val)``: a Python loop while the condition is
+    known, one staged ``while`` equation from the first iteration it is not.
+
+    ``check(new_val)`` (if given) validates and normalises each new carry.
+    """
+    val = init
+    while True:
+        predicate = check_scalar(cond_fun(val), "while_loop", "cond_fun's result")
+        kind, keep_going = _inspect(predicate)
+        if kind == "staged":
+            return _staged_while(cond_fun, body_fun, val)
+        if kind == "batched":
+            if keep_going is None:
+                raise TransformError(
+                    "while_loop: a condition that differs between the examples of a vmap cannot be staged "
+                    f"under jit (at {user_frame_summary()}); apply vmap outside jit, or use scan/fori_loop."
+                )
+            if not xp.any(keep_going):
+                return val
+            new_val = body_fun(val)
+            if check is not None:
+                new_val = check(new_val)
+            val = _where_tree(predicate, new_val, val)
+            continue
+        if not keep_going:
+            return val
+        val = body_fun(val)
+        if check is not None:
+            val = check(val)
+
+
+def _where_tree(predicate, new, old):
+    """The examples whose condition holds advance; the others keep their carry (``vmap`` of a loop)."""
+    new_leaves, tree = tree_flatten(new)
+    return tree_unflatten(tree, [where(predicate, n, o) for n, o in zip(new_leaves, tree_flatten(old)[0])])
+
+
+def _staged_while(cond_fun, body_fun, val):
+    flat, tree = tree_flatten(val)
+    cond_program = _stage(lambda *c: cond_fun(tree_unflatten(tree, c)), flat)
+    body_program = _stage(lambda *c: body_fun(tree_unflatten(tree, c)), flat)
+    carry_types = [(tuple(getattr(c, "shape", xp.shape(c))), _dtype(c)) for c in flat]
+    body_types = [(tuple(v.shape), v.dtype) for v in body_program.outvars]
+    if body_program.out_tree != tree or body_types != carry_types:
+        raise TransformError(
+            f"while_loop: body_fun returns {body_program.out_tree} with types {body_types}, but the carry is "
+            f"{tree} with types {carry_types}, at {user_frame_summary()}. Return the carry with the same "
+            "structure, shapes and dtypes."
+        )
+    (cond_consts, (cond_program,)) = _closure_convert([cond_program])
+    (body_consts, (body_program,)) = _closure_convert([body_program])
+    outs = control.while_loop(
+        *cond_consts,
+        *body_consts,
+        *flat,
+        cond_program=cond_program,
+        body_program=body_program,
+        cond_nconsts=len(cond_consts),
+        body_nconsts=len(body_consts),
+    )
+    return tree_unflatten(tree, outs)
+
+
+def while_jvp(position: int, tangent, args: tuple, *, cond_program, body_program, cond_nconsts, body_nconsts):
+    """The tangents of a ``while``'s outputs from argument ``position``'s: the loop run over pairs
+    (carry, carry tangent), the body advanced by its JVP (a condition's constants have no effect)."""
+    from .api import jvp
+
+    cond_consts = list(args[:cond_nconsts])
+    body_consts = list(args[cond_nconsts : cond_nconsts + body_nconsts])
+    carry = list(args[cond_nconsts + body_nconsts :])
+    if position < cond_nconsts:
+        return tuple(xp.zeros(c.shape, c.dtype) for c in carry)
+    tangents = [None] * (body_nconsts + len(carry))
+    tangents[position - cond_nconsts] = tangent
+    inputs = body_consts + carry
+    start = [t if t is not None else xp.zeros(c.shape, c.dtype) for t, c in zip(tangents[body_nconsts:], carry)]
+    floats = [i for i, x in enumerate(inputs) if is_float_dtype(x.dtype)]
+    const_tangents = tangents[:body_nconsts]
+
+    def loop_cond(state):
+        return cond_program.run_flat(cond_consts + list(state[0]))[0]
+
+    def loop_body(state):
+        values, carry_tangents = list(state[0]), list(state[1])
+        all_values = body_consts + values
+        all_tangents = [
+            t if t is not None else xp.zeros(x.shape, x.dtype)
+            for t, x in zip(const_tangents + carry_tangents, all_values)
+        ]
+
+        def of_floats(*chosen):
+            full = list(all_values)
+            for i, v in zip(floats, chosen):
+                full[i] = v
+            return tuple(body_program.run_flat(full))
+
+        new_values, new_tangents = jvp(
+            of_floats, tuple(all_values[i] for i in floats), tuple(all_tangents[i] for i in floats)
+        )
+        return tuple(new_values), tuple(new_tangents)
+
+    return tuple(while_loop(loop_cond, loop_body, (tuple(carry), tuple(start)))[1])
+
+
+def while_vjp_error():
+    raise TransformError(
+        "Reverse-mode differentiation (grad, vjp) of a while_loop whose condition is staged (under jit) is "
+        "not supported: how many iterations to store is not known until it runs. Use wengert.lax.scan or "
+        "fori_loop with known bounds (they unroll), differentiate outside jit (eager loops are Python and "
+        "differentiate in both modes), or use forward mode (jvp, jacfwd)."
+    )
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+def _stage(fun: Callable, flat_args: list) -> Program:
+    """``fun`` staged with its values hidden (as ``jit`` does): a program for every value of these types."""
+    return stage(fun, flat_args, values_visible=False, purpose="jit")
+
+
+def _closure_convert(programs: Sequence[Program]) -> tuple[list, list[Program]]:
+    """The captured constants of all ``programs``, and the programs taking them as leading inputs.
+
+    Every program gets the same leading inputs (all programs' constants, in order); each reads
+    its own and ignores the others'.
+    """
+    consts = [c for p in programs for c in p.consts]
+    converted = []
+    for p in programs:
+        leading = []
+        for q in programs:
+            if q is p:
+                leading.extend(p.constvars)
+            else:
+                leading.extend(Var(v.shape, v.dtype) for v in q.constvars)
+        converted.append(
+            Program(
+                [*leading, *p.invars],
+                p.equations,
+                p.outvars,
+                in_tree=tree_flatten((0,) * (len(leading) + len(p.invars)))[1],
+                out_tree=p.out_tree,
+            )
+        )
+    return consts, converted
+
+
+def _check_same_outputs(programs: Sequence[Program], transform: str, what: str) -> None:
+    first = programs[0]
+    first_types = [(tuple(v.shape), v.dtype) for v in first.outvars]
+    for k, p in enumerate(programs[1:], start=1):
+        types = [(tuple(v.shape), v.dtype) for v in p.outvars]
+        if p.out_tree != first.out_tree or types != first_types:
+            raise TransformError(
+                f"{transform}: {what} {k} returns {p.out_tree} with types {types}, but {what} 0 returns "
+                f"{first.out_tree} with types {first_types}, at {user_frame_summary()}. Under jit both are "
+                "staged and must return the same structure, shapes and dtypes."
+            )
+
+
+def check_scalar(value, transform: str, what: str):
+    """``value``, checked to be a scalar (a predicate, an index)."""
+    if not isinstance(value, Tracer) and not hasattr(value, "shape"):
+        value = xp.asarray(value)
+    if tuple(value.shape) != ():
+        raise TransformError(
+            f"{transform}: {what} must be a scalar, got shape {tuple(value.shape)}, at {user_frame_summary()}. "
+            "Reduce it (wnp.all, wnp.any) or select elementwise with wnp.where."
+        )
+    return value
+
+
+def _dtype(value):
+    dtype = getattr(value, "dtype", None)
+    return dtype if dtype is not None else xp.result_type(value)
+
+
+def batch_control_flow(prim, args: list, dims: list, params: dict):
+    """The batching rule of ``cond`` and ``while``: their control flow, run under ``vmap``."""
+    from .batching import vmap
+
+    if prim is control.cond:
+        branches = params["branches"]
+
+        def per_example(index, *values):
+            return tuple(switch(index, [_as_function(b) for b in branches], values))
+
+    else:
+        n_cond, n_body = params["cond_nconsts"], params["body_nconsts"]
+        cond_program, body_program = params["cond_program"], params["body_program"]
+
+        def per_example(*values):
+            cond_consts, body_consts = list(values[:n_cond]), list(values[n_cond : n_cond + n_body])
+            carry = tuple(values[n_cond + n_body :])
+            return while_loop(
+                lambda c: cond_program.run_flat(cond_consts + list(c))[0],
+                lambda c: tuple(body_program.run_flat(body_consts + list(c))),
+                carry,
+            )
+
+    outs = vmap(per_example, in_axes=tuple(dims))(*args)
+    return tuple(outs), (0,) * len(outs)
+
+
+def _as_function(program: Program) -> Callable:
+    return lambda *values: tuple(program.run_flat(list(values)))

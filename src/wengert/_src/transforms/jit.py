@@ -1,0 +1,234 @@
+"""``jit``: stage a function once per input signature, optimise it, compile it to NumPy source, cache it.
+
+A call of a jitted function looks up its *signature*: the pytree structure
+of the arguments, the shape and dtype of every array leaf, and the values of
+the static arguments. The first call with a signature stages the function
+(:mod:`~wengert._src.transforms.stage`, values hidden, so a program serves
+every argument of that signature), optimises the program
+(:mod:`~wengert._src.transforms.optimize`), compiles it to Python/NumPy
+source (:mod:`~wengert._src.core.codegen`) and caches the compiled function;
+later calls with the same signature run the compiled function directly.
+
+Python control flow on a staged value (``if x > 0``, ``float(x)``) raises
+:class:`~wengert.errors.TracerError` at the user's line: mark the argument
+static, or use ``wengert.lax.cond`` / ``while_loop`` / ``scan`` or
+``wengert.numpy.where``.
+
+Inside another transform (``grad(jit(f))``, ``jvp(jit(f))``, ``jit`` within
+``jit``), the arguments are tracers: the function is staged and optimised the
+same way (cached by the same signature), and the optimised program is *run
+by binding* each equation on the tracers, so the outer transform sees
+ordinary primitives and differentiates or stages them as usual. Under
+``vmap`` an argument holds a whole batch, with no single example to stage
+from, so ``jit`` runs ``f`` as it is and ``vmap`` batches its operations.
+``jit(grad(f))`` and ``jit(vmap(f))`` simply stage the transformed function
+and compile it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+
+from wengert.errors import TracerError, TransformError
+
+from ..backend import xp
+from ..core.codegen import compile_program
+from ..core.ir import Program
+from ..core.primitive import Tracer
+from ..core.pytree import tree_flatten, tree_unflatten
+from .batching import BatchTracer
+from .optimize import optimize
+from .stage import StagedTracer, stage
+
+
+class _Compiled:
+    """One cache entry: the optimised program, its compiled function and source."""
+
+    __slots__ = ("captures_tracers", "function", "name", "out_tree", "program", "source")
+
+    def __init__(self, program: Program, name: str):
+        self.program = program
+        self.name = name
+        self.captures_tracers = any(isinstance(c, Tracer) for c in program.consts)
+        self.out_tree = program.out_tree
+        self.function = None
+        self.source = None
+
+    def compiled(self):
+        if self.function is None:
+            self.function, self.source = compile_program(self.program, name=self.name)
+        return self.function
+
+
+class JittedFunction:
+    """The function ``jit(fun)`` returns: call it like ``fun``; inspect its cache.
+
+    Attributes beyond calling: :meth:`lower` (the optimised program for some
+    arguments), :meth:`source` (its generated source), :meth:`cache_size`,
+    :meth:`clear_cache`.
+    """
+
+    def __init__(self, fun: Callable, static_argnums: Sequence[int], static_argnames: Sequence[str]):
+        self.fun = fun
+        self.static_argnums = frozenset(static_argnums)
+        self.static_argnames = frozenset(static_argnames)
+        self._cache: dict = {}
+        functools.update_wrapper(self, fun)
+        self.__name__ = f"jit({getattr(fun, '__name__', 'function')})"
+        self.__qualname__ = self.__name__
+
+    # --- calling --------------------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        key, leaves, static_args, static_kwargs = self._signature(args, kwargs)
+        if any(_batched(leaf) for leaf in leaves):
+            return self.fun(*args, **kwargs)
+        entry = self._cache.get(key)
+        if entry is None:
+            entry = self._stage(key, leaves, static_args, static_kwargs)
+        if entry.captures_tracers or any(isinstance(leaf, Tracer) for leaf in leaves):
+            return tree_unflatten(entry.out_tree, entry.program.run_flat(leaves))
+        return tree_unflatten(entry.out_tree, entry.compiled()(*leaves))
+
+    def lower(self, *args, **kwargs) -> Program:
+        """The optimised :class:`Program` this function runs for arguments like ``args``."""
+        return self._entry(args, kwargs).program
+
+    def source(self, *args, **kwargs) -> str:
+        """The generated Python/NumPy source this function runs for arguments like ``args``."""
+        entry = self._entry(args, kwargs)
+        entry.compiled()
+        return entry.source
+
+    def cache_size(self) -> int:
+        """How many signatures have been staged and compiled."""
+        return len(self._cache)
+
+    def clear_cache(self) -> None:
+        """Forget every compiled signature (the next call stages again)."""
+        self._cache.clear()
+
+    def __get__(self, instance, owner=None):
+        return self if instance is None else functools.partial(self, instance)
+
+    def __repr__(self) -> str:
+        return f"<{self.__name__}: {len(self._cache)} compiled signatures>"
+
+    # --- the signature and the cache ------------------------------------------------------------------
+    def _entry(self, args, kwargs) -> _Compiled:
+        key, leaves, static_args, static_kwargs = self._signature(args, kwargs)
+        entry = self._cache.get(key)
+        return entry if entry is not None else self._stage(key, leaves, static_args, static_kwargs)
+
+    def _signature(self, args: tuple, kwargs: dict):
+        """``(key, dynamic leaves, static positional args, static keyword args)`` of one call."""
+        static_args = {}
+        dynamic_args = []
+        for position, arg in enumerate(args):
+            if position in self.static_argnums or position - len(args) in self.static_argnums:
+                static_args[position] = arg
+            else:
+                dynamic_args.append(arg)
+        static_kwargs = {k: v for k, v in kwargs.items() if k in self.static_argnames}
+        dynamic_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
+        leaves, tree = tree_flatten((tuple(dynamic_args), dynamic_kwargs))
+        types = []
+        for i, leaf in enumerate(leaves):
+            if not hasattr(leaf, "shape") or not hasattr(leaf, "dtype"):
+                leaf = leaves[i] = _as_array_leaf(leaf, self.__name__)
+            types.append((tuple(leaf.shape), leaf.dtype))
+        try:
+            key = (
+                tree,
+                tuple(types),
+                tuple(sorted(static_args.items())),
+                tuple(sorted(static_kwargs.items())),
+                len(args),
+            )
+            hash(key)
+        except TypeError as error:
+            raise TransformError(
+                f"{self.__name__}: a static argument is not hashable ({error}); static arguments are part of "
+                "the cache key. Pass arrays as ordinary (dynamic) arguments, and make static ones "
+                "hashable (tuples instead of lists)."
+            ) from None
+        return key, leaves, static_args, static_kwargs
+
+    def _stage(self, key, leaves: list, static_args: dict, static_kwargs: dict) -> _Compiled:
+        tree = key[0]
+        total = key[4]
+
+        def flat_fun(*flat):
+            dynamic_args, dynamic_kwargs = tree_unflatten(tree, flat)
+            dynamic = iter(dynamic_args)
+            full = [static_args[i] if i in static_args else next(dynamic) for i in range(total)]
+            return self.fun(*full, **dynamic_kwargs, **static_kwargs)
+
+        program = stage(flat_fun, leaves, values_visible=False, purpose="jit")
+        program = Program(
+            program.invars,
+            program.equations,
+            program.outvars,
+            constvars=program.constvars,
+            consts=program.consts,
+            in_tree=tree.children[0] if tree.children[1].num_leaves == 0 else tree,
+            out_tree=program.out_tree,
+        )
+        entry = _Compiled(optimize(program), _identifier(self.fun))
+        if not entry.captures_tracers:
+            self._cache[key] = entry  # a program holding an outer transform's values serves this call only
+        return entry
+
+
+def jit(
+    fun: Callable | None = None, static_argnums: int | Sequence[int] = (), static_argnames: str | Sequence[str] = ()
+):
+    """``fun`` staged, optimised and compiled to NumPy source once per input signature.
+
+    ``static_argnums`` / ``static_argnames`` name arguments passed to ``fun`` as
+    they are (Python numbers, flags, shapes, strings); they must be hashable and
+    each distinct value compiles anew. Every other argument is a pytree of
+    arrays, known while staging by shape and dtype only. Usable as a decorator,
+    with or without arguments.
+
+    >>> import numpy as np, wengert, wengert.numpy as wnp
+    >>> f = wengert.jit(lambda x: wnp.sum(wnp.tanh(x) ** 2))
+    >>> float(f(np.zeros(3))), f.cache_size()
+    (0.0, 1)
+    >>> float(wengert.grad(f)(np.zeros(3))[0])
+    0.0
+    """
+    if fun is None:
+        return functools.partial(jit, static_argnums=static_argnums, static_argnames=static_argnames)
+    if not callable(fun):
+        raise TransformError(f"jit: expected a function, got {type(fun).__name__}")
+    argnums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    argnames = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+    return JittedFunction(fun, argnums, argnames)
+
+
+def _batched(leaf) -> bool:
+    """True if ``leaf`` carries a ``vmap`` batch (at any level): it has no single example value to stage."""
+    while isinstance(leaf, Tracer):
+        if isinstance(leaf, BatchTracer):
+            return True
+        if isinstance(leaf, StagedTracer):
+            return False
+        leaf = leaf.primal
+    return False
+
+
+def _as_array_leaf(leaf, name: str):
+    """A non-array leaf (a Python number) as an array; anything else cannot be a dynamic argument."""
+    if isinstance(leaf, (bool, int, float, complex)):
+        return xp.asarray(leaf)
+    raise TracerError(
+        f"{name}: an argument leaf of type {type(leaf).__name__} is neither an array nor a number; "
+        "pass it as a static argument (static_argnums=... or static_argnames=...)."
+    )
+
+
+def _identifier(fun) -> str:
+    """A Python identifier for the generated function, from ``fun``'s name (``jitted_loss``)."""
+    words = "".join(c if c.isalnum() else " " for c in getattr(fun, "__name__", "function")).split()
+    return "_".join(["jitted", *words])

@@ -1,0 +1,287 @@
+"""Optimisation passes over a :class:`~wengert._src.core.ir.Program`, as ``jit`` runs them.
+
+Each pass returns a new program with fresh variables (the program it was
+given keeps its names and equations), and every pass preserves not only the
+values but the derivatives, so an optimised program can still be run under
+``grad`` or ``jvp`` (``grad(jit(f))``):
+
+* **constant folding**: an equation whose inputs are all known (literals and
+  captured arrays) is computed once, at compile time, and becomes a constant;
+* **algebraic identities**: ``x * 1``, ``x + 0``, ``x - 0``, ``x / 1``,
+  ``x ** 1``, ``-(-x)``, reshapes, transposes, broadcasts and conversions that
+  change nothing are replaced by ``x`` (only when the result has ``x``'s shape
+  and dtype, so NumPy's broadcasting and type promotion are kept);
+* **broadcast elimination**: an elementwise operation reading
+  ``broadcast_to(x)`` reads ``x`` when NumPy's own broadcasting gives the same
+  result shape (the backward pass of a sum makes many of these);
+* **common-subexpression elimination**: the same primitive applied to the
+  same inputs with equal parameters is computed once;
+* **dead-code elimination**: equations no output depends on are dropped.
+
+Fusing elementwise chains is done when the program is compiled to source
+(:mod:`wengert._src.core.codegen`), where buffers are chosen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..backend import xp
+from ..core.ir import Equation, Literal, Program, Var
+from ..core.primitive import Tracer
+
+_IDENTITY_ELEMENT = {
+    "mul": (1, "either"),
+    "add": (0, "either"),
+    "sub": (0, "right"),
+    "div": (1, "right"),
+    "pow": (1, "right"),
+}
+"""Binary primitives with a neutral operand: ``x * 1 = 1 * x = x``, ``x - 0 = x``, ``x ** 1 = x`` ..."""
+
+_SHAPE_ONLY = {"reshape", "broadcast_to", "convert", "transpose"}
+
+
+def optimize(program: Program) -> Program:
+    """``program`` with constants folded, identities and redundant broadcasts removed, common
+    subexpressions shared and dead code dropped (see the module docstring).
+
+    >>> import numpy as np, wengert, wengert.numpy as wnp
+    >>> program = wengert.trace(lambda x: wnp.exp(x) * 1.0 + wnp.exp(x) * (np.ones(2) * 3.0))(np.zeros(2))
+    >>> print(optimize(program))
+    input  t1        :: f64[2]
+    const  c1        :: f64[2]
+    t2 = exp t1      :: f64[2]
+    t3 = mul t2 c1   :: f64[2]
+    t4 = add t2 t3   :: f64[2]
+    output t4        :: f64[2]
+    """
+    return eliminate_dead_code(_Rewriter(program).run())
+
+
+def eliminate_dead_code(program: Program) -> Program:
+    """``program`` without the equations that no output depends on."""
+    live = {id(v) for v in program.outvars if isinstance(v, Var)}
+    kept = []
+    for eqn in reversed(program.equations):
+        if any(id(v) in live for v in eqn.outputs):
+            kept.append(eqn)
+            live.update(id(x) for x in eqn.inputs if isinstance(x, Var))
+    kept.reverse()
+    used = [(v, c) for v, c in zip(program.constvars, program.consts) if id(v) in live]
+    return Program(
+        program.invars,
+        kept,
+        program.outvars,
+        constvars=[v for v, _ in used],
+        consts=[c for _, c in used],
+        in_tree=program.in_tree,
+        out_tree=program.out_tree,
+    )
+
+
+class _Rewriter:
+    """One forward sweep: each equation is folded, simplified, shared with an earlier one, or kept."""
+
+    def __init__(self, program: Program):
+        self.program = program
+        self.atoms: dict[int, Var | Literal] = {}  # old Var -> its replacement
+        self.known: dict[int, object] = {}  # new constant Var -> its value
+        self.producer: dict[int, Equation] = {}  # new Var -> the kept equation that defines it
+        self.seen: dict[tuple, tuple] = {}  # CSE key -> outputs
+        self.equations: list[Equation] = []
+        self.constvars: list[Var] = []
+        self.consts: list = []
+
+    def run(self) -> Program:
+        program = self.program
+        invars = [Var(v.shape, v.dtype) for v in program.invars]
+        for old, new in zip(program.invars, invars):
+            self.atoms[id(old)] = new
+        for old, value in zip(program.constvars, program.consts):
+            self.atoms[id(old)] = self.add_constant(value, old)
+        for eqn in program.equations:
+            self.rewrite(eqn)
+        outvars = [self.atom(v) for v in program.outvars]
+        return Program(
+            invars,
+            self.equations,
+            outvars,
+            constvars=self.constvars,
+            consts=self.consts,
+            in_tree=program.in_tree,
+            out_tree=program.out_tree,
+        )
+
+    def atom(self, x):
+        return self.atoms[id(x)] if isinstance(x, Var) else x
+
+    def add_constant(self, value, like: Var | None = None) -> Var:
+        shape = like.shape if like is not None else xp.shape(value)
+        dtype = like.dtype if like is not None else _dtype(value)
+        var = Var(shape, dtype)
+        self.constvars.append(var)
+        self.consts.append(value)
+        if not isinstance(value, Tracer):
+            self.known[id(var)] = value
+        return var
+
+    def value_of(self, atom):
+        """The value of an atom known at compile time, or ``None``."""
+        if isinstance(atom, Literal):
+            return atom.value
+        return self.known.get(id(atom))
+
+    def rewrite(self, eqn: Equation) -> None:
+        inputs = [self.atom(x) for x in eqn.inputs]
+        inputs = self.without_broadcasts(eqn, inputs)
+        replacement = self.fold(eqn, inputs)
+        if replacement is None:
+            replacement = self.identity(eqn, inputs)
+        if replacement is None:
+            replacement = self.shared(eqn, inputs)
+        if replacement is not None:
+            for old, new in zip(eqn.outputs, replacement):
+                self.atoms[id(old)] = new
+            return
+        outputs = [Var(v.shape, v.dtype) for v in eqn.outputs]
+        new = Equation(eqn.primitive, inputs, eqn.params, outputs)
+        self.equations.append(new)
+        for old, var in zip(eqn.outputs, outputs):
+            self.atoms[id(old)] = var
+            self.producer[id(var)] = new
+        key = _cse_key(new)
+        if key is not None:
+            self.seen[key] = tuple(outputs)
+
+    # --- the passes ---------------------------------------------------------------------------------------
+    def fold(self, eqn: Equation, inputs: list):
+        """The outputs as constants, if every input is known."""
+        values = [self.value_of(x) for x in inputs]
+        if any(v is None for v in values) or not inputs:
+            return None
+        with xp.errstate(all="ignore"):
+            out = eqn.primitive.impl(*values, **eqn.params)
+        results = out if eqn.primitive.multiple_results else (out,)
+        return [self.constant_atom(value, var) for value, var in zip(results, eqn.outputs)]
+
+    def constant_atom(self, value, var: Var):
+        if xp.ndim(value) == 0:
+            value = xp.asarray(value, dtype=var.dtype)[()]
+            return Literal(value)
+        return self.add_constant(value, var)
+
+    def identity(self, eqn: Equation, inputs: list):
+        """The input an equation leaves unchanged, if it is an identity (see the module docstring)."""
+        name, out = eqn.primitive.name, eqn.outputs[0]
+        if eqn.primitive.multiple_results:
+            return None
+        if name in _IDENTITY_ELEMENT:
+            neutral, side = _IDENTITY_ELEMENT[name]
+            candidates = [(1, 0)] if side == "right" else [(1, 0), (0, 1)]
+            for constant_position, kept_position in candidates:
+                value = self.value_of(inputs[constant_position])
+                kept = inputs[kept_position]
+                if value is not None and _same_type(kept, out) and _all_equal(value, neutral):
+                    return [kept]
+            return None
+        if name == "neg":
+            inner = self.producer.get(id(inputs[0]))
+            if inner is not None and inner.primitive.name == "neg" and _same_type(inner.inputs[0], out):
+                return [inner.inputs[0]]
+            return None
+        if name in _SHAPE_ONLY:
+            if name == "transpose" and tuple(eqn.params["axes"]) != tuple(range(len(out.shape))):
+                return None
+            if _same_type(inputs[0], out):
+                return [inputs[0]]
+        return None
+
+    def without_broadcasts(self, eqn: Equation, inputs: list) -> list:
+        """Inputs of an elementwise operation, reading ``x`` for ``broadcast_to(x)`` where NumPy's
+        broadcasting gives the same result shape."""
+        if not _is_elementwise(eqn.primitive) or len(inputs) < 2:
+            return inputs
+        out_shape = eqn.outputs[0].shape
+        result = list(inputs)
+        for i, x in enumerate(inputs):
+            producer = self.producer.get(id(x)) if isinstance(x, Var) else None
+            if producer is None or producer.primitive.name != "broadcast_to":
+                continue
+            source = producer.inputs[0]
+            if source.dtype != x.dtype:
+                continue
+            trial = result[:i] + [source] + result[i + 1 :]
+            if _broadcast_shape([a.shape for a in trial]) == out_shape:
+                result = trial
+        return result
+
+    def shared(self, eqn: Equation, inputs: list):
+        """The outputs of an earlier equation computing the same thing, if any."""
+        key = _cse_key(Equation(eqn.primitive, inputs, eqn.params, ()))
+        if key is None:
+            return None
+        return self.seen.get(key)
+
+
+def _cse_key(eqn: Equation):
+    """A hashable description of (primitive, inputs, parameters), or None if a parameter isn't comparable."""
+    try:
+        key = (
+            id(eqn.primitive),
+            tuple(_atom_key(x) for x in eqn.inputs),
+            tuple(sorted((k, _param_key(v)) for k, v in eqn.params.items())),
+        )
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _atom_key(atom):
+    if isinstance(atom, Var):
+        return ("var", id(atom))
+    value = atom.value
+    return ("literal", type(value), _param_key(value))
+
+
+def _param_key(value):
+    if isinstance(value, xp.ndarray):
+        return ("array", value.shape, value.dtype.str, value.tobytes())
+    if isinstance(value, xp.generic):
+        return ("scalar", value.dtype.str, value.tobytes())
+    if isinstance(value, (tuple, list)):
+        return (type(value).__name__, *(_param_key(v) for v in value))
+    if isinstance(value, slice):
+        return ("slice", _param_key(value.start), _param_key(value.stop), _param_key(value.step))
+    if isinstance(value, float) and value != value:
+        return ("nan",)
+    if isinstance(value, (int, float, complex, str, bool, type(None), type(Ellipsis), xp.dtype, type)):
+        return (type(value).__name__, value)
+    return ("object", id(value))
+
+
+def _same_type(atom, var: Var) -> bool:
+    """True if ``atom`` can stand for ``var``: a variable of the same shape and dtype."""
+    return isinstance(atom, Var) and atom.shape == var.shape and atom.dtype == var.dtype
+
+
+def _all_equal(value, neutral) -> bool:
+    array = xp.asarray(value)
+    return array.dtype.kind in "fiub" and bool(xp.all(array == neutral))
+
+
+def _is_elementwise(prim) -> bool:
+    return isinstance(prim.impl, xp.ufunc) and prim.name != "matmul" and not prim.multiple_results
+
+
+def _broadcast_shape(shapes: Sequence[tuple]):
+    try:
+        return tuple(xp.broadcast_shapes(*shapes))
+    except ValueError:
+        return None
+
+
+def _dtype(value):
+    dtype = getattr(value, "dtype", None)
+    return dtype if dtype is not None else xp.result_type(value)
