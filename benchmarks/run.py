@@ -1,41 +1,64 @@
 """The benchmark harness: wengert against hand-written NumPy and its peers, in ratios.
 
-Two tables, each followed by the targets it is held to:
+Five sections, each a table followed by the targets it is held to
+(``--only`` picks one):
 
-1. The makemore MLP training step (loss and every parameter gradient) at
-   batch 32 and 1024, float64 and float32: hand-written NumPy, wengert, HIPS
-   autograd, PyTorch eager, JAX eager and JAX jit. Each entry is the median
-   time of one step and its ratio to the hand-written NumPy step of the same run.
-2. The cost of reverse mode per operation, forward and backward, on a chain of
-   1,000 elementwise operations on a one-element array, where only the
-   framework's overhead is left: wengert, a bare reference tape (the floor),
-   HIPS autograd, PyTorch eager and JAX eager.
+1. ``makemore``: the makemore MLP loss and every parameter gradient at batch
+   32 and 1024, float64 and float32: hand-written NumPy, wengert eager and
+   jitted, HIPS autograd, PyTorch eager, JAX eager and JAX jit. Each entry is
+   the median time of one step and its ratio to the hand-written NumPy step
+   of the same run.
+2. ``chain``: the cost of reverse mode per operation, forward and backward,
+   on a chain of 1,000 elementwise operations on a one-element array, where
+   only the framework's overhead is left: wengert, a bare reference tape (the
+   floor), HIPS autograd, PyTorch eager and JAX eager.
+3. ``jacobian``: the Jacobian of ``tanh(B @ x)`` in forward and reverse mode
+   for a wide and a tall ``B``, showing which mode wins for which shape
+   (``jacobians.py``).
+4. ``hessian``: the Hessian of ``sum(tanh(A @ x)**2)`` and a Hessian-vector
+   product (``jacobians.py``).
+5. ``training``: a whole makemore training step, forward, backward and SGD
+   update, with ``wengert.nn``/``wengert.optim`` and jitted
+   (``training_step.py``).
 
 Every implementation runs the same program and its result is checked against
 the reference once before it is timed. Peers that are not installed are
 reported as such. Usage::
 
-    python benchmarks/run.py                  # everything (about a minute)
+    python benchmarks/run.py                  # everything (a few minutes)
     python benchmarks/run.py --quick          # fewer, shorter repetitions
-    python benchmarks/run.py --only chain     # one table: makemore or chain
+    python benchmarks/run.py --only chain     # one section
 """
 
 from __future__ import annotations
 
 import argparse
 import ctypes
-import importlib
 import importlib.metadata
 import os
 import platform
-import statistics
 import sys
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
+import jacobians
 import makemore_reference as reference
 import numpy as np
+import training_step
+from harness import (
+    FULL,
+    QUICK,
+    Implementation,
+    Problem,
+    Settings,
+    check_close,
+    checked_steps,
+    import_peer,
+    median_seconds,
+    print_problems,
+    print_table,
+    table_cell,
+    target_row,
+)
 
 import wengert
 import wengert.numpy as wnp
@@ -45,27 +68,11 @@ DTYPES = (np.float64, np.float32)
 CHAIN_LENGTH = 1000  # elementwise operations: sin and multiply by CHAIN_SCALE, alternating
 CHAIN_SCALE = 1.001
 CHAIN_OPS = CHAIN_LENGTH + 1  # and the final sum that makes the output a scalar
-TOLERANCE = {np.float64: 1e-9, np.float32: 1e-4}  # max |got - want| / scale
 
 TARGET_US_PER_OP = 3.0
-TARGET_RATIO = {32: 2.0, 1024: 1.3}
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How long to measure: warm-up calls, repeats, and the least time of one repeat."""
-
-    warmup: int
-    repeats: int
-    min_repeat_seconds: float
-
-
-FULL = Settings(warmup=3, repeats=15, min_repeat_seconds=0.05)
-QUICK = Settings(warmup=1, repeats=5, min_repeat_seconds=0.01)
-
-
-class ResultMismatch(Exception):
-    """An implementation computed something other than the reference did."""
+TARGET_RATIO = {32: 2.0, 1024: 1.3}  # wengert eager / hand-written NumPy, per batch
+TARGET_JIT_RATIO = {32: 1.2, 1024: 1.0}  # wengert jit / hand-written NumPy, per batch (issue 4)
+SECTIONS = ("makemore", "chain", "jacobian", "hessian", "training")
 
 
 # --- the environment -------------------------------------------------------------------------
@@ -80,19 +87,10 @@ def numpy_blas_threads() -> int | None:
         return None
     for path in paths:
         library = ctypes.CDLL(path)
-        for symbol in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
-                       "openblas_get_num_threads"):
+        for symbol in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_", "openblas_get_num_threads"):
             if hasattr(library, symbol):
                 return int(getattr(library, symbol)())
     return None
-
-
-def import_peer(name: str):
-    """The module ``name``, or None when it is not installed."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
 
 
 def cpu_model() -> str:
@@ -106,84 +104,7 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-# --- timing ----------------------------------------------------------------------------------
-
-
-def median_seconds(steps: dict[str, Callable[[], object]], settings: Settings) -> dict[str, float]:
-    """Median time of one call of each step, timeit-style and interleaved.
-
-    Each step is warmed up, then its number of calls per repeat is raised until
-    one repeat takes at least ``settings.min_repeat_seconds``. The repeats run in
-    rounds, one repeat of every step per round, so that a change in the
-    machine's load (other processes, frequency scaling) falls on every
-    implementation alike and leaves their ratios fair. Returned: for each step,
-    the median over the rounds of (repeat time / calls). The garbage collector
-    stays on, as it is in a real training loop.
-    """
-    numbers = {name: _calls_per_repeat(step, settings) for name, step in steps.items()}
-    samples: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(settings.repeats):
-        for name, step in steps.items():
-            samples[name].append(_time_calls(step, numbers[name]) / numbers[name])
-    return {name: statistics.median(times) for name, times in samples.items()}
-
-
-def _calls_per_repeat(step: Callable[[], object], settings: Settings) -> int:
-    for _ in range(settings.warmup):
-        step()
-    number = 1
-    while True:
-        elapsed = _time_calls(step, number)
-        if elapsed >= settings.min_repeat_seconds:
-            return number
-        number = min(number * 10, max(number + 1, int(number * 1.2 * settings.min_repeat_seconds / elapsed)))
-
-
-def _time_calls(step: Callable[[], object], number: int) -> float:
-    start = time.perf_counter()
-    for _ in range(number):
-        step()
-    return time.perf_counter() - start
-
-
-def format_seconds(seconds: float) -> str:
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.0f} us"
-    if seconds < 1.0:
-        return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds:.2f} s"
-
-
-def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    print(f"\n{title}")
-    for k, row in enumerate([header, *rows]):
-        cells = [row[0].ljust(widths[0])] + [cell.rjust(width) for cell, width in zip(row[1:], widths[1:])]
-        print("  " + "   ".join(cells))
-        if k == 0:
-            print("  " + "   ".join("-" * width for width in widths))
-
-
-# --- checking results ------------------------------------------------------------------------
-
-
-def check_close(what: str, got: np.ndarray, want: np.ndarray, dtype, scale: float) -> None:
-    """Raise ResultMismatch unless ``got`` matches ``want`` in shape, dtype and value.
-
-    Values are compared to ``TOLERANCE[dtype] * scale``, with ``scale`` the size of the
-    quantity compared (for a gradient, the largest entry of all parameters'
-    gradients): a gradient that is zero in exact arithmetic (``b1``, whose effect
-    the batch mean removes) is rounding noise, and only small compared with the others.
-    """
-    got = np.asarray(got)
-    if got.shape != want.shape or got.dtype != want.dtype:
-        raise ResultMismatch(f"{what}: got {got.dtype}{list(got.shape)}, want {want.dtype}{list(want.shape)}")
-    error = float(np.max(np.abs(got.astype(np.float64) - want))) / scale
-    if not error <= TOLERANCE[dtype]:
-        raise ResultMismatch(f"{what}: relative error {error:.2e} exceeds {TOLERANCE[dtype]:.0e}")
-
-
-# --- table 1: the makemore training step -----------------------------------------------------
+# --- section makemore: the loss and gradients of the makemore MLP ----------------------------
 
 # An implementation of the step: prepare(params, Xb, Yb) returns (step, read), where
 # step() runs one training step and read(step()) gives (loss, {name: gradient}) in NumPy.
@@ -196,6 +117,12 @@ def prepare_numpy(params, Xb, Yb) -> Prepared:
 
 def prepare_wengert(params, Xb, Yb) -> Prepared:
     value_and_grad = wengert.value_and_grad(reference.make_loss(wnp))
+    return (lambda: value_and_grad(params, Xb, Yb)), (lambda result: result)
+
+
+def prepare_wengert_jit(params, Xb, Yb) -> Prepared:
+    """``jit(value_and_grad(loss))``: staged and compiled on the first call (the check), run compiled after."""
+    value_and_grad = wengert.jit(wengert.value_and_grad(reference.make_loss(wnp)))
     return (lambda: value_and_grad(params, Xb, Yb)), (lambda result: result)
 
 
@@ -225,10 +152,10 @@ def prepare_torch(torch, params, Xb, Yb) -> Prepared:
     return step, read
 
 
-def prepare_jax(jax, params, Xb, Yb, jit: bool) -> Prepared:
+def prepare_jax(jax, params, Xb, Yb, compiled: bool) -> Prepared:
     jnp = jax.numpy
     value_and_grad = jax.value_and_grad(reference.make_loss(jnp))
-    if jit:
+    if compiled:
         value_and_grad = jax.jit(value_and_grad)
     on_device = {name: jnp.asarray(value) for name, value in params.items()}
     Xj, Yj = jnp.asarray(Xb), jnp.asarray(Yb)
@@ -246,11 +173,34 @@ def makemore_implementations(peers: dict) -> list[tuple[str, Callable | None]]:
     return [
         ("numpy (by hand)", prepare_numpy),
         ("wengert", prepare_wengert),
+        ("wengert (jit)", prepare_wengert_jit),
         ("autograd", autograd and (lambda *a: prepare_autograd(autograd, *a))),
         ("torch (eager)", torch and (lambda *a: prepare_torch(torch, *a))),
-        ("jax (eager)", jax and (lambda *a: prepare_jax(jax, *a, jit=False))),
-        ("jax (jit)", jax and (lambda *a: prepare_jax(jax, *a, jit=True))),
+        ("jax (eager)", jax and (lambda *a: prepare_jax(jax, *a, compiled=False))),
+        ("jax (jit)", jax and (lambda *a: prepare_jax(jax, *a, compiled=True))),
     ]
+
+
+def makemore_rows(implementations: list, params: dict, Xb: np.ndarray, Yb: np.ndarray, dtype) -> list[Implementation]:
+    """The rows for one batch and dtype, each checked against the hand-written step's loss and gradients."""
+    want_loss, want_grads = reference.loss_and_grads(params, Xb, Yb)
+    grad_scale = max(float(np.max(np.abs(grad))) for grad in want_grads.values())
+
+    def row(name: str, prepare: Callable):
+        def make():
+            step, read = prepare(params, Xb, Yb)
+
+            def check(result) -> None:
+                got_loss, got_grads = read(result)
+                check_close(f"{name} loss", got_loss, np.asarray(want_loss), dtype, float(want_loss))
+                for param in reference.PARAM_NAMES:
+                    check_close(f"{name} d{param}", got_grads[param], want_grads[param], dtype, grad_scale)
+
+            return step, check
+
+        return make
+
+    return [(name, prepare and row(name, prepare)) for name, prepare in implementations]
 
 
 def run_makemore(peers: dict, settings: Settings) -> None:
@@ -258,56 +208,38 @@ def run_makemore(peers: dict, settings: Settings) -> None:
     implementations = makemore_implementations(peers)
     times: dict[tuple[str, int, type], float] = {}
     cells: dict[str, list[str]] = {name: [] for name, _ in implementations}
-    problems: list[str] = []
+    problems: list[Problem] = []
     for batch, dtype in configs:
         params = reference.init_params(dtype)
         Xb, Yb = reference.random_batch(batch)
-        want_loss, want_grads = reference.loss_and_grads(params, Xb, Yb)
-        grad_scale = max(float(np.max(np.abs(grad))) for grad in want_grads.values())
-        steps = {}
-        for name, prepare in implementations:
-            if prepare is None:
-                continue
-            try:
-                step, read = prepare(params, Xb, Yb)
-                got_loss, got_grads = read(step())
-                check_close(f"{name} loss", got_loss, np.asarray(want_loss), dtype, float(want_loss))
-                for param in reference.PARAM_NAMES:
-                    check_close(f"{name} d{param}", got_grads[param], want_grads[param], dtype, grad_scale)
-            except Exception as error:  # a broken row is reported, the rest still runs
-                problems.append(f"{name}, batch {batch} {np.dtype(dtype).name}: {type(error).__name__}: {error}")
-                continue
-            steps[name] = step
+        rows = makemore_rows(implementations, params, Xb, Yb, dtype)
+        steps, broken = checked_steps(rows, f"batch {batch} {np.dtype(dtype).name}")
+        problems += broken
         medians = median_seconds(steps, settings)
         baseline = medians["numpy (by hand)"]
         for name, prepare in implementations:
             if name in medians:
                 times[name, batch, dtype] = medians[name]
-                cells[name].append(f"{format_seconds(medians[name])} ({medians[name] / baseline:.2f}x)")
-            else:
-                cells[name].append("not installed" if prepare is None else "FAILED")
+            cells[name].append(table_cell(name, prepare, medians, baseline))
     header = ["implementation"] + [f"batch {batch} {np.dtype(dtype).name}" for batch, dtype in configs]
     print_table(
-        "Makemore MLP training step: median time, (ratio to hand-written NumPy)",
+        "Makemore MLP step, loss and all gradients: median time, (ratio to hand-written NumPy)",
         header,
         [[name, *cells[name]] for name, _ in implementations],
     )
-    for problem in problems:
-        print(f"  ! {problem}")
+    print_problems(problems)
 
     rows = []
-    for batch, dtype in configs:
-        target = f"batch {batch} {np.dtype(dtype).name}: wengert <= {TARGET_RATIO[batch]}x NumPy"
-        seconds = times.get(("wengert", batch, dtype))
-        if seconds is None:
-            rows.append([target, "failed", "no"])
-            continue
-        ratio = seconds / times["numpy (by hand)", batch, dtype]
-        rows.append([target, f"{ratio:.2f}x", "yes" if ratio <= TARGET_RATIO[batch] else "no"])
+    for name, limits in (("wengert", TARGET_RATIO), ("wengert (jit)", TARGET_JIT_RATIO)):
+        for batch, dtype in configs:
+            seconds = times.get((name, batch, dtype))
+            ratio = None if seconds is None else seconds / times["numpy (by hand)", batch, dtype]
+            target = f"batch {batch} {np.dtype(dtype).name}: {name} <= {limits[batch]}x NumPy"
+            rows.append(target_row(target, ratio, limits[batch]))
     print_table("Targets: makemore step", ["target", "measured", "met"], rows)
 
 
-# --- table 2: the cost of one operation in reverse mode --------------------------------------
+# --- section chain: the cost of one operation in reverse mode -------------------------------
 
 
 def chain(xnp, x):
@@ -443,7 +375,7 @@ def run_chain(peers: dict, settings: Settings) -> None:
             step, read = make_step(x0)
             check_close(f"{name} gradient", read(step()), want, np.float64, float(np.max(np.abs(want))))
         except Exception as error:  # a broken row is reported, the rest still runs
-            problems.append(f"{name}: {type(error).__name__}: {error}")
+            problems.append((name, "1-element float64", error))
             continue
         steps[name] = step
     us_per_op = {name: seconds / CHAIN_OPS * 1e6 for name, seconds in median_seconds(steps, settings).items()}
@@ -456,13 +388,11 @@ def run_chain(peers: dict, settings: Settings) -> None:
         ratio = "" if floor is None else f"{us_per_op[name] / floor:.1f}x"
         rows.append([name, f"{us_per_op[name]:.2f}", ratio])
     print_table(
-        f"Reverse mode per operation: chain of {CHAIN_OPS} ops on a 1-element float64 array, "
-        "forward + backward",
+        f"Reverse mode per operation: chain of {CHAIN_OPS} ops on a 1-element float64 array, forward + backward",
         ["implementation", "us/op", "vs reference tape"],
         rows,
     )
-    for problem in problems:
-        print(f"  ! {problem}")
+    print_problems(problems)
     wengert_us = us_per_op.get("wengert")
     measured = "failed" if wengert_us is None else f"{wengert_us:.2f} us"
     met = "yes" if wengert_us is not None and wengert_us <= TARGET_US_PER_OP else "no"
@@ -492,11 +422,15 @@ def print_environment(peers: dict, threads: int | None, settings: Settings) -> N
         return importlib.metadata.version(name) if peers.get(name) is not None else "not installed"
 
     print(f"wengert {wengert.__version__} | Python {platform.python_version()} | {cpu_model()}")
-    print(f"numpy {np.__version__} (BLAS threads: {threads if threads is not None else 'unknown'})"
-          f" | torch {version('torch')} | jax {version('jax')} | autograd {version('autograd')}")
+    print(
+        f"numpy {np.__version__} (BLAS threads: {threads if threads is not None else 'unknown'})"
+        f" | torch {version('torch')} | jax {version('jax')} | autograd {version('autograd')}"
+    )
     print_load("before the run")
-    print(f"timing: median of {settings.repeats} repeats, each >= {settings.min_repeat_seconds * 1e3:.0f} ms,"
-          f" after {settings.warmup} warm-up calls")
+    print(
+        f"timing: median of {settings.repeats} repeats, each >= {settings.min_repeat_seconds * 1e3:.0f} ms,"
+        f" after {settings.warmup} warm-up calls"
+    )
 
 
 def print_load(when: str) -> None:
@@ -511,16 +445,21 @@ def print_load(when: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer, shorter repetitions (noisier)")
-    parser.add_argument("--only", choices=("makemore", "chain"), help="run one of the two tables")
+    parser.add_argument("--only", choices=SECTIONS, help="run one section")
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
     threads = numpy_blas_threads()
     peers = load_peers(threads or os.cpu_count() or 1)
     print_environment(peers, threads, settings)
-    if args.only in (None, "makemore"):
-        run_makemore(peers, settings)
-    if args.only in (None, "chain"):
-        run_chain(peers, settings)
+    sections = {
+        "makemore": run_makemore,
+        "chain": run_chain,
+        "jacobian": jacobians.run_jacobian,
+        "hessian": jacobians.run_hessian,
+        "training": training_step.run_training,
+    }
+    for name in SECTIONS if args.only is None else (args.only,):
+        sections[name](peers, settings)
     print()
     print_load("after the run")
     return 0

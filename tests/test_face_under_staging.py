@@ -201,3 +201,26 @@ def test_a_result_shaped_by_the_values_cannot_be_staged_with_hidden_values(fun):
 def test_one_hot_cannot_infer_the_number_of_classes_from_hidden_labels():
     with pytest.raises(TracerError, match="pass num_classes"):
         _hidden(F.one_hot, np.array([0, 2, 1]))
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        lambda i, j: (i,),
+        lambda i, j: (slice(None), i),
+        lambda i, j: (i, j),
+        lambda i, j: (1, j),
+    ],
+    ids=["x[i]", "x[:, i]", "x[i, j]", "x[1, j]"],
+)
+def test_indexing_with_traced_integer_arrays_matches_numpy_under_jit_and_its_gradient_scatters(index):
+    x = np.arange(24.0).reshape(4, 3, 2)
+    i, j = np.array([[2, 0], [-1, 1]]), np.array([1, -2])
+
+    got = wengert.jit(lambda x, i, j: x[index(i, j)])(x, i, j)
+    np.testing.assert_array_equal(got, x[index(i, j)])
+
+    gradient = wengert.jit(wengert.grad(lambda x, i, j: wnp.sum(x[index(i, j)] ** 2)))(x, i, j)
+    expected = np.zeros_like(x)
+    np.add.at(expected, index(i, j), 2 * x[index(i, j)])
+    np.testing.assert_array_equal(gradient, expected)

@@ -147,7 +147,7 @@ def test_a_program_runs_under_transforms():
         lambda x: x if x > 0 else -x,
         lambda x: float(x) * x,
         lambda x: x * int(x.sum()),
-        lambda x: x[x.argmax()],
+        lambda x: x[: x.argmax()],
     ],
     ids=["bool", "float", "int", "index"],
 )
