@@ -175,9 +175,35 @@ def _along_axis_index(indices, axis: int) -> tuple:
     )
 
 
+def _shared_indices(indices, shape: tuple, axis: int):
+    """The 1-d indices when every line along ``axis`` uses the same ones, else ``None``.
+
+    ``take`` by a traced index broadcasts one index vector over the other axes (a view
+    with zero strides there). Then gathering is ``np.take`` and scatter-adding is one
+    ``add.at`` over whole slices, much cheaper than indexing every element.
+    """
+    if indices.ndim != len(shape) or indices.ndim < 2:
+        return None
+    for a, (n, stride) in enumerate(zip(indices.shape, indices.strides)):
+        if a != axis and (stride != 0 or n != shape[a]):
+            return None
+    return indices[tuple(slice(None) if a == axis else 0 for a in range(indices.ndim))]
+
+
+def _take_along_axis_impl(x, indices, axis):
+    shared = _shared_indices(indices, x.shape, axis)
+    if shared is not None:
+        return xp.take(x, shared, axis=axis)
+    return xp.take_along_axis(x, indices, axis=axis)
+
+
 def _put_along_axis_add_impl(x, indices, updates, axis):
     out = xp.array(x, copy=True)
-    xp.add.at(out, _along_axis_index(indices, axis), updates)
+    shared = _shared_indices(indices, x.shape, axis)
+    if shared is not None:
+        xp.add.at(out, (slice(None),) * axis + (shared,), updates)
+    else:
+        xp.add.at(out, _along_axis_index(indices, axis), updates)
     return out
 
 
@@ -189,7 +215,7 @@ def _operand_indices_batch(prim, args, dims, axis):
 
 take_along_axis = Primitive(
     "take_along_axis",
-    lambda x, indices, axis: xp.take_along_axis(x, indices, axis=axis),
+    _take_along_axis_impl,
     jvps=(lambda t, ans, x, indices, axis: take_along_axis(t, indices, axis=axis), None),
     vjps=(lambda g, ans, x, indices, axis: put_along_axis_add(_zeros(x), indices, g, axis=axis), None),
     transposes=(BY_VJP, None),
