@@ -48,22 +48,7 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     """
 
     def jacfwd_fun(*args, **kwargs):
-        problem = _Problem(fun, args, kwargs, argnums, has_aux, "jacfwd")
-        basis = _basis(problem.in_leaves)
-
-        def pushforward(*tangent_leaves):
-            tangents = tree_unflatten(problem.in_tree, tangent_leaves)
-            (out, aux), (tangent_out, _) = jvp(problem.with_aux, problem.chosen, tangents)
-            return tangent_out, out, aux
-
-        tangent_out, out, aux = vmap(pushforward, out_axes=(-1, None, None))(*basis)
-        out_leaves, out_tree = tree_flatten(out)
-        tangent_leaves = tree_flatten(tangent_out)[0]
-        blocks = [
-            [_block(t, o, leaf, offset) for leaf, offset in zip(problem.in_leaves, _offsets(problem.in_leaves))]
-            for t, o in zip(tangent_leaves, out_leaves)
-        ]
-        return problem.result(out_tree, blocks, aux)
+        return _forward(_Problem(fun, args, kwargs, argnums, has_aux, "jacfwd"))
 
     _name(jacfwd_fun, "jacfwd", fun)
     return jacfwd_fun
@@ -86,6 +71,24 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
 
     _name(jacrev_fun, "jacrev", fun)
     return jacrev_fun
+
+
+def _forward(problem: _Problem):
+    basis = _basis(problem.in_leaves)
+
+    def pushforward(*tangent_leaves):
+        tangents = tree_unflatten(problem.in_tree, tangent_leaves)
+        (out, aux), (tangent_out, _) = jvp(problem.with_aux, problem.chosen, tangents)
+        return tangent_out, out, aux
+
+    tangent_out, out, aux = vmap(pushforward, out_axes=(-1, None, None))(*basis)
+    out_leaves, out_tree = tree_flatten(out)
+    tangent_leaves = tree_flatten(tangent_out)[0]
+    blocks = [
+        [_block(t, o, leaf, offset) for leaf, offset in zip(problem.in_leaves, _offsets(problem.in_leaves))]
+        for t, o in zip(tangent_leaves, out_leaves)
+    ]
+    return problem.result(out_tree, blocks, aux)
 
 
 def _reverse(problem: _Problem, taped=None):
@@ -125,21 +128,21 @@ def jacobian(fun: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto"
         return jacfwd(fun, argnums, has_aux)
     if mode == "reverse":
         return jacrev(fun, argnums, has_aux)
-    forward = jacfwd(fun, argnums, has_aux)
     chosen_modes: dict = {}
 
     def jacobian_fun(*args, **kwargs):
         problem = _Problem(fun, args, kwargs, argnums, has_aux, "jacobian")
         key = (problem.in_tree, tuple((shape_of(x), str(dtype_of(x))) for x in problem.in_leaves))
-        if chosen_modes.get(key) == "forward":
-            return forward(*args, **kwargs)
-        if chosen_modes.get(key) == "reverse":
+        mode = chosen_modes.get(key)
+        if mode == "forward":
+            return _forward(problem)
+        if mode == "reverse":
             return _reverse(problem)
         taped = vjp(problem.with_aux, *problem.chosen, has_aux=True)
         out_size = sum(_size(leaf) for leaf in tree_flatten(taped[0])[0])
         chosen_modes[key] = "forward" if problem.in_size < out_size else "reverse"
         if chosen_modes[key] == "forward":
-            return forward(*args, **kwargs)
+            return _forward(problem)
         return _reverse(problem, taped)
 
     _name(jacobian_fun, "jacobian", fun)
