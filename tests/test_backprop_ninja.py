@@ -23,10 +23,12 @@ import numpy as np
 import pytest
 
 import wengert
+import wengert.nn.functional as F
 import wengert.numpy as wnp
-from wengert import tensor
+from wengert import no_grad, tensor
 from wengert.datasets import load_names
-from wengert.makemore import VOCABULARY_SIZE, build_dataset
+from wengert.diagnostics import layer_outputs
+from wengert.makemore import VOCABULARY_SIZE, MakemoreConfig, build_dataset, make_model
 
 BATCH = 32
 BLOCK_SIZE = 3
@@ -315,6 +317,43 @@ def test_functional_face_gradient_equals_the_hand_derived_one(name, functional_f
 @pytest.mark.parametrize("name", INTERMEDIATES + PARAMETERS)
 def test_pytorch_gradient_equals_the_hand_derived_one(name, torch_gradients, hand_gradients):
     assert_same_gradient(torch_gradients[name], hand_gradients[name], name)
+
+
+def test_the_makemore_model_built_from_nn_layers_has_the_hand_derived_gradients(
+    problem, forward_values, hand_gradients
+):
+    """``wengert.makemore.make_model`` (nn.Embedding, Linear, BatchNorm1d with Bessel's correction, Tanh, Linear).
+
+    Given the same weights (``nn.Linear`` stores ``W`` transposed; its first
+    layer has no bias, which batch norm's mean subtraction cancels anyway), its
+    loss and the gradients ``loss.backward()`` leaves in the parameters and in
+    the tanh output are the hand-derived ones.
+    """
+    params, contexts, targets = problem
+    model = make_model(MakemoreConfig(hidden=HIDDEN), np.random.default_rng(0))
+    embedding, first, batch_norm, last = model[0], model[2], model[3], model[5]
+    assert batch_norm.correction == 1 and batch_norm.eps == EPSILON and first.bias is None
+    with no_grad():
+        embedding.weight.copy_(params["C"])
+        first.weight.copy_(params["W1"].T)
+        batch_norm.weight.copy_(params["bngain"].ravel())
+        batch_norm.bias.copy_(params["bnbias"].ravel())
+        last.weight.copy_(params["W2"].T)
+        last.bias.copy_(params["b2"])
+    outputs = layer_outputs(model, contexts)
+    loss = F.cross_entropy(outputs["output"], targets)
+    assert loss.item() == pytest.approx(float(forward_values[0]), rel=1e-13)
+    loss.backward()
+    assert_same_gradient(outputs["layer 4 (Tanh)"].grad.numpy(), hand_gradients["h"], "h")
+    for parameter, name, layout in [
+        (embedding.weight, "C", lambda g: g),
+        (first.weight, "W1", np.transpose),
+        (batch_norm.weight, "bngain", np.ravel),
+        (batch_norm.bias, "bnbias", np.ravel),
+        (last.weight, "W2", np.transpose),
+        (last.bias, "b2", lambda g: g),
+    ]:
+        assert_same_gradient(parameter.grad.numpy(), layout(hand_gradients[name]), name)
 
 
 def test_the_cross_entropy_backward_collapses_to_softmax_minus_one_hot(hand_gradients, forward_values, problem):

@@ -7,7 +7,7 @@ import pytest
 
 import wengert
 import wengert.numpy as wnp
-from wengert._src.transforms.checkpoint import checkpoint
+from wengert import checkpoint
 from wengert.errors import TransformError
 
 

@@ -7,8 +7,8 @@ import wengert
 import wengert.numpy as wnp
 import wengert.scipy.special as wsp
 from tests.sweep import run_source
+from wengert import trace
 from wengert._src.core.codegen import compile_program, literal
-from wengert._src.transforms.stage import trace
 from wengert.errors import TransformError
 
 

@@ -17,9 +17,8 @@ import numpy as np
 import pytest
 
 import wengert.numpy as wnp
-from wengert import grad, jvp, value_and_grad, vjp
+from wengert import custom_jvp, custom_vjp, grad, hessian, jit, jvp, value_and_grad, vjp, vmap
 from wengert._src.transforms import custom_derivatives
-from wengert._src.transforms.custom_derivatives import custom_jvp, custom_vjp
 from wengert.check import check_grads
 from wengert.errors import LeakedTracerError, ShapeError, TransformError
 
@@ -249,6 +248,77 @@ def test_defjvps_sums_one_rule_per_argument():
     f.defjvps(lambda dx, out, x, y: wnp.cos(x) * y * dx, lambda dy, out, x, y: wnp.sin(x) * dy)
     assert grad(f, argnums=(0, 1))(0.5, 2.0) == pytest.approx((2.0 * math.cos(0.5), math.sin(0.5)))
     assert grad(grad(f))(0.5, 2.0) == pytest.approx(-2.0 * math.sin(0.5))
+
+
+# --- under vmap and jit: the rule survives batching and staging ------------------------------
+
+
+def _stable_log1pexp():
+    """log(1 + e^x) whose rule is the stable sigmoid, against the naive derivative's nan at x = 1000."""
+    f = custom_jvp(lambda x: wnp.log1p(wnp.exp(x)))
+    f.defjvp(lambda p, t: (f(p[0]), t[0] * (1.0 - 1.0 / (1.0 + wnp.exp(p[0])))))
+    return f
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [
+        pytest.param(lambda f: grad(jit(f)), id="grad(jit(f))"),
+        pytest.param(lambda f: jit(grad(f)), id="jit(grad(f))"),
+        pytest.param(lambda f: jit(grad(jit(f))), id="jit(grad(jit(f)))"),
+        pytest.param(lambda f: lambda x: jvp(jit(f), (x,), (1.0,))[1], id="jvp(jit(f))"),
+    ],
+)
+def test_custom_jvp_rule_is_used_under_jit(transform):
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert transform(_stable_log1pexp())(1000.0) == 1.0
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [
+        pytest.param(lambda f: vmap(grad(f)), id="vmap(grad(f))"),
+        pytest.param(lambda f: grad(lambda x: wnp.sum(vmap(f)(x))), id="grad(vmap(f))"),
+        pytest.param(lambda f: vmap(grad(jit(f))), id="vmap(grad(jit(f)))"),
+        pytest.param(lambda f: jit(vmap(grad(f))), id="jit(vmap(grad(f)))"),
+    ],
+)
+def test_custom_jvp_rule_is_used_under_vmap(transform):
+    with np.errstate(over="ignore", invalid="ignore"):
+        derivatives = transform(_stable_log1pexp())(np.array([1000.0, 0.0]))
+    np.testing.assert_allclose(derivatives, [1.0, 0.5])
+
+
+def test_custom_jvp_rule_is_used_by_grad_of_jit_to_second_order():
+    # The rule claims d/dx x^2 = 3 x: every order of grad(jit(f)) must differentiate the rule, not x * x.
+    f = jit(_with_rule(lambda x: x * x, lambda p, t: (p[0] * p[0], 3.0 * p[0] * t[0])))
+    assert grad(f)(2.0) == 6.0
+    assert grad(grad(f))(2.0) == 3.0
+    assert hessian(f)(2.0) == 3.0
+
+
+def test_jit_keeps_a_custom_call_as_one_equation_and_runs_it_compiled():
+    f = jit(cube)
+    program = f.lower(np.float64(2.0))
+    assert [eqn.primitive.name for eqn in program.equations] == ["custom_jvp[cube]"]
+    assert f(np.float64(2.0)) == 8.0
+    assert f(np.float64(3.0)) == 27.0
+    assert f.cache_size() == 1
+
+
+def test_custom_jvp_nondiff_and_pytree_arguments_under_jit():
+    power = _with_rule(
+        lambda n, x: {"y": x**n}, lambda n, p, t: ({"y": p[0] ** n}, {"y": 7.0 * t[0]}), nondiff_argnums=(0,)
+    )
+    assert grad(jit(lambda x: power(3, x)["y"]))(2.0) == 7.0
+
+
+def test_custom_vjp_rule_is_used_by_grad_of_jit_and_forward_mode_is_still_an_error():
+    clip = _with_vjp(lambda x: x, lambda x: (x, None), lambda _, g: (wnp.clip(g, -1.0, 1.0),))
+    assert grad(jit(lambda x: 5.0 * clip(x)))(2.0) == 1.0
+    assert jit(grad(lambda x: 5.0 * clip(x)))(2.0) == 1.0
+    with pytest.raises(TransformError, match="forward mode"):
+        jvp(jit(clip), (1.0,), (1.0,))
 
 
 # --- custom_vjp in reverse mode --------------------------------------------------------------

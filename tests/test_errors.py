@@ -287,3 +287,16 @@ def test_every_error_class_derives_from_wengert_error():
     for error in (DtypeError, InPlaceError, LeakedTracerError, ShapeError, TracerError, TransformError):
         assert issubclass(error, WengertError)
     assert wengert.WengertError is WengertError
+
+
+def test_storing_a_traced_value_into_a_numpy_array_raises_instead_of_dropping_its_derivative():
+    def f(x):
+        y = np.zeros(3)
+        y[0] = x[1]
+        return wnp.sum(y * x)
+
+    with pytest.raises(ValueError) as raised:
+        wengert.grad(f)(np.arange(3.0))
+    assert isinstance(raised.value.__cause__, InPlaceError)
+    assert "wnp.at(y)[idx].set(value)" in str(raised.value.__cause__)
+    assert "test_errors.py" in str(raised.value.__cause__)

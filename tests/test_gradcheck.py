@@ -6,7 +6,6 @@ return False with ``raise_exception=False``), on Tensor functions and on
 custom Functions, for first and second derivatives.
 """
 
-
 import numpy as np
 import pytest
 

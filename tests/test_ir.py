@@ -72,6 +72,29 @@ def test_pytree_inputs_and_outputs_print_in_their_structure():
     assert lines[-1].startswith("output {'y': t4, 'z': (t3, 1.0)} ")
 
 
+def test_sub_programs_print_indented_below_a_one_line_equation():
+    def f(x, y):
+        z = wengert.lax.cond(wnp.sum(x) > 0, lambda a: wnp.sin(a) * y, wnp.cos, x)
+        return wengert.lax.while_loop(lambda s: wnp.sum(s) < 10.0, lambda s: s * 2.0, z)
+
+    lines = _lines(wengert.jit(f).lower(np.ones(3), np.ones(3)))
+    assert lines[3] == "t5 = cond[branches=({1 equation}, {2 equations})] t4 t2 t1  :: f64[3]"
+    assert lines[4:13] == [
+        "  branches[0]:",
+        "    input  t1, t2                                           :: f64[3], f64[3]",
+        "    t3 = cos t2                                             :: f64[3]",
+        "    output t3                                               :: f64[3]",
+        "  branches[1]:",
+        "    input  t1, t2                                           :: f64[3], f64[3]",
+        "    t3 = sin t2                                             :: f64[3]",
+        "    t4 = mul t3 t1                                          :: f64[3]",
+        "    output t4                                               :: f64[3]",
+    ]
+    assert lines[13].startswith("t6 = while[cond_program={2 equations}, body_program={1 equation}, ")
+    assert lines[14] == "  cond_program:" and lines[19] == "  body_program:"
+    assert lines[-1] == "output t6                                                   :: f64[3]"
+
+
 def test_repr_is_a_one_line_summary():
     assert repr(trace(wnp.sin)(1.0)) == "<Program: 1 inputs, 1 equations, 1 outputs; print() it to read it>"
 
@@ -208,6 +231,9 @@ def test_the_gradient_program_prints_counts_and_runs():
     assert all(" = " in line for line in _lines(program)[2:-1])
     x = np.array([0.1, -2.0, 0.7])
     np.testing.assert_allclose(program(x), wengert.grad(f)(x), rtol=1e-15)
+    namespace = {}
+    exec(program.to_source("gradient"), namespace)
+    np.testing.assert_allclose(namespace["gradient"](x), wengert.grad(f)(x), rtol=1e-15)
 
 
 def test_the_second_derivative_is_a_program_too():

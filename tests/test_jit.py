@@ -10,12 +10,11 @@ import pytest
 
 import wengert
 import wengert.numpy as wnp
+from wengert import jit, trace
 from wengert._src.core import codegen
 from wengert._src.transforms import checkpoint, optimize
 from wengert._src.transforms import jit as jit_module
-from wengert._src.transforms.jit import jit
-from wengert._src.transforms.stage import trace
-from wengert.errors import TracerError, TransformError
+from wengert.errors import InPlaceError, LeakedTracerError, TracerError, TransformError
 
 DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "jit.md"
 
@@ -118,6 +117,18 @@ def test_an_unhashable_static_argument_is_refused_with_advice():
     np.testing.assert_array_equal(f(np.ones(4), (2, 2)), np.ones((2, 2)))
 
 
+def test_static_positions_and_names_the_function_does_not_have_are_refused():
+    def power(x, n=2):
+        return x**n
+
+    with pytest.raises(TransformError, match=r"static_argnums=\(2,\) but power takes 2 positional arguments"):
+        jit(power, static_argnums=2)
+    with pytest.raises(TransformError, match=r"static_argnames=\('m',\).*parameters are \['n', 'x'\]"):
+        jit(power, static_argnames="m")
+    assert jit(lambda *xs: xs[0] * xs[1], static_argnums=1)(np.ones(2), 3)[0] == 3.0
+    assert jit(power, static_argnums=-1)(np.ones(2), 3)[0] == 1.0
+
+
 def test_a_leaf_that_is_not_an_array_must_be_static():
     with pytest.raises(TracerError, match="static_argnums"):
         jit(lambda x, name: x)(np.ones(2), "relu")
@@ -174,6 +185,82 @@ def test_float_of_a_staged_value_is_refused_but_shapes_are_known():
     assert jit(lambda x: x.reshape(x.shape[0] // 2, 2))(np.ones(4)).shape == (2, 2)
 
 
+# --- Python constructs that cannot be staged: a clear error, never a wrong program -------------------------
+def _line_of(fun, offset: int) -> str:
+    return rf"test_jit\.py:{fun.__code__.co_firstlineno + offset}\b"
+
+
+def test_an_in_place_write_to_a_traced_array_is_refused_at_its_line():
+    def f(x):
+        x[0] = 5.0
+        return x
+
+    for transform in (jit, trace, wengert.grad):
+        with pytest.raises(InPlaceError, match=_line_of(f, 1) + r".*\.at\[idx\]\.set"):
+            transform(f)(np.ones(3))
+
+
+@pytest.mark.parametrize("transform", [jit, trace], ids=["jit", "trace"])
+def test_storing_a_traced_value_into_a_numpy_array_is_refused_at_its_line(transform):
+    def f(x):
+        y = np.zeros(3)
+        y[0] = x[1]  # NumPy would store float(x[1]): the program would not depend on x
+        return wnp.sum(y * x)
+
+    with pytest.raises(ValueError) as info:  # NumPy raises ValueError from the InPlaceError it was given
+        transform(f)(np.arange(3.0))
+    assert isinstance(info.value.__cause__, InPlaceError)
+    assert re.search(_line_of(f, 2) + r".*wnp\.at\(y\)\[idx\]\.set", str(info.value.__cause__))
+
+
+def test_a_traced_index_into_a_numpy_array_is_not_mistaken_for_a_store():
+    table = np.zeros(3)
+
+    def f(x, i):
+        table[i] = 1.0  # trace shows values to Python: the traced integer is an index, as it was eagerly
+        return x * 2.0
+
+    trace(f)(np.ones(2), np.int64(1))
+    assert table.tolist() == [0.0, 1.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    "fun",
+    [lambda x: np.asarray(x) * 2.0, lambda x: np.array([x[0], x[1]]), lambda x: {x[0]: 1.0}],
+    ids=["np.asarray", "np.array of tracers", "dict key"],
+)
+def test_reading_a_staged_value_as_numpy_or_a_key_is_refused(fun):
+    with pytest.raises(TypeError, match=r"traced (value|arrays)"):
+        jit(fun)(np.ones(3))
+
+
+def test_iterating_over_a_traced_array_stages_one_slice_per_element():
+    def f(x):
+        total = 0.0
+        for row in x:
+            total = total + wnp.sum(row * row)
+        return total
+
+    compiled = jit(f)
+    x = np.arange(6.0).reshape(3, 2)
+    assert compiled(np.ones((3, 2))) == 6.0 and compiled(x) == f(x)
+
+
+def test_a_traced_value_kept_in_a_closed_over_list_cannot_be_used_later():
+    kept = []
+
+    def f(x):
+        kept.append(x)  # a Python side effect: it runs while staging, once per signature
+        return x * 2.0
+
+    compiled = jit(f)
+    compiled(np.ones(2))
+    compiled(np.ones(2))
+    assert len(kept) == 1
+    with pytest.raises(LeakedTracerError, match="after the transform"):
+        kept[0] + 1.0
+
+
 # --- optimisation, inspection, source -----------------------------------------------------------------
 def test_lower_shows_the_optimised_program():
     table = np.arange(3.0)
@@ -218,18 +305,7 @@ def test_jit_makemore_step_matches_eager():
 
 
 # --- documentation --------------------------------------------------------------------------------------
-def _with_public_names(monkeypatch):
-    """The names docs/jit.md uses, as wengert exports them (set here if the package doesn't yet)."""
-    import wengert.lax
-
-    monkeypatch.setattr(wengert, "jit", jit, raising=False)
-    monkeypatch.setattr(wengert, "checkpoint", checkpoint.checkpoint, raising=False)
-    monkeypatch.setattr(wengert, "lax", wengert.lax, raising=False)
-    monkeypatch.setattr(wengert, "trace", trace, raising=False)
-
-
-def test_docs_examples_run(monkeypatch):
-    _with_public_names(monkeypatch)
+def test_docs_examples_run():
     results = doctest.testfile(str(DOC), module_relative=False, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert results.attempted > 10 and results.failed == 0
 
@@ -237,8 +313,7 @@ def test_docs_examples_run(monkeypatch):
 @pytest.mark.parametrize(
     "module", [jit_module, optimize, codegen, checkpoint, "wengert.lax"], ids=lambda m: getattr(m, "__name__", m)
 )
-def test_module_examples_run(module, monkeypatch):
-    _with_public_names(monkeypatch)
+def test_module_examples_run(module):
     if isinstance(module, str):
         module = importlib.import_module(module)
     results = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)

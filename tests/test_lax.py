@@ -5,8 +5,7 @@ import pytest
 
 import wengert
 import wengert.numpy as wnp
-from wengert import lax
-from wengert._src.transforms.jit import jit
+from wengert import jit, lax, vmap
 from wengert.errors import TransformError
 
 
@@ -161,8 +160,6 @@ def test_scan_walks_its_slices_with_one_unstack():
 
 # --- vmap ---------------------------------------------------------------------------------------------
 def test_vmap_of_control_flow_equals_a_loop_over_examples():
-    from wengert._src.transforms.batching import vmap
-
     xs = np.array([-1.0, 0.5, 2.0])
     np.testing.assert_allclose(vmap(piecewise)(xs), [piecewise(x) for x in xs])
     np.testing.assert_allclose(jit(vmap(piecewise))(xs), [piecewise(x) for x in xs])
@@ -177,8 +174,6 @@ def test_vmap_of_control_flow_equals_a_loop_over_examples():
 
 
 def test_staged_cond_and_while_equations_batch():
-    from wengert._src.transforms.batching import vmap
-
     cond_program = jit(piecewise).lower(1.0)
     while_program = jit(halve_until_small).lower(10.0)
     xs = np.array([-1.0, 0.5, 2.0])

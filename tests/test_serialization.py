@@ -9,6 +9,9 @@ dtype that does not fit.
 
 import doctest
 import os
+import signal
+import subprocess
+import sys
 import zipfile
 
 import numpy as np
@@ -110,6 +113,41 @@ def test_a_failure_mid_write_leaves_the_old_file_intact(tmp_path, monkeypatch):
     np.testing.assert_array_equal(load(path)["w"], np.ones(3))
 
 
+CRASH_MID_WRITE = """
+import os, signal, sys
+import numpy as np
+import wengert.serialization
+
+def write_half_then_die(file, header, arrays):
+    file.write(b"PK\\x03\\x04 half an archive")
+    file.flush()
+    os.kill(os.getpid(), signal.SIGKILL)   # the process dies here: no except, no finally, no cleanup
+
+wengert.serialization._write_archive = write_half_then_die
+wengert.save({"w": np.zeros(3)}, sys.argv[1])
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals to kill the writing process")
+def test_saving_a_module_instead_of_its_state_dict_says_what_to_save(tmp_path):
+    with pytest.raises(SerializationError, match=r"obj is a Linear.*save its state_dict\(\)"):
+        save(nn.Linear(2, 2), tmp_path / "model.npz")
+
+
+def test_a_process_killed_mid_write_leaves_the_old_file_intact(tmp_path):
+    """A real crash: the saving process is killed (SIGKILL) with half a new archive written."""
+    path = tmp_path / "model.npz"
+    save({"w": np.ones(3)}, path)
+    before = path.read_bytes()
+    result = subprocess.run([sys.executable, "-c", CRASH_MID_WRITE, str(path)], capture_output=True, timeout=120)
+    assert result.returncode == -signal.SIGKILL, result.stderr.decode()
+    leftovers = [name for name in os.listdir(tmp_path) if name != "model.npz"]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".model.npz.")  # the half-written temporary file
+    assert (tmp_path / leftovers[0]).read_bytes().startswith(b"PK\x03\x04 half")
+    assert path.read_bytes() == before
+    np.testing.assert_array_equal(load(path)["w"], np.ones(3))
+
+
 def test_a_failed_fsync_leaves_the_old_file_intact(tmp_path, monkeypatch):
     path = tmp_path / "model.npz"
     save({"w": np.ones(3)}, path)
@@ -203,6 +241,32 @@ def test_a_module_round_trips_through_a_file(tmp_path):
     source.eval(), target.eval()
     np.testing.assert_array_equal(source(x).detach().numpy(), target(x).detach().numpy())
     assert int(target[1].num_batches_tracked.item()) == 1
+
+
+def test_a_saved_model_loaded_into_a_different_one_says_which_key_does_not_fit(tmp_path):
+    """Through the file, as a user meets it: each wrong name, shape and dtype is named, and nothing loads."""
+    path = tmp_path / "model.npz"
+    save(_model(0).state_dict(), path)
+    wider = nn.Sequential(nn.Linear(3, 5), nn.BatchNorm1d(5), nn.Tanh(), nn.Linear(5, 2))
+    with pytest.raises(StateDictError) as error:
+        wider.load_state_dict(load(path))
+    message = str(error.value)
+    for key, saved, module in [
+        ("0.weight", (4, 3), (5, 3)),
+        ("1.running_mean", (4,), (5,)),
+        ("3.weight", (2, 4), (2, 5)),
+    ]:
+        assert f"shape mismatch for {key!r}: the state dict has shape {saved}, the module {module}" in message
+    single = _model(0).float()
+    with pytest.raises(
+        StateDictError, match="dtype mismatch for '0.weight': the state dict has float64, the module float32"
+    ):
+        single.load_state_dict(load(path))
+    shorter = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    with pytest.raises(
+        StateDictError, match=r"unexpected keys \(in the state dict, not in the module\): \['3.weight', '3.bias'\]"
+    ):
+        shorter.load_state_dict(load(path))
 
 
 def test_load_state_dict_names_missing_and_unexpected_keys():

@@ -14,8 +14,7 @@ import pytest
 import wengert
 from tests import sweep
 from tests.registry import all_cases
-from wengert._src.transforms.jit import jit
-from wengert._src.transforms.stage import trace
+from wengert import jit, trace
 from wengert.errors import TracerError
 
 CASES = all_cases()

@@ -19,8 +19,7 @@ import pytest
 
 from tests import sweep
 from tests.registry import all_cases
-from wengert._src.transforms.batching import vmap
-from wengert._src.transforms.jacobians import jacfwd, jacrev
+from wengert import jacfwd, jacrev, vmap
 from wengert.errors import TracerError
 
 CASES = all_cases()

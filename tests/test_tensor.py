@@ -11,6 +11,8 @@ meet ``wengert.numpy`` and the functional transforms.
 """
 
 import copy
+import doctest
+import pathlib
 import pickle
 import warnings
 
@@ -429,6 +431,17 @@ def test_version_counter_counts_in_place_changes():
     assert x._version_number == 2 and x.tolist() == [4.0]
 
 
+def test_requires_grad_in_place_makes_a_leaf_that_records_and_detach_cuts_the_graph():
+    x = tensor([1.0, 2.0])
+    assert x.requires_grad_() is x and x.requires_grad and x.is_leaf
+    y = x * x
+    z = (y.detach() * x).sum()  # y's history is cut: dz/dx = y, not 3 x^2
+    z.backward()
+    assert x.grad.tolist() == [1.0, 4.0]
+    x.requires_grad_(False)
+    assert not (x * x).requires_grad
+
+
 def test_requires_grad_only_for_float_tensors():
     with pytest.raises(DtypeError, match="floating-point"):
         tensor([1, 2], requires_grad=True)
@@ -668,6 +681,39 @@ def test_tensor_methods_apply_to_functional_tracers_as_functions():
     np.testing.assert_allclose(g, np.tanh(x) + x * (1 - np.tanh(x) ** 2), rtol=1e-12)
 
 
+@pytest.mark.parametrize(
+    "method, advice",
+    [
+        (lambda x: x.exp().sum(), r"wnp.exp\(x\).*wengert.Tensor.exp\(x, ...\)"),
+        (lambda x: x.view(2, 1).sum(), r"wengert.Tensor.view\(x, ...\)"),
+        (lambda x: (x * x).sum().backward(), "the transform computes the derivative"),
+    ],
+)
+def test_pytorch_method_names_on_functional_tracers_say_where_the_faces_meet(method, advice):
+    with pytest.raises(AttributeError, match="has the NumPy face.*" + advice):
+        wengert.grad(method)(tensor([0.5, 1.5]))
+    with pytest.raises(AttributeError, match="has the NumPy face"):
+        wengert.jit(method)(np.array([0.5, 1.5]))
+    with pytest.raises(AttributeError, match=r"no attribute 'no_such_name'$"):
+        wengert.grad(lambda x: x.no_such_name)(1.0)
+
+
+def test_jit_of_tensors_is_recorded_on_the_eager_graph():
+    w = tensor([1.0, 2.0], requires_grad=True)
+    loss = wengert.jit(lambda w: wnp.sum(wnp.tanh(w) ** 2))(w)
+    assert isinstance(loss, Tensor) and loss.requires_grad
+    loss.backward()
+    np.testing.assert_allclose(w.grad.numpy(), 2 * np.tanh([1.0, 2.0]) * (1 - np.tanh([1.0, 2.0]) ** 2), rtol=1e-12)
+
+
+def test_vmap_of_tensors_returns_tensors():
+    w = tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    rows = wengert.vmap(lambda row: wnp.sum(row * row))(w)
+    assert isinstance(rows, Tensor) and rows.tolist() == [5.0, 25.0]
+    rows.sum().backward()
+    assert w.grad.tolist() == [[2.0, 4.0], [6.0, 8.0]]
+
+
 def test_grad_mode_does_not_affect_functional_transforms():
     with no_grad():
         assert float(wengert.grad(lambda x: x**2)(3.0)) == 6.0
@@ -697,9 +743,7 @@ def test_warning_free_typical_training_step():
 
 
 def test_custom_vjp_rule_is_used_on_tensors():
-    from wengert._src.transforms.custom_derivatives import custom_vjp
-
-    @custom_vjp
+    @wengert.custom_vjp
     def clip_gradient(x):
         return x
 
@@ -710,9 +754,7 @@ def test_custom_vjp_rule_is_used_on_tensors():
 
 
 def test_custom_jvp_rule_is_used_on_tensors():
-    from wengert._src.transforms.custom_derivatives import custom_jvp
-
-    @custom_jvp
+    @wengert.custom_jvp
     def log1pexp(x):
         return wnp.log1p(wnp.exp(x))
 
@@ -728,3 +770,12 @@ def test_custom_jvp_rule_is_used_on_tensors():
     y = tensor(0.5, requires_grad=True)
     with pytest.raises(AutogradError, match="functional transforms"):
         log1pexp(y).backward(create_graph=True)
+
+
+def test_examples_in_the_tensor_document_run_as_written():
+    document = pathlib.Path(__file__).resolve().parents[1] / "docs" / "tensor.md"
+    results = doctest.testfile(
+        str(document), module_relative=False, optionflags=doctest.NORMALIZE_WHITESPACE, verbose=False
+    )
+    assert results.attempted > 0
+    assert results.failed == 0

@@ -1,12 +1,17 @@
 """vmap: JAX's semantics for in_axes/out_axes, nesting, composition with grad and jvp, and its errors."""
 
+import importlib
+import pkgutil
+
 import numpy as np
 import pytest
 
 import wengert
 import wengert.numpy as wnp
-from wengert._src.transforms.batching import BatchTracer, vmap
-from wengert._src.transforms.custom_derivatives import custom_jvp, custom_vjp
+from wengert import custom_jvp, custom_vjp, vmap
+from wengert._src import primitives
+from wengert._src.core.primitive import Primitive
+from wengert._src.transforms.batching import BatchTracer
 from wengert.errors import ShapeError, TracerError, TransformError
 
 RNG = np.random.default_rng(7)
@@ -261,6 +266,15 @@ def test_in_axes_of_the_wrong_kind_raises():
 def test_out_axes_none_for_a_batched_output_raises():
     with pytest.raises(TransformError, match="out_axes is None"):
         vmap(lambda a: a * 2.0, out_axes=None)(np.ones(3))
+
+
+def test_every_primitive_has_a_batching_rule():
+    modules = [
+        importlib.import_module(f"{primitives.__name__}.{m.name}") for m in pkgutil.iter_modules(primitives.__path__)
+    ]
+    declared = [value for module in modules for value in vars(module).values() if isinstance(value, Primitive)]
+    assert len(declared) > 100
+    assert [p.name for p in declared if p.batch is None] == []
 
 
 def test_python_control_flow_on_a_batched_value_raises_a_tracer_error():

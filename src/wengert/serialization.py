@@ -21,8 +21,10 @@ It opens with ``numpy.load(path, allow_pickle=False)`` from any NumPy.
 Writing is atomic: the archive is written to a temporary file in the same
 directory, flushed to disk (``fsync``) and moved over ``path`` with
 ``os.replace``, so a crash or an error mid-write leaves any old file at
-``path`` intact, never half of a new one. ``load`` checks the format and
-says clearly when a file is corrupt, truncated or not wengert's.
+``path`` intact, never half of a new one. (An error removes the temporary
+file; a process killed mid-write leaves it behind, named
+``.{name}.*.tmp``.) ``load`` checks the format and says clearly when a file
+is corrupt, truncated or not wengert's.
 
 >>> import os, tempfile, numpy as np
 >>> path = os.path.join(tempfile.mkdtemp(), "state.npz")
@@ -116,7 +118,8 @@ def _encode(value, arrays: dict, where: str):
         return _store(value, "ndarray", arrays, where)
     raise SerializationError(
         f"save: {where} is a {type(value).__name__}, which wengert does not save (it never pickles); "
-        "save arrays, Tensors, numbers, strings, None, and dicts, lists and tuples of them."
+        "save arrays, Tensors, numbers, strings, None, and dicts, lists and tuples of them "
+        "(for a module or an optimiser, save its state_dict())."
     )
 
 

@@ -147,13 +147,12 @@ class BatchNorm1d(Module):
                 f"BatchNorm1d({self.num_features}): expected input of shape (N, {self.num_features}) or "
                 f"(N, {self.num_features}, L), got {tuple(shape)}."
             )
+        counting = self.training and self.track_running_stats
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.add_(1)
-            if self.momentum is None:
-                factor = 1.0 / self.num_batches_tracked.item()
+        if counting and self.momentum is None:
+            factor = 1.0 / (self.num_batches_tracked.item() + 1)
         use_batch_statistics = self.training or self.running_mean is None
-        return F.batch_norm(
+        out = F.batch_norm(
             input,
             self.running_mean if not self.training or self.track_running_stats else None,
             self.running_var if not self.training or self.track_running_stats else None,
@@ -164,6 +163,9 @@ class BatchNorm1d(Module):
             eps=self.eps,
             correction=self.correction,
         )
+        if counting:
+            self.num_batches_tracked.add_(1)
+        return out
 
     def extra_repr(self) -> str:
         text = (

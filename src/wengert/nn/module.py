@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from wengert._src.backend import xp
-from wengert._src.tensor.api import Tensor, no_grad
+from wengert._src.tensor.api import Tensor, clear_gradients, no_grad
 from wengert.errors import ArgumentError, StateDictError
 
 __all__ = ["IncompatibleKeys", "Module", "Parameter", "functional_call"]
@@ -74,7 +74,10 @@ class Module:
 
     def forward(self, *args, **kwargs):
         """The computation of this module; every subclass defines it."""
-        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+        raise NotImplementedError(
+            f"{type(self).__name__} does not define forward(); define forward(self, ...) in the subclass to say "
+            "what calling the module computes."
+        )
 
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
@@ -250,14 +253,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient: ``None`` (the default, as in PyTorch) or zeros."""
-        for param in self.parameters():
-            if param.grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-            else:
-                param.grad = param.grad.detach()
-                param.grad.zero_()
+        clear_gradients(self.parameters(), set_to_none)
 
     def to(self, dtype) -> Module:
         """Convert the floating-point parameters, their gradients and buffers to ``dtype``, in place.

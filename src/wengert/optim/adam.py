@@ -79,12 +79,7 @@ class Adam(Optimizer):
     def update_group(self, group: dict) -> None:
         lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
         beta1, beta2 = group["betas"]
-        for param in group["params"]:
-            if param.grad is None:
-                continue
-            grad = param.grad.detach().numpy()
-            if group["maximize"]:
-                grad = -grad
+        for param, grad in self.gradients(group):
             state = self.state.get(param)
             if state is None:
                 zeros = xp.zeros(param.shape, dtype=param.dtype)

@@ -70,7 +70,10 @@ class LRScheduler:
 
     def get_lr(self) -> list[float]:
         """The rate of each group for epoch ``self.last_epoch``."""
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} does not define get_lr(); an LRScheduler subclass defines it to return "
+            "the rate of each parameter group for epoch self.last_epoch."
+        )
 
     def get_last_lr(self) -> list[float]:
         """The rates set by the last :meth:`step` (or by creating the scheduler)."""

@@ -12,7 +12,7 @@ arrays, so that ``state_dict()`` can be saved with ``wengert.save``.
 from collections.abc import Callable, Iterable
 
 from wengert._src.backend import xp
-from wengert._src.tensor.api import Tensor, enable_grad, no_grad
+from wengert._src.tensor.api import Tensor, clear_gradients, enable_grad, no_grad
 from wengert.errors import ArgumentError, StateDictError
 
 __all__ = ["Optimizer"]
@@ -68,15 +68,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient: ``None`` (the default, as in PyTorch) or zeros."""
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                if set_to_none:
-                    param.grad = None
-                else:
-                    param.grad = param.grad.detach()
-                    param.grad.zero_()
+        clear_gradients((param for group in self.param_groups for param in group["params"]), set_to_none)
 
     def step(self, closure: Callable | None = None):
         """Update every parameter that has a gradient; returns ``closure()``'s loss when given one.
@@ -96,7 +88,22 @@ class Optimizer:
 
     def update_group(self, group: dict) -> None:
         """Update the parameters of one group in place (a subclass's rule)."""
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} does not define update_group(group); an Optimizer subclass defines it to "
+            "update the parameters of one group in place."
+        )
+
+    @staticmethod
+    def gradients(group: dict):
+        """``(param, grad)`` for each parameter of ``group`` that has a gradient, ``grad`` a NumPy array.
+
+        With ``maximize`` the gradient is negated, so a subclass's rule always descends.
+        """
+        for param in group["params"]:
+            if param.grad is None:
+                continue
+            grad = param.grad.detach().numpy()
+            yield param, (-grad if group["maximize"] else grad)
 
     def state_dict(self) -> dict:
         """``{"state": {index: {...}}, "param_groups": [{..., "params": [index, ...]}]}``, as PyTorch lays it out.

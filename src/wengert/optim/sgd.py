@@ -65,12 +65,7 @@ class SGD(Optimizer):
 
     def update_group(self, group: dict) -> None:
         momentum, dampening, weight_decay = group["momentum"], group["dampening"], group["weight_decay"]
-        for param in group["params"]:
-            if param.grad is None:
-                continue
-            grad = param.grad.detach().numpy()
-            if group["maximize"]:
-                grad = -grad
+        for param, grad in self.gradients(group):
             if weight_decay != 0:
                 grad = grad + weight_decay * param.detach().numpy()
             if momentum != 0:

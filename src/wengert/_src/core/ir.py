@@ -133,6 +133,17 @@ class Equation:
         params = ", ".join(f"{key}={format_param(value)}" for key, value in self.params.items())
         return f"{self.primitive.name}[{params}]"
 
+    def sub_programs(self) -> list[tuple[str, Program]]:
+        """The programs among the parameters (a ``cond``'s branches, a ``while``'s condition and body),
+        each with its label as printed: ``branches[0]``, ``body_program``."""
+        found = []
+        for key, value in self.params.items():
+            if isinstance(value, Program):
+                found.append((key, value))
+            elif isinstance(value, tuple) and value and all(isinstance(v, Program) for v in value):
+                found.extend((f"{key}[{i}]", program) for i, program in enumerate(value))
+        return found
+
     def flops(self) -> int | None:
         """The floating-point operations of this application, or None if the primitive doesn't say."""
         rule = self.primitive.flops
@@ -251,16 +262,31 @@ class Program:
 
     # --- printing -------------------------------------------------------------------------------
     def lines(self) -> list[str]:
-        """The printed program, one string per line (types aligned after ``::``)."""
+        """The printed program, one string per line (types aligned after ``::``).
+
+        An equation whose parameters are programs (``cond``, ``while``) prints on
+        one line, the programs as ``{n equations}``; each program follows it,
+        indented under its label. Names inside a sub-program are its own.
+        """
+        rows = self._rows()
+        lengths = [len(left) for left, types in rows if types is not None]
+        width = max((n for n in lengths if n <= 72), default=72)  # longer lines run past the column
+        return [left if types is None else f"{left.ljust(width)}  :: {types}" for left, types in rows]
+
+    def _rows(self) -> list[tuple[str, str | None]]:
+        """``(text, types)`` per printed line; ``types`` is None for a sub-program's label."""
         arguments = tree_unflatten(self.in_tree, [_Name(v.name) for v in self.invars])
         rows = [(f"input  {', '.join(map(repr, arguments))}", _types(self.invars))]
         if self.constvars:
             rows.append((f"const  {', '.join(v.name for v in self.constvars)}", _types(self.constvars)))
-        rows += [(eqn.definition(), _types(eqn.outputs)) for eqn in self.equations]
+        for eqn in self.equations:
+            rows.append((eqn.definition(), _types(eqn.outputs)))
+            for label, program in eqn.sub_programs():
+                rows.append((f"  {label}:", None))
+                rows += [(f"    {text}", types) for text, types in program._rows()]
         result = tree_unflatten(self.out_tree, [_Name(v.name) for v in self.outvars])
         rows.append((f"output {result!r}", _types(self.outvars)))
-        width = min(max(len(left) for left, _ in rows), 72)
-        return [f"{left.ljust(width)}  :: {types}" for left, types in rows]
+        return rows
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
@@ -307,7 +333,8 @@ def type_string(shape: tuple, dtype) -> str:
 
 
 def format_param(value) -> str:
-    """A parameter as printed in brackets: compact, one line, arrays summarised by their type."""
+    """A parameter as printed in brackets: compact, one line, arrays summarised by their type,
+    programs by their length (they are printed in full below the equation)."""
     if isinstance(value, tuple):
         inner = ", ".join(format_param(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
@@ -316,6 +343,9 @@ def format_param(value) -> str:
         return ":".join(parts[:2]) if value.step is None else ":".join(parts)
     if value is Ellipsis:
         return "..."
+    if isinstance(value, Program):
+        count = len(value.equations)
+        return f"{{{count} equation{'' if count == 1 else 's'}}}"
     if isinstance(value, xp.ndarray):
         if value.size <= 6:
             return xp.array2string(value, separator=",").replace("\n", "")

@@ -21,9 +21,9 @@ from __future__ import annotations
 import contextlib
 import contextvars
 
-from wengert.errors import LeakedTracerError, ShapeError, TracerError
+from wengert.errors import InPlaceError, LeakedTracerError, ShapeError, TracerError
 
-from .source_info import user_frame_summary
+from .source_info import is_storing_into_a_container, user_frame_summary
 
 _stack_depth: contextvars.ContextVar[int] = contextvars.ContextVar("wengert_trace_depth", default=0)
 
@@ -150,10 +150,26 @@ class Tracer:
         return bool(self.concrete())
 
     def __float__(self) -> float:
+        self._refuse_a_store_into_numpy()
         return float(self.concrete())
 
     def __int__(self) -> int:
+        self._refuse_a_store_into_numpy()
         return int(self.concrete())
+
+    def _refuse_a_store_into_numpy(self) -> None:
+        """Raise if NumPy converts this value to a number to store it into a plain array.
+
+        ``y[0] = x[1]`` with ``y`` a NumPy array would keep only the number, and the
+        derivative through ``y`` would be silently lost.
+        """
+        if is_storing_into_a_container(2):
+            raise InPlaceError(
+                f"`array[...] = value` stores a traced value (shape {self.shape}, dtype {self.dtype}) into a "
+                f"plain NumPy array, at {user_frame_summary()}; the array would hold a number and the "
+                "derivative through it would be lost. Build the array with wengert.numpy instead: "
+                "`y = wnp.at(y)[idx].set(value)`, or wnp.stack / wnp.concatenate of the pieces."
+            )
 
     def __index__(self) -> int:
         return self.concrete().__index__()

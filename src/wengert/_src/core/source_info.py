@@ -1,5 +1,6 @@
 """Finding the user's line: the innermost stack frame outside wengert and NumPy."""
 
+import dis
 import os
 import sys
 
@@ -18,3 +19,17 @@ def user_frame_summary() -> str:
             return f"{filename}:{frame.f_lineno} (in {frame.f_code.co_name})"
         frame = frame.f_back
     return ""
+
+
+_STORE_SUBSCR = dis.opmap["STORE_SUBSCR"]
+
+
+def is_storing_into_a_container(depth: int) -> bool:
+    """Whether the Python frame ``depth`` calls above the caller is running ``container[...] = value``.
+
+    ``y[0] = x[1]`` with ``y`` a NumPy array makes NumPy convert ``x[1]`` with
+    ``float()`` (``int()`` for an integer array) from inside that statement: NumPy's C
+    code has no frame, so the frame above ``__float__`` is the user's, at a subscript store.
+    """
+    frame = sys._getframe(depth + 1)
+    return frame.f_code.co_code[frame.f_lasti] == _STORE_SUBSCR

@@ -23,6 +23,7 @@ from __future__ import annotations
 from ..backend import xp
 from ..core.primitive import Primitive
 from .indexing import concatenate
+from .rules import EveryArgument, PerPosition
 from .structural import batched_axis, reshape
 
 
@@ -78,24 +79,21 @@ def _cond_impl(index, *args, branches):
     return tuple(branches[int(index)].run_flat(list(args)))
 
 
-class _CondRules:
-    """Per-argument rules of ``cond``: none for the index, the branch's derivative for the rest."""
+class _AfterTheIndex(PerPosition):
+    """``cond``'s rules: none for the branch index (argument 0), ``partial(fn, i)`` for the rest."""
 
-    __slots__ = ("kind",)
-
-    def __init__(self, kind: str):
-        self.kind = kind
+    __slots__ = ()
 
     def __getitem__(self, position):
-        if position == 0:
-            return None
-        if self.kind == "jvp":
-            return lambda t, outs, index, *args, branches: _control_flow().cond_jvp(
-                position - 1, t, index, args, branches
-            )
-        return lambda cts, outs, index, *args, branches: _control_flow().cond_vjp(
-            position - 1, cts, index, args, branches
-        )
+        return None if position == 0 else super().__getitem__(position)
+
+
+def _cond_jvp(position, tangent, outs, index, *args, branches):
+    return _control_flow().cond_jvp(position - 1, tangent, index, args, branches)
+
+
+def _cond_vjp(position, cotangents, outs, index, *args, branches):
+    return _control_flow().cond_vjp(position - 1, cotangents, index, args, branches)
 
 
 def _batched_by_vmap(prim, args, dims, **params):
@@ -108,8 +106,8 @@ def _batched_by_vmap(prim, args, dims, **params):
 cond = Primitive(
     "cond",
     _cond_impl,
-    jvps=_CondRules("jvp"),
-    vjps=_CondRules("vjp"),
+    jvps=_AfterTheIndex(_cond_jvp),
+    vjps=_AfterTheIndex(_cond_vjp),
     batch=lambda args, dims, **params: _batched_by_vmap(cond, args, dims, **params),
     multiple_results=True,
     doc=(
@@ -128,25 +126,19 @@ def _while_impl(*args, cond_program, body_program, cond_nconsts, body_nconsts):
     return tuple(carry)
 
 
-class _WhileRules:
-    """Per-argument rules of ``while``: forward mode by a loop over (carry, tangent); reverse refused."""
+def _while_jvp(position, tangent, outs, *args, **params):
+    return _control_flow().while_jvp(position, tangent, args, **params)
 
-    __slots__ = ("kind",)
 
-    def __init__(self, kind: str):
-        self.kind = kind
-
-    def __getitem__(self, position):
-        if self.kind == "jvp":
-            return lambda t, outs, *args, **params: _control_flow().while_jvp(position, t, args, **params)
-        return lambda cts, outs, *args, **params: _control_flow().while_vjp_error()
+def _while_vjp(cotangents, outs, *args, **params):
+    _control_flow().while_vjp_error()
 
 
 while_loop = Primitive(
     "while",
     _while_impl,
-    jvps=_WhileRules("jvp"),
-    vjps=_WhileRules("vjp"),
+    jvps=PerPosition(_while_jvp),
+    vjps=EveryArgument(_while_vjp),
     batch=lambda args, dims, **params: _batched_by_vmap(while_loop, args, dims, **params),
     multiple_results=True,
     doc=(

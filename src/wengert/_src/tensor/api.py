@@ -25,6 +25,7 @@ float32); ``dtype=`` takes any NumPy dtype (``wengert.float32``, ``"float32"``,
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 
 import numpy as _np
 
@@ -267,6 +268,22 @@ def stack(tensors, dim: int = 0) -> Tensor:
 def where(condition, input, other) -> Tensor:
     """``input`` where ``condition`` holds, else ``other``; the derivative flows to the chosen one."""
     return as_graph_tensor(_wnp.where(condition, input, other))
+
+
+def clear_gradients(parameters: Iterable[Tensor], set_to_none: bool = True) -> None:
+    """Clear the ``.grad`` of each Tensor: set it to ``None`` (the default, as in PyTorch) or fill it with zeros.
+
+    Zeroing detaches the gradient first, so one computed with ``create_graph=True``
+    stops recording; ``Optimizer.zero_grad`` and ``nn.Module.zero_grad`` both use it.
+    """
+    for param in parameters:
+        if param.grad is None:
+            continue
+        if set_to_none:
+            param.grad = None
+        else:
+            param.grad = param.grad.detach()
+            param.grad.zero_()
 
 
 __all__ = [

@@ -91,27 +91,29 @@ def backward(
         run_backward(roots, seeds, retain_graph=retain, create_graph=create_graph, wrap=_wrap_history)
         return
     targets = _as_tuple(inputs, "inputs")
-    captured = run_backward(
-        roots,
-        seeds,
-        retain_graph=retain,
-        create_graph=create_graph,
-        wrap=_wrap_history,
-        inputs=[_input_root(t, i, "backward") for i, t in enumerate(targets)],
-    )
+    captured = _gradients_reaching(targets, roots, seeds, retain, create_graph, "backward")
     given: set = set()
     for tensor, ct in zip(targets, captured):
         if ct is not None:
             accumulate_grad(tensor, ct, _wrap_history, create_graph, given)
 
 
-def _input_root(tensor, i: int, caller: str):
-    if not isinstance(tensor, Tensor) or tensor._node is None:
-        raise AutogradError(
-            f"{caller}: input {i} does not require grad, so it has no gradient; set requires_grad=True on it "
-            "before computing the outputs."
-        )
-    return tensor._node, tensor._slot
+def _gradients_reaching(targets: tuple, roots, seeds, retain: bool, create_graph: bool, caller: str) -> list:
+    """The gradient that reaches each of ``targets`` (``None`` where none does), accumulated nowhere."""
+    for i, tensor in enumerate(targets):
+        if not isinstance(tensor, Tensor) or tensor._node is None:
+            raise AutogradError(
+                f"{caller}: input {i} does not require grad, so it has no gradient; set requires_grad=True on it "
+                "before computing the outputs."
+            )
+    return run_backward(
+        roots,
+        seeds,
+        retain_graph=retain,
+        create_graph=create_graph,
+        wrap=_wrap_history,
+        inputs=[(t._node, t._slot) for t in targets],
+    )
 
 
 def grad(
@@ -135,14 +137,7 @@ def grad(
     roots, seeds = _seeds(outputs, grad_outputs, create_graph, "autograd.grad")
     retain = create_graph if retain_graph is None else retain_graph
     allow_unused = materialize_grads if allow_unused is None else allow_unused
-    captured = run_backward(
-        roots,
-        seeds,
-        retain_graph=retain,
-        create_graph=create_graph,
-        wrap=_wrap_history,
-        inputs=[_input_root(t, i, "autograd.grad") for i, t in enumerate(targets)],
-    )
+    captured = _gradients_reaching(targets, roots, seeds, retain, create_graph, "autograd.grad")
     results = []
     for i, (tensor, ct) in enumerate(zip(targets, captured)):
         if ct is None:

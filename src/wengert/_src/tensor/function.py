@@ -26,12 +26,13 @@ one). Under ``create_graph`` ``backward`` runs with grad mode on, so a
 from __future__ import annotations
 
 import functools
+import inspect
 
 from wengert.errors import AutogradError, TracerError
 
 from ..backend import is_float_dtype, xp
 from ..core.primitive import Tracer
-from .graph import as_tensor, freed_graph_error, grad_enabled, new_sequence_number
+from .graph import GraphNode, as_tensor, freed_graph_error, grad_enabled, new_sequence_number
 from .tensor import Tensor, _make, _version_counter
 
 
@@ -191,7 +192,7 @@ def _record(cls, ctx: FunctionCtx, args: tuple, output):
     return recorded[0] if single else tuple(recorded)
 
 
-class FunctionNode:
+class FunctionNode(GraphNode):
     """The ``grad_fn`` of the outputs of one ``Function.apply``: its backward step calls ``backward``."""
 
     __slots__ = ("ctx", "freed", "function", "hooks", "inputs", "outputs", "parents", "seq")
@@ -208,13 +209,6 @@ class FunctionNode:
 
     def name(self) -> str:
         return f"{self.function.__name__}Backward"
-
-    @property
-    def next_functions(self) -> tuple:
-        return tuple((parent, max(slot, 0)) for _, parent, slot in self.parents)
-
-    def __repr__(self) -> str:
-        return f"<{self.name()}>"
 
     def backward_step(self, cts: list, retain_graph: bool, create_graph: bool, wrap):
         if self.freed:
@@ -253,8 +247,9 @@ class FunctionNode:
         result = result if isinstance(result, tuple) else (result,)
         expected = len(self.inputs)
         if len(result) < expected or any(g is not None for g in result[expected:]):
+            missing = f" (none for {_input_name(self.function, len(result))})" if len(result) < expected else ""
             raise AutogradError(
-                f"{name}.backward returned {len(result)} gradient(s), but forward took {expected} input(s): "
+                f"{name}.backward returned {len(result)} gradient(s), but forward took {expected} input(s){missing}: "
                 "return one gradient per input of forward, in order (None for an input without one)."
             )
         checked = []
@@ -264,15 +259,15 @@ class FunctionNode:
                 continue
             if meta is None:
                 raise AutogradError(
-                    f"{name}.backward returned a gradient for input {i} of forward, which is not a Tensor; "
-                    "return None there."
+                    f"{name}.backward returned a gradient for {_input_name(self.function, i)} of forward, which "
+                    "is not a Tensor; return None there."
                 )
             shape, dtype = meta
             grad_shape = tuple(grad.shape) if hasattr(grad, "shape") else xp.shape(grad)
             if grad_shape != tuple(shape):
                 raise AutogradError(
-                    f"{name}.backward returned a gradient of shape {grad_shape} for input {i} of forward, "
-                    f"which has shape {tuple(shape)}; the gradient of an input has that input's shape."
+                    f"{name}.backward returned a gradient of shape {grad_shape} for {_input_name(self.function, i)} "
+                    f"of forward, which has shape {tuple(shape)}; the gradient of an input has that input's shape."
                 )
             if isinstance(grad, Tensor):
                 if grad.dtype != dtype:
@@ -283,7 +278,21 @@ class FunctionNode:
         return tuple(checked)
 
 
-class _OnceDifferentiableNode:
+def _input_name(function, i: int) -> str:
+    """``input 1 (w)``: input ``i`` of ``function.forward``, with its parameter name when the signature gives one."""
+    try:
+        parameters = list(inspect.signature(function.forward).parameters.values())
+    except (TypeError, ValueError):
+        return f"input {i}"
+    if not _overrides(function, "setup_context"):
+        parameters = parameters[1:]  # ctx
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if i < len(parameters) and parameters[i].kind in positional:
+        return f"input {i} ({parameters[i].name})"
+    return f"input {i}"
+
+
+class _OnceDifferentiableNode(GraphNode):
     """The history of a gradient computed by a ``once_differentiable`` backward: differentiating it raises."""
 
     __slots__ = ("hooks", "name_of", "parents", "seq")

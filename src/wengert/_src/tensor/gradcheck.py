@@ -91,9 +91,20 @@ def _analytical_jacobians(fn: Callable, inputs: tuple, wrt: list[int], out_indic
     return jacobians
 
 
-def _fail(message: str, raise_exception: bool, **details) -> bool:
+def _fail(message: str, raise_exception: bool, order: int, key: tuple, worst: tuple, a: float, b: float) -> bool:
+    """Report a mismatch of ``a`` (the backward pass) and ``b`` at element ``worst`` of Jacobian ``key`` (out, in)."""
     if raise_exception:
-        raise GradientCheckError(message, **details)
+        raise GradientCheckError(
+            message,
+            mode="rev",
+            order=order,
+            where=f"output {key[0]} with respect to input {key[1]}",
+            index=tuple(int(w) for w in worst),
+            analytic=a,
+            numeric=b,
+            abs_error=abs(a - b),
+            rel_error=abs(a - b) / abs(b) if b else float("inf"),
+        )
     return False
 
 
@@ -130,14 +141,11 @@ def _check(fn, inputs, eps, atol, rtol, raise_exception, nondet_tol, order: int,
                 f"{n!r} by central differences (|difference| {abs(a - n):.3g} > atol + rtol |numerical| = "
                 f"{float(bound[worst]):.3g}).\nnumerical:\n{numeric}\nanalytical:\n{analytic}",
                 raise_exception,
-                mode="rev",
-                order=order,
-                where=f"output {k} with respect to input {i}",
-                index=tuple(int(w) for w in worst),
-                analytic=a,
-                numeric=n,
-                abs_error=abs(a - n),
-                rel_error=abs(a - n) / abs(n) if n else float("inf"),
+                order,
+                (k, i),
+                worst,
+                a,
+                n,
             )
     again = _analytical_jacobians(fn, inputs, wrt, out_indices)
     for key, first in analytical.items():
@@ -149,14 +157,11 @@ def _check(fn, inputs, eps, atol, rtol, raise_exception, nondet_tol, order: int,
                 f"{what}: the backward pass is not reentrant: two runs gave {a!r} and {b!r} for output {key[0]} "
                 f"with respect to input {key[1]} at {tuple(int(w) for w in worst)} (nondet_tol={nondet_tol}).",
                 raise_exception,
-                mode="rev",
-                order=order,
-                where=f"output {key[0]} with respect to input {key[1]}",
-                index=tuple(int(w) for w in worst),
-                analytic=a,
-                numeric=b,
-                abs_error=abs(a - b),
-                rel_error=abs(a - b) / abs(b) if b else float("inf"),
+                order,
+                key,
+                worst,
+                a,
+                b,
             )
     return True
 

@@ -61,11 +61,32 @@ class Hooks:
         return ct
 
 
-class LeafNode:
+class GraphNode:
+    """What every node of the eager graph shows as a ``grad_fn``: ``name()``, ``next_functions`` and its repr.
+
+    ``parents`` holds ``(argument position, parent node, parent output slot)``
+    for each input the node pulls gradients back to.
+    """
+
+    __slots__ = ()
+    parents: tuple = ()
+
+    def name(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def next_functions(self) -> tuple:
+        """``((parent node, output slot), ...)`` for each argument that requires grad, as in PyTorch."""
+        return tuple((parent, max(slot, 0)) for _, parent, slot in self.parents)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+class LeafNode(GraphNode):
     """Where the gradient of a leaf tensor that requires grad is accumulated (PyTorch's AccumulateGrad)."""
 
     __slots__ = ("hooks", "seq", "tensor")
-    parents = ()
 
     def __init__(self, tensor):
         self.tensor = tensor
@@ -75,11 +96,8 @@ class LeafNode:
     def name(self) -> str:
         return "AccumulateGrad"
 
-    def __repr__(self) -> str:
-        return "<AccumulateGrad>"
 
-
-class Node:
+class Node(GraphNode):
     """One recorded primitive application: the ``grad_fn`` of the tensors it produced.
 
     ``args`` are the primal values of the arguments and ``out`` the result (a
@@ -108,14 +126,6 @@ class Node:
 
     def name(self) -> str:
         return f"{self.prim.name}Backward"
-
-    @property
-    def next_functions(self) -> tuple:
-        """``((parent node, output slot), ...)`` for each argument that requires grad, as in PyTorch."""
-        return tuple((parent, max(slot, 0)) for _, parent, slot in self.parents)
-
-    def __repr__(self) -> str:
-        return f"<{self.name()}>"
 
     def check_saved(self) -> None:
         """Raise if a value this node saved was changed in place after it was recorded."""

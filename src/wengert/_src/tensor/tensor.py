@@ -33,6 +33,7 @@ from ..primitives import elementwise, indexing, reductions, structural
 from ..transforms.custom_derivatives import CustomCall
 from ..transforms.reverse import ReverseTrace
 from .graph import (
+    GraphNode,
     Hooks,
     LeafNode,
     Node,
@@ -219,7 +220,7 @@ def _record_custom(call, primals_out: list, out_tree, pullback):
     return tree_unflatten(out_tree, [_make(out, node, k) for k, out in enumerate(node.out)])
 
 
-class CustomRuleNode:
+class CustomRuleNode(GraphNode):
     """The ``grad_fn`` of the outputs of a ``custom_vjp``/``custom_jvp`` function applied to Tensors."""
 
     __slots__ = ("function_name", "hooks", "out", "parents", "pullback", "seq")
@@ -234,9 +235,6 @@ class CustomRuleNode:
 
     def name(self) -> str:
         return f"{self.function_name}Backward"
-
-    def __repr__(self) -> str:
-        return f"<{self.name()}>"
 
     def backward_step(self, cts: list, retain_graph: bool, create_graph: bool, wrap):
         if self.pullback is None:
@@ -950,6 +948,36 @@ def _index_of(index):
     if isinstance(index, tuple):
         return tuple(array_of(i) for i in index)
     return array_of(index)
+
+
+def _missing_attribute(self, name: str):
+    """``Tracer.__getattr__``, reached only when lookup fails: for a name of the Tensor face, say where the faces meet.
+
+    A function written with PyTorch's method names (``x.exp()``, ``x.view(2, 3)``,
+    ``y.backward()``) and handed to ``wengert.grad`` sees the transform's traced
+    values, which have the NumPy face; the plain ``AttributeError`` would not say why.
+    """
+    message = f"{type(self).__name__!r} object has no attribute {name!r}"
+    if name.startswith("_") or isinstance(self, Tensor) or not hasattr(Tensor, name):
+        raise AttributeError(message)
+    if hasattr(TensorMethods, name):
+        advice = (
+            f"write it with wengert.numpy (wnp.{name}(x) where NumPy has that name) or NumPy's method names, "
+            f"or call the Tensor method as a function: wengert.Tensor.{name}(x, ...)."
+        )
+    else:
+        advice = (
+            "autograd on Tensors (backward, .grad, requires_grad, hooks) does not apply to it: the transform "
+            "computes the derivative; return the value from the function instead."
+        )
+    raise AttributeError(
+        f"{message}: {name!r} is a wengert.Tensor attribute, but this is a value traced by a functional transform "
+        "(wengert.grad, jvp, vmap, jit), which has the NumPy face (docs/tensor.md, 'Where Tensors meet "
+        f"wengert.numpy and the functional transforms'); {advice}"
+    )
+
+
+Tracer.__getattr__ = _missing_attribute
 
 
 def as_graph_tensor(value) -> Tensor:

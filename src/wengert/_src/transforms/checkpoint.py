@@ -28,6 +28,7 @@ from ..backend import dtype_of, is_float_dtype, xp
 from ..core.primitive import Primitive, Tracer, new_trace
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.source_info import user_frame_summary
+from ..primitives.rules import PerPosition
 from .reverse import Node, ReverseTrace, ReverseTracer
 
 
@@ -100,17 +101,10 @@ def _checkpoint_vjp(position, out_cts, outs, *args, recomputation):
     return recomputation.pull_back(out_cts, args)[position]
 
 
-class _PerPosition:
-    __slots__ = ()
-
-    def __getitem__(self, position):
-        return functools.partial(_checkpoint_vjp, position)
-
-
 checkpoint_p = Primitive(
     "checkpoint",
     lambda *args, recomputation: tuple(recomputation.flat_fun(*args)),
-    vjps=_PerPosition(),
+    vjps=PerPosition(_checkpoint_vjp),
     multiple_results=True,
     doc="A checkpointed call recorded as one tape node; its VJP reruns the function under a fresh tape.",
 )

@@ -14,6 +14,7 @@ does in JAX.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 
 from wengert.errors import TransformError
@@ -100,19 +101,20 @@ def cond_jvp(position: int, tangent, index, args: tuple, branches: Sequence[Prog
     return tuple(switch(index, [tangent_of(p) for p in branches], (*args, tangent)))
 
 
-_last_pullback: list = [None, None]  # the cotangents a cond's rules were last asked about, and the answer
+_last_pullback = threading.local()  # per thread: (the cotangents a cond's rules were last asked about, the answer)
 
 
 def cond_vjp(position: int, cotangents: tuple, index, args: tuple, branches: Sequence[Program]):
     """The cotangent of argument ``position`` of ``cond``: the chosen branch's VJP.
 
     The backward pass asks for each argument in turn with the same cotangent
-    tuple; one ``cond`` computes all of them, and the later requests reuse it.
+    tuple (a new tuple for each equation it reaches); one ``cond`` computes all
+    of them, and the later requests reuse it. Each thread keeps its own.
     """
-    if _last_pullback[0] is not cotangents:
-        _last_pullback[1] = _cond_pullback(cotangents, index, args, branches)
-        _last_pullback[0] = cotangents
-    return _last_pullback[1][position]
+    last = getattr(_last_pullback, "pair", None)
+    if last is None or last[0] is not cotangents:
+        last = _last_pullback.pair = (cotangents, _cond_pullback(cotangents, index, args, branches))
+    return last[1][position]
 
 
 def _cond_pullback(cotangents: tuple, index, args: tuple, branches: Sequence[Program]) -> list:

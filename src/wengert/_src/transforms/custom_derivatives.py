@@ -21,7 +21,7 @@ use and says so.
 Each transform interprets a call through its trace's ``process_custom_jvp`` /
 ``process_custom_vjp`` (``wengert._src.core.primitive.Trace``); the pieces they
 share (splitting arguments, running and checking the user's rules, the tape
-node of a call) live here.
+node of a call, the equation ``jit`` stages for a call) live here.
 """
 
 from __future__ import annotations
@@ -38,7 +38,24 @@ from ..core.pytree import tree_flatten, tree_unflatten
 from ..primitives.elementwise import stop_gradient
 
 
-class custom_jvp:  # noqa: N801 - JAX's name, which users type
+class _CustomFunction:
+    """What ``custom_jvp`` and ``custom_vjp`` share: the wrapped function, its signature and ``nondiff_argnums``."""
+
+    # Slots keep the rules out of ``__dict__``, which ``functools.wraps`` copies onto wrappers (jit ...).
+    __slots__ = ("__dict__", "_arity", "_signature", "fun", "nondiff_argnums")
+
+    def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
+        _wraps(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = _check_argnums(fun, nondiff_argnums)
+        self._signature = _signature(fun)
+        self._arity = _simple_arity(self._signature)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.__name__})"
+
+
+class custom_jvp(_CustomFunction):  # noqa: N801 - JAX's name, which users type
     """A function with a custom forward-mode (JVP) rule, which every transform uses.
 
     Attributes read by traces (see ``Trace.process_custom_jvp``):
@@ -63,15 +80,10 @@ class custom_jvp:  # noqa: N801 - JAX's name, which users type
     1.0
     """
 
-    # Slots keep the rule out of ``__dict__``, which ``functools.wraps`` copies onto wrappers (jit ...).
-    __slots__ = ("__dict__", "_arity", "_signature", "fun", "jvp", "nondiff_argnums")
+    __slots__ = ("jvp",)
 
     def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
-        _wraps(self, fun)
-        self.fun = fun
-        self.nondiff_argnums = _check_argnums(fun, nondiff_argnums)
-        self._signature = _signature(fun)
-        self._arity = _simple_arity(self._signature)
+        super().__init__(fun, nondiff_argnums)
         self.jvp: Callable | None = None
 
     def defjvp(self, jvp: Callable) -> Callable:
@@ -123,11 +135,8 @@ class custom_jvp:  # noqa: N801 - JAX's name, which users type
             return self.fun(*args)
         return top.process_custom_jvp(self, args)
 
-    def __repr__(self) -> str:
-        return f"custom_jvp({self.__name__})"
 
-
-class custom_vjp:  # noqa: N801 - JAX's name, which users type
+class custom_vjp(_CustomFunction):  # noqa: N801 - JAX's name, which users type
     """A function with a custom reverse-mode (VJP) rule; it is differentiated in reverse mode only.
 
     Attributes read by traces (see ``Trace.process_custom_vjp``):
@@ -149,14 +158,10 @@ class custom_vjp:  # noqa: N801 - JAX's name, which users type
     1.0
     """
 
-    __slots__ = ("__dict__", "_arity", "_signature", "bwd", "fun", "fwd", "nondiff_argnums")
+    __slots__ = ("bwd", "fwd")
 
     def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
-        _wraps(self, fun)
-        self.fun = fun
-        self.nondiff_argnums = _check_argnums(fun, nondiff_argnums)
-        self._signature = _signature(fun)
-        self._arity = _simple_arity(self._signature)
+        super().__init__(fun, nondiff_argnums)
         self.fwd: Callable | None = None
         self.bwd: Callable | None = None
 
@@ -184,9 +189,6 @@ class custom_vjp:  # noqa: N801 - JAX's name, which users type
         if top is None:
             return self.fun(*args)
         return top.process_custom_vjp(self, args)
-
-    def __repr__(self) -> str:
-        return f"custom_vjp({self.__name__})"
 
 
 class CustomCall:
@@ -388,6 +390,62 @@ def custom_call_primitive(call: CustomCall, pullback: Callable[[Sequence], list]
         multiple_results=True,
         doc=f"A call of the custom-derivative function {call.name!r}.",
     )
+
+
+class CustomCallPrimitive(Primitive):
+    """The equation ``jit`` stages for one custom call, so that its rule outlives staging.
+
+    Its inputs are the call's traced leaves (the rest of the arguments, functions and
+    constants, are kept here). On plain arrays (the compiled program) it runs the primal
+    function; bound on tracers (the program run under ``grad``, ``jvp``, another ``jit``)
+    it calls the custom function again, so the transform of those tracers interprets
+    the call with its rule, as it would have without ``jit``.
+    """
+
+    __slots__ = ("custom", "in_tree", "out_tree", "template")
+
+    def __init__(self, custom, args: tuple):
+        leaves, self.in_tree = tree_flatten(args)
+        self.template = [None if isinstance(leaf, Tracer) else leaf for leaf in leaves]
+        self.custom = custom
+        self.out_tree = None
+        super().__init__(
+            f"{type(custom).__name__}[{custom.__name__}]",
+            self.run,
+            multiple_results=True,
+            doc=f"A staged call of the {type(custom).__name__} function {custom.__name__!r}.",
+        )
+
+    def traced_leaves(self, args: tuple) -> list:
+        """The leaves of ``args`` this primitive takes as inputs: the traced ones."""
+        return [leaf for leaf in tree_flatten(args)[0] if isinstance(leaf, Tracer)]
+
+    def arguments(self, inputs: Sequence) -> list:
+        """The call's positional arguments, with ``inputs`` in the places of the traced leaves."""
+        values = iter(inputs)
+        return tree_unflatten(self.in_tree, [next(values) if leaf is None else leaf for leaf in self.template])
+
+    def run(self, *inputs) -> tuple:
+        """The primal function on plain arrays: its flat outputs (their structure is kept in ``out_tree``)."""
+        leaves, self.out_tree = tree_flatten(self.custom.fun(*self.arguments(inputs)))
+        return tuple(leaves)
+
+    def __call__(self, *inputs):
+        if any(isinstance(x, Tracer) for x in inputs):
+            return tuple(tree_flatten(self.custom(*self.arguments(inputs)))[0])
+        return self.run(*inputs)
+
+
+def stage_custom_call(trace, custom, args: tuple):
+    """A staging trace's record of a ``custom_jvp`` / ``custom_vjp`` call: one :class:`CustomCallPrimitive` equation.
+
+    Inlining ``custom.fun`` would stage the function's own operations, and a transform
+    running the staged program (``grad(jit(f))``) would differentiate those instead of
+    using the rule (``log1pexp`` at 1000 would give nan again).
+    """
+    prim = CustomCallPrimitive(custom, args)
+    outputs = trace.process(prim, prim.traced_leaves(args), {})
+    return tree_unflatten(prim.out_tree, list(outputs))
 
 
 def forward_mode_error(custom: custom_vjp) -> TransformError:

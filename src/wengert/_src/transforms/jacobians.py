@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from wengert.errors import ArgumentError, TransformError
+from wengert.errors import ArgumentError, DtypeError, TransformError
 
 from ..backend import dtype_of, is_float_dtype, shape_of, xp
 from ..core.primitive import Tracer
@@ -197,7 +197,7 @@ class _Problem:
         self.in_leaves, self.in_tree = tree_flatten(self.chosen)
         for i, leaf in enumerate(self.in_leaves):
             if not is_float_dtype(dtype_of(leaf)):
-                raise TransformError(
+                raise DtypeError(
                     f"{transform}: input leaf {i} has dtype {dtype_of(leaf)}; only floating-point inputs "
                     "have derivatives. Pass floats (1.0 instead of 1), or convert with x.astype(float)."
                 )

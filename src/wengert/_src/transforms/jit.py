@@ -28,6 +28,7 @@ and compile it.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Sequence
 
 from wengert.errors import TracerError, TransformError
@@ -204,7 +205,34 @@ def jit(
         raise TransformError(f"jit: expected a function, got {type(fun).__name__}")
     argnums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     argnames = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+    _check_static(fun, argnums, argnames)
     return JittedFunction(fun, argnums, argnames)
+
+
+def _check_static(fun: Callable, argnums: tuple, argnames: tuple) -> None:
+    """Refuse static argument positions or names that ``fun``'s signature does not have (a typo would
+    otherwise silently make nothing static)."""
+    try:
+        parameters = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):  # a builtin or callable without a signature: nothing to check against
+        return
+    kinds = {p.kind for p in parameters}
+    name = getattr(fun, "__name__", "function")
+    positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    n = len(positional)
+    outside = [i for i in argnums if not -n <= i < n]
+    if outside and inspect.Parameter.VAR_POSITIONAL not in kinds:
+        raise TransformError(
+            f"jit({name}): static_argnums={argnums} but {name} takes {n} positional arguments "
+            f"({', '.join(positional) or 'none'}); give positions in [{-n}, {n})."
+        )
+    named = {p.name for p in parameters if p.kind is not p.POSITIONAL_ONLY}
+    unknown = [a for a in argnames if a not in named]
+    if unknown and inspect.Parameter.VAR_KEYWORD not in kinds:
+        raise TransformError(
+            f"jit({name}): static_argnames={argnames} names {unknown}, which {name} has no parameter for; "
+            f"its parameters are {sorted(named)}."
+        )
 
 
 def _batched(leaf) -> bool:

@@ -24,6 +24,10 @@ choice a staging makes (``values_visible``):
   (``bool``, ``float``, ``int``, indexing by a traced integer, passing it to
   plain NumPy) raises :class:`~wengert.errors.TracerError` naming the user's
   line, never a silently wrong program.
+
+Either way, storing a staged value into a plain NumPy array (``y[0] = x[1]``,
+which NumPy does by ``float(x[1])``) raises :class:`~wengert.errors.InPlaceError`:
+the array would hold a number and the program would lose what it depends on.
 """
 
 from __future__ import annotations
@@ -31,13 +35,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 
-from wengert.errors import TracerError
+from wengert.errors import InPlaceError, TracerError
 
 from ..backend import xp
 from ..core.ir import Equation, Literal, Program, Var
 from ..core.primitive import Trace, Tracer, new_trace, run_impl
 from ..core.pytree import tree_flatten, tree_unflatten
-from ..core.source_info import user_frame_summary
+from ..core.source_info import is_storing_into_a_container, user_frame_summary
+from .custom_derivatives import stage_custom_call
 
 
 class StagedTracer(Tracer):
@@ -53,9 +58,7 @@ class StagedTracer(Tracer):
     @property
     def primal(self):
         """The stand-in value, if this staging lets Python see it (``values_visible``)."""
-        if not self._trace.values_visible:
-            raise self._trace.value_error(self, "reading its value (indexing with it, .item(), np.asarray)")
-        return self._value
+        return self._readable_value("reading its value (indexing with it, .item(), np.asarray)")
 
     @property
     def shape(self) -> tuple:
@@ -66,24 +69,24 @@ class StagedTracer(Tracer):
         return self.ir_var.dtype
 
     def __bool__(self) -> bool:
-        if not self._trace.values_visible:
-            raise self._trace.value_error(self, "bool() (an `if`, `while`, `and`, `or` on it)")
-        return bool(self._value)
+        return bool(self._readable_value("bool() (an `if`, `while`, `and`, `or` on it)"))
 
     def __float__(self) -> float:
-        if not self._trace.values_visible:
-            raise self._trace.value_error(self, "float()")
-        return float(self._value)
+        _refuse_a_store_into_numpy(self)
+        return float(self._readable_value("float()"))
 
     def __int__(self) -> int:
-        if not self._trace.values_visible:
-            raise self._trace.value_error(self, "int()")
-        return int(self._value)
+        _refuse_a_store_into_numpy(self)
+        return int(self._readable_value("int()"))
 
     def __index__(self) -> int:
+        return self._readable_value("using it as an index").__index__()
+
+    def _readable_value(self, what: str):
+        """The stand-in value for Python code that reads it (``what``), or the error of a staging that hides it."""
         if not self._trace.values_visible:
-            raise self._trace.value_error(self, "using it as an index")
-        return self._value.__index__()
+            raise self._trace.value_error(self, what)
+        return self._value
 
     def __repr__(self) -> str:
         return f"StagedTracer({self.ir_var.name}:{self.ir_var.type_string}, level={self._trace.level})"
@@ -173,6 +176,12 @@ class StagingTrace(Trace):
             out_tree=out_tree,
         )
 
+    def process_custom_jvp(self, custom, args):
+        """Under ``jit``, one equation that keeps the custom rule for transforms of the program; else inline."""
+        return stage_custom_call(self, custom, args) if self.purpose == "jit" else custom.fun(*args)
+
+    process_custom_vjp = process_custom_jvp
+
     def value_error(self, tracer: StagedTracer, what: str) -> TracerError:
         """The error for Python code that needs the value of ``tracer`` (for ``what``), which this staging hides."""
         advice = _ADVICE.get(self.purpose, _ADVICE["trace"])
@@ -253,6 +262,22 @@ def trace(fun: Callable, static_argnums: int | Sequence[int] = ()) -> Callable:
     traced.__doc__ = getattr(fun, "__doc__", None)
     traced.__wrapped__ = fun
     return traced
+
+
+def _refuse_a_store_into_numpy(tracer: StagedTracer) -> None:
+    """Raise if NumPy is converting ``tracer`` to a number to store it into a plain array.
+
+    The array would then hold a number, and the program would silently lose its
+    dependence on the traced value (see ``is_storing_into_a_container``).
+    """
+    if not is_storing_into_a_container(2):
+        return
+    raise InPlaceError(
+        f"{tracer._trace.purpose}: `array[...] = value` stores a traced value ({tracer.ir_var.type_string}) into a "
+        f"plain NumPy array, at {user_frame_summary()}; the array would hold a number, not the traced value, "
+        "and the program would lose what it depends on. Build the array with wengert.numpy instead: "
+        "`y = wnp.at(y)[idx].set(value)`, or wnp.stack / wnp.concatenate of the pieces."
+    )
 
 
 def _live_equations(equations: Sequence[Equation], outvars: Sequence) -> list[Equation]:

@@ -30,7 +30,7 @@ from ..backend import dtype_of, shape_of, xp
 from ..core.ir import Equation, Program, Var, evaluate_equations
 from ..core.primitive import Tracer
 from ..core.pytree import tree_flatten, tree_unflatten
-from ..primitives.rules import BY_VJP, Multilinear
+from ..primitives.rules import BY_VJP, Multilinear, shape_size
 from .linearize import LinearFunction, linearize
 from .stage import stage
 
@@ -51,10 +51,7 @@ class UndefinedPrimal:
 
     @property
     def size(self) -> int:
-        size = 1
-        for d in self.shape:
-            size *= d
-        return size
+        return shape_size(self.shape)
 
     def __repr__(self) -> str:
         return f"UndefinedPrimal({self.shape}, {self.dtype})"
