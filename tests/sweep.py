@@ -145,8 +145,9 @@ def check_forward(case: OpCase) -> None:
     assert_all_close(leaves(out), leaves(f(*x)), VALUE_RTOL, VALUE_ATOL, "jvp primal output")
     for t, o in zip(leaves(tangent), leaves(out)):
         assert t.dtype == o.dtype, f"tangent dtype {t.dtype} differs from the output's {o.dtype}"
-    assert_all_close(leaves(tangent), directional_difference(f, x, v), case.rtol, case.atol,
-                     "jvp vs finite differences")
+    assert_all_close(
+        leaves(tangent), directional_difference(f, x, v), case.rtol, case.atol, "jvp vs finite differences"
+    )
 
 
 def check_reverse(case: OpCase) -> None:
@@ -198,8 +199,13 @@ def check_second_order(case: OpCase) -> None:
     assert_all_close(leaves(reverse_over_forward), expected, rtol, atol, "H v, reverse over forward")
 
     _, curvature = wengert.jvp(derivative_along_v, x, v)
-    np.testing.assert_allclose(float(curvature), inner(expected, v), rtol=rtol,
-                               atol=atol * (1 + np.sqrt(inner(v, v))), err_msg="v^T H v, forward over forward")
+    np.testing.assert_allclose(
+        float(curvature),
+        inner(expected, v),
+        rtol=rtol,
+        atol=atol * (1 + np.sqrt(inner(v, v))),
+        err_msg="v^T H v, forward over forward",
+    )
 
 
 def check_float32(case: OpCase) -> None:
@@ -229,8 +235,9 @@ def _assert_float32_like(values32: list, values64: list, what: str) -> None:
         if _is_float(b):
             assert a.dtype == np.float32, f"{what} {i}: float32 inputs gave {a.dtype}"
             scale = max(1.0, float(np.nanmax(np.abs(np.where(np.isfinite(b), b, 0.0)), initial=0.0)))
-            np.testing.assert_allclose(a, b, rtol=FLOAT32_RTOL, atol=FLOAT32_ATOL * scale, equal_nan=True,
-                                       err_msg=f"float32 {what} [{i}]")
+            np.testing.assert_allclose(
+                a, b, rtol=FLOAT32_RTOL, atol=FLOAT32_ATOL * scale, equal_nan=True, err_msg=f"float32 {what} [{i}]"
+            )
         else:
             assert a.dtype == b.dtype, f"{what} {i}: dtype {a.dtype} in float32, {b.dtype} in float64"
             np.testing.assert_array_equal(a, b, err_msg=f"float32 {what} [{i}]")

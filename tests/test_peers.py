@@ -26,9 +26,7 @@ PEER_RTOL_FLOAT32, PEER_ATOL_FLOAT32 = 1e-5, 1e-6
 
 def _cases(attribute):
     return [
-        pytest.param(case, id=case.name)
-        for case in CASES
-        if getattr(case, attribute) is not None and case.order >= 1
+        pytest.param(case, id=case.name) for case in CASES if getattr(case, attribute) is not None and case.order >= 1
     ]
 
 

@@ -140,8 +140,9 @@ def test_reduction_over_random_axes_matches_numpy_and_finite_differences(name, d
     direction = generator.standard_normal(shape)
     gradient = wengert.grad(lambda a: wnp.sum(f(a) * weights))(x)
     assert np.shape(gradient) == shape
-    along = sweep.directional_difference(lambda a: np.sum(numpys(a, axis=axis, keepdims=keepdims) * weights),
-                                         (x,), (direction,))[0]
+    along = sweep.directional_difference(
+        lambda a: np.sum(numpys(a, axis=axis, keepdims=keepdims) * weights), (x,), (direction,)
+    )[0]
     np.testing.assert_allclose(np.vdot(gradient, direction), along, rtol=1e-6, atol=1e-7)
     _, tangent = wengert.jvp(f, (x,), (direction,))
     np.testing.assert_allclose(np.sum(tangent * weights), along, rtol=1e-6, atol=1e-7)

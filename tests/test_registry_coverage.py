@@ -22,8 +22,20 @@ CASES = all_cases()
 NOT_ARRAY_FUNCTIONS = {
     "wengert.numpy": {
         **dict.fromkeys(
-            ["zeros", "ones", "full", "empty", "arange", "linspace", "logspace", "geomspace", "eye",
-             "identity", "tri", "indices"],
+            [
+                "zeros",
+                "ones",
+                "full",
+                "empty",
+                "arange",
+                "linspace",
+                "logspace",
+                "geomspace",
+                "eye",
+                "identity",
+                "tri",
+                "indices",
+            ],
             "constructor from sizes and scalars: its result is a constant",
         ),
         "meshgrid": "constructor from coordinate vectors, plain NumPy: its result is a constant",
@@ -63,7 +75,7 @@ def covered(module_name: str, cases=CASES, min_order: int = 0) -> set:
     for case in cases:
         head = case.name.split("[", 1)[0]
         if head.startswith(prefix) and not any(head.startswith(p) for p in deeper) and case.order >= min_order:
-            names.add(head[len(prefix):])
+            names.add(head[len(prefix) :])
     return names
 
 

@@ -238,9 +238,7 @@ def test_softplus_and_log_expit_are_exact_far_in_both_tails():
 def test_logit_is_the_inverse_of_expit_with_the_reciprocal_derivative():
     p = np.array([0.01, 0.5, 0.99])
     np.testing.assert_allclose(wsp.expit(wsp.logit(p)), p, rtol=1e-14)
-    np.testing.assert_allclose(
-        wengert.grad(lambda q: wnp.sum(wsp.logit(q)))(p), 1.0 / (p * (1.0 - p)), rtol=1e-13
-    )
+    np.testing.assert_allclose(wengert.grad(lambda q: wnp.sum(wsp.logit(q)))(p), 1.0 / (p * (1.0 - p)), rtol=1e-13)
 
 
 def test_log_ndtr_gradient_is_accurate_far_in_the_left_tail():

@@ -176,9 +176,7 @@ def parse_point(assignments: Sequence[str], expression: Expression) -> tuple[flo
             if name in given:
                 raise ExpressionError(f"--at gives {name} twice; give each variable one value")
             if name in CONSTANTS:
-                raise ExpressionError(
-                    f"--at {assignment}: {name} is the constant {CONSTANTS[name]}, not a variable"
-                )
+                raise ExpressionError(f"--at {assignment}: {name} is the constant {CONSTANTS[name]}, not a variable")
             if name not in expression.variables:
                 raise ExpressionError(
                     f"--at names {name}, which is not a variable of {expression.text!r} "
@@ -215,15 +213,13 @@ def diff_report(expression: Expression, point: Sequence[float]) -> list[str]:
     argnums = tuple(range(count))
     value, reverse = wengert.value_and_grad(expression, argnums=argnums)(*point)
     forward = [
-        wengert.jvp(expression, tuple(point), tuple(float(i == j) for j in range(count)))[1]
-        for i in range(count)
+        wengert.jvp(expression, tuple(point), tuple(float(i == j) for j in range(count)))[1] for i in range(count)
     ]
     try:
         central = numerical_grad(expression, *point, argnums=argnums, method="central")
         central_cells = [[_exact(c), f"{abs(float(c) - float(r)):.1e}"] for c, r in zip(central, reverse)]
         central_note = (
-            "(central difference: (f(v + h) - f(v - h)) / 2h, "
-            f"h = {float(default_step(1.0)):.1e} * max(1, |v|))"
+            f"(central difference: (f(v + h) - f(v - h)) / 2h, h = {float(default_step(1.0)):.1e} * max(1, |v|))"
         )
     except TransformError:  # v + h overflows: v is within a step of the largest float
         central_cells = [["-", "-"]] * count

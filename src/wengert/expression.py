@@ -54,8 +54,7 @@ def _function_table() -> dict[str, tuple[Callable, int]]:
     table.update({name: (getattr(wnp, name), 2) for name in binary})
     if _special is not None:
         special_unary = (
-            "erf erfc erfinv erfcinv expit log_expit logit softplus gamma gammaln digamma "
-            "ndtr ndtri log_ndtr entr"
+            "erf erfc erfinv erfcinv expit log_expit logit softplus gamma gammaln digamma ndtr ndtri log_ndtr entr"
         ).split()
         special_binary = "xlogy xlog1py beta betaln".split()
         for names, arity in ((special_unary, 1), (special_binary, 2)):
@@ -180,8 +179,7 @@ class _Compiler:
         if not isinstance(node.func, ast.Name):
             if isinstance(node.func, ast.Attribute) and node.func.attr in FUNCTIONS:
                 raise ExpressionError(
-                    f"write the function by its bare name, {node.func.attr}(...), "
-                    f"not {self.segment(node.func)}(...)"
+                    f"write the function by its bare name, {node.func.attr}(...), not {self.segment(node.func)}(...)"
                 )
             raise ExpressionError(self.not_allowed(node))
         name = node.func.id

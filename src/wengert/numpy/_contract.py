@@ -85,9 +85,7 @@ def tensordot(a, b, axes=2):
         if a.shape[i] != b.shape[j]:
             raise ShapeError(f"tensordot: axis {i} of {a.shape} and axis {j} of {b.shape} differ")
         b_spec[j] = a_spec[i]
-    out = [c for k, c in enumerate(a_spec) if k not in a_axes] + [
-        c for k, c in enumerate(b_spec) if k not in b_axes
-    ]
+    out = [c for k, c in enumerate(a_spec) if k not in a_axes] + [c for k, c in enumerate(b_spec) if k not in b_axes]
     return einsum(f"{''.join(a_spec)},{''.join(b_spec)}->{''.join(out)}", a, b)
 
 

@@ -67,10 +67,7 @@ def resolve_shape(shape, size: int, op: str) -> tuple:
         if d != -1:
             known *= d
     if len(unknown) > 1 or (unknown and (known == 0 or size % known)) or (not unknown and known != size):
-        raise ShapeError(
-            f"{op}: cannot reshape an array of size {size} into shape {shape}, "
-            f"at {user_frame_summary()}"
-        )
+        raise ShapeError(f"{op}: cannot reshape an array of size {size} into shape {shape}, at {user_frame_summary()}")
     if unknown:
         shape = shape[: unknown[0]] + (size // known,) + shape[unknown[0] + 1 :]
     return shape

@@ -208,7 +208,6 @@ def average(a, axis=None, weights=None, returned: bool = False, keepdims: bool =
         count = _count(shape_of(a), normalize_axis(axis, ndim_of(a)))
         total = xp.full(shape_of(out), count, dtype=out.dtype)
     else:
-
         w = weights if shape_of(weights) == shape_of(a) else _align_weights(weights, a, axis)
         total = sum(broadcast_to(w, shape_of(a)), axis, keepdims=keepdims)
         out = sum(a * w, axis, keepdims=keepdims) / total
@@ -277,6 +276,5 @@ def logsumexp(a, axis=None, keepdims: bool = False):
     m = where(isfinite(m), m, 0.0)
     out = log(sum(exp(a - m), axes, keepdims=True)) + m
     if not keepdims:
-
         out = squeeze(out, axis=axes if axes is not None else tuple(range(a.ndim)))
     return out

@@ -274,15 +274,12 @@ concatenate = Primitive(
 )
 
 
-
 pad = Primitive(
     "pad",
     lambda x, widths, value: xp.pad(x, widths, mode="constant", constant_values=value),
     jvps=(lambda t, ans, x, widths, value: pad(t, widths=widths, value=0.0),),
     vjps=(
-        lambda g, ans, x, widths, value: getitem(
-            g, idx=tuple(slice(b, b + n) for (b, _), n in zip(widths, x.shape))
-        ),
+        lambda g, ans, x, widths, value: getitem(g, idx=tuple(slice(b, b + n) for (b, _), n in zip(widths, x.shape))),
     ),
     transposes=(BY_VJP,),
     batch=_pad_batch,

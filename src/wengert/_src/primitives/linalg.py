@@ -287,9 +287,7 @@ def _svd_jvp(t, ans, a):
     if m > n:
         du = du + _scale_columns(matmul(t, v) - matmul(u, projected), s_inv)
     if n > m:
-        dv = dv + _scale_columns(
-            matmul(matrix_transpose(t), u) - matmul(v, matrix_transpose(projected)), s_inv
-        )
+        dv = dv + _scale_columns(matmul(matrix_transpose(t), u) - matmul(v, matrix_transpose(projected)), s_inv)
     return du, diagonal_part(projected), matrix_transpose(dv)
 
 
@@ -309,9 +307,7 @@ def _svd_vjp(g, ans, a):
     a_bar = matmul(u, matmul(core, vh))
     s_inv = _safe_reciprocal(s)
     if m > n:
-        a_bar = a_bar + matmul(
-            _scale_columns(u_bar - matmul(u, matmul(matrix_transpose(u), u_bar)), s_inv), vh
-        )
+        a_bar = a_bar + matmul(_scale_columns(u_bar - matmul(u, matmul(matrix_transpose(u), u_bar)), s_inv), vh)
     if n > m:
         away = v_bar - matmul(v, matmul(vh, v_bar))
         a_bar = a_bar + matmul(u, matrix_transpose(_scale_columns(away, s_inv)))

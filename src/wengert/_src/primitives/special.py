@@ -151,8 +151,7 @@ polygamma = _unary(
     "polygamma",
     _polygamma_impl,
     lambda ans, x, n: polygamma(x, n=n + 1),
-    "The n-th derivative of digamma (``n`` a non-negative int parameter); "
-    "d polygamma(n, x) = polygamma(n + 1, x) dx.",
+    "The n-th derivative of digamma (``n`` a non-negative int parameter); d polygamma(n, x) = polygamma(n + 1, x) dx.",
 )
 digamma = _unary(
     "digamma",
@@ -222,16 +221,14 @@ xlogy = binary_primitive(
     lambda x, y: _x_times_log(xp.log, x, y),
     lambda ans, x, y: log(y),
     lambda ans, x, y: _over_guarded(x, y),
-    "x log(y), 0 where x == 0. d/dx = log(y); d/dy = x / y, taken as 0 where x == 0 "
-    "(also at y == 0).",
+    "x log(y), 0 where x == 0. d/dx = log(y); d/dy = x / y, taken as 0 where x == 0 (also at y == 0).",
 )
 xlog1py = binary_primitive(
     "xlog1py",
     lambda x, y: _x_times_log(xp.log1p, x, y),
     lambda ans, x, y: log1p(y),
     lambda ans, x, y: _over_guarded(x, add(y, 1.0)),
-    "x log(1 + y), 0 where x == 0. d/dx = log1p(y); d/dy = x / (1 + y), taken as 0 where "
-    "x == 0 (also at y == -1).",
+    "x log(1 + y), 0 where x == 0. d/dx = log1p(y); d/dy = x / (1 + y), taken as 0 where x == 0 (also at y == -1).",
 )
 
 # --- softplus and the softmaxes -----------------------------------------------------------------

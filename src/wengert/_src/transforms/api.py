@@ -94,9 +94,7 @@ def _reverse(fun: Callable, primals: tuple, has_aux: bool, transform: str):
     """``vjp`` on behalf of ``transform`` (named in errors)."""
     flat_primals, in_tree = tree_flatten(primals)
     with collector_paused(), new_trace(ReverseTrace) as trace:
-        inputs = [
-            trace.new_input(_as_input(p, transform, f"input leaf {i}")) for i, p in enumerate(flat_primals)
-        ]
+        inputs = [trace.new_input(_as_input(p, transform, f"input leaf {i}")) for i, p in enumerate(flat_primals)]
         result = fun(*tree_unflatten(in_tree, inputs))
         if has_aux:
             result, aux = _split_aux(result, "vjp")
@@ -107,17 +105,16 @@ def _reverse(fun: Callable, primals: tuple, has_aux: bool, transform: str):
     def vjp_fn(cotangents):
         flat_cts, ct_tree = tree_flatten(cotangents)
         if ct_tree != out_tree:
-            raise TransformError(
-                f"vjp_fn: cotangent structure {ct_tree} differs from the output's {out_tree}"
-            )
+            raise TransformError(f"vjp_fn: cotangent structure {ct_tree} differs from the output's {out_tree}")
         for i, (ct, primal) in enumerate(zip(flat_cts, primals_out)):
             if tuple(shape_of(ct)) != tuple(shape_of(primal)):
                 raise ShapeError(
                     f"vjp_fn: cotangent {i} has shape {shape_of(ct)}, but the output has shape "
                     f"{shape_of(primal)}; give each cotangent the shape of its output."
                 )
-        flat_cts = [xp.asarray(c, dtype=dtype_of(p)) if not isinstance(c, Tracer) else c
-                    for c, p in zip(flat_cts, primals_out)]
+        flat_cts = [
+            xp.asarray(c, dtype=dtype_of(p)) if not isinstance(c, Tracer) else c for c, p in zip(flat_cts, primals_out)
+        ]
         with collector_paused():
             grads = trace.backward(flat_out, flat_cts, inputs)
         grads = [_zeros_like(x.primal) if g is None else g for g, x in zip(grads, inputs)]
@@ -201,9 +198,7 @@ def _check_scalar(value) -> None:
 
 def _split_aux(result, transform: str):
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
-        raise TransformError(
-            f"{transform} with has_aux=True: the function must return a pair (output, aux)"
-        )
+        raise TransformError(f"{transform} with has_aux=True: the function must return a pair (output, aux)")
     return result[0], result[1]
 
 

@@ -143,8 +143,7 @@ def _argument_names(count: int, names: Sequence[str] | None) -> tuple[str, ...]:
     names = tuple(names)
     if len(names) != count or len(set(names)) != count:
         raise TransformError(
-            f"evaluation_trace: names={names!r} must give one distinct name to each of the "
-            f"{count} arguments."
+            f"evaluation_trace: names={names!r} must give one distinct name to each of the {count} arguments."
         )
     return names
 

@@ -155,9 +155,7 @@ class ReverseTrace(Trace):
                 continue
             cts[index] = None
             if node.prim.multiple_results:
-                ct = tuple(
-                    xp.zeros(shape_of(o), dtype_of(o)) if c is None else c for c, o in zip(ct, node.out)
-                )
+                ct = tuple(xp.zeros(shape_of(o), dtype_of(o)) if c is None else c for c, o in zip(ct, node.out))
             vjps = node.prim.vjps
             for position, parent, slot in node.parents:
                 contribution = vjps[position](ct, node.out, *node.args, **node.params)
