@@ -300,3 +300,8 @@ def test_storing_a_traced_value_into_a_numpy_array_raises_instead_of_dropping_it
     assert isinstance(raised.value.__cause__, InPlaceError)
     assert "wnp.at(y)[idx].set(value)" in str(raised.value.__cause__)
     assert "test_errors.py" in str(raised.value.__cause__)
+
+
+def test_a_traced_value_as_a_dict_key_says_what_to_key_by_instead():
+    with pytest.raises(TypeError, match=r"unhashable.*test_errors.py.*id\(x\)"):
+        wengert.grad(lambda x: {x: 1.0}[x] * x)(1.0)

@@ -184,7 +184,10 @@ class Tracer:
         )
 
     def __hash__(self):
-        raise TypeError("traced arrays are unhashable (like NumPy arrays)")
+        raise TypeError(
+            f"traced arrays are unhashable, like NumPy arrays (at {user_frame_summary()}); key a dict or set "
+            "by a Python value instead (an index, a name), or by id(x) for identity."
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.primal!r}, level={self._trace.level})"
