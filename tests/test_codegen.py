@@ -116,7 +116,10 @@ def test_fusion_writes_only_into_fresh_single_use_arrays():
     program = trace(f)(x, y)
     compiled, source = compile_program(program)
     assert source.count("out=") >= 3
-    assert "out=t1" not in source and "out=t2" not in source and "out=t3" not in source
+    assert "out=t1" not in source and "out=t2" not in source
+    lines = source.splitlines()
+    last_read_of_a = max(i for i, line in enumerate(lines) if "t3" in line.split("=", 1)[-1].replace("out=t3", ""))
+    assert all(i > last_read_of_a for i, line in enumerate(lines) if "out=t3" in line)  # a is reused only once dead
     before = (x.copy(), y.copy())
     for got, want in zip(compiled(x, y), f(x, y)):
         np.testing.assert_array_equal(got, want)
@@ -140,3 +143,93 @@ def test_a_parameter_that_is_not_source_is_refused_by_to_source():
 
     with pytest.raises(TransformError, match="cannot be written as source"):
         _Generator(inline_constants=True, fuse=False).param(Opaque())
+
+
+# --- traced indices, buffer reuse --------------------------------------------------------------------
+def _table_and_rows(dtype=np.float64):
+    rng = np.random.default_rng(1)
+    return rng.standard_normal((7, 3)).astype(dtype), np.array([[0, 6], [-1, 2], [2, 2], [0, -7]])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_take_by_a_traced_index_gathers_by_np_take_and_scatters_by_bincount(dtype):
+    table, rows = _table_and_rows(dtype)
+
+    def loss(table, rows):
+        return wnp.sum(wnp.sin(table[rows]) * np.arange(3.0, dtype=dtype))
+
+    step = wengert.jit(wengert.value_and_grad(loss))
+    source = step.source(table, rows)
+    assert "np.take(" in source and "np.bincount(" in source
+    assert "broadcast_to" not in source and "add.at" not in source and "along_axis" not in source
+    (value, grad), (want_value, want_grad) = step(table, rows), wengert.value_and_grad(loss)(table, rows)
+    assert grad.dtype == want_grad.dtype == dtype
+    rtol = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(value, want_value, rtol=rtol)
+    np.testing.assert_allclose(grad, want_grad, rtol=rtol)
+
+
+def test_a_traced_index_out_of_range_raises_under_jit_as_eagerly():
+    table, _ = _table_and_rows()
+    step = wengert.jit(wengert.grad(lambda table, rows: wnp.sum(table[rows])))
+    step(table, np.array([0, 1]))
+    with pytest.raises(IndexError):
+        step(table, np.array([0, 7]))
+
+
+def test_one_dimensional_indices_gather_by_indexing():
+    x = np.linspace(0.0, 1.0, 12).reshape(3, 4)
+    labels = np.array([3, 0, -1])
+
+    def loss(x, labels):
+        return -wnp.mean(wnp.log(x + 1.0)[np.arange(3), labels])
+
+    step = wengert.jit(wengert.grad(loss))
+    assert "along_axis" not in step.source(x, labels)
+    np.testing.assert_allclose(step(x, labels), wengert.grad(loss)(x, labels), rtol=1e-14)
+
+
+def test_a_dead_array_lends_its_memory_to_a_later_result_of_its_shape():
+    def f(x, y):
+        a = wnp.exp(x) * x  # one array (the product written into exp's), dead once summed
+        b = wnp.sum(a)
+        c = wnp.sin(y) + 1.0
+        return b, c
+
+    x, y = np.linspace(0.0, 1.0, 5), np.linspace(1.0, 2.0, 5)
+    compiled, source = compile_program(trace(f)(x, y))
+    assert "np.sin(t2, out=t4)" in source
+    for got, want in zip(compiled(x, y), f(x, y)):
+        np.testing.assert_allclose(got, want, rtol=1e-15)
+
+
+def test_large_intermediates_are_kept_between_calls_and_never_returned():
+    def f(x):
+        a = wnp.tanh(x) @ x  # a large matmul result that dies inside the call
+        return wnp.sum(a * a, axis=0), x * 2.0
+
+    compiled, source = compile_program(trace(f)(np.ones((200, 200))))
+    assert "_buffers = spare_buffers1.pop()" in source and "out=_buffers[0]" in source
+    x1, x2 = np.linspace(-1.0, 1.0, 40000).reshape(200, 200), np.full((200, 200), 0.5)
+    first = compiled(x1)
+    kept = [out.copy() for out in first]
+    second = compiled(x2)
+    for got, want in zip(first, kept):  # the second call wrote nothing the first returned
+        np.testing.assert_array_equal(got, want)
+    for got, want in zip(second, f(x2)):
+        np.testing.assert_allclose(got, want, rtol=1e-13)
+    assert not any(np.shares_memory(a, b) for a in first for b in second)
+
+
+def test_kept_buffers_serve_concurrent_calls_each_its_own():
+    from concurrent.futures import ThreadPoolExecutor
+
+    def f(x):
+        return wnp.sum(wnp.tanh(x @ x) * 3.0)
+
+    compiled, source = compile_program(trace(f)(np.ones((128, 128))))
+    assert "spare_buffers1" in source
+    inputs = [np.full((128, 128), k / 1000.0) for k in range(16)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda x: compiled(x)[0], inputs * 4))
+    np.testing.assert_allclose(results, [f(x) for x in inputs] * 4, rtol=1e-13)

@@ -278,6 +278,37 @@ def test_lower_shows_the_optimised_program():
     np.testing.assert_array_equal(program.consts[0], table * 2.0 + 1.0)
 
 
+def test_negations_fold_into_subtractions_and_constant_factors():
+    def f(x, y):
+        a = wnp.sin(x)
+        return x + (-a), y - (-a), (-a) * 2.0, (-y) + x
+
+    x, y = np.linspace(0.1, 1.0, 4), np.linspace(-1.0, 1.0, 4)
+    program = jit(f).lower(x, y)
+    assert "neg" not in program.count_ops()
+    assert program.count_ops() == {"sin": 1, "sub": 2, "add": 1, "mul": 1}
+    assert any(getattr(a, "value", None) == -2.0 for e in program.equations for a in e.inputs)
+    for got, want in zip(jit(f)(x, y), f(x, y)):
+        np.testing.assert_array_equal(got, want)  # negation is exact: so is every rewrite here
+
+
+def test_a_constant_factor_moves_onto_the_smaller_operand_once_the_product_is_read_once():
+    def f(x, s):
+        return s * (2.0 * wnp.exp(x))
+
+    def g(x, s):  # the product 2 * exp(x) is read twice: it stays
+        big = 2.0 * wnp.exp(x)
+        return s * big + big
+
+    x, s = np.linspace(0.0, 1.0, 200).reshape(50, 4), np.array([[1.0, -2.0, 0.5, 3.0]])
+    scaled = [e for e in jit(f).lower(x, s).equations if any(getattr(a, "value", None) == 2.0 for a in e.inputs)]
+    assert [e.outputs[0].shape for e in scaled] == [(1, 4)]
+    np.testing.assert_allclose(jit(f)(x, s), f(x, s), rtol=1e-15)
+    scaled = [e for e in jit(g).lower(x, s).equations if any(getattr(a, "value", None) == 2.0 for a in e.inputs)]
+    assert [e.outputs[0].shape for e in scaled] == [(50, 4)]
+    np.testing.assert_allclose(jit(g)(x, s), g(x, s), rtol=1e-15)
+
+
 def test_source_fuses_elementwise_chains_without_touching_inputs():
     x = np.linspace(0.1, 1.0, 5)
     f = jit(lambda x: wnp.log(wnp.exp(x) + 1.0) * 3.0 - x)

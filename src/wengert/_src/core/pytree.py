@@ -41,13 +41,14 @@ def register_pytree_node(cls: type, flatten: Callable, unflatten: Callable) -> t
 class TreeDef:
     """The structure of a pytree with its leaves taken out."""
 
-    __slots__ = ("aux", "children", "node_type", "num_leaves")
+    __slots__ = ("_hash", "aux", "children", "node_type", "num_leaves")
 
     def __init__(self, node_type, aux, children: tuple):
         self.node_type = node_type
         self.aux = aux
         self.children = children
-        self.num_leaves = 1 if node_type is None else sum(c.num_leaves for c in children)
+        self.num_leaves = 1 if node_type is None else sum([c.num_leaves for c in children])
+        self._hash = hash((_cls(node_type), children))  # children hash from their own cached value
 
     def unflatten(self, leaves):
         """Rebuild the tree from an iterable of leaves."""
@@ -64,15 +65,16 @@ class TreeDef:
         return self.node_type[1].unflatten(self.aux, children)
 
     def __eq__(self, other) -> bool:
-        return (
+        return self is other or (
             isinstance(other, TreeDef)
+            and self._hash == other._hash
             and _cls(self.node_type) is _cls(other.node_type)
             and self.aux == other.aux
             and self.children == other.children
         )
 
     def __hash__(self) -> int:
-        return hash((_cls(self.node_type), self.children))
+        return self._hash
 
     def __repr__(self) -> str:
         if self.node_type is None:
@@ -104,12 +106,14 @@ def tree_flatten(tree) -> tuple[list, TreeDef]:
 
 
 def _flatten_into(tree, leaves: list) -> TreeDef:
-    node = _node_type_of(tree)
+    node = _registry.get(type(tree))  # the common cases first: an array leaf, a tuple, a dict
     if node is None:
-        leaves.append(tree)
-        return _LEAF
+        node = _node_type_of(tree)
+        if node is None:
+            leaves.append(tree)
+            return _LEAF
     children, aux = node.flatten(tree)
-    return TreeDef((type(tree), node), aux, tuple(_flatten_into(c, leaves) for c in children))
+    return TreeDef((type(tree), node), aux, tuple([_flatten_into(c, leaves) for c in children]))
 
 
 def tree_unflatten(treedef: TreeDef, leaves):

@@ -14,6 +14,12 @@ values but the derivatives, so an optimised program can still be run under
 * **broadcast elimination**: an elementwise operation reading
   ``broadcast_to(x)`` reads ``x`` when NumPy's own broadcasting gives the same
   result shape (the backward pass of a sum makes many of these);
+* **sign and scale folding**: a negation read by an addition becomes a
+  subtraction (``x + (-y) = x - y``, ``x - (-y) = x + y``), a negation
+  multiplied by a constant folds into the constant (``(-x) * 2 = x * -2``),
+  and a constant factor of a large operand, used once, moves onto the smaller
+  one in ``a * (k * b) = (a * k) * b``, so the large array is multiplied once
+  (values equal to rounding: the product is reassociated);
 * **common-subexpression elimination**: the same primitive applied to the
   same inputs with equal parameters is computed once;
 * **dead-code elimination**: equations no output depends on are dropped.
@@ -24,11 +30,13 @@ Fusing elementwise chains is done when the program is compiled to source
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from ..backend import xp
 from ..core.ir import Equation, Literal, Program, Var
 from ..core.primitive import Tracer
+from ..primitives.elementwise import add, multiply, subtract
 
 _IDENTITY_ELEMENT = {
     "mul": (1, "either"),
@@ -89,6 +97,11 @@ class _Rewriter:
         self.known: dict[int, object] = {}  # new constant Var -> its value
         self.producer: dict[int, Equation] = {}  # new Var -> the kept equation that defines it
         self.seen: dict[tuple, tuple] = {}  # CSE key -> outputs
+        self.reads: dict[int, int] = {}  # old Var -> how many equations and outputs read it
+        for x in [*(x for eqn in program.equations for x in eqn.inputs), *program.outvars]:
+            if isinstance(x, Var):
+                self.reads[id(x)] = self.reads.get(id(x), 0) + 1
+        self.new_reads: dict[int, int] = {}  # new Var -> the reads of the old Vars it stands for
         self.equations: list[Equation] = []
         self.constvars: list[Var] = []
         self.consts: list = []
@@ -135,6 +148,7 @@ class _Rewriter:
     def rewrite(self, eqn: Equation) -> None:
         inputs = [self.atom(x) for x in eqn.inputs]
         inputs = self.without_broadcasts(eqn, inputs)
+        eqn, inputs = self.signs_and_scales(eqn, inputs)
         replacement = self.fold(eqn, inputs)
         if replacement is None:
             replacement = self.identity(eqn, inputs)
@@ -143,16 +157,25 @@ class _Rewriter:
         if replacement is not None:
             for old, new in zip(eqn.outputs, replacement):
                 self.atoms[id(old)] = new
+                if isinstance(new, Var):
+                    self.new_reads[id(new)] = self.new_reads.get(id(new), 0) + self.reads.get(id(old), 0)
             return
-        outputs = [Var(v.shape, v.dtype) for v in eqn.outputs]
-        new = Equation(eqn.primitive, inputs, eqn.params, outputs)
-        self.equations.append(new)
+        outputs = self.emit(eqn.primitive, inputs, eqn.params, eqn.outputs)
         for old, var in zip(eqn.outputs, outputs):
             self.atoms[id(old)] = var
+            self.new_reads[id(var)] = self.reads.get(id(old), 0)
+
+    def emit(self, primitive, inputs: list, params: dict, like: Sequence[Var]) -> list[Var]:
+        """Append the equation ``primitive[params] inputs`` with fresh outputs typed like ``like``."""
+        outputs = [Var(v.shape, v.dtype) for v in like]
+        new = Equation(primitive, inputs, params, outputs)
+        self.equations.append(new)
+        for var in outputs:
             self.producer[id(var)] = new
         key = _cse_key(new)
         if key is not None:
             self.seen[key] = tuple(outputs)
+        return outputs
 
     # --- the passes ---------------------------------------------------------------------------------------
     def fold(self, eqn: Equation, inputs: list):
@@ -216,6 +239,57 @@ class _Rewriter:
                 result = trial
         return result
 
+    def signs_and_scales(self, eqn: Equation, inputs: list) -> tuple[Equation, list]:
+        """``eqn`` and its inputs after sign and scale folding (see the module docstring), on floats."""
+        name, out = eqn.primitive.name, eqn.outputs[0]
+        if name not in ("add", "sub", "mul") or not _is_builtin_elementwise(eqn.primitive) or out.dtype.kind != "f":
+            return eqn, inputs
+        negated = [self.negated(x) for x in inputs]
+        if name == "add" and negated[1] is not None:
+            return Equation(subtract, (), {}, eqn.outputs), [inputs[0], negated[1]]
+        if name == "add" and negated[0] is not None:
+            return Equation(subtract, (), {}, eqn.outputs), [inputs[1], negated[0]]
+        if name == "sub" and negated[1] is not None:
+            return Equation(add, (), {}, eqn.outputs), [inputs[0], negated[1]]
+        if name != "mul":
+            return eqn, inputs
+        for k in (0, 1):
+            scale = _scalar(inputs[1 - k])
+            if negated[k] is not None and scale is not None:
+                return eqn, [negated[k], Literal(-scale)] if k == 0 else [Literal(-scale), negated[k]]
+        for k in (0, 1):
+            moved = self.scale_onto(inputs[k], inputs[1 - k], out)
+            if moved is not None:
+                return eqn, moved if k == 0 else moved[::-1]
+        return eqn, inputs
+
+    def negated(self, atom):
+        """``y`` if ``atom`` is a variable ``-y`` of the same shape and dtype, else None."""
+        producer = self.producer.get(id(atom)) if isinstance(atom, Var) else None
+        if producer is None or producer.primitive.name != "neg" or not _is_builtin_elementwise(producer.primitive):
+            return None
+        inner = producer.inputs[0]
+        return inner if _same_type(inner, atom) else None
+
+    def scale_onto(self, small, product, out: Var):
+        """``[small * k, b]`` if ``product`` is ``k * b`` (``k`` a scalar literal), read only here,
+        ``b`` has the result's shape and ``small`` fewer elements; else None."""
+        producer = self.producer.get(id(product)) if isinstance(product, Var) else None
+        if producer is None or producer.primitive.name != "mul" or self.new_reads.get(id(product)) != 1:
+            return None
+        if not _is_builtin_elementwise(producer.primitive) or not isinstance(small, Var):
+            return None
+        for k in (0, 1):
+            scale, big = _scalar(producer.inputs[k]), producer.inputs[1 - k]
+            if scale is None or not _same_type(big, out) or not _same_type(big, product):
+                continue
+            if small.dtype != out.dtype or math.prod(small.shape) >= math.prod(out.shape):
+                continue
+            (scaled,) = self.emit(multiply, [small, Literal(scale)], {}, [small])
+            self.new_reads[id(scaled)] = 1
+            return [scaled, big]
+        return None
+
     def shared(self, eqn: Equation, inputs: list):
         """The outputs of an earlier equation computing the same thing, if any."""
         key = _cse_key(Equation(eqn.primitive, inputs, eqn.params, ()))
@@ -269,6 +343,18 @@ def _same_type(atom, var: Var) -> bool:
 def _all_equal(value, neutral) -> bool:
     array = xp.asarray(value)
     return array.dtype.kind in "fiub" and bool(xp.all(array == neutral))
+
+
+def _scalar(atom):
+    """The value of a literal Python float (which NumPy's promotion leaves weak), else None."""
+    if isinstance(atom, Literal) and type(atom.value) is float:
+        return atom.value
+    return None
+
+
+def _is_builtin_elementwise(prim) -> bool:
+    """True for wengert's own elementwise primitives (not a user's primitive of the same name)."""
+    return prim in (add, subtract, multiply) or (prim.name == "neg" and _is_elementwise(prim))
 
 
 def _is_elementwise(prim) -> bool:
