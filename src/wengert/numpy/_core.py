@@ -60,6 +60,15 @@ def shape_of(x) -> tuple:
 
 def resolve_shape(shape, size: int, op: str) -> tuple:
     """A reshape target with ``-1`` filled in, checked against ``size``."""
+    if type(shape) is tuple:  # the common case, every dimension given as an int, answered at once
+        known = 1
+        for d in shape:
+            if type(d) is not int or d < 0:
+                break
+            known *= d
+        else:
+            if known == size:
+                return shape
     shape = (shape,) if isinstance(shape, (int, xp.integer)) else tuple(int(d) for d in shape)
     unknown = [i for i, d in enumerate(shape) if d == -1]
     known = 1

@@ -29,6 +29,9 @@ def normalize_index(idx) -> tuple:
                     "indices carry no derivative"
                 )
             item = item.concrete()
+        if type(item) is xp.ndarray and item.dtype.kind in "biu":  # already a valid index array
+            out.append(item)
+            continue
         if isinstance(item, (list, xp.ndarray)):
             item = xp.asarray(item)
             if item.dtype != xp.bool_ and not xp.issubdtype(item.dtype, xp.integer):
@@ -72,7 +75,10 @@ def _gather_by_traced_indices(x, idx):
     Other combinations with traced arrays take the general path, which needs their values.
     """
     items = idx if isinstance(idx, tuple) else (idx,)
-    if not any(isinstance(item, Tracer) and _is_integer_array(item) for item in items):
+    for item in items:
+        if isinstance(item, Tracer) and _is_integer_array(item):
+            break
+    else:
         return None
     x = asarray_or_tracer(x)
     full = slice(None)

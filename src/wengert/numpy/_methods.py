@@ -70,11 +70,21 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
 
 
 def _as_method(fn):
-    """Primitives are callable objects, not functions, so they don't bind ``self``; wrap them."""
+    """Primitives are callable objects, not functions, so they don't bind ``self``; wrap them.
+
+    The wrapper hands the operation straight to ``self``'s trace when no other argument belongs
+    to a higher level: what ``Primitive.__call__`` would do after its search, one call sooner.
+    """
     if isinstance(fn, Primitive):
 
         def method(self, *others):
-            return fn(self, *others)
+            trace = self._trace
+            for other in others:
+                if isinstance(other, Tracer) and other._trace.level > trace.level:
+                    return fn(self, *others)
+            if not trace.active:
+                return fn(self, *others)  # which raises the error for a leaked tracer
+            return trace.process(fn, (self, *others), {})
 
         method.__name__ = fn.name
         return method

@@ -46,6 +46,11 @@ def _prepare(a, axis):
 def sum(a, axis=None, dtype=None, keepdims: bool = False):
     """Sum of elements over ``axis``."""
     a, axes = _prepare(a, axis)
+    return _sum(a, axes, dtype, keepdims)
+
+
+def _sum(a, axes, dtype, keepdims):
+    """:func:`sum` of an array or tracer over normalized ``axes``."""
     if dtype is not None:
         a = astype(a, dtype)
     if a.dtype == xp.bool_:
@@ -58,8 +63,7 @@ def mean(a, axis=None, dtype=None, keepdims: bool = False):
     a, axes = _prepare(a, axis)
     if a.dtype.kind not in "fc":
         a = astype(a, xp.float64 if dtype is None else dtype)
-    count = _count(a.shape, axes)
-    return sum(a, axes, dtype, keepdims) / count
+    return _sum(a, axes, dtype, keepdims) / _count(a.shape, axes)
 
 
 def _count(shape, axes) -> int:

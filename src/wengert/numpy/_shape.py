@@ -20,6 +20,12 @@ from ._core import asarray_or_tracer, concrete, is_traced, resolve_shape
 
 def _ints(value) -> tuple:
     """An int or a sequence of ints (NumPy integers included) as a tuple of Python ints."""
+    if type(value) is tuple:
+        for v in value:
+            if type(v) is not int:
+                break
+        else:
+            return value
     return (int(value),) if xp.ndim(value) == 0 else tuple(int(v) for v in value)
 
 

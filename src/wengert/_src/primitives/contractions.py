@@ -6,7 +6,7 @@ written with these in ``wengert.numpy``. For ``C = A @ B``:
 """
 
 from ..backend import xp
-from ..core.primitive import Primitive
+from ..core.primitive import Primitive, Tracer
 from .rules import BY_VJP, EveryArgument, Multilinear, PerPosition, shape_size
 from .structural import batch_first, broadcast_to, rank_of, reshape, transpose, unbroadcast
 
@@ -59,7 +59,16 @@ def _as_matrix_cotangent(g, a, b):
     return g
 
 
+def _plain_matrices(g, a, b) -> bool:
+    """True for the common case worth a direct path: 2-D plain arrays (no transform above)."""
+    plain = not isinstance(g, Tracer) and not isinstance(a, Tracer) and not isinstance(b, Tracer)
+    return plain and a.ndim == b.ndim == 2
+
+
 def _matmul_vjp_a(g, ans, a, b):
+    if _plain_matrices(g, a, b):  # NumPy directly, the same products as the general path
+        grad = xp.matmul(g, b.T)
+        return grad if grad.dtype == a.dtype else grad.astype(a.dtype)
     if a.ndim == 1 and b.ndim == 1:
         return unbroadcast(g * b, a)
     g = _as_matrix_cotangent(g, a, b)
@@ -71,6 +80,9 @@ def _matmul_vjp_a(g, ans, a, b):
 
 
 def _matmul_vjp_b(g, ans, a, b):
+    if _plain_matrices(g, a, b):
+        grad = xp.matmul(a.T, g)
+        return grad if grad.dtype == b.dtype else grad.astype(b.dtype)
     if a.ndim == 1 and b.ndim == 1:
         return unbroadcast(g * a, b)
     g = _as_matrix_cotangent(g, a, b)

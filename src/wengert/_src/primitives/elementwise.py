@@ -19,13 +19,16 @@ from .rules import BY_VJP, Multilinear, elementwise_flops, no_flops
 from .structural import broadcast_like, broadcasting_batch, unbroadcast
 
 
-def _unary(name, impl, derivative, doc):
-    """A unary primitive with ``d f = derivative(ans, x) * dx``."""
+def _unary(name, impl, derivative, doc, vjp=None):
+    """A unary primitive with ``d f = derivative(ans, x) * dx``.
+
+    ``vjp``: a VJP rule computing ``g * derivative(ans, x)`` faster than that product.
+    """
     prim = Primitive(
         name,
         impl,
         jvps=(lambda t, ans, x: t * derivative(ans, x),),
-        vjps=(lambda g, ans, x: g * derivative(ans, x),),
+        vjps=(vjp or (lambda g, ans, x: g * derivative(ans, x)),),
         batch=lambda args, dims: broadcasting_batch(prim, args, dims),
         flops=elementwise_flops,
         doc=doc,
@@ -48,7 +51,7 @@ neg = Primitive(
     "neg",
     xp.negative,
     jvps=(lambda t, ans, x: neg(t),),
-    vjps=(lambda g, ans, x: neg(g),),
+    vjps=(lambda g, ans, x: -g,),  # wengert's neg on a traced g, NumPy's on a plain one
     transposes=(BY_VJP,),
     batch=lambda args, dims: broadcasting_batch(neg, args, dims),
     flops=elementwise_flops,
@@ -56,7 +59,7 @@ neg = Primitive(
 )
 exp = _unary("exp", xp.exp, lambda ans, x: ans, "exp(x); d exp(x) = exp(x) dx")
 exp2 = _unary("exp2", xp.exp2, lambda ans, x: ans * math.log(2.0), "2**x; d = 2**x ln 2 dx")
-log = _unary("log", xp.log, lambda ans, x: 1.0 / x, "log(x); d log(x) = dx / x")
+log = _unary("log", xp.log, lambda ans, x: 1.0 / x, "log(x); d log(x) = dx / x", vjp=lambda g, ans, x: g / x)
 log2 = _unary("log2", xp.log2, lambda ans, x: 1.0 / (x * math.log(2.0)), "log2(x); d = dx / (x ln 2)")
 log10 = _unary("log10", xp.log10, lambda ans, x: 1.0 / (x * math.log(10.0)), "log10(x); d = dx / (x ln 10)")
 log1p = _unary("log1p", xp.log1p, lambda ans, x: 1.0 / (1.0 + x), "log(1 + x); d = dx / (1 + x)")
@@ -69,7 +72,19 @@ arccos = _unary("arccos", xp.arccos, lambda ans, x: -1.0 / sqrt(1.0 - x * x), "d
 arctan = _unary("arctan", xp.arctan, lambda ans, x: 1.0 / (1.0 + x * x), "d arctan(x) = dx / (1 + x^2)")
 sinh = _unary("sinh", xp.sinh, lambda ans, x: cosh(x), "d sinh(x) = cosh(x) dx")
 cosh = _unary("cosh", xp.cosh, lambda ans, x: sinh(x), "d cosh(x) = sinh(x) dx")
-tanh = _unary("tanh", xp.tanh, lambda ans, x: 1.0 - ans * ans, "d tanh(x) = (1 - tanh(x)^2) dx")
+
+
+def _tanh_vjp(g, ans, x):
+    """``g (1 - tanh(x)^2)``; on plain arrays of one dtype, in place in one fresh array."""
+    if type(ans) is xp.ndarray and type(g) is xp.ndarray and g.dtype == ans.dtype and g.shape == ans.shape:
+        d = ans * ans
+        xp.subtract(1.0, d, out=d)
+        d *= g
+        return d
+    return g * (1.0 - ans * ans)
+
+
+tanh = _unary("tanh", xp.tanh, lambda ans, x: 1.0 - ans * ans, "d tanh(x) = (1 - tanh(x)^2) dx", vjp=_tanh_vjp)
 arcsinh = _unary("arcsinh", xp.arcsinh, lambda ans, x: 1.0 / sqrt(x * x + 1.0), "d asinh(x) = dx / sqrt(x^2 + 1)")
 arccosh = _unary("arccosh", xp.arccosh, lambda ans, x: 1.0 / sqrt(x * x - 1.0), "d acosh(x) = dx / sqrt(x^2 - 1)")
 arctanh = _unary("arctanh", xp.arctanh, lambda ans, x: 1.0 / (1.0 - x * x), "d atanh(x) = dx / (1 - x^2)")
@@ -108,10 +123,11 @@ logical_xor = _nondiff("xor", xp.logical_xor, "x xor y.")
 floor_divide = _nondiff("floordiv", xp.floor_divide, "x // y.")
 
 
-def binary_primitive(name, impl, dx, dy, doc, transposes=None):
+def binary_primitive(name, impl, dx, dy, doc, transposes=None, vjp_x=None):
     """A broadcasting binary primitive with ``d f = dx(ans, x, y) dx + dy(ans, x, y) dy``.
 
-    ``transposes`` for one linear in an argument (``x / y`` in ``x``).
+    ``transposes`` for one linear in an argument (``x / y`` in ``x``); ``vjp_x``: a VJP rule for
+    ``x`` computing ``unbroadcast(g * dx(ans, x, y), x)`` faster than that.
     """
     prim = Primitive(
         name,
@@ -121,7 +137,7 @@ def binary_primitive(name, impl, dx, dy, doc, transposes=None):
             lambda t, ans, x, y: broadcast_like(t * dy(ans, x, y), ans),
         ),
         vjps=(
-            lambda g, ans, x, y: unbroadcast(g * dx(ans, x, y), x),
+            vjp_x or (lambda g, ans, x, y: unbroadcast(g * dx(ans, x, y), x)),
             lambda g, ans, x, y: unbroadcast(g * dy(ans, x, y), y),
         ),
         transposes=transposes,
@@ -146,7 +162,7 @@ subtract = Primitive(
     "sub",
     xp.subtract,
     jvps=(lambda t, ans, x, y: broadcast_like(t, ans), lambda t, ans, x, y: broadcast_like(neg(t), ans)),
-    vjps=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: neg(unbroadcast(g, y))),
+    vjps=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: -unbroadcast(g, y)),
     transposes=(BY_VJP, BY_VJP),
     batch=lambda args, dims: broadcasting_batch(subtract, args, dims),
     flops=elementwise_flops,
@@ -174,7 +190,7 @@ divide = binary_primitive(
 
 def _power_dx(ans, x, y):
     # y x^(y-1), written so that y = 0 gives 0 (not 0 * inf) at x = 0.
-    if not isinstance(y, Tracer) and xp.ndim(y) == 0:
+    if type(y) in (int, float) or (not isinstance(y, Tracer) and xp.ndim(y) == 0):
         if y == 0:
             return 0.0 * x
         return 2.0 * x if y == 2 else y * power(x, y - 1)
@@ -188,7 +204,17 @@ def _power_dy(ans, x, y):
     return ans * log(safe_x)
 
 
-power = binary_primitive("pow", xp.power, _power_dx, _power_dy, "x ** y")
+def _power_vjp_x(g, ans, x, y):
+    """``g y x^(y-1)``, summed to x's shape; on plain arrays, multiplied in place into the fresh
+    array ``_power_dx`` returns."""
+    d = _power_dx(ans, x, y)
+    if type(d) is xp.ndarray and type(g) is xp.ndarray and d.dtype == g.dtype and d.shape == g.shape:
+        d *= g
+        return unbroadcast(d, x)
+    return unbroadcast(g * d, x)
+
+
+power = binary_primitive("pow", xp.power, _power_dx, _power_dy, "x ** y", vjp_x=_power_vjp_x)
 
 
 def _tie_split(x, y):

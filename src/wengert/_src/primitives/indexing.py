@@ -7,7 +7,7 @@ scatter-add, so reading the same element twice adds both cotangents.
 """
 
 from ..backend import xp
-from ..core.primitive import Primitive
+from ..core.primitive import Primitive, Tracer
 from .elementwise import where
 from .rules import BY_VJP, EveryArgument, PerPosition, no_flops, shape_size
 from .structural import batch_first, batch_size, broadcast_like, moveaxis, rank_of, reshape, unbroadcast
@@ -80,11 +80,39 @@ def _zeros(value):
     return xp.zeros(value.shape, value.dtype)
 
 
+def _gather_vjp(g, ans, x, idx):
+    """Scatter-add ``g`` into zeros of x's shape (``index_add``); on a plain cotangent, in place."""
+    if isinstance(g, Tracer):
+        return index_add(_zeros(x), g, idx=idx)
+    out = xp.zeros(x.shape, x.dtype)
+    k = len(idx)
+    if 0 < k < out.ndim and _integer_arrays(idx):
+        # Integer arrays on the leading axes pick whole sub-arrays (rows of an embedding table):
+        # NumPy's add.at is several times slower on those than on one index of the flattened array,
+        # which adds the same terms in the same order. The forward gather checked the bounds.
+        inner = out.size // shape_size(out.shape[:k]) if out.size else 0
+        rows = xp.ravel_multi_index(idx, out.shape[:k], mode="wrap").reshape(-1, 1)
+        xp.add.at(out.reshape(-1), (rows * inner + xp.arange(inner)).reshape(-1), g.reshape(-1))
+    elif is_basic_index(idx):
+        out[idx] += g
+    else:
+        xp.add.at(out, idx, g)
+    return out
+
+
+def _integer_arrays(idx: tuple) -> bool:
+    """True if every item of ``idx`` is an array of signed integers."""
+    for item in idx:
+        if type(item) is not xp.ndarray or item.dtype.kind != "i":
+            return False
+    return True
+
+
 getitem = Primitive(
     "gather",
     lambda x, idx: x[idx],
     jvps=(lambda t, ans, x, idx: getitem(t, idx=idx),),
-    vjps=(lambda g, ans, x, idx: index_add(_zeros(x), g, idx=idx),),
+    vjps=(_gather_vjp,),
     transposes=(BY_VJP,),
     batch=_getitem_batch,
     flops=no_flops,

@@ -6,7 +6,7 @@ derivatives are exact everywhere (``prod`` at zeros included) and to any order.
 """
 
 from ..backend import xp
-from ..core.primitive import Primitive
+from ..core.primitive import Primitive, Tracer
 from .elementwise import equal
 from .rules import BY_VJP, input_flops
 from .structural import astype, batch_first, batched_axis, flip, reduce_sum, reduction_batch, reshape
@@ -55,6 +55,12 @@ def _extremum_weights(ans, x, axis, keepdims):
 
 
 def _extremum_vjp(g, ans, x, axis, keepdims):
+    if not isinstance(g, Tracer) and not isinstance(x, Tracer):  # plain arrays: the same weights, fewer passes
+        if not keepdims:
+            shape = _keepdims_shape(x.shape, axis)
+            g, ans = xp.reshape(g, shape), xp.reshape(ans, shape)
+        mask = x == ans
+        return mask * (g / mask.sum(axis=axis, keepdims=True, dtype=x.dtype))
     kept = g if keepdims else reshape(g, shape=_keepdims_shape(x.shape, axis))
     return kept * _extremum_weights(ans, x, axis, keepdims)  # the weights have x's shape
 
@@ -65,7 +71,7 @@ def _extremum_jvp(t, ans, x, axis, keepdims):
 
 reduce_max = Primitive(
     "reduce_max",
-    lambda x, axis, keepdims: xp.max(x, axis=axis, keepdims=keepdims),
+    lambda x, axis, keepdims: xp.maximum.reduce(x, axis=axis, keepdims=keepdims),  # np.max minus its Python dispatch
     jvps=(_extremum_jvp,),
     vjps=(_extremum_vjp,),
     batch=lambda args, dims, **params: reduction_batch(reduce_max, args, dims, **params),
@@ -74,7 +80,7 @@ reduce_max = Primitive(
 )
 reduce_min = Primitive(
     "reduce_min",
-    lambda x, axis, keepdims: xp.min(x, axis=axis, keepdims=keepdims),
+    lambda x, axis, keepdims: xp.minimum.reduce(x, axis=axis, keepdims=keepdims),
     jvps=(_extremum_jvp,),
     vjps=(_extremum_vjp,),
     batch=lambda args, dims, **params: reduction_batch(reduce_min, args, dims, **params),

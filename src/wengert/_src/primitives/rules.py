@@ -19,6 +19,8 @@ def normalize_axis(axis, ndim: int):
     """``None`` or a sorted tuple of non-negative axes, checked against ``ndim``."""
     if axis is None:
         return None
+    if type(axis) is int and 0 <= axis < ndim:  # the common case, answered at once
+        return (axis,)
     axes = (axis,) if not isinstance(axis, (tuple, list)) else tuple(axis)
     out = []
     for a in axes:

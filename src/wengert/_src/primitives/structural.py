@@ -4,8 +4,10 @@ These are linear, and the rules of every other family lean on them (a
 broadcast in the forward pass is a sum in the backward pass).
 """
 
+import functools
+
 from ..backend import xp
-from ..core.primitive import Primitive
+from ..core.primitive import Primitive, Tracer
 from .rules import BY_VJP, input_flops, no_flops
 
 # --- batching helpers (vmap), shared by every family's ``batch`` rule ---------------------------------
@@ -108,7 +110,7 @@ reshape = Primitive(
     "reshape",
     _reshape_impl,
     jvps=(lambda t, ans, x, shape: reshape(t, shape=shape),),
-    vjps=(lambda g, ans, x, shape: reshape(g, shape=x.shape),),
+    vjps=(lambda g, ans, x, shape: g.reshape(x.shape) if type(g) is xp.ndarray else reshape(g, shape=x.shape),),
     transposes=(BY_VJP,),
     batch=_reshape_batch,
     flops=no_flops,
@@ -169,8 +171,24 @@ def _sum_vjp(g, ans, x, axis, keepdims):
         kept = list(shape)
         for a in axis:
             kept[a] = 1
-        g = reshape(g, shape=tuple(kept))
+        g = g.reshape(kept) if not isinstance(g, Tracer) else reshape(g, shape=tuple(kept))
+    if not isinstance(g, Tracer):  # plain arrays (no transform above): NumPy directly, same result
+        return _broadcast_view(g, shape)
     return broadcast_to(g, shape=shape)
+
+
+def _broadcast_view(g, shape: tuple):
+    """``np.broadcast_to(g, shape)`` for a plain ``g`` of ``shape`` with ones where it is broadcast
+    (or 0-d): the same read-only view with zero strides, built directly (``broadcast_to`` is a
+    Python function that costs more than the sum it undoes)."""
+    g = xp.asarray(g)
+    if g.ndim != len(shape):
+        g = g.reshape((1,) * len(shape))
+    if not g.flags.c_contiguous:
+        g = xp.ascontiguousarray(g)
+    view = xp.ndarray(shape, g.dtype, g, 0, tuple(0 if n == 1 else step for n, step in zip(g.shape, g.strides)))
+    view.flags.writeable = False
+    return view
 
 
 reduce_sum = Primitive(
@@ -203,15 +221,30 @@ astype = Primitive(
 
 def sum_to_shape(g, shape):
     """Sum ``g`` over the axes that broadcasting added to reach ``g.shape`` from ``shape``."""
-    if g.shape == shape:
+    g_shape = g.shape
+    if g_shape == shape:
         return g
-    lead = len(g.shape) - len(shape)
+    lead = len(g_shape) - len(shape)
+    if not isinstance(g, Tracer):  # plain arrays: one NumPy reduction over every broadcast axis
+        axes, keepdims, reshaped = _broadcast_axes(g_shape, shape)
+        g = xp.add.reduce(g, axis=axes, keepdims=keepdims)
+        return g.reshape(shape) if reshaped else g
     if lead:
         g = reduce_sum(g, axis=tuple(range(lead)), keepdims=False)
     stretched = tuple(i for i, d in enumerate(shape) if d == 1 and g.shape[i] != 1)
     if stretched:
         g = reduce_sum(g, axis=stretched, keepdims=True)
     return g
+
+
+@functools.lru_cache(maxsize=1024)
+def _broadcast_axes(g_shape: tuple, shape: tuple) -> tuple:
+    """How to sum ``g_shape`` down to ``shape`` in one reduction: ``(axes, keepdims, reshape after)``."""
+    lead = len(g_shape) - len(shape)
+    stretched = tuple(lead + i for i, d in enumerate(shape) if d == 1 and g_shape[lead + i] != 1)
+    if not lead:
+        return stretched, True, False
+    return tuple(range(lead)) + stretched, bool(stretched), bool(stretched)
 
 
 def unbroadcast(g, x):

@@ -20,14 +20,16 @@ from .reverse import ReverseTrace, ReverseTracer
 from .transpose import vjp_by_transposition
 
 
-def _as_input(value, transform: str, where: str):
-    """An input of a transform: an array (or outer tracer) of a floating dtype."""
+def _as_input(value, transform: str, kind: str, i: int):
+    """An input of a transform (named ``kind i`` in errors): an array (or outer tracer) of a floating dtype."""
+    if type(value) is xp.ndarray and value.dtype.kind == "f":  # the common case, answered at once
+        return value
     if not isinstance(value, Tracer):
         value = xp.asarray(value)
     dtype = value.dtype
     if not is_float_dtype(dtype):
         raise DtypeError(
-            f"{transform}: {where} has dtype {dtype}; only floating-point inputs have derivatives. "
+            f"{transform}: {kind} {i} has dtype {dtype}; only floating-point inputs have derivatives. "
             "Pass floats (1.0 instead of 1), or convert with x.astype(float)."
         )
     return value
@@ -54,7 +56,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
     with new_trace(JVPTrace) as trace:
         tracers = []
         for i, (primal, tangent) in enumerate(zip(flat_primals, flat_tangents)):
-            primal = _as_input(primal, "jvp", f"primal {i}")
+            primal = _as_input(primal, "jvp", "primal", i)
             if not isinstance(tangent, Tracer):
                 tangent = xp.asarray(tangent, dtype=primal.dtype)
             if tuple(tangent.shape) != tuple(primal.shape):
@@ -90,17 +92,36 @@ def vjp(fun: Callable, *primals, has_aux: bool = False, method: str = "tape"):
     return _reverse(fun, primals, has_aux, "vjp")
 
 
+class _Recording:
+    """The forward pass of reverse mode: the finished tape, its inputs and its outputs."""
+
+    __slots__ = ("aux", "flat_out", "in_tree", "inputs", "out_tree", "primals_out", "trace")
+
+    def __init__(self, fun: Callable, primals: tuple, has_aux: bool, transform: str):
+        flat_primals, self.in_tree = tree_flatten(primals)
+        with new_trace(ReverseTrace) as trace:
+            inputs = [trace.new_input(_as_input(p, transform, "input leaf", i)) for i, p in enumerate(flat_primals)]
+            result = fun(*tree_unflatten(self.in_tree, inputs))
+            self.aux = None
+            if has_aux:
+                result, aux = _split_aux(result, "vjp")
+                self.aux = _strip(trace, aux)
+            self.flat_out, self.out_tree = tree_flatten(result)
+            self.primals_out = [_primal_of(trace, o) for o in self.flat_out]
+        self.trace, self.inputs = trace, inputs
+
+    def pull_back(self, flat_cts: list):
+        """The input cotangents (zeros for inputs the outputs don't depend on), as the input pytree."""
+        grads = self.trace.backward(self.flat_out, flat_cts, self.inputs)
+        grads = [xp.zeros(x.shape, x.dtype) if g is None else g for g, x in zip(grads, self.inputs)]
+        return tree_unflatten(self.in_tree, grads)
+
+
 def _reverse(fun: Callable, primals: tuple, has_aux: bool, transform: str):
     """``vjp`` on behalf of ``transform`` (named in errors)."""
-    flat_primals, in_tree = tree_flatten(primals)
-    with collector_paused(), new_trace(ReverseTrace) as trace:
-        inputs = [trace.new_input(_as_input(p, transform, f"input leaf {i}")) for i, p in enumerate(flat_primals)]
-        result = fun(*tree_unflatten(in_tree, inputs))
-        if has_aux:
-            result, aux = _split_aux(result, "vjp")
-            aux = _strip(trace, aux)
-        flat_out, out_tree = tree_flatten(result)
-        primals_out = [_primal_of(trace, o) for o in flat_out]
+    with collector_paused():
+        recording = _Recording(fun, primals, has_aux, transform)
+    out_tree, primals_out = recording.out_tree, recording.primals_out
 
     def vjp_fn(cotangents):
         flat_cts, ct_tree = tree_flatten(cotangents)
@@ -116,12 +137,10 @@ def _reverse(fun: Callable, primals: tuple, has_aux: bool, transform: str):
             xp.asarray(c, dtype=dtype_of(p)) if not isinstance(c, Tracer) else c for c, p in zip(flat_cts, primals_out)
         ]
         with collector_paused():
-            grads = trace.backward(flat_out, flat_cts, inputs)
-        grads = [_zeros_like(x.primal) if g is None else g for g, x in zip(grads, inputs)]
-        return tree_unflatten(in_tree, grads)
+            return recording.pull_back(flat_cts)
 
     if has_aux:
-        return tree_unflatten(out_tree, primals_out), vjp_fn, aux
+        return tree_unflatten(out_tree, primals_out), vjp_fn, recording.aux
     return tree_unflatten(out_tree, primals_out), vjp_fn
 
 
@@ -150,14 +169,16 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
                 full[argnum] = value
             return fun(*full, **kwargs)
 
-        if has_aux:
-            value, pullback, aux = _reverse(of_chosen, chosen, True, "grad")
-        else:
-            value, pullback = _reverse(of_chosen, chosen, False, "grad")
-        _check_scalar(value)
-        grads = pullback(xp.ones((), dtype_of(value)))
+        # One pause of the collector over the forward and the backward pass; the seed is a one
+        # of the output's dtype, so the checks ``vjp_fn`` makes of a user's cotangent are moot.
+        with collector_paused():
+            recording = _Recording(of_chosen, chosen, has_aux, "grad")
+            out_tree, primals_out = recording.out_tree, recording.primals_out
+            value = primals_out[0] if out_tree.node_type is None else tree_unflatten(out_tree, primals_out)
+            _check_scalar(value)
+            grads = recording.pull_back([xp.ones((), dtype_of(value))])
         grads = grads[0] if single else grads
-        return ((value, aux) if has_aux else value), grads
+        return ((value, recording.aux) if has_aux else value), grads
 
     _wraps(value_and_grad_fun, fun, "value_and_grad")
     return value_and_grad_fun
@@ -181,6 +202,8 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
 
 
 def _check_scalar(value) -> None:
+    if isinstance(value, (xp.ndarray, xp.generic)) and value.shape == () and value.dtype.kind == "f":
+        return
     if isinstance(value, (tuple, list, dict)):
         returned = f"a {type(value).__name__}"
     elif shape_of(value) != ():

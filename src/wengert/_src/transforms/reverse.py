@@ -18,7 +18,7 @@ tracers when one is (``grad(grad(f))``): one rule serves every order.
 from __future__ import annotations
 
 from ..backend import dtype_of, shape_of, xp
-from ..core.primitive import Trace, Tracer, new_trace, run_impl
+from ..core.primitive import Trace, Tracer, new_trace, shape_error
 from ..core.pytree import tree_unflatten
 from .custom_derivatives import CustomCall, custom_call_primitive
 
@@ -54,6 +54,23 @@ class ReverseTracer(Tracer):
     def primal(self):
         return self._primal
 
+    # Read straight from the primal: the face asks these on every operation.
+    @property
+    def shape(self) -> tuple:
+        return self._primal.shape
+
+    @property
+    def dtype(self):
+        return self._primal.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self._primal.ndim
+
+    @property
+    def size(self) -> int:
+        return self._primal.size
+
 
 class ReverseTrace(Trace):
     """Reverse-mode interpreter: evaluates eagerly and records a tape."""
@@ -74,18 +91,30 @@ class ReverseTrace(Trace):
         primals = []
         parents = []
         lower = False
-        for position, arg in enumerate(args):
-            if isinstance(arg, ReverseTracer) and arg._trace is self:
-                arg_primal = arg._primal
-                primals.append(arg_primal)
-                if vjps is not None and vjps[position] is not None:
-                    parents.append((position, arg.node, arg.slot))
-            else:
-                arg_primal = arg
-                primals.append(arg)
-            if isinstance(arg_primal, Tracer):
-                lower = True
-        out = prim(*primals, **params) if lower else run_impl(prim, primals, params)
+        position = 0
+        for arg in args:
+            if isinstance(arg, Tracer):
+                if arg._trace is self:  # only this trace's tracers (ReverseTracers) belong to it
+                    primal = arg._primal
+                    if vjps is not None and vjps[position] is not None:
+                        parents.append((position, arg.node, arg.slot))
+                    if isinstance(primal, Tracer):
+                        lower = True
+                    arg = primal
+                else:
+                    lower = True
+            primals.append(arg)
+            position += 1
+        if lower:
+            out = prim(*primals, **params)
+        else:
+            try:
+                out = prim.impl(*primals, **params)
+            except ValueError as error:
+                converted = shape_error(prim, primals, error)
+                if converted is error:
+                    raise
+                raise converted from error
         if not parents:
             return out
         tape = self.tape
@@ -151,17 +180,20 @@ class ReverseTrace(Trace):
             if ct is None:
                 continue
             node = tape[index]
-            if node.prim is None:
+            prim = node.prim
+            if prim is None:
                 continue
             cts[index] = None
-            if node.prim.multiple_results:
-                ct = tuple(xp.zeros(shape_of(o), dtype_of(o)) if c is None else c for c, o in zip(ct, node.out))
-            vjps = node.prim.vjps
+            out = node.out
+            if prim.multiple_results:
+                ct = tuple(xp.zeros(shape_of(o), dtype_of(o)) if c is None else c for c, o in zip(ct, out))
+            vjps, args, params = prim.vjps, node.args, node.params
             for position, parent, slot in node.parents:
-                contribution = vjps[position](ct, node.out, *node.args, **node.params)
+                contribution = vjps[position](ct, out, *args, **params)
                 if slot < 0:
-                    current = cts[parent.index]
-                    cts[parent.index] = contribution if current is None else current + contribution
+                    parent_index = parent.index
+                    current = cts[parent_index]
+                    cts[parent_index] = contribution if current is None else current + contribution
                 else:
                     _accumulate(cts, parent, slot, contribution)
         return [cts[x.node.index] if isinstance(x, ReverseTracer) else None for x in inputs]
