@@ -18,7 +18,6 @@ transforms at once never see each other's levels.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 
 from wengert.errors import InPlaceError, LeakedTracerError, ShapeError, TracerError
@@ -80,17 +79,30 @@ class Trace:
         return f"{type(self).__name__}(level={self.level})"
 
 
-@contextlib.contextmanager
-def new_trace(trace_type, *init_args):
-    """Push a new transform level for the duration of a ``with`` block."""
-    depth = _stack_depth.get()
-    token = _stack_depth.set(depth + 1)
-    trace = trace_type(depth + 1, *init_args)
-    try:
-        yield trace
-    finally:
-        trace.active = False
-        _stack_depth.reset(token)
+def new_trace(trace_type, *init_args) -> _TraceScope:
+    """Push a new transform level for the duration of a ``with`` block: ``with new_trace(T) as trace``."""
+    return _TraceScope(trace_type, init_args)
+
+
+class _TraceScope:
+    """The ``with`` block of :func:`new_trace` (a class: every transform call enters one)."""
+
+    __slots__ = ("init_args", "token", "trace", "trace_type")
+
+    def __init__(self, trace_type, init_args: tuple):
+        self.trace_type = trace_type
+        self.init_args = init_args
+
+    def __enter__(self):
+        depth = _stack_depth.get()
+        self.token = _stack_depth.set(depth + 1)
+        self.trace = self.trace_type(depth + 1, *self.init_args)
+        return self.trace
+
+    def __exit__(self, *exc_info) -> bool:
+        self.trace.active = False
+        _stack_depth.reset(self.token)
+        return False
 
 
 def trace_depth() -> int:

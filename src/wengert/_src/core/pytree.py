@@ -13,6 +13,11 @@ from typing import Any, NamedTuple
 from wengert.errors import PytreeError
 
 
+def _flatten_dict(d: dict) -> tuple[list, tuple]:
+    keys = tuple(sorted(d))
+    return [d[k] for k in keys], keys
+
+
 class NodeType(NamedTuple):
     flatten: Callable[[Any], tuple[list, Any]]
     unflatten: Callable[[Any, list], Any]
@@ -21,10 +26,7 @@ class NodeType(NamedTuple):
 _registry: dict[type, NodeType] = {
     tuple: NodeType(lambda t: (list(t), None), lambda _, children: tuple(children)),
     list: NodeType(lambda items: (list(items), None), lambda _, children: list(children)),
-    dict: NodeType(
-        lambda d: ([d[k] for k in sorted(d)], tuple(sorted(d))),
-        lambda keys, children: dict(zip(keys, children)),
-    ),
+    dict: NodeType(_flatten_dict, lambda keys, children: dict(zip(keys, children))),
     type(None): NodeType(lambda _: ([], None), lambda _, __: None),
 }
 
