@@ -223,7 +223,9 @@ class Primitive:
         transposes: for a primitive linear in some arguments, one rule per argument,
             ``transpose_i(cotangent, *args, **params)`` (``None`` where not linear); the
             linear arguments arrive as :class:`UndefinedPrimal` placeholders that carry only
-            shape and dtype. Used by ``linear_transpose`` (staged reverse mode).
+            shape and dtype. Used by ``linear_transpose`` (staged reverse mode). Most entries are
+            ``rules.BY_VJP`` (the VJP rule already is the transpose); ``rules.EveryArgument`` and
+            ``rules.Multilinear`` serve variadic and multilinear primitives.
         batch: the batching rule for ``vmap``, ``batch(args, dims, **params)`` returning
             ``(out, out_dim)``; ``dims[i]`` is the batch axis of argument ``i`` (``None``: unbatched).
         flops: ``flops(out_shapes, *arg_shapes, **params)``, the floating-point operations of
