@@ -15,24 +15,10 @@ from ..backend import dtype_of, is_float_dtype, shape_of, xp
 from ..core.gc_pause import collector_paused
 from ..core.primitive import Tracer, new_trace
 from ..core.pytree import tree_flatten, tree_unflatten
+from .inputs import as_float_input
 from .jvp import JVPTrace
 from .reverse import ReverseTrace, ReverseTracer
 from .transpose import vjp_by_transposition
-
-
-def _as_input(value, transform: str, kind: str, i: int):
-    """An input of a transform (named ``kind i`` in errors): an array (or outer tracer) of a floating dtype."""
-    if type(value) is xp.ndarray and value.dtype.kind == "f":  # the common case, answered at once
-        return value
-    if not isinstance(value, Tracer):
-        value = xp.asarray(value)
-    dtype = value.dtype
-    if not is_float_dtype(dtype):
-        raise DtypeError(
-            f"{transform}: {kind} {i} has dtype {dtype}; only floating-point inputs have derivatives. "
-            "Pass floats (1.0 instead of 1), or convert with x.astype(float)."
-        )
-    return value
 
 
 def _zeros_like(value):
@@ -56,7 +42,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
     with new_trace(JVPTrace) as trace:
         tracers = []
         for i, (primal, tangent) in enumerate(zip(flat_primals, flat_tangents)):
-            primal = _as_input(primal, "jvp", "primal", i)
+            primal = as_float_input(primal, "jvp", "primal", i)
             if not isinstance(tangent, Tracer):
                 tangent = xp.asarray(tangent, dtype=primal.dtype)
             if tuple(tangent.shape) != tuple(primal.shape):
@@ -100,7 +86,9 @@ class _Recording:
     def __init__(self, fun: Callable, primals: tuple, has_aux: bool, transform: str):
         flat_primals, self.in_tree = tree_flatten(primals)
         with new_trace(ReverseTrace) as trace:
-            inputs = [trace.new_input(_as_input(p, transform, "input leaf", i)) for i, p in enumerate(flat_primals)]
+            inputs = [
+                trace.new_input(as_float_input(p, transform, "input leaf", i)) for i, p in enumerate(flat_primals)
+            ]
             result = fun(*tree_unflatten(self.in_tree, inputs))
             self.aux = None
             if has_aux:

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from wengert.errors import DtypeError, TransformError
+from wengert.errors import TransformError
 
-from ..backend import dtype_of, is_float_dtype, shape_of, xp
+from ..backend import dtype_of, shape_of, xp
 from ..core.ir import Program
-from ..core.primitive import Tracer, new_trace
+from ..core.primitive import new_trace
 from ..core.pytree import tree_flatten, tree_unflatten
+from .inputs import as_float_input
 from .jvp import JVPTrace
 from .stage import StagingTrace
 
@@ -77,7 +78,7 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
     True
     """
     flat_primals, in_tree = tree_flatten(primals)
-    flat_primals = [_float_input(p, i) for i, p in enumerate(flat_primals)]
+    flat_primals = [as_float_input(p, "linearize", "primal leaf", i) for i, p in enumerate(flat_primals)]
     with new_trace(StagingTrace, False, "linearize") as staging:
         tangent_inputs = [staging.new_input(xp.zeros(shape_of(p), dtype_of(p))) for p in flat_primals]
         with new_trace(JVPTrace) as forward:
@@ -97,17 +98,6 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
     out = tree_unflatten(out_tree, primals_out)
     f_lin = LinearFunction(program)
     return (out, f_lin, aux) if has_aux else (out, f_lin)
-
-
-def _float_input(value, position: int):
-    if not isinstance(value, Tracer):
-        value = xp.asarray(value)
-    if not is_float_dtype(value.dtype):
-        raise DtypeError(
-            f"linearize: primal leaf {position} has dtype {value.dtype}; only floating-point inputs have "
-            "derivatives. Pass floats (1.0 instead of 1), or convert with x.astype(float)."
-        )
-    return value
 
 
 def _split_aux(result):
