@@ -205,6 +205,36 @@ class Tracer:
         return f"{type(self).__name__}({self.primal!r}, level={self._trace.level})"
 
 
+class ValueTracer(Tracer):
+    """A tracer that holds its primal value (the eager transforms and Tensors).
+
+    The array attributes read the value directly: the NumPy face asks them on
+    every operation, so they skip the generic ``primal`` property.
+    """
+
+    __slots__ = ("_primal",)
+
+    @property
+    def primal(self):
+        return self._primal
+
+    @property
+    def shape(self) -> tuple:
+        return self._primal.shape
+
+    @property
+    def dtype(self):
+        return self._primal.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self._primal.ndim
+
+    @property
+    def size(self) -> int:
+        return self._primal.size
+
+
 class Primitive:
     """One operation of the Wengert list, with every rule about it.
 

@@ -27,7 +27,7 @@ import warnings
 from wengert.errors import AutogradError, DtypeError, ShapeError
 
 from ..backend import is_float_dtype, xp
-from ..core.primitive import Trace, Tracer, new_trace, shape_error
+from ..core.primitive import Trace, Tracer, ValueTracer, new_trace, shape_error
 from ..core.pytree import tree_unflatten
 from ..primitives import elementwise, indexing, reductions, structural
 from ..transforms.custom_derivatives import CustomCall
@@ -337,7 +337,7 @@ class RemovableHandle:
         self._hooks.pop(self._key, None)
 
 
-class Tensor(TensorMethods, Tracer):
+class Tensor(TensorMethods, ValueTracer):
     """A NumPy array with PyTorch's autograd: ``requires_grad``, ``backward()``, ``.grad``.
 
     ``Tensor(data, dtype=None, requires_grad=False)`` wraps ``data``: the same
@@ -352,7 +352,7 @@ class Tensor(TensorMethods, Tracer):
     tensor([2., 4.])
     """
 
-    __slots__ = ("__weakref__", "_base", "_grad", "_node", "_primal", "_slot", "_version")
+    __slots__ = ("__weakref__", "_base", "_grad", "_node", "_slot", "_version")
     _trace = EAGER
     __array_priority__ = 1001
     device = "cpu"
@@ -374,24 +374,8 @@ class Tensor(TensorMethods, Tracer):
     _wrap_array = staticmethod(_make)
 
     # --- the array ----------------------------------------------------------------------------
-    @property
-    def primal(self):
-        return self._primal
-
     def concrete(self):
         return self._primal
-
-    @property
-    def shape(self) -> tuple:
-        return self._primal.shape
-
-    @property
-    def dtype(self):
-        return self._primal.dtype
-
-    @property
-    def ndim(self) -> int:
-        return self._primal.ndim
 
     @property
     def size(self) -> _Size:

@@ -12,22 +12,18 @@ may carry a leading batch axis only through ``vmap`` (a later transform).
 
 from __future__ import annotations
 
-from ..core.primitive import Trace, Tracer, run_impl
+from ..core.primitive import Trace, Tracer, ValueTracer, run_impl
 from ..core.pytree import tree_unflatten
 from .custom_derivatives import CustomCall, forward_mode_error
 
 
-class JVPTracer(Tracer):
-    __slots__ = ("_primal", "tangent")
+class JVPTracer(ValueTracer):
+    __slots__ = ("tangent",)
 
     def __init__(self, trace: JVPTrace, primal, tangent):
         self._trace = trace
         self._primal = primal
         self.tangent = tangent
-
-    @property
-    def primal(self):
-        return self._primal
 
 
 class JVPTrace(Trace):

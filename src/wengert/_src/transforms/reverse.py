@@ -18,7 +18,7 @@ tracers when one is (``grad(grad(f))``): one rule serves every order.
 from __future__ import annotations
 
 from ..backend import dtype_of, shape_of, xp
-from ..core.primitive import Trace, Tracer, new_trace, shape_error
+from ..core.primitive import Trace, Tracer, ValueTracer, new_trace, shape_error
 from ..core.pytree import tree_unflatten
 from .custom_derivatives import CustomCall, custom_call_primitive
 
@@ -41,35 +41,14 @@ class Node:
         return f"Node({self.index}: {name})"
 
 
-class ReverseTracer(Tracer):
-    __slots__ = ("_primal", "node", "slot")
+class ReverseTracer(ValueTracer):
+    __slots__ = ("node", "slot")
 
     def __init__(self, trace: ReverseTrace, primal, node: Node, slot: int = -1):
         self._trace = trace
         self._primal = primal
         self.node = node
         self.slot = slot  # which result of a multiple-result node (-1: the only one)
-
-    @property
-    def primal(self):
-        return self._primal
-
-    # Read straight from the primal: the face asks these on every operation.
-    @property
-    def shape(self) -> tuple:
-        return self._primal.shape
-
-    @property
-    def dtype(self):
-        return self._primal.dtype
-
-    @property
-    def ndim(self) -> int:
-        return self._primal.ndim
-
-    @property
-    def size(self) -> int:
-        return self._primal.size
 
 
 class ReverseTrace(Trace):
