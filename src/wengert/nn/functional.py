@@ -15,7 +15,7 @@ import math
 
 import wengert.numpy as wnp
 from wengert._src.backend import xp
-from wengert._src.core.primitive import Tracer
+from wengert._src.core.primitive import Tracer, concrete, known_value
 from wengert._src.primitives import elementwise as _elementwise
 from wengert._src.primitives import special as _special
 from wengert._src.primitives.rules import normalize_axis
@@ -145,7 +145,7 @@ def one_hot(labels, num_classes: int = -1):
             f"one_hot: labels must be integers, got dtype {labels.dtype}; "
             "convert class indices with labels.astype(int)."
         )
-    values = _visible_value(labels)
+    values = known_value(labels)
     if values is None and num_classes == -1:
         raise TracerError(
             "one_hot: num_classes=-1 infers the number of classes from the labels' values, which this "
@@ -161,16 +161,6 @@ def one_hot(labels, num_classes: int = -1):
             "pass num_classes larger than every label (or -1 to infer it)."
         )
     return wnp.astype(wnp.equal(wnp.expand_dims(labels, -1), xp.arange(num_classes)), xp.int64)
-
-
-def _visible_value(value):
-    """The plain value of ``value``, or ``None`` where the transform hides it (vmap's batches, jit)."""
-    if not isinstance(value, Tracer):
-        return value
-    try:
-        return value.concrete()
-    except TracerError:
-        return None
 
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -189,7 +179,7 @@ def _reduce(loss, reduction: str, op: str):
 
 def _class_indices(input, target, op: str):
     """``target`` as integer class indices checked against ``input``'s shape; the class axis is 1 (0 for 1-D)."""
-    target = xp.asarray(_concrete(target))
+    target = xp.asarray(concrete(target))
     if not xp.issubdtype(target.dtype, xp.integer):
         raise DtypeError(
             f"{op}: target must hold integer class indices, got dtype {target.dtype}; "
@@ -299,7 +289,7 @@ def embedding(input, weight):
     Its derivative scatter-adds each output row's cotangent into the row it came from, so a
     row used twice collects both.
     """
-    indices = xp.asarray(_concrete(input))
+    indices = xp.asarray(concrete(input))
     if not xp.issubdtype(indices.dtype, xp.integer):
         raise DtypeError(f"embedding: indices must be integers, got dtype {indices.dtype}; use indices.astype(int).")
     return wnp.asarray(weight)[indices]
@@ -344,9 +334,9 @@ def batch_norm(
         inverse_std = (squares / (count - correction) + eps) ** -0.5
         out = centered * inverse_std
         if training and running_mean is not None:
-            batch_mean = _concrete(mean).reshape(-1)
+            batch_mean = concrete(mean).reshape(-1)
             _update_running(running_mean, batch_mean, momentum)
-            _update_running(running_var, _concrete(squares).reshape(-1) / (count - 1), momentum)
+            _update_running(running_var, concrete(squares).reshape(-1) / (count - 1), momentum)
     else:
         out = (input - wnp.reshape(running_mean, channel_shape)) * (
             wnp.reshape(running_var, channel_shape) + eps
@@ -360,7 +350,7 @@ def batch_norm(
 
 def _update_running(statistic, batch_value, momentum: float) -> None:
     """``statistic <- (1 - momentum) statistic + momentum batch_value``, in place (an array or a Tensor)."""
-    updated = momentum * batch_value + (1 - momentum) * _concrete(statistic)
+    updated = momentum * batch_value + (1 - momentum) * concrete(statistic)
     if isinstance(statistic, xp.ndarray):
         statistic[...] = updated
     else:
@@ -381,8 +371,3 @@ def dropout(input, p: float = 0.5, training: bool = True, generator=None):
     kept = resolve_generator(generator).random(input.shape) >= p
     scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
     return input * (kept * scale).astype(input.dtype)
-
-
-def _concrete(value):
-    """The plain array under a traced value (for values that carry no derivative: indices, statistics)."""
-    return value.concrete() if isinstance(value, Tracer) else value

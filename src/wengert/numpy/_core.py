@@ -1,9 +1,9 @@
 """Helpers the NumPy face shares: telling tracers from arrays, coercing inputs."""
 
 from wengert._src.backend import xp
-from wengert._src.core.primitive import Tracer
+from wengert._src.core.primitive import Tracer, concrete, known_value  # noqa: F401 (re-exported to the face's modules)
 from wengert._src.core.source_info import user_frame_summary
-from wengert.errors import ShapeError, TracerError
+from wengert.errors import ShapeError
 
 
 def is_traced(x) -> bool:
@@ -28,26 +28,6 @@ def _contains_tracer(items) -> bool:
         if isinstance(item, (list, tuple)) and _contains_tracer(item):
             return True
     return False
-
-
-def concrete(x):
-    """The plain NumPy value of ``x`` (for values that carry no derivative, such as indices)."""
-    return x.concrete() if isinstance(x, Tracer) else x
-
-
-def known_value(x):
-    """The plain NumPy value of ``x``, or ``None`` where the transform hides it (vmap, jit).
-
-    For the few functions whose NumPy behaviour depends on values in a way a program
-    cannot (``lstsq`` returns no residuals for a rank-deficient matrix): eager transforms
-    show values and get NumPy's behaviour; the others get the one that needs no values.
-    """
-    if not isinstance(x, Tracer):
-        return x
-    try:
-        return x.concrete()
-    except TracerError:
-        return None
 
 
 def ndim_of(x) -> int:

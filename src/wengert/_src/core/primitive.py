@@ -205,6 +205,26 @@ class Tracer:
         return f"{type(self).__name__}({self.primal!r}, level={self._trace.level})"
 
 
+def concrete(x):
+    """The plain NumPy value of ``x`` (for values that carry no derivative, such as indices)."""
+    return x.concrete() if isinstance(x, Tracer) else x
+
+
+def known_value(x):
+    """The plain NumPy value of ``x``, or ``None`` where the transform hides it (vmap, jit).
+
+    For the few functions whose NumPy behaviour depends on values in a way a program
+    cannot (``lstsq`` returns no residuals for a rank-deficient matrix): eager transforms
+    show values and get NumPy's behaviour; the others get the one that needs no values.
+    """
+    if not isinstance(x, Tracer):
+        return x
+    try:
+        return x.concrete()
+    except TracerError:
+        return None
+
+
 class ValueTracer(Tracer):
     """A tracer that holds its primal value (the eager transforms and Tensors).
 
