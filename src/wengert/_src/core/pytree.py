@@ -92,12 +92,12 @@ def _cls(node_type):
 _LEAF = TreeDef(None, None, ())
 
 
-def _node_type_of(tree):
-    cls = type(tree)
-    node = _registry.get(cls)
-    if node is None and isinstance(tree, tuple) and hasattr(tree, "_fields"):
-        node = NodeType(lambda t: (list(t), None), lambda _, children, cls=cls: cls(*children))
-    return node
+def _namedtuple_node(tree):
+    """The node type of a namedtuple (registered by its class on the fly), else ``None``: a leaf."""
+    if isinstance(tree, tuple) and hasattr(tree, "_fields"):
+        cls = type(tree)
+        return NodeType(lambda t: (list(t), None), lambda _, children, cls=cls: cls(*children))
+    return None
 
 
 def tree_flatten(tree) -> tuple[list, TreeDef]:
@@ -108,12 +108,10 @@ def tree_flatten(tree) -> tuple[list, TreeDef]:
 
 
 def _flatten_into(tree, leaves: list) -> TreeDef:
-    node = _registry.get(type(tree))  # the common cases first: an array leaf, a tuple, a dict
+    node = _registry.get(type(tree)) or _namedtuple_node(tree)
     if node is None:
-        node = _node_type_of(tree)
-        if node is None:
-            leaves.append(tree)
-            return _LEAF
+        leaves.append(tree)
+        return _LEAF
     children, aux = node.flatten(tree)
     return TreeDef((type(tree), node), aux, tuple([_flatten_into(c, leaves) for c in children]))
 
