@@ -24,7 +24,7 @@ from wengert.errors import ArgumentError, NotLinearError, PytreeError, ShapeErro
 DOC = pathlib.Path(__file__).resolve().parents[1] / "docs" / "staged_programs.md"
 
 LINEAR_PRIMITIVES = {
-    "neg", "add", "sub", "mul", "div", "select", "reshape", "transpose", "broadcast_to", "flip", "sum",
+    "neg", "add", "sub", "mul", "div", "select", "reshape", "transpose", "broadcast_to", "flip", "sum", "mean",
     "convert", "gather", "scatter_add", "scatter", "concatenate", "pad", "matmul", "einsum", "cumsum", "solve",
     "take_along_axis", "put_along_axis_add",
 }  # fmt: skip

@@ -9,7 +9,7 @@ from ``sum / x``, so their derivatives are exact at zeros and to any order.
 from wengert._src.backend import xp
 from wengert._src.primitives import reductions as red
 from wengert._src.primitives.rules import normalize_axis
-from wengert._src.primitives.structural import reduce_sum
+from wengert._src.primitives.structural import reduce_mean, reduce_sum, reduced_count
 
 from ._core import asarray_or_tracer, is_traced, ndim_of, shape_of
 from ._math import (
@@ -59,19 +59,13 @@ def _sum(a, axes, dtype, keepdims):
 
 
 def mean(a, axis=None, dtype=None, keepdims: bool = False):
-    """Arithmetic mean over ``axis``."""
+    """Arithmetic mean over ``axis`` (integers and booleans are averaged in float64, as in NumPy)."""
     a, axes = _prepare(a, axis)
-    if a.dtype.kind not in "fc":
-        a = astype(a, xp.float64 if dtype is None else dtype)
-    return _sum(a, axes, dtype, keepdims) / _count(a.shape, axes)
-
-
-def _count(shape, axes) -> int:
-    count = 1
-    for i, d in enumerate(shape):
-        if axes is None or i in axes:
-            count *= d
-    return count
+    if dtype is not None:
+        a = astype(a, dtype)
+    elif a.dtype.kind not in "fc":
+        a = astype(a, xp.float64)
+    return reduce_mean(a, axis=axes, keepdims=bool(keepdims))
 
 
 def var(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False, *, correction=None):
@@ -79,7 +73,7 @@ def var(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False, *, corr
     a, axes = _prepare(a, axis)
     ddof = ddof if correction is None else correction
     centered = a - mean(a, axes, dtype, keepdims=True)
-    return sum(centered * centered, axes, dtype, keepdims) / (_count(a.shape, axes) - ddof)
+    return sum(centered * centered, axes, dtype, keepdims) / (reduced_count(a.shape, axes) - ddof)
 
 
 def std(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False, *, correction=None):
@@ -209,7 +203,7 @@ def average(a, axis=None, weights=None, returned: bool = False, keepdims: bool =
     """Weighted mean, ``sum(a w) / sum(w)``."""
     if weights is None:
         out = mean(a, axis, keepdims=keepdims)
-        count = _count(shape_of(a), normalize_axis(axis, ndim_of(a)))
+        count = reduced_count(shape_of(a), normalize_axis(axis, ndim_of(a)))
         total = xp.full(shape_of(out), count, dtype=out.dtype)
     else:
         w = weights if shape_of(weights) == shape_of(a) else _align_weights(weights, a, axis)

@@ -64,6 +64,7 @@ _BINARY_OPERATORS = {
 }
 _FRESH_RESULTS = {
     "sum",
+    "mean",
     "reduce_max",
     "reduce_min",
     "select",
@@ -573,6 +574,12 @@ def _sum(gen, eqn, args, params):
     return f"{reducer}({args[0]}, {_keywords(gen, params, 'axis', 'keepdims')})"
 
 
+def _mean(gen, eqn, args, params):
+    axis = params["axis"]
+    count = math.prod(d for i, d in enumerate(eqn.inputs[0].shape) if axis is None or i in axis)
+    return f"np.add.reduce({args[0]}, {_keywords(gen, params, 'axis', 'keepdims')}) / {count}"
+
+
 def _unstack(gen, eqn, args, params):
     return f"tuple({args[0]})" if params["axis"] == 0 else f"tuple(np.moveaxis({args[0]}, {params['axis']}, 0))"
 
@@ -583,6 +590,7 @@ _TEMPLATES: dict[str, Callable] = {
     "broadcast_to": lambda gen, eqn, args, p: f"np.broadcast_to({args[0]}, {gen.param(p['shape'])})",
     "flip": lambda gen, eqn, args, p: f"np.flip({args[0]}, {gen.param(p['axes'])})",
     "sum": _sum,
+    "mean": _mean,
     "reduce_max": lambda gen, eqn, args, p: f"{_array(eqn, args)}.max({_keywords(gen, p, 'axis', 'keepdims')})",
     "reduce_min": lambda gen, eqn, args, p: f"{_array(eqn, args)}.min({_keywords(gen, p, 'axis', 'keepdims')})",
     "argmax": lambda gen, eqn, args, p: f"np.argmax({args[0]}, {_keywords(gen, p, 'axis', 'keepdims')})",

@@ -37,6 +37,7 @@ def register_pytree_node(cls: type, flatten: Callable, unflatten: Callable) -> t
     Returns ``cls`` so it can be used as a decorator helper.
     """
     _registry[cls] = NodeType(flatten, unflatten)
+    _leaf_types.discard(cls)
     return cls
 
 
@@ -50,7 +51,7 @@ class TreeDef:
         self.aux = aux
         self.children = children
         self.num_leaves = 1 if node_type is None else sum([c.num_leaves for c in children])
-        self._hash = hash((_cls(node_type), children))  # children hash from their own cached value
+        self._hash = None  # computed when first asked (jit's cache keys); grad never needs it
 
     def unflatten(self, leaves):
         """Rebuild the tree from an iterable of leaves."""
@@ -63,19 +64,21 @@ class TreeDef:
     def _build(self, iterator):
         if self.node_type is None:
             return next(iterator)
-        children = [child._build(iterator) for child in self.children]
+        children = [next(iterator) if child is _LEAF else child._build(iterator) for child in self.children]
         return self.node_type[1].unflatten(self.aux, children)
 
     def __eq__(self, other) -> bool:
         return self is other or (
             isinstance(other, TreeDef)
-            and self._hash == other._hash
+            and hash(self) == hash(other)
             and _cls(self.node_type) is _cls(other.node_type)
             and self.aux == other.aux
             and self.children == other.children
         )
 
     def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash((_cls(self.node_type), self.children))
         return self._hash
 
     def __repr__(self) -> str:
@@ -89,7 +92,8 @@ def _cls(node_type):
     return None if node_type is None else node_type[0]
 
 
-_LEAF = TreeDef(None, None, ())
+_LEAF = TreeDef(None, None, ())  # the one TreeDef of a leaf
+_leaf_types: set[type] = set()  # types met as leaves (no registry entry, not namedtuples)
 
 
 def _namedtuple_node(tree):
@@ -108,12 +112,24 @@ def tree_flatten(tree) -> tuple[list, TreeDef]:
 
 
 def _flatten_into(tree, leaves: list) -> TreeDef:
-    node = _registry.get(type(tree)) or _namedtuple_node(tree)
+    cls = type(tree)
+    if cls in _leaf_types:
+        leaves.append(tree)
+        return _LEAF
+    node = _registry.get(cls) or _namedtuple_node(tree)
     if node is None:
+        _leaf_types.add(cls)
         leaves.append(tree)
         return _LEAF
     children, aux = node.flatten(tree)
-    return TreeDef((type(tree), node), aux, tuple([_flatten_into(c, leaves) for c in children]))
+    defs = []
+    for child in children:  # leaves are taken here, without a call each
+        if type(child) in _leaf_types:
+            leaves.append(child)
+            defs.append(_LEAF)
+        else:
+            defs.append(_flatten_into(child, leaves))
+    return TreeDef((cls, node), aux, tuple(defs))
 
 
 def tree_unflatten(treedef: TreeDef, leaves):

@@ -191,15 +191,51 @@ def _broadcast_view(g, shape: tuple):
     return view
 
 
-reduce_sum = Primitive(
-    "sum",
-    _sum_impl,
-    jvps=(lambda t, ans, x, axis, keepdims: reduce_sum(t, axis=axis, keepdims=keepdims),),
-    vjps=(_sum_vjp,),
-    transposes=(BY_VJP,),
-    batch=lambda args, dims, **params: reduction_batch(reduce_sum, args, dims, **params),
-    flops=input_flops,
-    doc="Sum over ``axis`` (``None`` or a sorted tuple). Its VJP broadcasts back.",
+def _linear_reduction(name: str, impl, vjp, doc: str) -> Primitive:
+    """A reduction over ``axis`` (``None`` or a sorted tuple) that is linear: its JVP is itself."""
+    prim = Primitive(
+        name,
+        impl,
+        jvps=(lambda t, ans, x, axis, keepdims: prim(t, axis=axis, keepdims=keepdims),),
+        vjps=(vjp,),
+        transposes=(BY_VJP,),
+        batch=lambda args, dims, **params: reduction_batch(prim, args, dims, **params),
+        flops=input_flops,
+        doc=doc,
+    )
+    return prim
+
+
+reduce_sum = _linear_reduction("sum", _sum_impl, _sum_vjp, "Sum over ``axis``. Its VJP broadcasts back.")
+
+
+def reduced_count(shape: tuple, axis) -> int:
+    """How many elements each result of a reduction over ``axis`` (``None``: all) combines."""
+    count = 1
+    for i, d in enumerate(shape):
+        if axis is None or i in axis:
+            count *= d
+    return count
+
+
+def _mean_impl(x, axis, keepdims):
+    total = xp.add.reduce(x, axis=axis, keepdims=keepdims)
+    count = reduced_count(x.shape, axis)
+    if type(total) is xp.ndarray:  # a fresh array: divided in place, as np.mean does
+        total /= count
+        return total
+    return total / count
+
+
+def _mean_vjp(g, ans, x, axis, keepdims):
+    return _sum_vjp(g / reduced_count(x.shape, axis), ans, x, axis, keepdims)
+
+
+reduce_mean = _linear_reduction(
+    "mean",
+    _mean_impl,
+    _mean_vjp,
+    "Mean over ``axis``: the sum over the count. Its VJP spreads the cotangent evenly, ``g / count`` broadcast back.",
 )
 
 
