@@ -18,6 +18,14 @@ from ._shape import reshape
 def matmul(a, b):
     """Matrix product with NumPy's rules (1-D operands, batch broadcasting)."""
     a, b = asarray_or_tracer(a), asarray_or_tracer(b)
+    try:
+        return ct.matmul(a, b)
+    except ValueError:
+        _check_matmul_shapes(a, b)  # names the mistake, if it is one of the usual two
+        raise
+
+
+def _check_matmul_shapes(a, b) -> None:
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: operands must not be scalars, at {user_frame_summary()}; use * for scaling")
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
@@ -26,7 +34,6 @@ def matmul(a, b):
             f"({a.shape[-1]} != {b.shape[-2 if b.ndim > 1 else 0]}), at {user_frame_summary()}; "
             "transpose or reshape an operand so the inner dimensions match"
         )
-    return ct.matmul(a, b)
 
 
 def dot(a, b):

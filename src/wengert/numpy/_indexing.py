@@ -46,10 +46,14 @@ def normalize_index(idx) -> tuple:
 
 def getitem(x, idx):
     """``x[idx]`` with NumPy's indexing rules; its derivative scatter-adds."""
-    gathered = _gather_by_traced_indices(x, idx)
-    if gathered is not None:
-        return gathered
-    idx = normalize_index(idx)
+    items = idx if isinstance(idx, tuple) else (idx,)
+    for item in items:
+        if isinstance(item, Tracer):
+            gathered = _gather_by_traced_indices(x, items)
+            if gathered is not None:
+                return gathered
+            break
+    idx = normalize_index(items)
     try:
         return ix.getitem(x, idx=idx)
     except IndexError as error:
@@ -60,8 +64,8 @@ def _is_integer_array(item) -> bool:
     return isinstance(item, (Tracer, xp.ndarray)) and xp.issubdtype(item.dtype, xp.integer)
 
 
-def _gather_by_traced_indices(x, idx):
-    """``x[idx]`` when ``idx`` holds traced integer arrays, or ``None`` for the general path.
+def _gather_by_traced_indices(x, items: tuple):
+    """``x[items]`` when ``items`` holds traced integer arrays, or ``None`` for the general path.
 
     Under ``jit`` and ``vmap`` an index array computed inside the function (or passed to it)
     is traced and its values are hidden, so it must be an operand of the gather, not a
@@ -74,11 +78,7 @@ def _gather_by_traced_indices(x, idx):
 
     Other combinations with traced arrays take the general path, which needs their values.
     """
-    items = idx if isinstance(idx, tuple) else (idx,)
-    for item in items:
-        if isinstance(item, Tracer) and _is_integer_array(item):
-            break
-    else:
+    if not any(isinstance(item, Tracer) and _is_integer_array(item) for item in items):
         return None
     x = asarray_or_tracer(x)
     full = slice(None)

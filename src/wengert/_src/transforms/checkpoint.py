@@ -29,7 +29,7 @@ from ..core.primitive import Primitive, Tracer, new_trace
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.source_info import user_frame_summary
 from ..primitives.rules import PerPosition
-from .reverse import Node, ReverseTrace, ReverseTracer
+from .reverse import ReverseTrace, ReverseTracer, entry
 
 
 def checkpoint(fun: Callable) -> Callable:
@@ -125,7 +125,7 @@ def _record(trace: ReverseTrace, fun, flat_args: list, in_tree):
     for position, arg in enumerate(flat_args):
         if isinstance(arg, ReverseTracer) and arg._trace is trace:
             lowered.append(arg._primal)
-            parents.append((position, arg.node, arg.slot))
+            parents.append((position, arg.index, arg.slot))
         else:
             lowered.append(arg)
     tape = trace.tape
@@ -140,9 +140,9 @@ def _record(trace: ReverseTrace, fun, flat_args: list, in_tree):
             "pass it as an argument, e.g. checkpoint(lambda x, w: f(x, w))(x, w)."
         )
     recomputation = _Recomputation(flat_fun, frozenset(p for p, _, _ in parents))
-    node = Node(checkpoint_p, tuple(lowered), {"recomputation": recomputation}, tuple(outs), tuple(parents), len(tape))
-    tape.append(node)
-    wrapped = [ReverseTracer(trace, o, node, k) if is_float_dtype(dtype_of(o)) else o for k, o in enumerate(outs)]
+    index = len(tape)
+    tape.append(entry(checkpoint_p, tuple(lowered), {"recomputation": recomputation}, tuple(outs), parents))
+    wrapped = [ReverseTracer(trace, o, index, k) if is_float_dtype(dtype_of(o)) else o for k, o in enumerate(outs)]
     return tree_unflatten(out_tree, wrapped)
 
 

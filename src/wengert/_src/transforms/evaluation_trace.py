@@ -29,7 +29,7 @@ from wengert.errors import TransformError
 
 from ..backend import xp
 from ..core.primitive import Tracer, new_trace
-from .reverse import Node, ReverseTrace, ReverseTracer
+from .reverse import ReverseTrace, ReverseTracer
 
 
 @dataclass(frozen=True)
@@ -103,19 +103,19 @@ def evaluation_trace(fun: Callable, *args, names: Sequence[str] | None = None) -
         inputs = [trace.new_input(xp.asarray(arg)) for arg in args]
         result = fun(*inputs)
         tape = list(trace.tape)
-    node_names = {tracer.node.index: name for tracer, name in zip(inputs, names)}
+    entry_names = {tracer.index: name for tracer, name in zip(inputs, names)}
     equations = []
     counter = 0
-    for node in tape:
-        if node.prim is None:
+    for index, recorded in enumerate(tape):
+        if recorded is None:  # an input
             continue
         counter += 1
         while f"v{counter}" in names:
             counter += 1
-        node_names[node.index] = f"v{counter}"
-        equations.append(_equation(node, node_names))
+        entry_names[index] = f"v{counter}"
+        equations.append(_equation(recorded, entry_names[index], entry_names))
     if isinstance(result, ReverseTracer) and result._trace is trace:
-        output = _reference(node_names, result.node, result.slot)
+        output = _reference(entry_names, result.index, result.slot)
     else:
         output = format_value(result)
     return EvaluationTrace(
@@ -148,22 +148,23 @@ def _argument_names(count: int, names: Sequence[str] | None) -> tuple[str, ...]:
     return names
 
 
-def _equation(node: Node, node_names: dict[int, str]) -> Equation:
-    inputs = [format_value(arg) for arg in node.args]
-    for position, parent, slot in node.parents:
-        inputs[position] = _reference(node_names, parent, slot)
-    params = tuple((key, _format_param(value)) for key, value in (node.params or {}).items())
+def _equation(recorded: tuple, name: str, entry_names: dict[int, str]) -> Equation:
+    """The equation of one tape entry (see :func:`~.reverse.entry`), named ``name``."""
+    prim, args, params, out, parents = recorded
+    inputs = [format_value(arg) for arg in args]
+    for position, parent, slot in parents:
+        inputs[position] = _reference(entry_names, parent, slot)
     return Equation(
-        out=node_names[node.index],
-        primitive=node.prim.name,
+        out=name,
+        primitive=prim.name,
         inputs=tuple(inputs),
-        params=params,
-        value=node.out,
+        params=tuple((key, _format_param(value)) for key, value in (params or {}).items()),
+        value=out,
     )
 
 
-def _reference(node_names: dict[int, str], node: Node, slot: int) -> str:
-    name = node_names[node.index]
+def _reference(entry_names: dict[int, str], index: int, slot: int) -> str:
+    name = entry_names[index]
     return name if slot < 0 else f"{name}[{slot}]"
 
 

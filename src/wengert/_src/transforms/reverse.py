@@ -1,12 +1,11 @@
 """Reverse mode on a tape: record each primitive, then replay VJPs backwards.
 
 While the function runs, every primitive applied to a :class:`ReverseTracer`
-appends one :class:`Node` to the trace's tape (the Wengert list, in the
-order it was evaluated, which is a topological order). The backward pass
-walks the tape once, from the last node to the first, iteratively (so a
-chain of any length works without recursion), and for each node whose
-output received a cotangent calls the VJP rule of each differentiable
-argument,
+appends one entry to the trace's tape (the Wengert list, in the order it was
+evaluated, which is a topological order). The backward pass walks the tape
+once, from the last entry to the first, iteratively (so a chain of any
+length works without recursion), and for each entry whose output received
+a cotangent calls the VJP rule of each differentiable argument,
 
     x̄_i += vjp_i(ȳ),   ȳ = dL/dy,  x̄_i = dL/dx_i ,
 
@@ -23,32 +22,28 @@ from ..core.pytree import tree_unflatten
 from .custom_derivatives import CustomCall, custom_call_primitive
 
 
-class Node:
-    """One recorded primitive application (or an input, when ``prim is None``)."""
+def entry(prim, args: list, params: dict, out, parents: list) -> tuple:
+    """A tape entry: one primitive application, as the tuple ``(prim, args, params, out, parents)``.
 
-    __slots__ = ("args", "index", "out", "params", "parents", "prim")
-
-    def __init__(self, prim, args, params, out, parents, index):
-        self.prim = prim
-        self.args = args
-        self.params = params
-        self.out = out
-        self.parents = parents  # tuple of (argument position, parent node, parent result slot)
-        self.index = index
-
-    def __repr__(self) -> str:
-        name = "input" if self.prim is None else self.prim.name
-        return f"Node({self.index}: {name})"
+    ``args`` are the primal values it was applied to; ``out`` its result (a tuple of results
+    if ``prim.multiple_results``); ``parents`` lists ``(argument position, tape index of that
+    argument, its result slot or -1)`` for each argument the VJP pulls back to. An input's
+    entry is ``None``. Tuples rather than instances: the tape makes one per operation, and a
+    tuple costs a fraction of an instance to build and to read back.
+    """
+    return (prim, args, params, out, parents)
 
 
 class ReverseTracer(ValueTracer):
-    __slots__ = ("node", "slot")
+    """A value on the tape: entry ``index`` (result ``slot`` of it, for one of several results)."""
 
-    def __init__(self, trace: ReverseTrace, primal, node: Node, slot: int = -1):
+    __slots__ = ("index", "slot")
+
+    def __init__(self, trace: ReverseTrace, primal, index: int, slot: int = -1):
         self._trace = trace
         self._primal = primal
-        self.node = node
-        self.slot = slot  # which result of a multiple-result node (-1: the only one)
+        self.index = index
+        self.slot = slot  # which result of a multiple-result entry (-1: the only one)
 
 
 class ReverseTrace(Trace):
@@ -58,12 +53,12 @@ class ReverseTrace(Trace):
 
     def __init__(self, level: int):
         super().__init__(level)
-        self.tape: list[Node] = []
+        self.tape: list = []
 
     def new_input(self, primal) -> ReverseTracer:
-        node = Node(None, (), None, primal, (), len(self.tape))
-        self.tape.append(node)
-        return ReverseTracer(self, primal, node)
+        tape = self.tape
+        tape.append(None)
+        return ReverseTracer(self, primal, len(tape) - 1)
 
     def process(self, prim, args, params):
         vjps = prim.vjps
@@ -76,7 +71,7 @@ class ReverseTrace(Trace):
                 if arg._trace is self:  # only this trace's tracers (ReverseTracers) belong to it
                     primal = arg._primal
                     if vjps is not None and vjps[position] is not None:
-                        parents.append((position, arg.node, arg.slot))
+                        parents.append((position, arg.index, arg.slot))
                     if isinstance(primal, Tracer):
                         lower = True
                     arg = primal
@@ -97,11 +92,11 @@ class ReverseTrace(Trace):
         if not parents:
             return out
         tape = self.tape
-        node = Node(prim, primals, params, out, parents, len(tape))
-        tape.append(node)
+        index = len(tape)
+        tape.append((prim, primals, params, out, parents))  # an entry (see :func:`entry`), built inline
         if prim.multiple_results:
-            return tuple(ReverseTracer(self, o, node, k) for k, o in enumerate(out))
-        return ReverseTracer(self, out, node)
+            return tuple(ReverseTracer(self, o, index, k) for k, o in enumerate(out))
+        return ReverseTracer(self, out, index)
 
     def process_custom_jvp(self, custom, args):
         """Reverse mode through a ``custom_jvp`` function: record the transpose of its JVP rule.
@@ -129,18 +124,17 @@ class ReverseTrace(Trace):
         return self._record_custom(call, primals_out, out_tree, call.bwd_pullback(residuals, out_tree))
 
     def _record_custom(self, call: CustomCall, primals_out: list, out_tree, pullback) -> object:
-        """Append one node for a custom call (its flat outputs are its results) and return the outputs."""
-        parents = tuple(
-            (position, leaf.node, leaf.slot)
+        """Append one entry for a custom call (its flat outputs are its results) and return the outputs."""
+        parents = [
+            (position, leaf.index, leaf.slot)
             for position, leaf in enumerate(call.leaves)
             if isinstance(leaf, ReverseTracer) and leaf._trace is self
-        )
+        ]
         tape = self.tape
-        node = Node(
-            custom_call_primitive(call, pullback), tuple(call.primals), {}, tuple(primals_out), parents, len(tape)
-        )
-        tape.append(node)
-        return tree_unflatten(out_tree, [ReverseTracer(self, o, node, k) for k, o in enumerate(primals_out)])
+        index = len(tape)
+        prim = custom_call_primitive(call, pullback)
+        tape.append(entry(prim, tuple(call.primals), {}, tuple(primals_out), parents))
+        return tree_unflatten(out_tree, [ReverseTracer(self, o, index, k) for k, o in enumerate(primals_out)])
 
     def backward(self, outputs: list, cotangents: list, inputs: list) -> list:
         """Cotangents of ``inputs`` (tracers of this trace) given those of ``outputs``.
@@ -152,39 +146,37 @@ class ReverseTrace(Trace):
         last = -1
         for out, ct in zip(outputs, cotangents):
             if isinstance(out, ReverseTracer) and out._trace is self and ct is not None:
-                _accumulate(cts, out.node, out.slot, ct)
-                last = max(last, out.node.index)
+                _accumulate(cts, tape, out.index, out.slot, ct)
+                last = max(last, out.index)
         for index in range(last, -1, -1):
             ct = cts[index]
             if ct is None:
                 continue
-            node = tape[index]
-            prim = node.prim
-            if prim is None:
+            recorded = tape[index]
+            if recorded is None:  # an input
                 continue
             cts[index] = None
-            out = node.out
+            prim, args, params, out, parents = recorded
             if prim.multiple_results:
                 ct = tuple(xp.zeros(shape_of(o), dtype_of(o)) if c is None else c for c, o in zip(ct, out))
-            vjps, args, params = prim.vjps, node.args, node.params
-            for position, parent, slot in node.parents:
+            vjps = prim.vjps
+            for position, parent, slot in parents:
                 contribution = vjps[position](ct, out, *args, **params)
                 if slot < 0:
-                    parent_index = parent.index
-                    current = cts[parent_index]
-                    cts[parent_index] = contribution if current is None else current + contribution
+                    current = cts[parent]
+                    cts[parent] = contribution if current is None else current + contribution
                 else:
-                    _accumulate(cts, parent, slot, contribution)
-        return [cts[x.node.index] if isinstance(x, ReverseTracer) else None for x in inputs]
+                    _accumulate(cts, tape, parent, slot, contribution)
+        return [cts[x.index] if isinstance(x, ReverseTracer) else None for x in inputs]
 
 
-def _accumulate(cts: list, node: Node, slot: int, ct) -> None:
-    index = node.index
+def _accumulate(cts: list, tape: list, index: int, slot: int, ct) -> None:
+    """Add ``ct`` to the cotangent of entry ``index`` (of its result ``slot``, if not -1)."""
     if slot < 0:
         current = cts[index]
         cts[index] = ct if current is None else current + ct
     else:
         slots = cts[index]
         if slots is None:
-            slots = cts[index] = [None] * len(node.out)
+            slots = cts[index] = [None] * len(tape[index][3])
         slots[slot] = ct if slots[slot] is None else slots[slot] + ct
