@@ -193,7 +193,9 @@ def _power_dx(ans, x, y):
     if type(y) in (int, float) or (not isinstance(y, Tracer) and xp.ndim(y) == 0):
         if y == 0:
             return 0.0 * x
-        return 2.0 * x if y == 2 else y * power(x, y - 1)
+        if y == 2:
+            return 2.0 * x
+        return y * (power(x, y - 1) if isinstance(x, Tracer) else xp.power(x, y - 1))
     safe_exponent = where(equal(y, 0), 1.0, y - 1.0)
     return where(equal(y, 0), 0.0, y * power(x, safe_exponent))
 

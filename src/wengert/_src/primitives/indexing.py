@@ -80,20 +80,25 @@ def _zeros(value):
     return xp.zeros(value.shape, value.dtype)
 
 
+_BINCOUNT_DTYPES = (xp.dtype(xp.float64), xp.dtype(xp.float32))
+
+
 def _gather_vjp(g, ans, x, idx):
-    """Scatter-add ``g`` into zeros of x's shape (``index_add``); on a plain cotangent, in place."""
+    """Scatter-add ``g`` into zeros of x's shape (``index_add``); on a plain cotangent, directly."""
     if isinstance(g, Tracer):
         return index_add(_zeros(x), g, idx=idx)
-    out = xp.zeros(x.shape, x.dtype)
     k = len(idx)
-    if 0 < k < out.ndim and _integer_arrays(idx):
+    if 0 < k < x.ndim and x.size and x.dtype in _BINCOUNT_DTYPES and _integer_arrays(idx):
         # Integer arrays on the leading axes pick whole sub-arrays (rows of an embedding table):
-        # NumPy's add.at is several times slower on those than on one index of the flattened array,
-        # which adds the same terms in the same order. The forward gather checked the bounds.
-        inner = out.size // shape_size(out.shape[:k]) if out.size else 0
-        rows = xp.ravel_multi_index(idx, out.shape[:k], mode="wrap").reshape(-1, 1)
-        xp.add.at(out.reshape(-1), (rows * inner + xp.arange(inner)).reshape(-1), g.reshape(-1))
-    elif is_basic_index(idx):
+        # one weighted count over the flat positions sums every row's cotangents, in float64,
+        # faster than NumPy's add.at. The forward gather checked the bounds.
+        inner = x.size // shape_size(x.shape[:k])
+        rows = xp.ravel_multi_index(idx, x.shape[:k], mode="wrap").reshape(-1, 1)
+        flat = (rows * inner + xp.arange(inner)).reshape(-1)
+        summed = xp.bincount(flat, weights=g.reshape(-1), minlength=x.size)
+        return summed.reshape(x.shape).astype(x.dtype, copy=False)
+    out = xp.zeros(x.shape, x.dtype)
+    if is_basic_index(idx):
         out[idx] += g
     else:
         xp.add.at(out, idx, g)

@@ -103,7 +103,11 @@ def _flip_batch(args, dims, axes):
 
 
 def _reshape_impl(x, shape):
-    return xp.reshape(x, shape)
+    return x.reshape(shape) if type(x) is xp.ndarray else xp.reshape(x, shape)  # the method skips a wrapper
+
+
+def _transpose_impl(x, axes):
+    return x.transpose(axes) if type(x) is xp.ndarray else xp.transpose(x, axes)
 
 
 reshape = Primitive(
@@ -127,7 +131,7 @@ def _inverse_permutation(axes):
 
 transpose = Primitive(
     "transpose",
-    lambda x, axes: xp.transpose(x, axes),
+    _transpose_impl,
     jvps=(lambda t, ans, x, axes: transpose(t, axes=axes),),
     vjps=(lambda g, ans, x, axes: transpose(g, axes=_inverse_permutation(axes)),),
     transposes=(BY_VJP,),
@@ -186,8 +190,8 @@ def _broadcast_view(g, shape: tuple):
         g = g.reshape((1,) * len(shape))
     if not g.flags.c_contiguous:
         g = xp.ascontiguousarray(g)
-    view = xp.ndarray(shape, g.dtype, g, 0, tuple(0 if n == 1 else step for n, step in zip(g.shape, g.strides)))
-    view.flags.writeable = False
+    view = xp.ndarray(shape, g.dtype, g, 0, [0 if n == 1 else step for n, step in zip(g.shape, g.strides)])
+    view.setflags(write=False)
     return view
 
 
