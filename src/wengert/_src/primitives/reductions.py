@@ -60,7 +60,7 @@ def _extremum_vjp(g, ans, x, axis, keepdims):
             shape = _keepdims_shape(x.shape, axis)
             g, ans = xp.reshape(g, shape), xp.reshape(ans, shape)
         mask = x == ans
-        return mask * (g / mask.sum(axis=axis, keepdims=True, dtype=x.dtype))
+        return mask * (g / xp.add.reduce(mask, axis=axis, keepdims=True, dtype=x.dtype))
     kept = g if keepdims else reshape(g, shape=_keepdims_shape(x.shape, axis))
     return kept * _extremum_weights(ans, x, axis, keepdims)  # the weights have x's shape
 

@@ -289,9 +289,17 @@ def _broadcast_axes(g_shape: tuple, shape: tuple) -> tuple:
 
 def unbroadcast(g, x):
     """The cotangent ``g`` of a broadcast result, brought back to ``x``'s shape and dtype."""
-    if g.shape == x.shape and g.dtype == x.dtype:
-        return g
-    g = sum_to_shape(g, x.shape)
+    shape = x.shape
+    if g.shape == shape:
+        if g.dtype == x.dtype:
+            return g
+    elif type(g) is xp.ndarray:  # sum_to_shape's plain path, inlined: most VJPs of a broadcast come here
+        axes, keepdims, reshaped = _broadcast_axes(g.shape, shape)
+        g = xp.add.reduce(g, axis=axes, keepdims=keepdims)
+        if reshaped:
+            g = g.reshape(shape)
+    else:
+        g = sum_to_shape(g, shape)
     if g.dtype != x.dtype:
         g = astype(g, dtype=x.dtype)
     return g

@@ -86,9 +86,9 @@ class _Recording:
     def __init__(self, fun: Callable, primals: tuple, has_aux: bool, transform: str):
         flat_primals, self.in_tree = tree_flatten(primals)
         with new_trace(ReverseTrace) as trace:
-            inputs = [
-                trace.new_input(as_float_input(p, transform, "input leaf", i)) for i, p in enumerate(flat_primals)
-            ]
+            inputs = trace.new_inputs(
+                [as_float_input(p, transform, "input leaf", i) for i, p in enumerate(flat_primals)]
+            )
             result = fun(*tree_unflatten(self.in_tree, inputs))
             self.aux = None
             if has_aux:

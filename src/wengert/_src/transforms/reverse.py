@@ -60,6 +60,13 @@ class ReverseTrace(Trace):
         tape.append(None)
         return ReverseTracer(self, primal, len(tape) - 1)
 
+    def new_inputs(self, primals: list) -> list:
+        """:meth:`new_input` of each of ``primals``, in one step."""
+        tape = self.tape
+        start = len(tape)
+        tape.extend([None] * len(primals))
+        return [ReverseTracer(self, primal, start + i) for i, primal in enumerate(primals)]
+
     def process(self, prim, args, params):
         vjps = prim.vjps
         primals = []
