@@ -18,6 +18,24 @@ def _swap(fn):
     return lambda self, other: fn(other, self)
 
 
+def _operator(prim: Primitive, reflected: bool = False):
+    """``self <op> other`` for a binary primitive (``other <op> self`` when ``reflected``).
+
+    Handed straight to ``self``'s trace when ``other`` belongs to no higher level: what
+    ``Primitive.__call__`` would do after its search, one call sooner.
+    """
+
+    def method(self, other):
+        args = (other, self) if reflected else (self, other)
+        trace = self._trace
+        if (isinstance(other, Tracer) and other._trace.level > trace.level) or not trace.active:
+            return prim(*args)  # the higher level's trace, or the error for a leaked tracer
+        return trace.process(prim, args, {})
+
+    method.__name__ = prim.name
+    return method
+
+
 def _reshape_method(self, *shape, order="C"):
     if len(shape) == 1 and not isinstance(shape[0], int):
         shape = shape[0]
@@ -110,13 +128,13 @@ def install() -> None:
     """Give ``Tracer`` NumPy's operators and methods."""
     m, r = _math, _reductions
     methods = {
-        "__add__": m.add, "__radd__": _swap(m.add),
-        "__sub__": m.subtract, "__rsub__": _swap(m.subtract),
-        "__mul__": m.multiply, "__rmul__": _swap(m.multiply),
-        "__truediv__": m.divide, "__rtruediv__": _swap(m.divide),
-        "__floordiv__": m.floor_divide, "__rfloordiv__": _swap(m.floor_divide),
-        "__mod__": m.remainder, "__rmod__": _swap(m.remainder),
-        "__pow__": m.power, "__rpow__": _swap(m.power),
+        "__add__": _operator(m.add), "__radd__": _operator(m.add, reflected=True),
+        "__sub__": _operator(m.subtract), "__rsub__": _operator(m.subtract, reflected=True),
+        "__mul__": _operator(m.multiply), "__rmul__": _operator(m.multiply, reflected=True),
+        "__truediv__": _operator(m.divide), "__rtruediv__": _operator(m.divide, reflected=True),
+        "__floordiv__": _operator(m.floor_divide), "__rfloordiv__": _operator(m.floor_divide, reflected=True),
+        "__mod__": _operator(m.remainder), "__rmod__": _operator(m.remainder, reflected=True),
+        "__pow__": _operator(m.power), "__rpow__": _operator(m.power, reflected=True),
         "__matmul__": _contract.matmul, "__rmatmul__": _swap(_contract.matmul),
         "__neg__": m.negative, "__pos__": m.positive, "__abs__": m.abs,
         "__lt__": m.less, "__le__": m.less_equal, "__gt__": m.greater, "__ge__": m.greater_equal,

@@ -92,10 +92,12 @@ def _gather_vjp(g, ans, x, idx):
         # Integer arrays on the leading axes pick whole sub-arrays (rows of an embedding table):
         # one weighted count over the flat positions sums every row's cotangents, in float64,
         # faster than NumPy's add.at. The forward gather checked the bounds.
-        inner = x.size // shape_size(x.shape[:k])
-        rows = xp.ravel_multi_index(idx, x.shape[:k], mode="wrap").reshape(-1, 1)
-        flat = (rows * inner + xp.arange(inner)).reshape(-1)
-        summed = xp.bincount(flat, weights=g.reshape(-1), minlength=x.size)
+        if k == 1:  # wrapped once, as the gather read negative indices
+            rows, inner = idx[0] % x.shape[0], x.size // x.shape[0]
+        else:
+            rows, inner = xp.ravel_multi_index(idx, x.shape[:k], mode="wrap"), x.size // shape_size(x.shape[:k])
+        flat = rows if inner == 1 else rows.reshape(-1, 1) * inner + xp.arange(inner)
+        summed = xp.bincount(flat.reshape(-1), weights=g.reshape(-1), minlength=x.size)
         return summed.reshape(x.shape).astype(x.dtype, copy=False)
     out = xp.zeros(x.shape, x.dtype)
     if is_basic_index(idx):

@@ -149,7 +149,7 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
                     f"grad: argnums={argnums} but the function was called with {len(args)} "
                     "positional arguments; pass the differentiated values positionally."
                 )
-        chosen = tuple(args[a] for a in argnum_tuple)
+        chosen = tuple([args[a] for a in argnum_tuple])
 
         def of_chosen(*diff_args):
             full = list(args)
@@ -164,7 +164,7 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
             out_tree, primals_out = recording.out_tree, recording.primals_out
             value = primals_out[0] if out_tree.node_type is None else tree_unflatten(out_tree, primals_out)
             _check_scalar(value)
-            grads = recording.pull_back([xp.ones((), dtype_of(value))])
+            grads = recording.pull_back([xp.array(1, dtype_of(value))])
         grads = grads[0] if single else grads
         return ((value, recording.aux) if has_aux else value), grads
 
