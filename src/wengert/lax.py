@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from wengert._src.backend import xp
 from wengert._src.core.pytree import tree_flatten, tree_unflatten
 from wengert._src.core.source_info import user_frame_summary
-from wengert._src.primitives.control import unstack
+from wengert._src.primitives.indexing import unstack
 from wengert._src.transforms import control_flow as _control_flow
 from wengert.errors import TransformError
 

@@ -22,6 +22,14 @@ def dtype_of(value):
     return dtype if dtype is not None else xp.result_type(value)
 
 
+def shape_size(shape: tuple) -> int:
+    """The number of elements of an array of ``shape`` (1 for ``()``)."""
+    size = 1
+    for d in shape:
+        size *= d
+    return size
+
+
 def shape_of(value) -> tuple:
     """The shape of an array, array-like or scalar."""
     shape = getattr(value, "shape", None)

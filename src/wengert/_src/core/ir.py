@@ -34,7 +34,7 @@ from collections.abc import Iterable, Sequence
 
 from wengert.errors import DtypeError, PytreeError, ShapeError
 
-from ..backend import xp
+from ..backend import shape_size, xp
 from .pytree import TreeDef, tree_flatten, tree_unflatten
 
 
@@ -58,7 +58,7 @@ class Var:
 
     @property
     def size(self) -> int:
-        return _size(self.shape)
+        return shape_size(self.shape)
 
     @property
     def type_string(self) -> str:
@@ -375,13 +375,6 @@ def _types(variables: Sequence) -> str:
 
 def _flat_tuple_tree(count: int) -> TreeDef:
     return tree_flatten((0,) * count)[1]
-
-
-def _size(shape: tuple) -> int:
-    size = 1
-    for d in shape:
-        size *= d
-    return size
 
 
 def _checked_input(var: Var, value, position: int):

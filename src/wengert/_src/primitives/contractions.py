@@ -5,9 +5,9 @@ written with these in ``wengert.numpy``. For ``C = A @ B``:
 ``Ā = C̄ Bᵀ`` and ``B̄ = Aᵀ C̄``, summed over broadcast batch axes.
 """
 
-from ..backend import xp
+from ..backend import shape_size, xp
 from ..core.primitive import Primitive, Tracer
-from .rules import BY_VJP, EveryArgument, Multilinear, PerPosition, shape_size
+from .rules import BY_VJP, EveryArgument, Multilinear, PerPosition
 from .structural import batch_first, broadcast_to, rank_of, reshape, transpose, unbroadcast
 
 

@@ -1,4 +1,4 @@
-"""Indexing primitives: gather (``x[idx]``), scatter-add, scatter-set, concatenate, pad.
+"""Indexing primitives: gather (``x[idx]``), scatter-add, scatter-set, concatenate, unstack, pad.
 
 An index is a tuple of ints, slices, ``None``, ``Ellipsis`` and integer or
 boolean arrays, exactly as NumPy takes it; it is a parameter (indices carry
@@ -6,11 +6,11 @@ no derivative). Gathering is linear in ``x`` and its transpose is a
 scatter-add, so reading the same element twice adds both cotangents.
 """
 
-from ..backend import xp
+from ..backend import shape_size, xp
 from ..core.primitive import Primitive, Tracer
 from .elementwise import where
-from .rules import BY_VJP, EveryArgument, PerPosition, no_flops, shape_size
-from .structural import batch_first, batch_size, broadcast_like, moveaxis, rank_of, reshape, unbroadcast
+from .rules import BY_VJP, EveryArgument, PerPosition, no_flops
+from .structural import batch_first, batch_size, batched_axis, broadcast_like, moveaxis, rank_of, reshape, unbroadcast
 
 
 def is_basic_index(idx: tuple) -> bool:
@@ -306,6 +306,46 @@ concatenate = Primitive(
     batch=_concatenate_batch,
     flops=no_flops,
     doc="Join arrays along ``axis``. Its VJP slices the cotangent into pieces.",
+)
+
+
+# ``unstack`` splits an array into its slices along an axis in one operation, so a loop over them
+# (``lax.scan``) costs one concatenation in the backward pass, not one scatter per slice.
+def _unstack_impl(x, axis):
+    return tuple(xp.moveaxis(x, axis, 0)) if axis else tuple(x)
+
+
+def _unstack_jvp(t, ans, x, axis):
+    return unstack(t, axis=axis)
+
+
+def _unstack_batch(args, dims, axis):
+    """The slices of a batch along a per-example axis: each slice keeps the batch axis (shifted
+    down by one when the sliced axis came before it)."""
+    (x,), (dim,) = args, dims
+    slices = unstack(x, axis=batched_axis(axis, dim))
+    return slices, (dim - 1 if axis < dim else dim,) * len(slices)
+
+
+def _stack_cotangents(cts, x, axis):
+    """The slices' cotangents put back together along ``axis``: the transpose of ``unstack``."""
+    shape = x.shape[:axis] + (1,) + x.shape[axis + 1 :]
+    pieces = [
+        reshape(ct, shape=shape) if ct.dtype == x.dtype else reshape(ct.astype(x.dtype), shape=shape) for ct in cts
+    ]
+    return concatenate(*pieces, axis=axis)
+
+
+unstack = Primitive(
+    "unstack",
+    _unstack_impl,
+    jvps=(_unstack_jvp,),
+    vjps=(lambda cts, ans, x, axis: _stack_cotangents(cts, x, axis),),
+    transposes=(lambda cts, x, axis: _stack_cotangents(cts, x, axis),),
+    batch=_unstack_batch,
+    flops=no_flops,
+    multiple_results=True,
+    doc="The slices of ``x`` along ``axis``, as a tuple (``tuple(x)`` for axis 0). Its VJP stacks them.",
 )
 
 

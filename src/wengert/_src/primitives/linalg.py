@@ -21,11 +21,11 @@ What the rules need of their inputs (documented again on the NumPy face):
 - ``pinv``: a rank that stays constant near the input.
 """
 
-from ..backend import xp
+from ..backend import shape_size, xp
 from ..core.primitive import Primitive
 from .contractions import matmul
 from .elementwise import divide, equal, where
-from .rules import BY_VJP, shape_size
+from .rules import BY_VJP
 from .structural import batch_first, rank_of, reduce_sum, reshape, transpose, unbroadcast
 
 

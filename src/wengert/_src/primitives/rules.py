@@ -2,6 +2,8 @@
 
 import functools
 
+from ..backend import shape_size
+
 
 class PerPosition:
     """A rule for every argument of a variadic primitive: ``rules[i] = partial(fn, i)``."""
@@ -87,13 +89,6 @@ class Multilinear:
 
 
 # --- floating-point operation counts (Program.flops) ----------------------------------------------
-
-
-def shape_size(shape: tuple) -> int:
-    size = 1
-    for d in shape:
-        size *= d
-    return size
 
 
 def elementwise_flops(out_shapes, *arg_shapes, **params) -> int:

@@ -24,10 +24,10 @@ import math
 
 from wengert.errors import MissingDependencyError
 
-from ..backend import is_float_dtype, xp
+from ..backend import is_float_dtype, shape_size, xp
 from ..core.primitive import Primitive
 from .elementwise import add, binary_primitive, equal, exp, expit, log, log1p, logical_and, where
-from .rules import elementwise_flops, shape_size
+from .rules import elementwise_flops
 from .structural import reduce_sum, reduction_batch
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)

@@ -1,4 +1,4 @@
-"""Running or staging structured control flow (``wengert.lax``), and the derivative rules of ``cond``/``while``.
+"""Running or staging structured control flow (``wengert.lax``), and the ``cond``/``while`` primitives.
 
 A predicate (or branch index) is either *known* (a plain value, or a tracer
 of an eager transform, whose value Python may read) or *staged* (a value of
@@ -21,11 +21,11 @@ from wengert.errors import TransformError
 
 from ..backend import is_float_dtype, xp
 from ..core.ir import Program, Var
-from ..core.primitive import Tracer
+from ..core.primitive import Primitive, Tracer
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.source_info import user_frame_summary
-from ..primitives import control
 from ..primitives.elementwise import where
+from ..primitives.rules import EveryArgument, PerPosition
 from .batching import BatchTracer
 from .stage import StagedTracer, stage
 
@@ -68,7 +68,7 @@ def switch(index, branches: Sequence[Callable], operands: tuple):
     programs = [_stage(lambda *flat, b=b: b(*tree_unflatten(in_tree, flat)), flat_ops) for b in branches]
     _check_same_outputs(programs, "cond/switch", "branch")
     consts, converted = _closure_convert(programs)
-    outs = control.cond(index, *consts, *flat_ops, branches=tuple(converted))
+    outs = cond_p(index, *consts, *flat_ops, branches=tuple(converted))
     return tree_unflatten(programs[0].out_tree, outs)
 
 
@@ -197,7 +197,7 @@ def _staged_while(cond_fun, body_fun, val):
         )
     (cond_consts, (cond_program,)) = _closure_convert([cond_program])
     (body_consts, (body_program,)) = _closure_convert([body_program])
-    outs = control.while_loop(
+    outs = while_p(
         *cond_consts,
         *body_consts,
         *flat,
@@ -327,7 +327,7 @@ def batch_control_flow(prim, args: list, dims: list, params: dict):
     """The batching rule of ``cond`` and ``while``: their control flow, run under ``vmap``."""
     from .batching import vmap
 
-    if prim is control.cond:
+    if prim is cond_p:
         branches = params["branches"]
 
         def per_example(index, *values):
@@ -352,3 +352,89 @@ def batch_control_flow(prim, args: list, dims: list, params: dict):
 
 def _as_function(program: Program) -> Callable:
     return lambda *values: tuple(program.run_flat(list(values)))
+
+
+# --- the primitives: ``cond`` and ``while`` carry programs as parameters ---------------------------------
+# They appear only when a predicate is not known while tracing (under ``jit``). Their derivative rules
+# are the same control flow over the derivatives of the sub-programs, written with the transforms
+# above, so they differentiate again:
+#
+#     d cond(p, f, g, x)  = cond(p, jvp f, jvp g, x, dx)
+#     d while(c, b, x)    = while over pairs (x, dx), the body advanced by jvp b
+#
+# Reverse mode of a staged ``cond`` pulls the cotangent through the chosen branch's VJP; reverse mode
+# of a staged ``while`` is refused (its trip count, and so what to store, is unknown until it runs).
+
+
+def _cond_impl(index, *args, branches):
+    return tuple(branches[int(index)].run_flat(list(args)))
+
+
+class _AfterTheIndex(PerPosition):
+    """``cond``'s rules: none for the branch index (argument 0), ``partial(fn, i)`` for the rest."""
+
+    __slots__ = ()
+
+    def __getitem__(self, position):
+        return None if position == 0 else super().__getitem__(position)
+
+
+def _cond_jvp(position, tangent, outs, index, *args, branches):
+    return cond_jvp(position - 1, tangent, index, args, branches)
+
+
+def _cond_vjp(position, cotangents, outs, index, *args, branches):
+    return cond_vjp(position - 1, cotangents, index, args, branches)
+
+
+def _control_primitive(name: str, impl, jvps, vjps, doc: str) -> Primitive:
+    """A primitive whose parameters are programs. Its batching rule runs its control flow under
+    ``vmap`` itself: a batched predicate then selects between branches (cond), or advances only
+    the examples whose condition holds (while)."""
+    prim = Primitive(
+        name,
+        impl,
+        jvps=jvps,
+        vjps=vjps,
+        batch=lambda args, dims, **params: batch_control_flow(prim, args, dims, params),
+        multiple_results=True,
+        doc=doc,
+    )
+    return prim
+
+
+cond_p = _control_primitive(
+    "cond",
+    _cond_impl,
+    _AfterTheIndex(_cond_jvp),
+    _AfterTheIndex(_cond_vjp),
+    "cond[branches] index *args: run program ``branches[index]`` on ``args`` (closed-over values "
+    "included, as leading arguments). Staged by ``lax.cond`` / ``lax.switch`` under ``jit``.",
+)
+
+
+def _while_impl(*args, cond_program, body_program, cond_nconsts, body_nconsts):
+    cond_consts = list(args[:cond_nconsts])
+    body_consts = list(args[cond_nconsts : cond_nconsts + body_nconsts])
+    carry = list(args[cond_nconsts + body_nconsts :])
+    while cond_program.run_flat(cond_consts + carry)[0]:
+        carry = body_program.run_flat(body_consts + carry)
+    return tuple(carry)
+
+
+def _while_jvp(position, tangent, outs, *args, **params):
+    return while_jvp(position, tangent, args, **params)
+
+
+def _while_vjp(cotangents, outs, *args, **params):
+    while_vjp_error()
+
+
+while_p = _control_primitive(
+    "while",
+    _while_impl,
+    PerPosition(_while_jvp),
+    EveryArgument(_while_vjp),
+    "while[cond_program, body_program] *cond_consts *body_consts *carry: repeat the body while the "
+    "condition holds. Staged by ``lax.while_loop`` under ``jit``; reverse mode is refused.",
+)

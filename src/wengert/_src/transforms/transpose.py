@@ -26,11 +26,11 @@ from collections.abc import Callable
 
 from wengert.errors import NotLinearError, PytreeError, ShapeError, TransformError
 
-from ..backend import dtype_of, shape_of, xp
+from ..backend import dtype_of, shape_of, shape_size, xp
 from ..core.ir import Equation, Program, Var, evaluate_equations
 from ..core.primitive import Tracer
 from ..core.pytree import tree_flatten, tree_unflatten
-from ..primitives.rules import BY_VJP, Multilinear, shape_size
+from ..primitives.rules import BY_VJP, Multilinear
 from .linearize import LinearFunction, linearize
 from .stage import stage
 
