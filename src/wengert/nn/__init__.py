@@ -16,7 +16,7 @@ transforms.
 """
 
 from . import functional, init
-from .container import Sequential
+from .container import ModuleList, Sequential
 from .layers import BatchNorm1d, Dropout, Embedding, Flatten, Linear, ReLU, Sigmoid, Tanh
 from .module import IncompatibleKeys, Module, Parameter, functional_call
 
@@ -28,6 +28,7 @@ __all__ = [
     "IncompatibleKeys",
     "Linear",
     "Module",
+    "ModuleList",
     "Parameter",
     "ReLU",
     "Sequential",

@@ -236,7 +236,9 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     return _reduce(losses, reduction, "nll_loss")
 
 
-def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):
+def cross_entropy(
+    input, target, weight=None, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0
+):
     """Cross-entropy of the logits ``input`` against ``target``: ``nll_loss(log_softmax(input, 1), target)``.
 
     ``target`` holds class indices (see :func:`nll_loss`) or, with ``input``'s shape and a float
@@ -245,26 +247,65 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
     of any size work: ``cross_entropy([[0, 1e4]], [1]) == 0``. The derivative by the logits is
     ``(softmax(x) - one_hot(t)) / N`` for the mean.
 
+    ``label_smoothing`` ``e`` in ``[0, 1]`` trains against ``(1 - e) p + e / C`` instead of the
+    target distribution ``p`` over ``C`` classes, as PyTorch does. For class indices this is
+    ``(1 - e) nll + (e / C) sum_c -w_c log_softmax(x)_c`` per position (0 where ignored), and
+    ``"mean"`` divides both parts by the same ``sum w[t_n]`` as :func:`nll_loss`.
+
     >>> float(cross_entropy(wnp.array([[0.0, 1e4]]), [1]))
     0.0
     """
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ArgumentError(
+            f"cross_entropy: label_smoothing must lie in [0, 1] (0: no smoothing), got {label_smoothing}"
+        )
     input = wnp.asarray(input)
     class_axis = 0 if input.ndim == 1 else 1
+    num_classes = input.shape[class_axis]
     log_probabilities = log_softmax(input, dim=class_axis)
     target_dtype = target.dtype if hasattr(target, "dtype") else xp.asarray(target).dtype
     if xp.issubdtype(target_dtype, xp.integer):
-        return nll_loss(log_probabilities, target, weight, ignore_index, reduction)
+        loss = nll_loss(log_probabilities, target, weight, ignore_index, reduction)
+        if label_smoothing == 0.0:
+            return loss
+        uniform = _uniform_target_loss(log_probabilities, target, weight, ignore_index, reduction)
+        return (1.0 - label_smoothing) * loss + (label_smoothing / num_classes) * uniform
     probabilities = wnp.asarray(target)
     if probabilities.shape != input.shape:
         raise ShapeError(
             f"cross_entropy: class probabilities must have input's shape {input.shape}, got {probabilities.shape}; "
             "pass integer class indices instead for hard labels."
         )
+    if label_smoothing != 0.0:
+        probabilities = probabilities * (1.0 - label_smoothing) + label_smoothing / num_classes
     terms = probabilities * log_probabilities
     if weight is not None:
-        weight = wnp.asarray(weight)
-        terms = terms * wnp.reshape(weight, (-1,) + (1,) * (input.ndim - class_axis - 1))
+        terms = terms * _along_class_axis(weight, input.ndim, class_axis)
     return _reduce(-wnp.sum(terms, axis=class_axis), reduction, "cross_entropy")
+
+
+def _along_class_axis(weight, ndim: int, class_axis: int):
+    """The per-class ``weight`` reshaped to broadcast along the class axis of an ``ndim``-dimensional input."""
+    return wnp.reshape(wnp.asarray(weight), (-1,) + (1,) * (ndim - class_axis - 1))
+
+
+def _uniform_target_loss(log_probabilities, target, weight, ignore_index: int, reduction: str):
+    """The smoothing part of ``cross_entropy`` with class indices: ``-sum_c w_c log p_c`` per position.
+
+    Ignored positions lose 0. ``"mean"`` divides the sum by ``sum w[t_n]`` over the kept
+    positions (their count without ``weight``), the divisor of :func:`nll_loss`, as PyTorch does.
+    """
+    target, class_axis = _class_indices(log_probabilities, target, "cross_entropy")
+    terms = log_probabilities
+    if weight is not None:
+        terms = terms * _along_class_axis(weight, log_probabilities.ndim, class_axis)
+    kept = target != ignore_index
+    losses = -wnp.sum(terms, axis=class_axis) * kept.astype(log_probabilities.dtype)
+    if reduction != "mean":
+        return _reduce(losses, reduction, "cross_entropy")
+    if weight is None:
+        return wnp.sum(losses) / kept.sum()
+    return wnp.sum(losses) / wnp.sum(wnp.asarray(weight)[xp.where(kept, target, 0)] * kept)
 
 
 def mse_loss(input, target, reduction: str = "mean"):
@@ -283,16 +324,37 @@ def linear(input, weight, bias=None):
     return out if bias is None else out + bias
 
 
-def embedding(input, weight):
+def embedding(input, weight, padding_idx: int | None = None):
     """Rows of ``weight`` picked by the integer indices ``input`` (shape ``input.shape + (D,)``).
 
     Its derivative scatter-adds each output row's cotangent into the row it came from, so a
-    row used twice collects both.
+    row used twice collects both. With ``padding_idx`` (negative counts from the end) the
+    positions that pick that row still return its values but send it no gradient, as in
+    PyTorch: its gradient row is zero.
     """
     indices = xp.asarray(concrete(input))
     if not xp.issubdtype(indices.dtype, xp.integer):
         raise DtypeError(f"embedding: indices must be integers, got dtype {indices.dtype}; use indices.astype(int).")
-    return wnp.asarray(weight)[indices]
+    weight = wnp.asarray(weight)
+    rows = weight[indices]
+    if padding_idx is None:
+        return rows
+    padding_idx = _normalized_padding_idx(padding_idx, weight.shape[0], "embedding")
+    # The padding positions take the same values through stop_gradient, and where() sends a
+    # branch no cotangent where it is not chosen: the values are unchanged, while the padding
+    # row collects no gradient, under backward() and every transform alike.
+    is_padding = xp.expand_dims(indices == padding_idx, -1)
+    return wnp.where(is_padding, wnp.stop_gradient(rows), rows)
+
+
+def _normalized_padding_idx(padding_idx: int, num_embeddings: int, op: str) -> int:
+    """``padding_idx`` as a row in ``[0, num_embeddings)``; a negative one counts from the end, as in PyTorch."""
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise ArgumentError(
+            f"{op}: padding_idx={padding_idx} is out of range for {num_embeddings} embeddings; give a row in "
+            f"[{-num_embeddings}, {num_embeddings - 1}] (negative values count from the end) or None."
+        )
+    return padding_idx % num_embeddings
 
 
 def batch_norm(

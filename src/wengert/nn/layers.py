@@ -13,12 +13,13 @@ import math
 
 import wengert.numpy as wnp
 from wengert._src.backend import xp
-from wengert._src.tensor.api import tensor
+from wengert._src.tensor.api import no_grad, tensor
 from wengert.errors import ArgumentError, ShapeError
 from wengert.random import resolve_generator
 
 from . import functional as F
 from . import init
+from .functional import _normalized_padding_idx
 from .module import Module, Parameter
 
 __all__ = ["BatchNorm1d", "Dropout", "Embedding", "Flatten", "Linear", "ReLU", "Sigmoid", "Tanh"]
@@ -59,23 +60,37 @@ class Linear(Module):
 
 
 class Embedding(Module):
-    """A lookup table: index ``i`` gives row ``i`` of ``weight``, shape ``(num_embeddings, embedding_dim)``, N(0, 1)."""
+    """A lookup table: index ``i`` gives row ``i`` of ``weight``, shape ``(num_embeddings, embedding_dim)``, N(0, 1).
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, *, dtype=None, generator=None):
+    ``padding_idx`` (negative counts from the end) names a row that starts at zeros and never
+    receives a gradient, as in PyTorch: a padding token keeps its (zero) embedding through training.
+    """
+
+    def __init__(
+        self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, *, dtype=None, generator=None
+    ):
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
+        if padding_idx is not None:
+            padding_idx = _normalized_padding_idx(padding_idx, num_embeddings, "Embedding")
+        self.padding_idx = padding_idx
         self.weight = _empty_parameter((num_embeddings, embedding_dim), dtype)
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator=None) -> None:
+        """Draw the rows from N(0, 1), then zero the padding row (if there is one)."""
         init.normal_(self.weight, generator=generator)
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight[self.padding_idx] = 0.0
 
     def forward(self, input):
-        return F.embedding(input, self.weight)
+        return F.embedding(input, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:
-        return f"{self.num_embeddings}, {self.embedding_dim}"
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        return text if self.padding_idx is None else f"{text}, padding_idx={self.padding_idx}"
 
 
 class BatchNorm1d(Module):
