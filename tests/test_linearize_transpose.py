@@ -26,7 +26,7 @@ DOC = pathlib.Path(__file__).resolve().parents[1] / "docs" / "staged_programs.md
 LINEAR_PRIMITIVES = {
     "neg", "add", "sub", "mul", "div", "select", "reshape", "transpose", "broadcast_to", "flip", "sum", "mean",
     "convert", "gather", "scatter_add", "scatter", "concatenate", "pad", "matmul", "einsum", "cumsum", "solve",
-    "take_along_axis", "put_along_axis_add",
+    "take_along_axis", "put_along_axis_add", "take", "take_add",
 }  # fmt: skip
 """Every primitive that a JVP rule applies to a tangent (with constant other operands)."""
 

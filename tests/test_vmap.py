@@ -217,6 +217,36 @@ def test_a_shared_array_gathered_by_batched_indices_sums_its_cotangents_over_the
     np.testing.assert_array_equal(wengert.grad(lambda t: wnp.sum(picked(t)))(table), expected)
 
 
+@pytest.mark.parametrize("x_batched", [False, True])
+def test_take_by_batched_indices_and_its_gradient_match_a_loop(x_batched):
+    x = RNG.standard_normal((3, 4, 2))
+    xs = np.stack([x, 2 * x, -x]) if x_batched else x
+    indices = np.array([[[0, 3], [2, 2]], [[1, 1], [-1, 0]], [[3, 2], [0, 0]]])  # one (2, 2) array per example
+    in_axes = (0 if x_batched else None, 0)
+    example = [(xs[k] if x_batched else x, indices[k]) for k in range(3)]
+
+    def f(x, i):
+        return wnp.take(x, i, axis=1)
+
+    def loss(x, i):
+        return wnp.sum(wnp.take(x, i, axis=1) ** 2)
+
+    np.testing.assert_array_equal(
+        vmap(f, in_axes=in_axes)(xs, indices), np.stack([np.take(*e, axis=1) for e in example])
+    )
+    per_example = vmap(wengert.grad(loss), in_axes=in_axes)(xs, indices)
+    np.testing.assert_allclose(per_example, np.stack([wengert.grad(loss)(*e) for e in example]), rtol=1e-14)
+    jitted = wengert.jit(vmap(wengert.grad(loss), in_axes=in_axes))(xs, indices)
+    np.testing.assert_allclose(jitted, per_example, rtol=1e-14)
+
+
+def test_take_by_shared_indices_under_vmap_keeps_one_take():
+    x, indices = RNG.standard_normal((5, 3, 4)), np.array([3, 0, 0])
+    batched = vmap(lambda x, i: wnp.take(x, i, axis=1), in_axes=(0, None))
+    assert wengert.jit(batched).lower(x, indices).count_ops() == {"take": 1}
+    np.testing.assert_array_equal(wengert.jit(batched)(x, indices), np.take(x, indices, axis=2))
+
+
 def test_one_hot_of_batched_labels_needs_num_classes():
     import wengert.nn.functional as F
 

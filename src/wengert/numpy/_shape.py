@@ -350,25 +350,17 @@ def pad(array, pad_width, mode: str = "constant", constant_values=0.0):
 def take(a, indices, axis=None):
     """Elements at ``indices`` along ``axis`` (of the flattened array when None).
 
-    Traced indices (computed from values, as ``argsort`` computes them) are gathered by
-    ``take_along_axis``, which takes them as an operand, so ``vmap`` and ``jit`` can run it.
+    Traced indices (computed from values, as ``argsort`` computes them) are an operand of the
+    ``take`` primitive, so ``vmap`` and ``jit`` can run it; constant ones are a ``gather``.
     """
     a = asarray_or_tracer(a)
     if axis is None:
         a, axis = ravel(a), 0
     axis = normalize_axis(axis, a.ndim)[0]
     if is_traced(indices):
-        return _take_traced(a, _integer_indices(indices, "take"), axis)
+        return ix.take(a, _integer_indices(indices, "take"), axis=axis)
     indices = xp.asarray(indices)
     return a[(slice(None),) * axis + (indices,)]
-
-
-def _take_traced(a, indices, axis: int):
-    """``take`` by traced ``indices``: the indices, flattened, broadcast over a's other axes."""
-    before, after = a.shape[:axis], a.shape[axis + 1 :]
-    flat = reshape(indices, (1,) * len(before) + (indices.size,) + (1,) * len(after))
-    picked = ix.take_along_axis(a, broadcast_to(flat, before + (indices.size,) + after), axis=axis)
-    return reshape(picked, before + tuple(indices.shape) + after)
 
 
 def _integer_indices(indices, op: str):

@@ -10,7 +10,17 @@ from ..backend import shape_size, xp
 from ..core.primitive import Primitive, Tracer
 from .elementwise import where
 from .rules import BY_VJP, EveryArgument, PerPosition, no_flops
-from .structural import batch_first, batch_size, batched_axis, broadcast_like, moveaxis, rank_of, reshape, unbroadcast
+from .structural import (
+    batch_first,
+    batch_size,
+    batched_axis,
+    broadcast_like,
+    broadcast_to,
+    moveaxis,
+    rank_of,
+    reshape,
+    unbroadcast,
+)
 
 
 def is_basic_index(idx: tuple) -> bool:
@@ -210,35 +220,13 @@ def _along_axis_index(indices, axis: int) -> tuple:
     )
 
 
-def _shared_indices(indices, shape: tuple, axis: int):
-    """The 1-d indices when every line along ``axis`` uses the same ones, else ``None``.
-
-    ``take`` by a traced index broadcasts one index vector over the other axes (a view
-    with zero strides there). Then gathering is ``np.take`` and scatter-adding is one
-    ``add.at`` over whole slices, much cheaper than indexing every element.
-    """
-    if indices.ndim != len(shape) or indices.ndim < 2:
-        return None
-    for a, (n, stride) in enumerate(zip(indices.shape, indices.strides)):
-        if a != axis and (stride != 0 or n != shape[a]):
-            return None
-    return indices[tuple(slice(None) if a == axis else 0 for a in range(indices.ndim))]
-
-
 def _take_along_axis_impl(x, indices, axis):
-    shared = _shared_indices(indices, x.shape, axis)
-    if shared is not None:
-        return xp.take(x, shared, axis=axis)
     return xp.take_along_axis(x, indices, axis=axis)
 
 
 def _put_along_axis_add_impl(x, indices, updates, axis):
     out = xp.array(x, copy=True)
-    shared = _shared_indices(indices, x.shape, axis)
-    if shared is not None:
-        xp.add.at(out, (slice(None),) * axis + (shared,), updates)
-    else:
-        xp.add.at(out, _along_axis_index(indices, axis), updates)
+    xp.add.at(out, _along_axis_index(indices, axis), updates)
     return out
 
 
@@ -262,26 +250,111 @@ take_along_axis = Primitive(
     ),
 )
 
-put_along_axis_add = Primitive(
+
+def _adding_back(name: str, impl, gather: Primitive, batch, doc: str) -> Primitive:
+    """The scatter-add ``x + u at indices`` that transposes ``gather`` (an indices-operand gather):
+    linear in x (passed through) and in u (whose VJP is ``gather``)."""
+    prim = Primitive(
+        name,
+        impl,
+        jvps=(
+            lambda t, ans, x, indices, u, axis: broadcast_like(t, ans),
+            None,
+            lambda t, ans, x, indices, u, axis: prim(_zeros(ans), indices, t, axis=axis),
+        ),
+        vjps=(
+            lambda g, ans, x, indices, u, axis: unbroadcast(g, x),
+            None,
+            lambda g, ans, x, indices, u, axis: unbroadcast(gather(g, indices, axis=axis), u),
+        ),
+        transposes=(BY_VJP, None, BY_VJP),
+        batch=lambda args, dims, axis: batch(prim, args, dims, axis),
+        flops=lambda out_shapes, x, indices, updates, axis: shape_size(updates),
+        doc=doc,
+    )
+    return prim
+
+
+put_along_axis_add = _adding_back(
     "put_along_axis_add",
     _put_along_axis_add_impl,
-    jvps=(
-        lambda t, ans, x, indices, u, axis: broadcast_like(t, ans),
-        None,
-        lambda t, ans, x, indices, u, axis: put_along_axis_add(_zeros(ans), indices, t, axis=axis),
-    ),
-    vjps=(
-        lambda g, ans, x, indices, u, axis: unbroadcast(g, x),
-        None,
-        lambda g, ans, x, indices, u, axis: unbroadcast(take_along_axis(g, indices, axis=axis), u),
-    ),
-    transposes=(BY_VJP, None, BY_VJP),
-    batch=lambda args, dims, axis: _operand_indices_batch(put_along_axis_add, args, dims, axis),
-    flops=lambda out_shapes, x, indices, updates, axis: shape_size(updates),
+    take_along_axis,
+    _operand_indices_batch,
+    "A copy of x with u added at ``indices`` along ``axis`` (u has the indices' shape; repeated "
+    "indices add up): the transpose of take_along_axis, whose VJP it is and which is its VJP in u.",
+)
+
+
+# --- take: whole slices along one axis, at indices that are an operand ----------------------------------
+# ``x[:, i]`` by indices ``i`` computed inside the function (a traced array under vmap and jit) reads
+# the same positions along ``axis`` on every line of the other axes: the result has x's axes with
+# ``axis`` replaced by the axes of ``indices``. Its transpose adds whole slices back (``take_add``).
+
+
+def _take_impl(x, indices, axis):
+    return xp.take(x, indices, axis=axis)
+
+
+def _take_add_impl(x, indices, updates, axis):
+    out = xp.array(x, copy=True)
+    xp.add.at(out, (slice(None),) * axis + (indices,), updates)
+    return out
+
+
+def _per_example_indices(indices, x_shape: tuple, axis: int):
+    """Batched ``indices`` (batch axis first) as operands of ``take_along_axis`` on a batched x of
+    ``x_shape``: flattened, and broadcast over x's other axes."""
+    before, after = x_shape[1:axis], x_shape[axis + 1 :]
+    count = shape_size(indices.shape[1:])
+    flat = reshape(indices, shape=(indices.shape[0],) + (1,) * len(before) + (count,) + (1,) * len(after))
+    return broadcast_to(flat, shape=(x_shape[0],) + before + (count,) + after)
+
+
+def _take_batch(args, dims, axis):
+    """Shared indices take along the shifted axis; per-example ones go to ``take_along_axis``."""
+    (x, indices), (x_dim, indices_dim) = args, dims
+    if indices_dim is None:
+        return take(batch_first(x, x_dim), indices, axis=axis + 1), 0
+    x = batch_first(x, x_dim, size=batch_size(args, dims))
+    indices = batch_first(indices, indices_dim)
+    picked = take_along_axis(x, _per_example_indices(indices, x.shape, axis + 1), axis=axis + 1)
+    return reshape(picked, shape=x.shape[: axis + 1] + tuple(indices.shape[1:]) + x.shape[axis + 2 :]), 0
+
+
+def _take_add_batch(prim, args, dims, axis):
+    """Shared indices add along the shifted axis; per-example ones go to ``put_along_axis_add``."""
+    size = batch_size(args, dims)
+    (x, indices, updates), (x_dim, indices_dim, updates_dim) = args, dims
+    x = batch_first(x, x_dim, size=size)
+    updates = batch_first(updates, updates_dim, size=size)
+    if indices_dim is None:
+        return prim(x, indices, updates, axis=axis + 1), 0
+    indices = batch_first(indices, indices_dim)
+    positions = _per_example_indices(indices, x.shape, axis + 1)
+    return put_along_axis_add(x, positions, reshape(updates, shape=positions.shape), axis=axis + 1), 0
+
+
+take = Primitive(
+    "take",
+    _take_impl,
+    jvps=(lambda t, ans, x, indices, axis: take(t, indices, axis=axis), None),
+    vjps=(lambda g, ans, x, indices, axis: take_add(_zeros(x), indices, g, axis=axis), None),
+    transposes=(BY_VJP, None),
+    batch=_take_batch,
+    flops=no_flops,
     doc=(
-        "A copy of x with u added at ``indices`` along ``axis`` (u has the indices' shape; repeated "
-        "indices add up): the transpose of take_along_axis, whose VJP it is and which is its VJP in u."
+        "take(x, indices, axis): the slices of x at ``indices`` (an integer operand of any shape) along "
+        "``axis``, as np.take. Linear in x; its VJP adds the cotangent's slices back (take_add)."
     ),
+)
+
+take_add = _adding_back(
+    "take_add",
+    _take_add_impl,
+    take,
+    _take_add_batch,
+    "A copy of x with the slices u added at ``indices`` along ``axis`` (repeated indices add up): "
+    "the transpose of take.",
 )
 
 
