@@ -81,6 +81,17 @@ def test_embedding_matches_pytorch_and_adds_gradients_of_repeated_rows():
     np.testing.assert_array_equal(_array(ours.weight.grad)[3], np.zeros(4))
 
 
+@pytest.mark.parametrize("index", [[0, -1], [2, 6]], ids=["negative", "past-the-end"])
+def test_embedding_refuses_an_index_out_of_range_as_pytorch_does(index):
+    torch = _torch()
+    with pytest.raises(IndexError):
+        torch.nn.Embedding(6, 4)(torch.tensor(index))
+    with pytest.raises(IndexError, match=rf"index {index[1]} is out of range for 6 embeddings"):
+        nn.Embedding(6, 4)(np.array(index))
+    with pytest.raises(IndexError, match="out of range"):
+        F.embedding(np.array(index), np.ones((6, 4)))
+
+
 @pytest.mark.parametrize("shape", [(16, 5), (8, 5, 3)], ids=["N,C", "N,C,L"])
 @pytest.mark.parametrize("momentum", [0.1, None], ids=["momentum", "cumulative"])
 def test_batchnorm1d_matches_pytorch_in_training_and_evaluation_over_several_steps(shape, momentum):

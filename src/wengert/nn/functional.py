@@ -328,7 +328,8 @@ def embedding(input, weight, padding_idx: int | None = None):
     """Rows of ``weight`` picked by the integer indices ``input`` (shape ``input.shape + (D,)``).
 
     Its derivative scatter-adds each output row's cotangent into the row it came from, so a
-    row used twice collects both. With ``padding_idx`` (negative counts from the end) the
+    row used twice collects both. Indices must lie in ``[0, num_embeddings)``: a negative one
+    raises ``IndexError``, as in PyTorch, rather than wrapping. With ``padding_idx`` (negative counts from the end) the
     positions that pick that row still return its values but send it no gradient, as in
     PyTorch: its gradient row is zero.
     """
@@ -336,6 +337,12 @@ def embedding(input, weight, padding_idx: int | None = None):
     if not xp.issubdtype(indices.dtype, xp.integer):
         raise DtypeError(f"embedding: indices must be integers, got dtype {indices.dtype}; use indices.astype(int).")
     weight = wnp.asarray(weight)
+    if indices.size and (indices.min() < 0 or indices.max() >= weight.shape[0]):
+        bad = indices[(indices < 0) | (indices >= weight.shape[0])].flat[0]
+        raise IndexError(
+            f"embedding: index {bad} is out of range for {weight.shape[0]} embeddings; indices must lie in "
+            f"[0, {weight.shape[0]}) (a negative index is not wrapped, as in PyTorch: it is usually a bug)."
+        )
     rows = weight[indices]
     if padding_idx is None:
         return rows
