@@ -111,6 +111,17 @@ def test_jacobian_remembers_its_choice_per_input_signature(monkeypatch):
     assert len(taped) == 1  # the first call probes the output size; later calls go straight to jacfwd
 
 
+def test_jacobian_chooses_again_when_an_argument_it_does_not_differentiate_changes_the_output_size(monkeypatch):
+    chosen = []
+    monkeypatch.setattr(jacobians, "_forward", _recording(chosen, "forward", jacobians._forward))
+    jac = jacobian(lambda x, B: wnp.tanh(B @ x))
+    x = np.ones(3)
+    for rows in (10, 1, 10):  # 3 inputs: forward for 10 outputs, reverse for 1
+        B = np.arange(3.0 * rows).reshape(rows, 3) / 10
+        np.testing.assert_allclose(jac(x, B), (1 - np.tanh(B @ x) ** 2)[:, None] * B, rtol=1e-12)
+    assert chosen == ["forward", "forward"]
+
+
 def test_jacobian_forced_modes_agree():
     x = RNG.standard_normal(3)
     forward = jacobian(f_vector, mode="forward")(x)

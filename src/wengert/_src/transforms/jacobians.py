@@ -113,10 +113,11 @@ def jacobian(fun: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto"
     ``mode="auto"`` uses forward mode (:func:`jacfwd`) when the differentiated inputs have
     fewer elements than the output, and reverse mode (:func:`jacrev`) otherwise: forward mode
     costs one tangent per input element, reverse mode one cotangent per output element. To
-    know the output's size, the first call with given input shapes runs ``fun`` on the tape
+    know the output's size, the first call with given argument shapes runs ``fun`` on the tape
     (which reverse mode then uses, so nothing is wasted when reverse wins); the choice is
-    remembered for those input shapes and dtypes. ``mode="forward"`` or ``"reverse"``
-    forces a mode.
+    remembered for the shapes and dtypes of all the arguments, differentiated or not (a
+    matrix argument may set the output's size). ``mode="forward"`` or ``"reverse"`` forces
+    a mode.
 
     >>> import numpy as np, wengert, wengert.numpy as wnp
     >>> wengert.jacobian(lambda x: wnp.outer(x, x).ravel())(np.array([1.0, 2.0])).shape
@@ -132,7 +133,7 @@ def jacobian(fun: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto"
 
     def jacobian_fun(*args, **kwargs):
         problem = _Problem(fun, args, kwargs, argnums, has_aux, "jacobian")
-        key = (problem.in_tree, tuple((shape_of(x), str(dtype_of(x))) for x in problem.in_leaves))
+        key = _call_signature(args, kwargs)
         mode = chosen_modes.get(key)
         if mode == "forward":
             return _forward(problem)
@@ -228,6 +229,25 @@ class _Problem:
             rows.append(inner[0] if self.single else inner)
         jac = tree_unflatten(out_tree, rows)
         return (jac, aux) if self.has_aux else jac
+
+
+def _call_signature(args: tuple, kwargs: dict) -> tuple:
+    """What the output's size may depend on: the shape and dtype of each array argument, the
+    value of each int, bool or string (a size, a flag), the structure of each container."""
+    positional = tuple(_signature_of(arg) for arg in args)
+    return positional if not kwargs else (positional, tuple((k, _signature_of(v)) for k, v in sorted(kwargs.items())))
+
+
+def _signature_of(value):
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return tuple(shape), value.dtype
+    if isinstance(value, (int, str)):  # bool is an int
+        return type(value), value
+    if isinstance(value, (tuple, list, dict)):
+        leaves, tree = tree_flatten(value)
+        return tree, tuple(_signature_of(leaf) for leaf in leaves)
+    return type(value)
 
 
 def _size(x) -> int:
