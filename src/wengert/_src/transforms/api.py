@@ -165,8 +165,10 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
             value = primals_out[0] if out_tree.node_type is None else tree_unflatten(out_tree, primals_out)
             _check_scalar(value)
             grads = recording.pull_back([xp.array(1, dtype_of(value))])
+            aux = recording.aux
+            del recording  # the tape is freed while the collector is still paused: none of it to traverse
         grads = grads[0] if single else grads
-        return ((value, recording.aux) if has_aux else value), grads
+        return ((value, aux) if has_aux else value), grads
 
     _wraps(value_and_grad_fun, fun, "value_and_grad")
     return value_and_grad_fun
