@@ -6,9 +6,14 @@ Dask beyond one machine) can later be put here without touching the
 transforms.
 """
 
+import math
+
 import numpy as xp
 
 ndarray = xp.ndarray
+
+BINCOUNT_DTYPES = (xp.dtype(xp.float64), xp.dtype(xp.float32))
+"""The dtypes ``np.bincount`` can sum weights into: a float64 sum, exact for float64, rounded once for float32."""
 
 
 def is_float_dtype(dtype) -> bool:
@@ -22,12 +27,9 @@ def dtype_of(value):
     return dtype if dtype is not None else xp.result_type(value)
 
 
-def shape_size(shape: tuple) -> int:
-    """The number of elements of an array of ``shape`` (1 for ``()``)."""
-    size = 1
-    for d in shape:
-        size *= d
-    return size
+def reduced_count(shape: tuple, axis) -> int:
+    """How many elements each result of a reduction over ``axis`` (``None``: all, else a tuple) combines."""
+    return math.prod(d for i, d in enumerate(shape) if axis is None or i in axis)
 
 
 def shape_of(value) -> tuple:

@@ -22,7 +22,8 @@ def _operator(prim: Primitive, reflected: bool = False):
     """``self <op> other`` for a binary primitive (``other <op> self`` when ``reflected``).
 
     Handed straight to ``self``'s trace when ``other`` belongs to no higher level: what
-    ``Primitive.__call__`` would do after its search, one call sooner.
+    ``Primitive.__call__`` would do after its search, one call sooner (arithmetic is most of
+    what a traced function does).
     """
 
     def method(self, other):
@@ -88,25 +89,16 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
 
 
 def _as_method(fn):
-    """Primitives are callable objects, not functions, so they don't bind ``self``; wrap them.
+    """``fn`` as a method of ``Tracer``. Primitives are callable objects, not functions, so they
+    don't bind ``self``: they get a function that calls them."""
+    if not isinstance(fn, Primitive):
+        return fn
 
-    The wrapper hands the operation straight to ``self``'s trace when no other argument belongs
-    to a higher level: what ``Primitive.__call__`` would do after its search, one call sooner.
-    """
-    if isinstance(fn, Primitive):
+    def method(self, *others):
+        return fn(self, *others)
 
-        def method(self, *others):
-            trace = self._trace
-            for other in others:
-                if isinstance(other, Tracer) and other._trace.level > trace.level:
-                    return fn(self, *others)
-            if not trace.active:
-                return fn(self, *others)  # which raises the error for a leaked tracer
-            return trace.process(fn, (self, *others), {})
-
-        method.__name__ = fn.name
-        return method
-    return fn
+    method.__name__ = fn.name
+    return method
 
 
 def _without_out(fn):

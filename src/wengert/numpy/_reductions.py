@@ -6,10 +6,10 @@ built from multiplications (a pairwise tree, a doubling scan) rather than
 from ``sum / x``, so their derivatives are exact at zeros and to any order.
 """
 
-from wengert._src.backend import xp
+from wengert._src.backend import reduced_count, xp
 from wengert._src.primitives import reductions as red
 from wengert._src.primitives.rules import normalize_axis
-from wengert._src.primitives.structural import reduce_mean, reduce_sum, reduced_count
+from wengert._src.primitives.structural import reduce_mean, reduce_sum
 
 from ._core import asarray_or_tracer, is_traced, ndim_of, shape_of
 from ._math import (

@@ -29,28 +29,24 @@ or vmapped like the function it came from), and it counts its operations
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from wengert.errors import DtypeError, PytreeError, ShapeError
 
-from ..backend import shape_size, xp
+from ..backend import xp
 from .pytree import TreeDef, tree_flatten, tree_unflatten
 
 
-class Var:
-    """A variable of a program: one array value, known by its shape and dtype.
+class ShapedArray:
+    """An array known by its shape and dtype only (no values), with NumPy's ``ndim`` and ``size``."""
 
-    Variables compare by identity. ``name`` (``t3``, ``c1``) is given by the
-    :class:`Program` that holds the variable, in order of definition.
-    """
-
-    __slots__ = ("dtype", "name", "shape")
+    __slots__ = ("dtype", "shape")
 
     def __init__(self, shape: tuple, dtype):
         self.shape = tuple(shape)
         self.dtype = xp.dtype(dtype)
-        self.name = "t?"
 
     @property
     def ndim(self) -> int:
@@ -58,7 +54,21 @@ class Var:
 
     @property
     def size(self) -> int:
-        return shape_size(self.shape)
+        return math.prod(self.shape)
+
+
+class Var(ShapedArray):
+    """A variable of a program: one array value, known by its shape and dtype.
+
+    Variables compare by identity. ``name`` (``t3``, ``c1``) is given by the
+    :class:`Program` that holds the variable, in order of definition.
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, shape: tuple, dtype):
+        super().__init__(shape, dtype)
+        self.name = "t?"
 
     @property
     def type_string(self) -> str:

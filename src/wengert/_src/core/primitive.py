@@ -325,7 +325,7 @@ class Primitive:
             try:
                 return self.impl(*args, **params)
             except ValueError as error:
-                _reraise_with_shapes(self, args, error)
+                reraise_with_shapes(self, args, error)
         if not top.active:
             raise LeakedTracerError(
                 f"{self.name}: a traced value was used after the transform that made it returned "
@@ -343,10 +343,10 @@ def run_impl(prim: Primitive, args, params: dict):
     try:
         return prim.impl(*args, **params)
     except ValueError as error:
-        _reraise_with_shapes(prim, args, error)
+        reraise_with_shapes(prim, args, error)
 
 
-def _reraise_with_shapes(prim: Primitive, args, error: ValueError):
+def reraise_with_shapes(prim: Primitive, args, error: ValueError):
     """Re-raise NumPy's ValueError, as a ShapeError naming op, shapes and line if it is about shapes."""
     converted = shape_error(prim, args, error)
     if converted is error:

@@ -5,7 +5,9 @@ written with these in ``wengert.numpy``. For ``C = A @ B``:
 ``Ā = C̄ Bᵀ`` and ``B̄ = Aᵀ C̄``, summed over broadcast batch axes.
 """
 
-from ..backend import shape_size, xp
+import math
+
+from ..backend import xp
 from ..core.primitive import Primitive, Tracer
 from .rules import BY_VJP, EveryArgument, Multilinear, PerPosition
 from .structural import batch_first, broadcast_to, rank_of, reshape, transpose, unbroadcast
@@ -100,7 +102,7 @@ matmul = Primitive(
     vjps=(_matmul_vjp_a, _matmul_vjp_b),
     transposes=Multilinear((BY_VJP, BY_VJP)),
     batch=_matmul_batch,
-    flops=lambda out_shapes, a, b: 2 * shape_size(out_shapes[0]) * a[-1],
+    flops=lambda out_shapes, a, b: 2 * math.prod(out_shapes[0]) * a[-1],
     doc="a @ b with NumPy's rules for 1-D operands and batch broadcasting.",
 )
 
@@ -160,7 +162,7 @@ def _einsum_flops(shapes, spec: str) -> int:
     sizes = {}
     for letters, shape in zip(_parse(spec)[0], shapes):
         sizes.update(zip(letters, shape))
-    return max(len(shapes), 1) * shape_size(tuple(sizes.values()))
+    return max(len(shapes), 1) * math.prod(tuple(sizes.values()))
 
 
 def _einsum_jvp(position, t, ans, *operands, spec):

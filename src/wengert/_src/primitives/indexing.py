@@ -6,7 +6,9 @@ no derivative). Gathering is linear in ``x`` and its transpose is a
 scatter-add, so reading the same element twice adds both cotangents.
 """
 
-from ..backend import shape_size, xp
+import math
+
+from ..backend import BINCOUNT_DTYPES, xp
 from ..core.primitive import Primitive, Tracer
 from .elementwise import where
 from .rules import BY_VJP, EveryArgument, PerPosition, no_flops
@@ -90,22 +92,19 @@ def _zeros(value):
     return xp.zeros(value.shape, value.dtype)
 
 
-_BINCOUNT_DTYPES = (xp.dtype(xp.float64), xp.dtype(xp.float32))
-
-
 def _gather_vjp(g, ans, x, idx):
     """Scatter-add ``g`` into zeros of x's shape (``index_add``); on a plain cotangent, directly."""
     if isinstance(g, Tracer):
         return index_add(_zeros(x), g, idx=idx)
     k = len(idx)
-    if 0 < k < x.ndim and x.size and x.dtype in _BINCOUNT_DTYPES and _integer_arrays(idx):
+    if 0 < k < x.ndim and x.size and x.dtype in BINCOUNT_DTYPES and _integer_arrays(idx):
         # Integer arrays on the leading axes pick whole sub-arrays (rows of an embedding table):
         # one weighted count over the flat positions sums every row's cotangents, in float64,
         # faster than NumPy's add.at. The forward gather checked the bounds.
         if k == 1:  # wrapped once, as the gather read negative indices
             rows, inner = idx[0] % x.shape[0], x.size // x.shape[0]
         else:
-            rows, inner = xp.ravel_multi_index(idx, x.shape[:k], mode="wrap"), x.size // shape_size(x.shape[:k])
+            rows, inner = xp.ravel_multi_index(idx, x.shape[:k], mode="wrap"), x.size // math.prod(x.shape[:k])
         flat = rows if inner == 1 else rows.reshape(-1, 1) * inner + xp.arange(inner)
         summed = xp.bincount(flat.reshape(-1), weights=g.reshape(-1), minlength=x.size)
         return summed.reshape(x.shape).astype(x.dtype, copy=False)
@@ -163,7 +162,7 @@ index_add = Primitive(
     ),
     transposes=(BY_VJP, BY_VJP),
     batch=lambda args, dims, idx: _scatter_batch(index_add, args, dims, idx),
-    flops=lambda out_shapes, x, updates, idx: shape_size(updates),
+    flops=lambda out_shapes, x, updates, idx: math.prod(updates),
     doc="x.at[idx].add(u): a copy of x with u added at idx (repeated indices add up).",
 )
 
@@ -269,7 +268,7 @@ def _adding_back(name: str, impl, gather: Primitive, batch, doc: str) -> Primiti
         ),
         transposes=(BY_VJP, None, BY_VJP),
         batch=lambda args, dims, axis: batch(prim, args, dims, axis),
-        flops=lambda out_shapes, x, indices, updates, axis: shape_size(updates),
+        flops=lambda out_shapes, x, indices, updates, axis: math.prod(updates),
         doc=doc,
     )
     return prim
@@ -305,7 +304,7 @@ def _per_example_indices(indices, x_shape: tuple, axis: int):
     """Batched ``indices`` (batch axis first) as operands of ``take_along_axis`` on a batched x of
     ``x_shape``: flattened, and broadcast over x's other axes."""
     before, after = x_shape[1:axis], x_shape[axis + 1 :]
-    count = shape_size(indices.shape[1:])
+    count = math.prod(indices.shape[1:])
     flat = reshape(indices, shape=(indices.shape[0],) + (1,) * len(before) + (count,) + (1,) * len(after))
     return broadcast_to(flat, shape=(x_shape[0],) + before + (count,) + after)
 

@@ -21,7 +21,9 @@ What the rules need of their inputs (documented again on the NumPy face):
 - ``pinv``: a rank that stays constant near the input.
 """
 
-from ..backend import shape_size, xp
+import math
+
+from ..backend import xp
 from ..core.primitive import Primitive
 from .contractions import matmul
 from .elementwise import divide, equal, where
@@ -109,7 +111,7 @@ def _stack_flops(per_matrix):
 
     def flops(out_shapes, a, *rest, **params):
         m, n = a[-2:]
-        return int(shape_size(a[:-2]) * per_matrix(m, n))
+        return int(math.prod(a[:-2]) * per_matrix(m, n))
 
     return flops
 
@@ -152,7 +154,7 @@ solve = Primitive(
     transposes=(None, BY_VJP),
     batch=_solve_batch,
     flops=lambda out_shapes, a, b: (
-        _stack_flops(lambda m, n: 2 * n**3 / 3)(out_shapes, a) + 2 * a[-1] * shape_size(out_shapes[0])
+        _stack_flops(lambda m, n: 2 * n**3 / 3)(out_shapes, a) + 2 * a[-1] * math.prod(out_shapes[0])
     ),
     doc=(
         "X = A⁻¹ B for stacks of square A and matrices B (batch axes broadcast). "

@@ -24,7 +24,7 @@ import math
 
 from wengert.errors import MissingDependencyError
 
-from ..backend import is_float_dtype, shape_size, xp
+from ..backend import is_float_dtype, xp
 from ..core.primitive import Primitive
 from .elementwise import add, binary_primitive, equal, exp, expit, log, log1p, logical_and, where
 from .rules import elementwise_flops
@@ -272,7 +272,7 @@ softmax = Primitive(
     jvps=(lambda t, ans, x, axis: ans * (t - _sum_kept(ans * t, axis)),),
     vjps=(lambda g, ans, x, axis: ans * (g - _sum_kept(g * ans, axis)),),
     batch=lambda args, dims, axis: reduction_batch(softmax, args, dims, axis),
-    flops=lambda out_shapes, x, axis: 5 * shape_size(x),  # max, subtract, exp, sum, divide
+    flops=lambda out_shapes, x, axis: 5 * math.prod(x),  # max, subtract, exp, sum, divide
     doc=(
         "exp(x) / sum(exp(x)) over ``axis`` (None or a sorted tuple), shifted by the max so "
         "it never overflows; d s = s (dx - sum(s dx)), which is its own transpose."
@@ -284,7 +284,7 @@ log_softmax = Primitive(
     jvps=(lambda t, ans, x, axis: t - _sum_kept(exp(ans) * t, axis),),
     vjps=(lambda g, ans, x, axis: g - exp(ans) * _sum_kept(g, axis),),
     batch=lambda args, dims, axis: reduction_batch(log_softmax, args, dims, axis),
-    flops=lambda out_shapes, x, axis: 6 * shape_size(x),  # max, subtract, exp, sum, log, subtract
+    flops=lambda out_shapes, x, axis: 6 * math.prod(x),  # max, subtract, exp, sum, log, subtract
     doc=(
         "x - logsumexp(x) over ``axis`` (None or a sorted tuple), stable for any input; "
         "d log_softmax(x) = dx - sum(softmax(x) dx), and its VJP is g - softmax(x) sum(g)."

@@ -6,7 +6,7 @@ broadcast in the forward pass is a sum in the backward pass).
 
 import functools
 
-from ..backend import xp
+from ..backend import reduced_count, xp
 from ..core.primitive import Primitive, Tracer
 from .rules import BY_VJP, input_flops, no_flops
 
@@ -144,7 +144,7 @@ broadcast_to = Primitive(
     "broadcast_to",
     lambda x, shape: xp.broadcast_to(x, shape),
     jvps=(lambda t, ans, x, shape: broadcast_to(t, shape=shape),),
-    vjps=(lambda g, ans, x, shape: sum_to_shape(g, x.shape),),
+    vjps=(lambda g, ans, x, shape: unbroadcast(g, x),),
     transposes=(BY_VJP,),
     batch=_broadcast_to_batch,
     flops=no_flops,
@@ -213,15 +213,6 @@ def _linear_reduction(name: str, impl, vjp, doc: str) -> Primitive:
 reduce_sum = _linear_reduction("sum", _sum_impl, _sum_vjp, "Sum over ``axis``. Its VJP broadcasts back.")
 
 
-def reduced_count(shape: tuple, axis) -> int:
-    """How many elements each result of a reduction over ``axis`` (``None``: all) combines."""
-    count = 1
-    for i, d in enumerate(shape):
-        if axis is None or i in axis:
-            count *= d
-    return count
-
-
 def _mean_impl(x, axis, keepdims):
     total = xp.add.reduce(x, axis=axis, keepdims=keepdims)
     count = reduced_count(x.shape, axis)
@@ -259,16 +250,10 @@ astype = Primitive(
 )
 
 
-def sum_to_shape(g, shape):
-    """Sum ``g`` over the axes that broadcasting added to reach ``g.shape`` from ``shape``."""
-    g_shape = g.shape
-    if g_shape == shape:
-        return g
-    lead = len(g_shape) - len(shape)
-    if not isinstance(g, Tracer):  # plain arrays: one NumPy reduction over every broadcast axis
-        axes, keepdims, reshaped = _broadcast_axes(g_shape, shape)
-        g = xp.add.reduce(g, axis=axes, keepdims=keepdims)
-        return g.reshape(shape) if reshaped else g
+def _sum_traced_to_shape(g, shape):
+    """Sum the traced ``g`` over the axes that broadcasting added to reach ``g.shape`` from ``shape``,
+    with wengert's operations (so the sum is differentiated again)."""
+    lead = len(g.shape) - len(shape)
     if lead:
         g = reduce_sum(g, axis=tuple(range(lead)), keepdims=False)
     stretched = tuple(i for i, d in enumerate(shape) if d == 1 and g.shape[i] != 1)
@@ -293,13 +278,13 @@ def unbroadcast(g, x):
     if g.shape == shape:
         if g.dtype == x.dtype:
             return g
-    elif type(g) is xp.ndarray:  # sum_to_shape's plain path, inlined: most VJPs of a broadcast come here
+    elif isinstance(g, Tracer):
+        g = _sum_traced_to_shape(g, shape)
+    else:  # a plain array: one NumPy reduction over every broadcast axis
         axes, keepdims, reshaped = _broadcast_axes(g.shape, shape)
         g = xp.add.reduce(g, axis=axes, keepdims=keepdims)
         if reshaped:
             g = g.reshape(shape)
-    else:
-        g = sum_to_shape(g, shape)
     if g.dtype != x.dtype:
         g = astype(g, dtype=x.dtype)
     return g

@@ -27,7 +27,7 @@ import warnings
 from wengert.errors import AutogradError, DtypeError, ShapeError
 
 from ..backend import is_float_dtype, xp
-from ..core.primitive import Trace, Tracer, ValueTracer, new_trace, shape_error
+from ..core.primitive import Trace, Tracer, ValueTracer, new_trace, reraise_with_shapes
 from ..core.pytree import tree_unflatten
 from ..primitives import elementwise, indexing, reductions, structural
 from ..transforms.custom_derivatives import CustomCall
@@ -133,13 +133,10 @@ class EagerGraph(Trace):
                     parents.append((position, arg._node, arg._slot))
             else:
                 primals.append(arg)
-        try:
+        try:  # run_impl's body, inlined to save a call per operation
             out = prim.impl(*primals, **params)
         except ValueError as error:
-            converted = shape_error(prim, primals, error)
-            if converted is error:
-                raise
-            raise converted from error
+            reraise_with_shapes(prim, primals, error)
         if prim.multiple_results:
             return self._results(prim, args, primals, params, out, parents)
         if type(out) is not _ndarray:

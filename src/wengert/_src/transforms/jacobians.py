@@ -20,6 +20,7 @@ argument(s) (a tuple of them when ``argnums`` is a tuple), each leaf of shape
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 from wengert.errors import ArgumentError, DtypeError, TransformError
@@ -251,10 +252,8 @@ def _signature_of(value):
 
 
 def _size(x) -> int:
-    size = 1
-    for n in shape_of(x):
-        size *= n
-    return size
+    """The number of elements of an array, array-like or scalar."""
+    return math.prod(shape_of(x))
 
 
 def _offsets(leaves: list) -> list[int]:

@@ -17,7 +17,7 @@ tracers when one is (``grad(grad(f))``): one rule serves every order.
 from __future__ import annotations
 
 from ..backend import dtype_of, shape_of, xp
-from ..core.primitive import Trace, Tracer, ValueTracer, new_trace, shape_error
+from ..core.primitive import Trace, Tracer, ValueTracer, new_trace, reraise_with_shapes
 from ..core.pytree import tree_unflatten
 from .custom_derivatives import CustomCall, custom_call_primitive
 
@@ -56,12 +56,10 @@ class ReverseTrace(Trace):
         self.tape: list = []
 
     def new_input(self, primal) -> ReverseTracer:
-        tape = self.tape
-        tape.append(None)
-        return ReverseTracer(self, primal, len(tape) - 1)
+        return self.new_inputs([primal])[0]
 
     def new_inputs(self, primals: list) -> list:
-        """:meth:`new_input` of each of ``primals``, in one step."""
+        """A tracer for each of ``primals``, each an input entry of the tape."""
         tape = self.tape
         start = len(tape)
         tape.extend([None] * len(primals))
@@ -89,13 +87,10 @@ class ReverseTrace(Trace):
         if lower:
             out = prim(*primals, **params)
         else:
-            try:
+            try:  # run_impl's body, inlined to save a call per operation
                 out = prim.impl(*primals, **params)
             except ValueError as error:
-                converted = shape_error(prim, primals, error)
-                if converted is error:
-                    raise
-                raise converted from error
+                reraise_with_shapes(prim, primals, error)
         if not parents:
             return out
         tape = self.tape

@@ -26,8 +26,8 @@ from collections.abc import Callable
 
 from wengert.errors import NotLinearError, PytreeError, ShapeError, TransformError
 
-from ..backend import dtype_of, shape_of, shape_size, xp
-from ..core.ir import Equation, Program, Var, evaluate_equations
+from ..backend import dtype_of, shape_of, xp
+from ..core.ir import Equation, Program, ShapedArray, Var, evaluate_equations
 from ..core.primitive import Tracer
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..primitives.rules import BY_VJP, Multilinear
@@ -35,23 +35,11 @@ from .linearize import LinearFunction, linearize
 from .stage import stage
 
 
-class UndefinedPrimal:
+class UndefinedPrimal(ShapedArray):
     """The linear argument of a transpose rule: known by its shape and dtype only."""
 
-    __slots__ = ("dtype", "shape")
+    __slots__ = ()
     __array_ufunc__ = None  # NumPy must not compute with it: the rule may use only its shape and dtype
-
-    def __init__(self, shape: tuple, dtype):
-        self.shape = tuple(shape)
-        self.dtype = xp.dtype(dtype)
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    @property
-    def size(self) -> int:
-        return shape_size(self.shape)
 
     def __repr__(self) -> str:
         return f"UndefinedPrimal({self.shape}, {self.dtype})"
