@@ -303,6 +303,19 @@ def test_label_smoothing_under_grad_on_plain_arrays_agrees_with_tensors():
     np.testing.assert_allclose(functional, _array(scale.grad), **TOL)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_label_smoothing_keeps_float32_float32(weighted):
+    logits = LOGITS.astype(np.float32)
+    targets = np.where(np.arange(len(TARGETS)) == 0, -100, TARGETS)  # one ignored position
+    weight = WEIGHT.astype(np.float32) if weighted else None
+    loss = F.cross_entropy(logits, targets, weight=weight, label_smoothing=0.1)
+    assert loss.dtype == np.float32
+    assert (
+        wengert.grad(lambda x: F.cross_entropy(x, targets, weight=weight, label_smoothing=0.1))(logits).dtype
+        == np.float32
+    )
+
+
 @pytest.mark.parametrize("label_smoothing", [-0.1, 1.5])
 def test_label_smoothing_outside_zero_to_one_is_refused(label_smoothing):
     with pytest.raises(ArgumentError, match=r"label_smoothing must lie in \[0, 1\]"):

@@ -229,7 +229,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     losses = -input[tuple(index)]
     if weight is None and all_kept:
         return _reduce(losses, reduction, "nll_loss")
-    weights = kept.astype(input.dtype) if weight is None else wnp.asarray(weight)[picked_class] * kept
+    weights = _position_weights(weight, picked_class, kept, input.dtype)
     losses = losses * weights
     if reduction == "mean":
         return wnp.sum(losses) / wnp.sum(weights)
@@ -303,9 +303,16 @@ def _uniform_target_loss(log_probabilities, target, weight, ignore_index: int, r
     losses = -wnp.sum(terms, axis=class_axis) * kept.astype(log_probabilities.dtype)
     if reduction != "mean":
         return _reduce(losses, reduction, "cross_entropy")
+    picked_class = xp.where(kept, target, 0)
+    return wnp.sum(losses) / wnp.sum(_position_weights(weight, picked_class, kept, log_probabilities.dtype))
+
+
+def _position_weights(weight, picked_class, kept, dtype):
+    """Each position's class weight ``w[t_n]`` (1 without ``weight``), 0 where its target is ignored:
+    the weights of a loss per position, and their sum the divisor of its mean."""
     if weight is None:
-        return wnp.sum(losses) / kept.sum()
-    return wnp.sum(losses) / wnp.sum(wnp.asarray(weight)[xp.where(kept, target, 0)] * kept)
+        return kept.astype(dtype)
+    return wnp.asarray(weight)[picked_class] * kept
 
 
 def mse_loss(input, target, reduction: str = "mean"):
