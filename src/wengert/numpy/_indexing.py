@@ -13,7 +13,7 @@ from wengert.errors import InPlaceError
 
 from ._core import asarray_or_tracer
 from ._math import maximum, minimum
-from ._shape import broadcast_arrays, broadcast_to, ravel, reshape, take
+from ._shape import broadcast_to, ravel, reshape
 
 
 def normalize_index(idx) -> tuple:
@@ -60,44 +60,18 @@ def getitem(x, idx):
         raise IndexError(f"{error} (indexing shape {x.shape} with {idx!r}, at {user_frame_summary()})") from None
 
 
-def _is_integer_array(item) -> bool:
-    return isinstance(item, (Tracer, xp.ndarray)) and xp.issubdtype(item.dtype, xp.integer)
-
-
 def _gather_by_traced_indices(x, items: tuple):
     """``x[items]`` when ``items`` holds traced integer arrays, or ``None`` for the general path.
 
     Under ``jit`` and ``vmap`` an index array computed inside the function (or passed to it)
     is traced and its values are hidden, so it must be an operand of the gather, not a
-    parameter. Two forms cover what models write, with NumPy's result shapes:
-
-    * one integer array among full slices, ``x[i]``, ``x[:, i]``: ``take`` along its axis;
-    * integer arrays (and ints) on the leading axes, then full slices, ``x[rows, cols]``:
-      the indices are broadcast and combined into one index of the flattened leading
-      axes, ``i_0 * (n_1 ... n_{k-1}) + ... + i_{k-1}`` (negative indices wrapped once).
-
-    Other combinations with traced arrays take the general path, which needs their values.
+    parameter: :func:`~wengert._src.primitives.indexing.take_by_index_operands` covers the
+    forms models write. Other combinations with traced arrays take the general path, which
+    needs their values.
     """
-    if not any(isinstance(item, Tracer) and _is_integer_array(item) for item in items):
+    if not any(isinstance(item, Tracer) and ix.is_integer_operand(item) for item in items):
         return None
-    x = asarray_or_tracer(x)
-    full = slice(None)
-    arrays = [i for i, item in enumerate(items) if not (isinstance(item, slice) and item == full)]
-    if len(items) > x.ndim or not all(_is_integer_array(items[i]) or isinstance(items[i], int) for i in arrays):
-        return None
-    if len(arrays) == 1:
-        return take(x, items[arrays[0]], axis=arrays[0])
-    if arrays != list(range(len(arrays))):
-        return None
-    leading = x.shape[: len(arrays)]
-    flat_index = 0
-    for position, index in zip(arrays, broadcast_arrays(*(asarray_or_tracer(items[i]) for i in arrays))):
-        size = leading[position]
-        flat_index = flat_index * size + index + (index < 0) * size
-    rows = 1
-    for size in leading:
-        rows *= size
-    return take(reshape(x, (rows,) + x.shape[len(arrays) :]), flat_index, axis=0)
+    return ix.take_by_index_operands(asarray_or_tracer(x), items)
 
 
 def setitem_error(x, idx, value):

@@ -280,12 +280,26 @@ class Primitive:
             ``(out, out_dim)``; ``dims[i]`` is the batch axis of argument ``i`` (``None``: unbatched).
         flops: ``flops(out_shapes, *arg_shapes, **params)``, the floating-point operations of
             one application, for ``Program`` operation counts (``None``: not counted).
+        single_call: the primitive stands for one call (of a custom rule, of a checkpointed or
+            control-flow function) whose rules or parameters hold that call's objects, so no
+            later tape has the same entry (the compiled backward pass never keys on it).
 
     Rules are written with wengert's own primitives, so that a derivative is
     itself differentiable and every order works.
     """
 
-    __slots__ = ("__dict__", "batch", "flops", "impl", "jvps", "multiple_results", "name", "transposes", "vjps")
+    __slots__ = (
+        "__dict__",
+        "batch",
+        "flops",
+        "impl",
+        "jvps",
+        "multiple_results",
+        "name",
+        "single_call",
+        "transposes",
+        "vjps",
+    )
 
     def __init__(
         self,
@@ -298,6 +312,7 @@ class Primitive:
         batch=None,
         flops=None,
         multiple_results=False,
+        single_call=False,
         doc=None,
     ):
         self.name = name
@@ -308,6 +323,7 @@ class Primitive:
         self.batch = batch
         self.flops = flops
         self.multiple_results = multiple_results
+        self.single_call = single_call
         self.__doc__ = doc or f"The ``{name}`` primitive."
 
     @property

@@ -8,7 +8,7 @@ scatter-add, so reading the same element twice adds both cotangents.
 
 import math
 
-from ..backend import BINCOUNT_DTYPES, xp
+from ..backend import BINCOUNT_DTYPES, shape_of, xp
 from ..core.primitive import Primitive, Tracer
 from .elementwise import where
 from .rules import BY_VJP, EveryArgument, PerPosition, no_flops
@@ -355,6 +355,42 @@ take_add = _adding_back(
     "A copy of x with the slices u added at ``indices`` along ``axis`` (repeated indices add up): "
     "the transpose of take.",
 )
+
+
+def is_integer_operand(item) -> bool:
+    """True if ``item`` is an integer array, plain or traced (an index ``take`` can read as an operand)."""
+    return isinstance(item, (Tracer, xp.ndarray)) and xp.issubdtype(item.dtype, xp.integer)
+
+
+def take_by_index_operands(x, items: tuple):
+    """``x[items]`` by ``take``, its integer index arrays being operands; ``None`` for other forms.
+
+    An index whose arrays are operands serves every value of them: under ``jit`` and ``vmap``
+    their values are hidden, and a compiled backward pass serves every batch. Two forms cover
+    what models write, with NumPy's result shapes:
+
+    * one integer array among full slices, ``x[i]``, ``x[:, i]``: ``take`` along its axis;
+    * integer arrays (and ints) on the leading axes, then full slices, ``x[rows, cols]``:
+      the indices are broadcast and combined into one index of the flattened leading
+      axes, ``i_0 * (n_1 ... n_{k-1}) + ... + i_{k-1}`` (negative indices wrapped once).
+    """
+    full = slice(None)
+    picked = [i for i, item in enumerate(items) if not (isinstance(item, slice) and item == full)]
+    if len(items) > rank_of(x) or not all(is_integer_operand(items[i]) or isinstance(items[i], int) for i in picked):
+        return None
+    if len(picked) == 1:
+        return take(x, items[picked[0]], axis=picked[0])
+    if picked != list(range(len(picked))):
+        return None
+    shape = shape_of(x)
+    leading = shape[: len(picked)]
+    common = xp.broadcast_shapes(*(shape_of(items[i]) for i in picked))
+    flat_index = 0
+    for size, index in zip(leading, (items[i] for i in picked)):
+        if shape_of(index) != common:
+            index = broadcast_to(index, shape=common)
+        flat_index = flat_index * size + index + (index < 0) * size
+    return take(reshape(x, shape=(math.prod(leading),) + shape[len(picked) :]), flat_index, axis=0)
 
 
 def _concatenate_piece(position, g, ans, *xs, axis):

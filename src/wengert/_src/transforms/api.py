@@ -15,6 +15,7 @@ from ..backend import dtype_of, is_float_dtype, shape_of, xp
 from ..core.gc_pause import collector_paused
 from ..core.primitive import Tracer, new_trace
 from ..core.pytree import tree_flatten, tree_unflatten
+from . import compiled_backward
 from .inputs import as_float_input
 from .jvp import JVPTrace
 from .reverse import ReverseTrace, ReverseTracer
@@ -98,9 +99,15 @@ class _Recording:
             self.primals_out = [_primal_of(trace, o) for o in self.flat_out]
         self.trace, self.inputs = trace, inputs
 
-    def pull_back(self, flat_cts: list):
-        """The input cotangents (zeros for inputs the outputs don't depend on), as the input pytree."""
-        grads = self.trace.backward(self.flat_out, flat_cts, self.inputs)
+    def pull_back(self, flat_cts: list, unit_seed: bool = False):
+        """The input cotangents (zeros for inputs the outputs don't depend on), as the input pytree.
+
+        ``unit_seed``: the cotangents are ones (``grad``'s seed), which a compiled backward pass
+        may then fold into its constants.
+        """
+        grads = compiled_backward.pull_back(self.trace, self.flat_out, flat_cts, self.inputs, unit_seed)
+        if grads is None:
+            grads = self.trace.backward(self.flat_out, flat_cts, self.inputs)
         grads = [xp.zeros(x.shape, x.dtype) if g is None else g for g, x in zip(grads, self.inputs)]
         return tree_unflatten(self.in_tree, grads)
 
@@ -164,7 +171,7 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
             out_tree, primals_out = recording.out_tree, recording.primals_out
             value = primals_out[0] if out_tree.node_type is None else tree_unflatten(out_tree, primals_out)
             _check_scalar(value)
-            grads = recording.pull_back([xp.array(1, dtype_of(value))])
+            grads = recording.pull_back([xp.array(1, dtype_of(value))], unit_seed=True)
             aux = recording.aux
             del recording  # the tape is freed while the collector is still paused: none of it to traverse
         grads = grads[0] if single else grads

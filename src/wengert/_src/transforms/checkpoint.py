@@ -106,6 +106,7 @@ checkpoint_p = Primitive(
     lambda *args, recomputation: tuple(recomputation.flat_fun(*args)),
     vjps=PerPosition(_checkpoint_vjp),
     multiple_results=True,
+    single_call=True,
     doc="A checkpointed call recorded as one tape node; its VJP reruns the function under a fresh tape.",
 )
 

@@ -398,6 +398,7 @@ def _control_primitive(name: str, impl, jvps, vjps, doc: str) -> Primitive:
         vjps=vjps,
         batch=lambda args, dims, **params: batch_control_flow(prim, args, dims, params),
         multiple_results=True,
+        single_call=True,
         doc=doc,
     )
     return prim

@@ -388,6 +388,7 @@ def custom_call_primitive(call: CustomCall, pullback: Callable[[Sequence], list]
         impl,
         vjps=tuple(rule_for(i) for i in range(len(call.leaves))),
         multiple_results=True,
+        single_call=True,
         doc=f"A call of the custom-derivative function {call.name!r}.",
     )
 

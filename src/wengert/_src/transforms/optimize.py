@@ -50,9 +50,12 @@ _IDENTITY_ELEMENT = {
 _SHAPE_ONLY = {"reshape", "broadcast_to", "convert", "transpose"}
 
 
-def optimize(program: Program) -> Program:
+def optimize(program: Program, reassociate: bool = True) -> Program:
     """``program`` with constants folded, identities and redundant broadcasts removed, common
     subexpressions shared and dead code dropped (see the module docstring).
+
+    ``reassociate=False`` leaves scales where they are, so that every value is computed as the
+    program computes it, to the last bit (the other passes never change a value).
 
     >>> import numpy as np, wengert, wengert.numpy as wnp
     >>> program = wengert.trace(lambda x: wnp.exp(x) * 1.0 + wnp.exp(x) * (np.ones(2) * 3.0))(np.zeros(2))
@@ -64,7 +67,7 @@ def optimize(program: Program) -> Program:
     t4 = add t2 t3   :: f64[2]
     output t4        :: f64[2]
     """
-    return eliminate_dead_code(_Rewriter(program).run())
+    return eliminate_dead_code(_Rewriter(program, reassociate).run())
 
 
 def eliminate_dead_code(program: Program) -> Program:
@@ -91,8 +94,9 @@ def eliminate_dead_code(program: Program) -> Program:
 class _Rewriter:
     """One forward sweep: each equation is folded, simplified, shared with an earlier one, or kept."""
 
-    def __init__(self, program: Program):
+    def __init__(self, program: Program, reassociate: bool):
         self.program = program
+        self.reassociate = reassociate
         self.atoms: dict[int, Var | Literal] = {}  # old Var -> its replacement
         self.known: dict[int, object] = {}  # new constant Var -> its value
         self.producer: dict[int, Equation] = {}  # new Var -> the kept equation that defines it
@@ -257,7 +261,7 @@ class _Rewriter:
             scale = _scalar(inputs[1 - k])
             if negated[k] is not None and scale is not None:
                 return eqn, [negated[k], Literal(-scale)] if k == 0 else [Literal(-scale), negated[k]]
-        for k in (0, 1):
+        for k in (0, 1) if self.reassociate else ():
             moved = self.scale_onto(inputs[k], inputs[1 - k], out)
             if moved is not None:
                 return eqn, moved if k == 0 else moved[::-1]

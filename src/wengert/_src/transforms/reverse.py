@@ -143,33 +143,47 @@ class ReverseTrace(Trace):
 
         An input that the outputs do not depend on gets ``None``.
         """
-        tape = self.tape
-        cts: list = [None] * len(tape)
-        last = -1
-        for out, ct in zip(outputs, cotangents):
-            if isinstance(out, ReverseTracer) and out._trace is self and ct is not None:
-                _accumulate(cts, tape, out.index, out.slot, ct)
-                last = max(last, out.index)
-        for index in range(last, -1, -1):
-            ct = cts[index]
-            if ct is None:
-                continue
-            recorded = tape[index]
-            if recorded is None:  # an input
-                continue
-            cts[index] = None
-            prim, args, params, out, parents = recorded
-            if prim.multiple_results:
-                ct = tuple(xp.zeros(shape_of(o), dtype_of(o)) if c is None else c for c, o in zip(ct, out))
-            vjps = prim.vjps
-            for position, parent, slot in parents:
-                contribution = vjps[position](ct, out, *args, **params)
-                if slot < 0:
-                    current = cts[parent]
-                    cts[parent] = contribution if current is None else current + contribution
-                else:
-                    _accumulate(cts, tape, parent, slot, contribution)
+        seeds = [
+            (out.index, out.slot, ct)
+            for out, ct in zip(outputs, cotangents)
+            if isinstance(out, ReverseTracer) and out._trace is self and ct is not None
+        ]
+        cts = pull_back_tape(self.tape, seeds)
         return [cts[x.index] if isinstance(x, ReverseTracer) else None for x in inputs]
+
+
+def pull_back_tape(tape: list, seeds: list) -> list:
+    """The backward pass over ``tape``: the cotangent of each input entry (``None`` if none reached it).
+
+    ``seeds`` are ``(tape index, result slot or -1, cotangent)`` of the outputs. The entries are
+    visited from the last seeded one to the first; each entry whose output received a cotangent
+    pulls it back to its parents, and the cotangents of the others are dropped as they are used.
+    """
+    cts: list = [None] * len(tape)
+    last = -1
+    for index, slot, ct in seeds:
+        _accumulate(cts, tape, index, slot, ct)
+        last = max(last, index)
+    for index in range(last, -1, -1):
+        ct = cts[index]
+        if ct is None:
+            continue
+        recorded = tape[index]
+        if recorded is None:  # an input
+            continue
+        cts[index] = None
+        prim, args, params, out, parents = recorded
+        if prim.multiple_results:
+            ct = tuple(xp.zeros(shape_of(o), dtype_of(o)) if c is None else c for c, o in zip(ct, out))
+        vjps = prim.vjps
+        for position, parent, slot in parents:
+            contribution = vjps[position](ct, out, *args, **params)
+            if slot < 0:
+                current = cts[parent]
+                cts[parent] = contribution if current is None else current + contribution
+            else:
+                _accumulate(cts, tape, parent, slot, contribution)
+    return cts
 
 
 def _accumulate(cts: list, tape: list, index: int, slot: int, ct) -> None:

@@ -1,0 +1,284 @@
+"""The backward pass of a tape whose structure recurs, compiled once and reused.
+
+A training loop calls ``value_and_grad(loss)`` on batch after batch of the same
+shapes, and each call records a tape of the same *structure*: the same
+primitives with the same parameters, on values of the same shapes and dtypes,
+connected the same way. Only the values differ. The eager backward pass
+(:func:`~.reverse.pull_back_tape`) interprets that structure anew each time,
+a Python call per VJP rule and the rule's own dispatch inside it.
+
+The second time a structure is seen, its backward pass is staged
+(:mod:`.stage`, values hidden) over placeholders for the tape's values,
+optimised and compiled to NumPy source as ``jit`` does, and cached by the
+structure. Every later tape of that structure hands its values to the
+compiled function. The optimiser is asked not to reassociate products, so the
+compiled pass computes what the eager pass computes. The forward pass stays
+eager: Python control flow runs as written, and a tape that took another path
+has another structure.
+
+A tape's structure (:func:`_structure`) is, per entry, its primitive, its
+parameters, the tape positions of the arguments it pulls back to, and its other
+arguments: Python numbers by value, arrays by shape and dtype. The index arrays
+of a gather (``x[rows, cols]``) count by shape and dtype too: in the compiled
+pass they are operands of ``take``'s scatter-add
+(:func:`~wengert._src.primitives.indexing.take_by_index_operands`), so a new
+batch of indices finds the same function. With the shapes and dtypes of the
+inputs and the cotangents, that determines every shape in the pass.
+
+The compiled pass runs only when every value on the tape is a plain array (the
+tape is the lowest transform: the inner tape of ``grad(grad(f))`` holds the
+outer one's tracers) and the cotangents are too. A structure whose backward
+pass cannot be staged (a rule that reads a value, a parameter that is not
+hashable, a custom rule's Python pullback) runs eagerly, as it always did.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+from ..core.codegen import compile_program
+from ..core.primitive import Tracer, new_trace
+from ..primitives.indexing import getitem, take_by_index_operands
+from .optimize import optimize
+from .reverse import ReverseTrace, ReverseTracer, pull_back_tape
+from .stage import stage
+
+_CACHE_SIZE = 64
+"""Structures kept compiled (each holds a compiled function and a few buffers), the oldest dropped first."""
+_SCALARS = (bool, int, float, complex)
+
+_compiled: dict = {}
+"""The hash of a structure's key -> ``(key, compiled)``: the :class:`_CompiledBackward`, or ``None``
+for a structure that runs eagerly. Keyed by the hash, computed once per tape, then the keys compared."""
+_seen_once: dict = {}
+"""The hashes of structures seen once (hashes only: a key would keep its tape's primitives alive)."""
+_lock = threading.Lock()
+"""Held while the caches change (a miss); a hit only reads."""
+
+
+def pull_back(trace, outputs: list, cotangents: list, inputs: list, unit_seed: bool = False) -> list | None:
+    """The cotangents of ``inputs`` by the compiled backward pass of the tape's structure.
+
+    ``unit_seed``: the cotangents are ones (``grad``'s seed); the compiled pass then holds
+    them as constants and folds the arithmetic on them. ``None`` when the eager pass must
+    run: the structure is new, cannot be compiled, or the tape or the cotangents hold tracers.
+    """
+    if trace.level != 1:
+        return None
+    structure = _structure(trace, outputs, cotangents, inputs, unit_seed)
+    if structure is None:
+        return None
+    key, digest, values = structure
+    known = _compiled.get(digest)
+    if known is not None and known[0] == key:
+        compiled = known[1]
+    else:
+        with _lock:
+            if _seen_once.pop(digest, None) is None:
+                _remember(_seen_once, digest, True)
+                return None
+            compiled = _compile(trace, outputs, cotangents, inputs, unit_seed, values)
+            _remember(_compiled, digest, (key, compiled))
+    return None if compiled is None else compiled(values)
+
+
+def clear_cache() -> None:
+    """Forget every compiled backward pass (the next tapes run eagerly, then compile again)."""
+    with _lock:
+        _compiled.clear()
+        _seen_once.clear()
+
+
+def cache_size() -> int:
+    """How many tape structures have a compiled backward pass."""
+    return sum(compiled is not None for _, compiled in _compiled.values())
+
+
+def _remember(cache: dict, key, value) -> None:
+    if len(cache) >= _CACHE_SIZE:
+        del cache[next(iter(cache))]
+    cache[key] = value
+
+
+def _structure(trace, outputs: list, cotangents: list, inputs: list, unit_seed: bool) -> tuple[tuple, int, list] | None:
+    """``(key, its hash, values)``: the tape's structure, and the values the compiled pass reads, in order.
+
+    The values are the cotangents (unless they are a unit seed), the inputs, then per entry its
+    result(s), the index arrays of its parameters and its other array arguments. ``None`` if the
+    tape cannot be keyed.
+    """
+    tape = trace.tape
+    values = []
+    key = [len(inputs), unit_seed]
+    add_value = values.append
+    add_key = key.append
+    try:
+        for out, ct in zip(outputs, cotangents):
+            if ct is None or not (isinstance(out, ReverseTracer) and out._trace is trace):
+                add_key(None)
+                continue
+            if isinstance(ct, Tracer):
+                return None
+            if not unit_seed:
+                add_value(ct)
+            add_key((out.index, out.slot, ct.shape, ct.dtype))
+        for x in inputs:
+            primal = x._primal
+            add_value(primal)
+            add_key((primal.shape, primal.dtype))
+        for prim, args, params, out, parents in itertools.islice(tape, len(inputs), None):  # an input: TypeError
+            if prim.multiple_results or prim.single_call:
+                if prim.single_call:
+                    return None
+                values.extend(out)
+            else:
+                add_value(out)
+            if params:
+                params = _index_key(params["idx"], values) if prim is getitem else tuple(params.items())
+            add_key((prim, params or (), *parents))
+            if len(parents) != len(args):
+                _other_arguments(args, parents, key, values)
+        key = tuple(key)
+        return key, hash(key), values
+    except (TypeError, AttributeError):  # an unhashable parameter, an input not from new_inputs
+        return None
+
+
+def _index_key(idx: tuple, values: list) -> tuple:
+    """An index's part of the key: integer arrays by shape and dtype (their values join ``values``),
+    slices as triples. A boolean mask has no key: the shape it selects depends on its values."""
+    key = []
+    for item in idx:
+        if isinstance(item, slice):
+            key.append((slice, item.start, item.stop, item.step))
+        elif isinstance(item, Tracer) or (hasattr(item, "dtype") and item.dtype.kind not in "iu"):
+            raise TypeError("an index with no key: a traced one, or a boolean mask")
+        elif hasattr(item, "shape"):
+            values.append(item)
+            key.append((item.shape, item.dtype))
+        else:
+            key.append(item)
+    return tuple(key)
+
+
+def _other_arguments(args: list, parents: list, key: list, values: list) -> None:
+    """The arguments that are not pulled back to: numbers by value, arrays by shape and dtype."""
+    if len(parents) == 1 and len(args) == 2:  # a binary operation on one differentiated operand: x * 2.0
+        other = args[1 - parents[0][0]]
+        if other.__class__ in _SCALARS:
+            key.append((other.__class__, other))
+            return
+        others = (other,)
+    else:
+        pulled = {position for position, _, _ in parents}
+        others = [arg for position, arg in enumerate(args) if position not in pulled]
+    for arg in others:
+        if arg.__class__ in _SCALARS:
+            key.append((arg.__class__, arg))
+        elif isinstance(arg, Tracer):
+            raise TypeError("a tracer argument")
+        else:
+            values.append(arg)
+            key.append((arg.shape, arg.dtype))
+
+
+class _Uncompilable(Exception):
+    """A structure whose backward pass has no staged form."""
+
+
+class _CompiledBackward:
+    """A compiled backward pass: its function of the structure's values, and which inputs it reaches."""
+
+    __slots__ = ("function", "reached")
+
+    def __init__(self, function, reached: list[bool]):
+        self.function = function
+        self.reached = None if all(reached) else reached
+
+    def __call__(self, values: list) -> list:
+        results = self.function(*values)
+        if self.reached is None:  # every input reached: the results are the cotangents
+            return results
+        results = iter(results)
+        return [next(results) if reached else None for reached in self.reached]
+
+
+def _compile(
+    trace, outputs: list, cotangents: list, inputs: list, unit_seed: bool, values: list
+) -> _CompiledBackward | None:
+    """The backward pass of the tape's structure, staged, optimised and compiled; ``None`` if it cannot be.
+
+    Any failure to stage it (a rule that reads a value, an index ``take`` cannot express) leaves
+    the structure to the eager pass, which has just run on this very tape.
+    """
+    seeded = [
+        (out, ct)
+        for out, ct in zip(outputs, cotangents)
+        if ct is not None and isinstance(out, ReverseTracer) and out._trace is trace
+    ]
+    reached: list[bool] = []
+
+    def backward(*placeholders):
+        if unit_seed:  # the seeds are constants, the placeholders the tape's values
+            cts = [ct for _, ct in seeded]
+        else:
+            cts, placeholders = placeholders[: len(seeded)], placeholders[len(seeded) :]
+        staged = _staged_tape(trace.tape, len(inputs), iter(placeholders))
+        seeds = [(out.index, out.slot, ct) for (out, _), ct in zip(seeded, cts)]
+        tape_cts = pull_back_tape(staged, seeds)
+        input_cts = [tape_cts[x.index] for x in inputs]
+        reached[:] = [ct is not None for ct in input_cts]
+        return [ct for ct in input_cts if ct is not None]
+
+    try:
+        program = stage(backward, values, values_visible=False, purpose="the compiled backward pass")
+        function, _ = compile_program(optimize(program, reassociate=False), name="backward")
+    except Exception:  # noqa: BLE001 - see the docstring
+        return None
+    return _CompiledBackward(function, reached)
+
+
+def _staged_tape(tape: list, input_count: int, placeholders) -> list:
+    """``tape`` with its values replaced by the staged ``placeholders``, taken in :func:`_structure`'s order."""
+    results: list = [next(placeholders) for _ in range(input_count)]
+    staged: list = [None] * input_count
+    for index in range(input_count, len(tape)):
+        prim, args, params, out, parents = tape[index]
+        out = tuple(next(placeholders) for _ in out) if prim.multiple_results else next(placeholders)
+        if prim is getitem and params:
+            params = {"idx": tuple(next(placeholders) if hasattr(i, "shape") else i for i in params["idx"])}
+            if any(isinstance(i, Tracer) for i in params["idx"]):
+                prim = _GATHER_BY_OPERANDS
+        args = list(args)
+        pulled = [position for position, _, _ in parents]
+        for position, parent, slot in parents:
+            args[position] = results[parent] if slot < 0 else results[parent][slot]
+        for position, arg in enumerate(args):
+            if position not in pulled and type(arg) not in _SCALARS:
+                args[position] = next(placeholders)
+        results.append(out)
+        staged.append((prim, args, params, out, parents))
+    return staged
+
+
+class _GatherByOperands:
+    """A gather by index arrays in a staged backward pass: pulls back through ``take``, the indices
+    being operands of the program rather than constants baked into it."""
+
+    multiple_results = False
+
+    def __init__(self):
+        self.vjps = (self.vjp,)
+
+    @staticmethod
+    def vjp(g, out, x, idx):
+        with new_trace(ReverseTrace) as trace:
+            (x,) = trace.new_inputs([x])
+            taken = take_by_index_operands(x, idx)
+        if taken is None:
+            raise _Uncompilable(f"an index of a form take cannot express: {idx!r}")
+        return trace.backward([taken], [g], [x])[0]
+
+
+_GATHER_BY_OPERANDS = _GatherByOperands()
