@@ -17,7 +17,7 @@ exp, exp2, log, log2, log10, log1p, expm1 = ew.exp, ew.exp2, ew.log, ew.log2, ew
 sin, cos, tan, arcsin, arccos, arctan = ew.sin, ew.cos, ew.tan, ew.arcsin, ew.arccos, ew.arctan
 sinh, cosh, tanh, arcsinh, arccosh, arctanh = ew.sinh, ew.cosh, ew.tanh, ew.arcsinh, ew.arccosh, ew.arctanh
 asin, acos, atan, asinh, acosh, atanh = arcsin, arccos, arctan, arcsinh, arccosh, arctanh
-sqrt, cbrt = ew.sqrt, ew.cbrt
+sqrt, cbrt, square = ew.sqrt, ew.cbrt, ew.square
 abs = absolute = fabs = ew.abs_
 negative = ew.neg
 sign, floor, ceil, trunc, rint = ew.sign, ew.floor, ew.ceil, ew.trunc, ew.rint
@@ -39,11 +39,6 @@ stop_gradient = ew.stop_gradient
 def positive(x):
     """+x"""
     return x
-
-
-def square(x):
-    """x**2, as x * x."""
-    return x * x
 
 
 def reciprocal(x):

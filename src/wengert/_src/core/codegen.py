@@ -578,7 +578,7 @@ _TEMPLATES: dict[str, Callable] = {
     "argmax": lambda gen, eqn, args, p: f"np.argmax({args[0]}, {_keywords(gen, p, 'axis', 'keepdims')})",
     "argmin": lambda gen, eqn, args, p: f"np.argmin({args[0]}, {_keywords(gen, p, 'axis', 'keepdims')})",
     "cumsum": lambda gen, eqn, args, p: f"np.cumsum({args[0]}, axis={gen.param(p['axis'])})",
-    "convert": lambda gen, eqn, args, p: f"np.asarray({args[0]}).astype({gen.param(p['dtype'])})",
+    "convert": lambda gen, eqn, args, p: f"{_array(eqn, args)}.astype({gen.param(p['dtype'])})",
     "gather": lambda gen, eqn, args, p: f"{args[0]}[{gen.index(p['idx'])}]",
     "select": lambda gen, eqn, args, p: f"np.where({', '.join(args)})",
     "concatenate": lambda gen, eqn, args, p: f"np.concatenate(({', '.join(args)},), axis={p['axis']})",

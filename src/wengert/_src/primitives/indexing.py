@@ -362,7 +362,7 @@ def is_integer_operand(item) -> bool:
     return isinstance(item, (Tracer, xp.ndarray)) and xp.issubdtype(item.dtype, xp.integer)
 
 
-def take_by_index_operands(x, items: tuple):
+def take_by_index_operands(x, items: tuple, checked: bool = False):
     """``x[items]`` by ``take``, its integer index arrays being operands; ``None`` for other forms.
 
     An index whose arrays are operands serves every value of them: under ``jit`` and ``vmap``
@@ -372,7 +372,10 @@ def take_by_index_operands(x, items: tuple):
     * one integer array among full slices, ``x[i]``, ``x[:, i]``: ``take`` along its axis;
     * integer arrays (and ints) on the leading axes, then full slices, ``x[rows, cols]``:
       the indices are broadcast and combined into one index of the flattened leading
-      axes, ``i_0 * (n_1 ... n_{k-1}) + ... + i_{k-1}`` (negative indices wrapped once).
+      axes, ``i_0 * (n_1 ... n_{k-1}) + ... + i_{k-1}``. Negative indices are wrapped once,
+      so that an index past the end of the last row still raises; ``checked`` (the indices are
+      known to lie in ``[-n, n)``, as an eager gather checked) wraps them by a remainder, in
+      one operation instead of three.
     """
     full = slice(None)
     picked = [i for i, item in enumerate(items) if not (isinstance(item, slice) and item == full)]
@@ -389,7 +392,7 @@ def take_by_index_operands(x, items: tuple):
     for size, index in zip(leading, (items[i] for i in picked)):
         if shape_of(index) != common:
             index = broadcast_to(index, shape=common)
-        flat_index = flat_index * size + index + (index < 0) * size
+        flat_index = flat_index * size + (index % size if checked else index + (index < 0) * size)
     return take(reshape(x, shape=(math.prod(leading),) + shape[len(picked) :]), flat_index, axis=0)
 
 

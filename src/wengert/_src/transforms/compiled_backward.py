@@ -275,7 +275,7 @@ class _GatherByOperands:
     def vjp(g, out, x, idx):
         with new_trace(ReverseTrace) as trace:
             (x,) = trace.new_inputs([x])
-            taken = take_by_index_operands(x, idx)
+            taken = take_by_index_operands(x, idx, checked=True)  # the eager gather checked them
         if taken is None:
             raise _Uncompilable(f"an index of a form take cannot express: {idx!r}")
         return trace.backward([taken], [g], [x])[0]
