@@ -152,7 +152,7 @@ def _table_and_rows(dtype=np.float64):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_take_by_a_traced_index_gathers_by_np_take_and_scatters_by_bincount(dtype):
+def test_take_by_a_traced_index_gathers_by_take_and_scatters_by_bincount(dtype):
     table, rows = _table_and_rows(dtype)
 
     def loss(table, rows):
@@ -160,7 +160,7 @@ def test_take_by_a_traced_index_gathers_by_np_take_and_scatters_by_bincount(dtyp
 
     step = wengert.jit(wengert.value_and_grad(loss))
     source = step.source(table, rows)
-    assert "np.take(" in source and "np.bincount(" in source
+    assert ".take(" in source and "np.bincount(" in source
     assert "broadcast_to" not in source and "add.at" not in source and "along_axis" not in source
     (value, grad), (want_value, want_grad) = step(table, rows), wengert.value_and_grad(loss)(table, rows)
     assert grad.dtype == want_grad.dtype == dtype

@@ -29,7 +29,7 @@ def dtype_of(value):
 
 def reduced_count(shape: tuple, axis) -> int:
     """How many elements each result of a reduction over ``axis`` (``None``: all, else a tuple) combines."""
-    return math.prod(d for i, d in enumerate(shape) if axis is None or i in axis)
+    return math.prod(shape) if axis is None else math.prod([shape[i] for i in axis])
 
 
 def shape_of(value) -> tuple:

@@ -28,7 +28,7 @@ Two forms are generated from one code path:
   the forward pass's buffers as they die. Any dead array of the right shape
   and dtype serves a later result (``out=``), and large arrays that die
   inside the call are kept between calls (:meth:`_Generator.kept_buffers`).
-  Indexing by traced indices is written as ``np.take`` and its scatter-add
+  Indexing by traced indices is written as ``ndarray.take`` and its scatter-add
   as ``np.bincount`` (:meth:`_Generator.along_axis`).
 """
 
@@ -310,16 +310,16 @@ class _Generator:
     def along_axis(self, eqn, args: list[str], outs: list[str], state: _Body, dead: set) -> list[str]:
         """``take`` / ``take_along_axis`` and their scatter-adds, by the cheapest NumPy call.
 
-        ``take`` is ``np.take``; ``take_along_axis`` by one-dimensional indices is indexing. A
-        scatter-add into a float array is a ``bincount`` over the flat positions the indices name,
-        found by taking them from a constant table of positions, so negative indices wrap and
-        out-of-range ones raise ``IndexError`` as NumPy's indexing does.
+        ``take`` is the array method (``np.take`` is a Python wrapper of it); ``take_along_axis`` by
+        one-dimensional indices is indexing. A scatter-add into a float array is a ``bincount`` over
+        the flat positions the indices name, found by taking them from a constant table of positions,
+        so negative indices wrap and out-of-range ones raise ``IndexError`` as NumPy's indexing does.
         """
         out, var, axis = outs[0], eqn.outputs[0], eqn.params["axis"]
         x, indices = args[0], args[1]
         name = eqn.primitive.name
         if name == "take":
-            return [f"{out} = np.take({x}, {indices}, axis={axis})"]
+            return [f"{out} = {_array(eqn, args)}.take({indices}, axis={axis})"]
         if name == "take_along_axis":
             if eqn.inputs[1].ndim == 1:
                 return [f"{out} = {x}[{indices}]"]
@@ -328,7 +328,7 @@ class _Generator:
             return [f"{out} = {self.call_impl(eqn.primitive, args, eqn.params)}"]
         table = self.constant(xp.arange(var.size).reshape(var.shape), "k1")
         if name == "take_add":
-            positions = f"np.take({table}, {indices}, axis={axis})"
+            positions = f"{table}.take({indices}, axis={axis})"
             shape = var.shape[:axis] + tuple(eqn.inputs[1].shape) + var.shape[axis + 1 :]
         elif eqn.inputs[1].ndim == 1:
             positions, shape = f"{table}[{indices}]", tuple(eqn.inputs[1].shape)

@@ -47,14 +47,16 @@ def _keepdims_shape(shape, axis):
     return tuple(1 if i in axis else d for i, d in enumerate(shape))
 
 
-def _extremum_weights(ans, x, axis, keepdims):
-    """Each element's share of the max: 1/count where it ties for the max, else 0."""
+def _ties(ans, x, axis, keepdims):
+    """Where x ties for the extremum (1 or 0, in x's dtype), and how many tie in each reduced slice."""
     kept = ans if keepdims else reshape(ans, shape=_keepdims_shape(x.shape, axis))
     mask = astype(equal(x, kept), dtype=x.dtype)  # carries no derivative, but may be batched (vmap)
-    return mask / reduce_sum(mask, axis=axis, keepdims=True)
+    return mask, reduce_sum(mask, axis=axis, keepdims=True)
 
 
 def _extremum_vjp(g, ans, x, axis, keepdims):
+    """``g / count`` where x ties for the extremum, else 0 (the cotangent divided before it is
+    spread: one division per slice, not per element)."""
     if not isinstance(g, Tracer) and not isinstance(x, Tracer):  # plain arrays: the same weights, fewer passes
         if not keepdims:
             shape = _keepdims_shape(x.shape, axis)
@@ -62,11 +64,13 @@ def _extremum_vjp(g, ans, x, axis, keepdims):
         mask = x == ans
         return mask * (g / xp.add.reduce(mask, axis=axis, keepdims=True, dtype=x.dtype))
     kept = g if keepdims else reshape(g, shape=_keepdims_shape(x.shape, axis))
-    return kept * _extremum_weights(ans, x, axis, keepdims)  # the weights have x's shape
+    mask, count = _ties(ans, x, axis, keepdims)
+    return mask * (kept / count)
 
 
 def _extremum_jvp(t, ans, x, axis, keepdims):
-    return reduce_sum(t * _extremum_weights(ans, x, axis, keepdims), axis=axis, keepdims=keepdims)
+    mask, count = _ties(ans, x, axis, keepdims)
+    return reduce_sum(t * (mask / count), axis=axis, keepdims=keepdims)
 
 
 reduce_max = Primitive(
