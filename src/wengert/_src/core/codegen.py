@@ -27,7 +27,8 @@ Two forms are generated from one code path:
   operations allocates one array instead of k, and a backward pass reuses
   the forward pass's buffers as they die. Any dead array of the right shape
   and dtype serves a later result (``out=``), and large arrays that die
-  inside the call are kept between calls (:meth:`_Generator.kept_buffers`).
+  inside the call are kept between calls (:meth:`_Generator.kept_buffers`;
+  ``keep_buffers=False`` keeps none).
   Indexing by traced indices is written as ``ndarray.take`` and its scatter-add
   as ``np.bincount`` (:meth:`_Generator.along_axis`).
 """
@@ -112,14 +113,17 @@ def to_source(program: Program, name: str = "f") -> str:
     return _Generator(inline_constants=True, fuse=False).module(program, name)
 
 
-def compile_program(program: Program, name: str = "f", fuse: bool = True) -> tuple[Callable, str]:
+def compile_program(
+    program: Program, name: str = "f", fuse: bool = True, keep_buffers: bool = True
+) -> tuple[Callable, str]:
     """``(function, source)``: ``program`` compiled to a NumPy function of its flat inputs.
 
     The function returns a tuple of the flat outputs (always a tuple). Constants
     live in the function's module namespace; ``fuse`` lets elementwise chains
-    reuse one array (see the module docstring).
+    reuse one array, and ``keep_buffers`` keeps the large ones from one call to
+    the next (see the module docstring).
     """
-    generator = _Generator(inline_constants=False, fuse=fuse, always_tuple=True)
+    generator = _Generator(inline_constants=False, fuse=fuse, always_tuple=True, keep_buffers=keep_buffers)
     source = generator.module(program, name)
     filename = f"<wengert.jit {name} #{next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
@@ -131,9 +135,10 @@ def compile_program(program: Program, name: str = "f", fuse: bool = True) -> tup
 class _Generator:
     """Builds one module: header lines (imports, constants, helper functions) and function bodies."""
 
-    def __init__(self, *, inline_constants: bool, fuse: bool, always_tuple: bool = False):
+    def __init__(self, *, inline_constants: bool, fuse: bool, always_tuple: bool = False, keep_buffers: bool = False):
         self.inline_constants = inline_constants
         self.fuse = fuse
+        self.keep_buffers = keep_buffers
         self.always_tuple = always_tuple
         self.imports: dict[str, str] = {"numpy": "import numpy as np"}
         self.constants: list[str] = []
@@ -179,7 +184,7 @@ class _Generator:
             returned = "(" + ", ".join(results) + ("," if len(results) == 1 else "") + ")"
         else:
             returned = results[0]
-        if self.fuse and not self.inline_constants:
+        if self.fuse and self.keep_buffers:
             body = self.kept_buffers(body, state)
         body.append(f"return {returned}")
         signature = ", ".join(v.name for v in program.invars)

@@ -9,9 +9,10 @@ a Python call per VJP rule and the rule's own dispatch inside it.
 
 The second time a structure is seen, its backward pass is staged
 (:mod:`.stage`, values hidden) over placeholders for the tape's values,
-optimised and compiled to NumPy source as ``jit`` does, and cached by the
-structure. Every later tape of that structure hands its values to the
-compiled function. The optimiser is asked not to reassociate products, so the
+optimised and compiled to NumPy source as ``jit`` does (keeping no buffers
+between calls, as the eager pass keeps none), and cached by the structure.
+Every later tape of that structure hands its values to the compiled
+function. The optimiser is asked not to reassociate products, so the
 compiled pass computes what the eager pass computes. The forward pass stays
 eager: Python control flow runs as written, and a tape that took another path
 has another structure.
@@ -23,7 +24,8 @@ of a gather (``x[rows, cols]``) count by shape and dtype too: in the compiled
 pass they are operands of ``take``'s scatter-add
 (:func:`~wengert._src.primitives.indexing.take_by_index_operands`), so a new
 batch of indices finds the same function. With the shapes and dtypes of the
-inputs and the cotangents, that determines every shape in the pass.
+inputs and the cotangents, that determines every shape in the pass. (A boolean
+mask has no key: the shape it selects depends on its values.)
 
 The compiled pass runs only when every value on the tape is a plain array (the
 tape is the lowest transform: the inner tape of ``grad(grad(f))`` holds the
@@ -233,7 +235,7 @@ def _compile(
 
     try:
         program = stage(backward, values, values_visible=False, purpose="the compiled backward pass")
-        function, _ = compile_program(optimize(program, reassociate=False), name="backward")
+        function, _ = compile_program(optimize(program, reassociate=False), name="backward", keep_buffers=False)
     except Exception:  # noqa: BLE001 - see the docstring
         return None
     return _CompiledBackward(function, reached)
