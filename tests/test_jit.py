@@ -292,6 +292,18 @@ def test_negations_fold_into_subtractions_and_constant_factors():
         np.testing.assert_array_equal(got, want)  # negation is exact: so is every rewrite here
 
 
+def test_a_scalar_operation_on_a_broadcast_runs_on_the_small_array():
+    def f(row, x):
+        spread = wnp.broadcast_to(row, x.shape) * 2.0 - 1.0  # scaled and shifted on the row, then spread
+        return spread * x
+
+    row, x = np.linspace(0.1, 1.0, 5), np.linspace(-1.0, 1.0, 15).reshape(3, 5)
+    program = jit(f).lower(row, x)
+    assert program.count_ops() == {"mul": 2, "sub": 1}  # the broadcast is NumPy's own, in the last product
+    assert [e.outputs[0].shape for e in program.equations] == [(5,), (5,), (3, 5)]
+    np.testing.assert_array_equal(jit(f)(row, x), f(row, x))  # an elementwise operation commutes with it
+
+
 def test_a_constant_factor_moves_onto_the_smaller_operand_once_the_product_is_read_once():
     def f(x, s):
         return s * (2.0 * wnp.exp(x))

@@ -91,7 +91,13 @@ arctanh = _unary("arctanh", xp.arctanh, lambda ans, x: 1.0 / (1.0 - x * x), "d a
 sqrt = _unary("sqrt", xp.sqrt, lambda ans, x: 0.5 / ans, "sqrt(x); d = dx / (2 sqrt(x)), inf at 0")
 cbrt = _unary("cbrt", xp.cbrt, lambda ans, x: 1.0 / (3.0 * ans * ans), "cbrt(x); d = dx / (3 cbrt(x)^2)")
 abs_ = _unary("abs", xp.abs, lambda ans, x: sign(x), "|x|; d|x| = sign(x) dx, so |x|'(0) = 0")
-square = _unary("square", xp.square, lambda ans, x: 2.0 * x, "x ** 2, as NumPy squares; d x^2 = 2 x dx")
+square = _unary(
+    "square",
+    xp.square,
+    lambda ans, x: 2.0 * x,
+    "x ** 2, as NumPy squares; d x^2 = 2 x dx",
+    vjp=lambda g, ans, x: (g * 2.0) * x,  # the bits of g * (2 x); staged, a broadcast g doubles small
+)
 
 
 def _expit_impl(x):

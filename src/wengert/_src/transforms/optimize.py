@@ -13,7 +13,10 @@ values but the derivatives, so an optimised program can still be run under
   and dtype, so NumPy's broadcasting and type promotion are kept);
 * **broadcast elimination**: an elementwise operation reading
   ``broadcast_to(x)`` reads ``x`` when NumPy's own broadcasting gives the same
-  result shape (the backward pass of a sum makes many of these);
+  result shape (the backward pass of a sum makes many of these), and a sum, difference
+  or product of ``broadcast_to(x)`` and a scalar is computed on ``x``, then
+  broadcast (``broadcast_to(x) * 2.0`` is ``broadcast_to(x * 2.0)``), for the
+  next operation to read ``x * 2.0`` the same way;
 * **sign and scale folding**: a negation read by an addition becomes a
   subtraction (``x + (-y) = x - y``, ``x - (-y) = x + y``), a negation
   multiplied by a constant folds into the constant (``(-x) * 2 = x * -2``),
@@ -37,6 +40,7 @@ from ..backend import xp
 from ..core.ir import Equation, Literal, Program, Var
 from ..core.primitive import Tracer
 from ..primitives.elementwise import add, multiply, subtract
+from ..primitives.structural import broadcast_to
 
 _IDENTITY_ELEMENT = {
     "mul": (1, "either"),
@@ -155,6 +159,8 @@ class _Rewriter:
         eqn, inputs = self.signs_and_scales(eqn, inputs)
         replacement = self.fold(eqn, inputs)
         if replacement is None:
+            replacement = self.scalar_before_broadcast(eqn, inputs)
+        if replacement is None:
             replacement = self.identity(eqn, inputs)
         if replacement is None:
             replacement = self.shared(eqn, inputs)
@@ -242,6 +248,24 @@ class _Rewriter:
             if _broadcast_shape([a.shape for a in trial]) == out_shape:
                 result = trial
         return result
+
+    def scalar_before_broadcast(self, eqn: Equation, inputs: list):
+        """``[broadcast_to(x op c)]`` for ``broadcast_to(x) op c`` (``c`` a scalar literal, ``op`` add,
+        subtract or multiply), else None: the operation on the small array, the broadcast after it."""
+        if not _is_builtin_elementwise(eqn.primitive) or len(inputs) != 2:
+            return None
+        for k in (0, 1):
+            producer = self.producer.get(id(inputs[k])) if isinstance(inputs[k], Var) else None
+            if producer is None or producer.primitive is not broadcast_to or _scalar(inputs[1 - k]) is None:
+                continue
+            source = producer.inputs[0]
+            if not isinstance(source, Var) or source.dtype != eqn.outputs[0].dtype:
+                continue
+            operands = [source, inputs[1]] if k == 0 else [inputs[0], source]
+            (small,) = self.emit(eqn.primitive, operands, {}, [source])
+            self.new_reads[id(small)] = 1
+            return self.emit(broadcast_to, [small], {"shape": eqn.outputs[0].shape}, eqn.outputs)
+        return None
 
     def signs_and_scales(self, eqn: Equation, inputs: list) -> tuple[Equation, list]:
         """``eqn`` and its inputs after sign and scale folding (see the module docstring), on floats."""
