@@ -115,8 +115,32 @@ def test_the_gradients_returned_are_the_callers_own():
         h += 10.0
     assert compiled_backward.cache_size() == 2
     np.testing.assert_array_equal(y, [1.0, 2.0, 3.0])
+    assert g.flags.writeable and h.flags.writeable
     np.testing.assert_array_equal(grad_x(np.zeros(3), y), y)
     np.testing.assert_array_equal(grad_twice(np.zeros(3)), [2.0, 2.0, 2.0])
+
+
+def test_gradients_are_writable_arrays_eager_and_compiled():
+    grad = wengert.grad(lambda x: wnp.sum(x))  # the eager pass ends in a read-only broadcast of the seed
+    for _ in range(3):
+        g = grad(np.zeros(4))
+        g *= 2.0
+        np.testing.assert_array_equal(g, 2.0)
+
+
+def test_the_compiled_pass_holds_no_large_arrays():
+    # Folding the unit seed could make a large constant (the gradient of sum(x / 3) is one); the
+    # program keeps the small value and broadcasts it on each call, as the eager pass does.
+    grads = [wengert.grad(f) for f in (lambda x: wnp.sum(x / 3.0), lambda x: -wnp.sum(wnp.tanh(x)))]
+    x = np.linspace(-1.0, 1.0, 100_000)
+    for grad in grads:
+        for _ in range(3):
+            grad(x)
+    assert compiled_backward.cache_size() == 2
+    for _, compiled in compiled_backward._compiled.values():
+        held = [v for v in compiled.function.__globals__.values() if isinstance(v, np.ndarray)]
+        assert all(v.nbytes < 1 << 16 for v in held)
+    np.testing.assert_allclose(grads[0](x), np.full_like(x, 1 / 3))
 
 
 def test_vjp_cotangents_are_operands_of_the_compiled_pass():

@@ -103,11 +103,16 @@ class _Recording:
         """The input cotangents (zeros for inputs the outputs don't depend on), as the input pytree.
 
         ``unit_seed``: the cotangents are ones (``grad``'s seed), which a compiled backward pass
-        may then fold into its constants.
+        may then fold into its constants. The arrays returned are the caller's own and writable
+        (the compiled pass copies what it would share; the eager one may end in a read-only
+        broadcast, as the gradient of a sum does).
         """
         grads = compiled_backward.pull_back(self.trace, self.flat_out, flat_cts, self.inputs, unit_seed)
         if grads is None:
-            grads = self.trace.backward(self.flat_out, flat_cts, self.inputs)
+            grads = [
+                g.copy() if type(g) is xp.ndarray and not g.flags.writeable else g
+                for g in self.trace.backward(self.flat_out, flat_cts, self.inputs)
+            ]
         grads = [xp.zeros(x.shape, x.dtype) if g is None else g for g, x in zip(grads, self.inputs)]
         return tree_unflatten(self.in_tree, grads)
 

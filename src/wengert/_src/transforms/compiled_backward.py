@@ -222,8 +222,8 @@ def _compile(
     reached: list[bool] = []
 
     def backward(*placeholders):
-        if unit_seed:  # the seeds are constants, the placeholders the tape's values
-            cts = [ct for _, ct in seeded]
+        if unit_seed:  # the seeds are constants of the program (folded), the placeholders the tape's values
+            cts = [placeholders[0]._trace.constant_tracer(ct) for _, ct in seeded]
         else:
             cts, placeholders = placeholders[: len(seeded)], placeholders[len(seeded) :]
         staged = _staged_tape(trace.tape, len(inputs), iter(placeholders))

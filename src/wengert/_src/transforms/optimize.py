@@ -6,15 +6,17 @@ values but the derivatives, so an optimised program can still be run under
 ``grad`` or ``jvp`` (``grad(jit(f))``):
 
 * **constant folding**: an equation whose inputs are all known (literals and
-  captured arrays) is computed once, at compile time, and becomes a constant;
+  captured arrays) is computed once, at compile time, and becomes a constant
+  (unless it is a large array, which the program would hold: that one is
+  computed on each call, and a large broadcast is left for the next pass);
 * **algebraic identities**: ``x * 1``, ``x + 0``, ``x - 0``, ``x / 1``,
   ``x ** 1``, ``-(-x)``, reshapes, transposes, broadcasts and conversions that
   change nothing are replaced by ``x`` (only when the result has ``x``'s shape
   and dtype, so NumPy's broadcasting and type promotion are kept);
 * **broadcast elimination**: an elementwise operation reading
   ``broadcast_to(x)`` reads ``x`` when NumPy's own broadcasting gives the same
-  result shape (the backward pass of a sum makes many of these), and a sum, difference
-  or product of ``broadcast_to(x)`` and a scalar is computed on ``x``, then
+  result shape (the backward pass of a sum makes many of these), and an elementwise
+  operation of ``broadcast_to(x)`` and scalars is computed on ``x``, then
   broadcast (``broadcast_to(x) * 2.0`` is ``broadcast_to(x * 2.0)``), for the
   next operation to read ``x * 2.0`` the same way;
 * **sign and scale folding**: a negation read by an addition becomes a
@@ -37,7 +39,7 @@ import math
 from collections.abc import Sequence
 
 from ..backend import xp
-from ..core.ir import Equation, Literal, Program, Var
+from ..core.ir import Equation, Literal, Program, ShapedArray, Var
 from ..core.primitive import Tracer
 from ..primitives.elementwise import add, multiply, subtract
 from ..primitives.structural import broadcast_to
@@ -52,6 +54,8 @@ _IDENTITY_ELEMENT = {
 """Binary primitives with a neutral operand: ``x * 1 = 1 * x = x``, ``x - 0 = x``, ``x ** 1 = x`` ..."""
 
 _SHAPE_ONLY = {"reshape", "broadcast_to", "convert", "transpose"}
+_FOLDED_BYTES = 1 << 16
+"""A result this large (its logical size: a broadcast counts in full) is not folded into a constant."""
 
 
 def optimize(program: Program, reassociate: bool = True) -> Program:
@@ -196,6 +200,8 @@ class _Rewriter:
         with xp.errstate(all="ignore"):
             out = eqn.primitive.impl(*values, **eqn.params)
         results = out if eqn.primitive.multiple_results else (out,)
+        if any(type(r) is xp.ndarray and r.nbytes >= _FOLDED_BYTES for r in results):
+            return None  # a large array: computed on each call (or broadcast by NumPy), not held by the program
         return [self.constant_atom(value, var) for value, var in zip(results, eqn.outputs)]
 
     def constant_atom(self, value, var: Var):
@@ -250,22 +256,23 @@ class _Rewriter:
         return result
 
     def scalar_before_broadcast(self, eqn: Equation, inputs: list):
-        """``[broadcast_to(x op c)]`` for ``broadcast_to(x) op c`` (``c`` a scalar literal, ``op`` add,
-        subtract or multiply), else None: the operation on the small array, the broadcast after it."""
-        if not _is_builtin_elementwise(eqn.primitive) or len(inputs) != 2:
+        """``[broadcast_to(f(x, c))]`` for an elementwise ``f(broadcast_to(x), c)`` whose other inputs
+        ``c`` are scalar literals, else None: the operation on the small array, the broadcast after it
+        (an elementwise operation commutes with a broadcast, to the last bit)."""
+        if not _is_elementwise(eqn.primitive):
             return None
-        for k in (0, 1):
-            producer = self.producer.get(id(inputs[k])) if isinstance(inputs[k], Var) else None
-            if producer is None or producer.primitive is not broadcast_to or _scalar(inputs[1 - k]) is None:
-                continue
-            source = producer.inputs[0]
-            if not isinstance(source, Var) or source.dtype != eqn.outputs[0].dtype:
-                continue
-            operands = [source, inputs[1]] if k == 0 else [inputs[0], source]
-            (small,) = self.emit(eqn.primitive, operands, {}, [source])
-            self.new_reads[id(small)] = 1
-            return self.emit(broadcast_to, [small], {"shape": eqn.outputs[0].shape}, eqn.outputs)
-        return None
+        broadcasts = [i for i, x in enumerate(inputs) if not isinstance(x, Literal)]
+        if len(broadcasts) != 1:
+            return None
+        (k,) = broadcasts
+        producer = self.producer.get(id(inputs[k]))
+        if producer is None or producer.primitive is not broadcast_to or not isinstance(producer.inputs[0], Var):
+            return None
+        source, out = producer.inputs[0], eqn.outputs[0]
+        operands = inputs[:k] + [source] + inputs[k + 1 :]
+        (small,) = self.emit(eqn.primitive, operands, eqn.params, [ShapedArray(source.shape, out.dtype)])
+        self.new_reads[id(small)] = 1
+        return self.emit(broadcast_to, [small], {"shape": out.shape}, eqn.outputs)
 
     def signs_and_scales(self, eqn: Equation, inputs: list) -> tuple[Equation, list]:
         """``eqn`` and its inputs after sign and scale folding (see the module docstring), on floats."""

@@ -137,6 +137,12 @@ class StagingTrace(Trace):
         self.equations.append(Equation(prim, inputs, params, (outvar,)))
         return StagedTracer(self, outvar, out)
 
+    def constant_tracer(self, value) -> StagedTracer:
+        """A tracer for ``value`` as a constant of the program: operations on it are staged (and the
+        optimiser may fold them), where operations on the plain value would run now."""
+        atom = self.constant(xp.asarray(value))
+        return StagedTracer(self, atom, _stand_in(value))
+
     def constant(self, value) -> Var | Literal:
         """The program's name for a value from outside: a Literal for a Python scalar, else a constant variable.
 
