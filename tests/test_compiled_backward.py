@@ -193,3 +193,15 @@ def test_threads_share_the_compiled_passes_safely():
     with ThreadPoolExecutor(4) as pool:
         assert all(pool.map(work, range(8)))
     assert compiled_backward.cache_size() == 2
+
+
+def test_long_tapes_run_eagerly():
+    def f(x):
+        for _ in range(600):  # 1,200 operations: past the limit
+            x = wnp.sin(x) * 1.0001
+        return wnp.sum(x)
+
+    grad = wengert.grad(f)
+    for _ in range(3):
+        grad(np.ones(2))
+    assert compiled_backward.cache_size() == 0

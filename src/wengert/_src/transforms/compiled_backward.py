@@ -29,7 +29,8 @@ mask has no key: the shape it selects depends on its values.)
 
 The compiled pass runs only when every value on the tape is a plain array (the
 tape is the lowest transform: the inner tape of ``grad(grad(f))`` holds the
-outer one's tracers) and the cotangents are too. A structure whose backward
+outer one's tracers) and the cotangents are too, and for tapes of at most
+:data:`_MAX_ENTRIES` entries. A structure whose backward
 pass cannot be staged (a rule that reads a value, a parameter that is not
 hashable, a custom rule's Python pullback) runs eagerly, as it always did.
 """
@@ -46,6 +47,9 @@ from .optimize import optimize
 from .reverse import ReverseTrace, ReverseTracer, pull_back_tape
 from .stage import stage
 
+_MAX_ENTRIES = 1000
+"""Longer tapes run eagerly: compiling costs about 65 µs per entry, once, and a long tape of small
+operations is dominated by its forward pass and its key, which compiling does not shorten."""
 _CACHE_SIZE = 64
 """Structures kept compiled (each holds a compiled function and a few buffers), the oldest dropped first."""
 _SCALARS = (bool, int, float, complex)
@@ -66,7 +70,7 @@ def pull_back(trace, outputs: list, cotangents: list, inputs: list, unit_seed: b
     them as constants and folds the arithmetic on them. ``None`` when the eager pass must
     run: the structure is new, cannot be compiled, or the tape or the cotangents hold tracers.
     """
-    if trace.level != 1:
+    if trace.level != 1 or len(trace.tape) > _MAX_ENTRIES:
         return None
     structure = _structure(trace, outputs, cotangents, inputs, unit_seed)
     if structure is None:
