@@ -51,7 +51,7 @@ _MAX_ENTRIES = 1000
 """Longer tapes run eagerly: compiling costs about 65 µs per entry, once, and a long tape of small
 operations is dominated by its forward pass and its key, which compiling does not shorten."""
 _CACHE_SIZE = 64
-"""Structures kept compiled (each holds a compiled function and a few buffers), the oldest dropped first."""
+"""Structures kept compiled (each a compiled function and its small constants), the oldest dropped first."""
 _SCALARS = (bool, int, float, complex)
 
 _compiled: dict = {}
