@@ -13,7 +13,9 @@ and output weights ``w`` (seeded by the case's name):
   forward-over-forward gives ``vᵀ H v``;
 * float32: float32 inputs give float32 values, tangents and cotangents, close
   to the float64 ones at the same (rounded) inputs;
-* order 0: the output carries no derivative (zero gradient, zero tangent).
+* order 0: the output carries no derivative (zero gradient, zero tangent);
+* compiled backward pass: once a tape's structure recurs, its compiled backward
+  pass gives the eager pass's cotangents bit for bit, on new values.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import wengert
 import wengert.check
 import wengert.numpy as wnp
 from tests.registry import OpCase
+from wengert._src.transforms import compiled_backward
 
 VALUE_RTOL, VALUE_ATOL = 1e-10, 1e-12
 """Agreement with NumPy: the same computation, up to rounding in another order."""
@@ -171,6 +174,28 @@ def check_reverse(case: OpCase) -> None:
     assert abs(forward - backward) <= rounding * (scale + 1e-3), (
         f"<u, J v> = {forward} but <J^T u, v> = {backward}: reverse mode is not forward mode's transpose"
     )
+
+
+def check_compiled_backward(case: OpCase) -> None:
+    """The backward pass compiled for a recurring tape gives the eager pass's cotangents, bit for
+    bit, on new values: compiled from a tape at ``x``, run on a tape at a nearby ``x2``."""
+    f, x = differentiated(case)
+    nudges = random_like(x, seeded(case, "nudges"))
+    x2 = tuple(p + np.asarray(1e-3, p.dtype) * n * np.abs(p) for p, n in zip(x, nudges))
+    out_leaves, out_tree = wengert.tree_flatten(f(*x))
+    u = wengert.tree_unflatten(out_tree, random_like(out_leaves, seeded(case, "cotangents")))
+
+    def cotangents(args):
+        return leaves(wengert.vjp(f, *args)[1](u))
+
+    compiled_backward.clear_cache()
+    eager = cotangents(x2)  # the first tape of its structure runs eagerly
+    cotangents(x)  # the second compiles
+    compiled = cotangents(x2)
+    compiled_backward.clear_cache()
+    for i, (got, want) in enumerate(zip(compiled, eager)):
+        assert got.dtype == want.dtype, f"cotangent {i}: dtype {got.dtype}, eager {want.dtype}"
+        np.testing.assert_array_equal(got, want, err_msg=f"cotangent {i}: compiled and eager passes differ")
 
 
 def check_second_order(case: OpCase) -> None:

@@ -31,6 +31,11 @@ def test_reverse_mode_is_the_transpose_of_forward_mode(case):
     sweep.check_reverse(case)
 
 
+@pytest.mark.parametrize("case", _cases(lambda c: c.order >= 1))
+def test_the_compiled_backward_pass_matches_the_eager_one(case):
+    sweep.check_compiled_backward(case)
+
+
 @pytest.mark.parametrize("case", _cases(lambda c: c.order >= 2))
 def test_hessian_vector_products_agree_in_every_nesting_of_modes(case):
     sweep.check_second_order(case)

@@ -250,18 +250,6 @@ astype = Primitive(
 )
 
 
-def _sum_traced_to_shape(g, shape):
-    """Sum the traced ``g`` over the axes that broadcasting added to reach ``g.shape`` from ``shape``,
-    with wengert's operations (so the sum is differentiated again)."""
-    lead = len(g.shape) - len(shape)
-    if lead:
-        g = reduce_sum(g, axis=tuple(range(lead)), keepdims=False)
-    stretched = tuple(i for i, d in enumerate(shape) if d == 1 and g.shape[i] != 1)
-    if stretched:
-        g = reduce_sum(g, axis=stretched, keepdims=True)
-    return g
-
-
 @functools.lru_cache(maxsize=1024)
 def _broadcast_axes(g_shape: tuple, shape: tuple) -> tuple:
     """How to sum ``g_shape`` down to ``shape`` in one reduction: ``(axes, keepdims, reshape after)``."""
@@ -278,13 +266,16 @@ def unbroadcast(g, x):
     if g.shape == shape:
         if g.dtype == x.dtype:
             return g
-    elif isinstance(g, Tracer):
-        g = _sum_traced_to_shape(g, shape)
-    else:  # a plain array: one NumPy reduction over every broadcast axis
+    else:  # one reduction over every broadcast axis: NumPy's on a plain array, wengert's on a traced one
         axes, keepdims, reshaped = _broadcast_axes(g.shape, shape)
-        g = xp.add.reduce(g, axis=axes, keepdims=keepdims)
-        if reshaped:
-            g = g.reshape(shape)
+        if isinstance(g, Tracer):
+            g = reduce_sum(g, axis=axes, keepdims=keepdims)
+            if reshaped:
+                g = reshape(g, shape=shape)
+        else:
+            g = xp.add.reduce(g, axis=axes, keepdims=keepdims)
+            if reshaped:
+                g = g.reshape(shape)
     if g.dtype != x.dtype:
         g = astype(g, dtype=x.dtype)
     return g
