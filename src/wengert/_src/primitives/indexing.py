@@ -13,6 +13,7 @@ from ..core.primitive import Primitive, Tracer
 from .elementwise import where
 from .rules import BY_VJP, EveryArgument, PerPosition, no_flops
 from .structural import (
+    astype,
     batch_first,
     batch_size,
     batched_axis,
@@ -97,10 +98,11 @@ def _gather_vjp(g, ans, x, idx):
     if isinstance(g, Tracer):
         return index_add(_zeros(x), g, idx=idx)
     k = len(idx)
-    if 0 < k < x.ndim and x.size and x.dtype in BINCOUNT_DTYPES and _integer_arrays(idx):
-        # Integer arrays on the leading axes pick whole sub-arrays (rows of an embedding table):
-        # one weighted count over the flat positions sums every row's cotangents, in float64,
-        # faster than NumPy's add.at. The forward gather checked the bounds.
+    if 0 < k <= x.ndim and x.size and x.dtype in BINCOUNT_DTYPES and _integer_arrays(idx):
+        # Integer arrays on the leading axes pick sub-arrays (rows of an embedding table) or
+        # elements: one weighted count over the flat positions sums every cotangent, in float64
+        # and in order (the compiled pass sums the same way), faster than NumPy's add.at. The
+        # forward gather checked the bounds.
         if k == 1:  # wrapped once, as the gather read negative indices
             rows, inner = idx[0] % x.shape[0], x.size // x.shape[0]
         else:
@@ -117,11 +119,9 @@ def _gather_vjp(g, ans, x, idx):
 
 
 def _integer_arrays(idx: tuple) -> bool:
-    """True if every item of ``idx`` is an array of signed integers."""
-    for item in idx:
-        if type(item) is not xp.ndarray or item.dtype.kind != "i":
-            return False
-    return True
+    """True if every item of ``idx`` is an integer array, all signed or all unsigned."""
+    kinds = {item.dtype.kind if type(item) is xp.ndarray else None for item in idx}
+    return kinds == {"i"} or kinds == {"u"}
 
 
 def _gather_impl(x, idx):
@@ -401,6 +401,8 @@ def take_by_index_operands(x, items: tuple, checked: bool = False):
     common = xp.broadcast_shapes(*(shape_of(items[i]) for i in picked))
     flat_index = 0
     for size, index in zip(leading, (items[i] for i in picked)):
+        if not isinstance(index, int) and index.dtype != xp.intp:  # int8 * 100 would overflow
+            index = astype(index, dtype=xp.intp)
         if shape_of(index) != common:
             index = broadcast_to(index, shape=common)
         flat_index = flat_index * size + (index % size if checked else index + (index < 0) * size)

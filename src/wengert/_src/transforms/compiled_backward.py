@@ -12,8 +12,8 @@ The second time a structure is seen, its backward pass is staged
 optimised and compiled to NumPy source as ``jit`` does (keeping no buffers
 between calls, as the eager pass keeps none), and cached by the structure.
 Every later tape of that structure hands its values to the compiled
-function. The optimiser is asked not to reassociate products, so the
-compiled pass computes what the eager pass computes. The forward pass stays
+function. The optimiser is asked for exact rewrites only (no reassociation,
+``x + 0`` kept), so the compiled pass computes what the eager pass computes. The forward pass stays
 eager: Python control flow runs as written, and a tape that took another path
 has another structure.
 
@@ -86,7 +86,14 @@ def pull_back(trace, outputs: list, cotangents: list, inputs: list, unit_seed: b
                 return None
             compiled = _compile(trace, outputs, cotangents, inputs, unit_seed, values)
             _remember(_compiled, digest, (key, compiled))
-    return None if compiled is None else compiled(values)
+    if compiled is None:
+        return None
+    try:
+        return compiled(values)
+    except Exception:  # noqa: BLE001 - never expected; the eager pass then runs, and this structure stays eager
+        with _lock:
+            _compiled[digest] = (key, None)
+        return None
 
 
 def clear_cache() -> None:
@@ -141,7 +148,7 @@ def _structure(trace, outputs: list, cotangents: list, inputs: list, unit_seed: 
             else:
                 add_value(out)
             if params:
-                params = _index_key(params["idx"], values) if prim is getitem else tuple(params.items())
+                params = _params_key(prim, params, values)
             add_key((prim, params or (), *parents))
             if len(parents) != len(args):
                 _other_arguments(args, parents, key, values)
@@ -151,42 +158,59 @@ def _structure(trace, outputs: list, cotangents: list, inputs: list, unit_seed: 
         return None
 
 
-def _index_key(idx: tuple, values: list) -> tuple:
-    """An index's part of the key: integer arrays by shape and dtype (their values join ``values``),
-    slices as triples. A boolean mask has no key: the shape it selects depends on its values."""
+def _params_key(prim, params: dict, values: list) -> tuple:
+    """The parameters' part of the key. An index (``idx``) is keyed item by item, with each
+    number's type (``x[True]`` adds an axis where ``x[1]`` picks a row, and ``True == 1``); a
+    gather's integer arrays are keyed by shape and dtype, their values joining ``values``."""
+    if "idx" not in params:
+        return tuple(params.items())
+    return tuple(
+        (name, _index_key(value, values, prim is getitem) if name == "idx" else value) for name, value in params.items()
+    )
+
+
+def _index_key(idx: tuple, values: list, operands: bool) -> tuple:
+    """An index's part of the key: slices as triples, numbers with their types, integer arrays by
+    shape and dtype if they can be ``operands`` (their values join ``values``). Any other array
+    has no key: a boolean mask selects a shape that depends on its values."""
     key = []
     for item in idx:
         if isinstance(item, slice):
             key.append((slice, item.start, item.stop, item.step))
-        elif isinstance(item, Tracer) or (hasattr(item, "dtype") and item.dtype.kind not in "iu"):
-            raise TypeError("an index with no key: a traced one, or a boolean mask")
-        elif hasattr(item, "shape"):
+        elif hasattr(item, "dtype"):
+            if not operands or isinstance(item, Tracer) or item.dtype.kind not in "iu":
+                raise TypeError("an index array with no key")
             values.append(item)
             key.append((item.shape, item.dtype))
         else:
-            key.append(item)
+            key.append((item.__class__, item))
     return tuple(key)
 
 
 def _other_arguments(args: list, parents: list, key: list, values: list) -> None:
-    """The arguments that are not pulled back to: numbers by value, arrays by shape and dtype."""
+    """The arguments that are not pulled back to: numbers and 0-d arrays by exact value (a rule may
+    branch on a scalar, ``x ** 0``; the compiled pass holds them as constants), other arrays by
+    shape and dtype (operands of the compiled pass)."""
     if len(parents) == 1 and len(args) == 2:  # a binary operation on one differentiated operand: x * 2.0
-        other = args[1 - parents[0][0]]
-        if other.__class__ in _SCALARS:
-            key.append((other.__class__, other))
-            return
-        others = (other,)
+        others = (args[1 - parents[0][0]],)
     else:
         pulled = {position for position, _, _ in parents}
         others = [arg for position, arg in enumerate(args) if position not in pulled]
     for arg in others:
         if arg.__class__ in _SCALARS:
-            key.append((arg.__class__, arg))
+            key.append((arg.__class__, repr(arg)))  # repr tells -0.0 from 0.0, and nan equals itself
         elif isinstance(arg, Tracer):
             raise TypeError("a tracer argument")
+        elif arg.ndim == 0:
+            key.append((arg.__class__, arg.dtype, arg.tobytes()))
         else:
             values.append(arg)
             key.append((arg.shape, arg.dtype))
+
+
+def _held(arg) -> bool:
+    """True for an argument the compiled pass holds as a constant (keyed by value), not an operand."""
+    return arg.__class__ in _SCALARS or arg.ndim == 0
 
 
 class _Uncompilable(Exception):
@@ -239,7 +263,7 @@ def _compile(
 
     try:
         program = stage(backward, values, values_visible=False, purpose="the compiled backward pass")
-        function, _ = compile_program(optimize(program, reassociate=False), name="backward", keep_buffers=False)
+        function, _ = compile_program(optimize(program, exact=True), name="backward", keep_buffers=False)
     except Exception:  # noqa: BLE001 - see the docstring
         return None
     return _CompiledBackward(function, reached)
@@ -253,7 +277,7 @@ def _staged_tape(tape: list, input_count: int, placeholders) -> list:
         prim, args, params, out, parents = tape[index]
         out = tuple(next(placeholders) for _ in out) if prim.multiple_results else next(placeholders)
         if prim is getitem and params:
-            params = {"idx": tuple(next(placeholders) if hasattr(i, "shape") else i for i in params["idx"])}
+            params = {"idx": tuple(next(placeholders) if hasattr(i, "dtype") else i for i in params["idx"])}
             if any(isinstance(i, Tracer) for i in params["idx"]):
                 prim = _GATHER_BY_OPERANDS
         args = list(args)
@@ -261,7 +285,7 @@ def _staged_tape(tape: list, input_count: int, placeholders) -> list:
         for position, parent, slot in parents:
             args[position] = results[parent] if slot < 0 else results[parent][slot]
         for position, arg in enumerate(args):
-            if position not in pulled and type(arg) not in _SCALARS:
+            if position not in pulled and not _held(arg):
                 args[position] = next(placeholders)
         results.append(out)
         staged.append((prim, args, params, out, parents))

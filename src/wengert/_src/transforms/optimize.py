@@ -29,6 +29,9 @@ values but the derivatives, so an optimised program can still be run under
   same inputs with equal parameters is computed once;
 * **dead-code elimination**: equations no output depends on are dropped.
 
+Two rewrites can change a bit of a value: the scale move, and ``x + 0 = x``
+(``-0.0 + 0`` is ``0.0``). ``optimize(program, exact=True)`` leaves both out.
+
 Fusing elementwise chains is done when the program is compiled to source
 (:mod:`wengert._src.core.codegen`), where buffers are chosen.
 """
@@ -58,12 +61,13 @@ _FOLDED_BYTES = 1 << 16
 """A result this large (its logical size: a broadcast counts in full) is not folded into a constant."""
 
 
-def optimize(program: Program, reassociate: bool = True) -> Program:
+def optimize(program: Program, exact: bool = False) -> Program:
     """``program`` with constants folded, identities and redundant broadcasts removed, common
     subexpressions shared and dead code dropped (see the module docstring).
 
-    ``reassociate=False`` leaves scales where they are, so that every value is computed as the
-    program computes it, to the last bit (the other passes never change a value).
+    ``exact=True`` keeps every value as the program computes it, to the last bit: scales stay
+    where they are, and ``x + 0`` is kept (it turns ``-0.0`` into ``0.0``). The other passes never
+    change a value.
 
     >>> import numpy as np, wengert, wengert.numpy as wnp
     >>> program = wengert.trace(lambda x: wnp.exp(x) * 1.0 + wnp.exp(x) * (np.ones(2) * 3.0))(np.zeros(2))
@@ -75,7 +79,7 @@ def optimize(program: Program, reassociate: bool = True) -> Program:
     t4 = add t2 t3   :: f64[2]
     output t4        :: f64[2]
     """
-    return eliminate_dead_code(_Rewriter(program, reassociate).run())
+    return eliminate_dead_code(_Rewriter(program, exact).run())
 
 
 def eliminate_dead_code(program: Program) -> Program:
@@ -102,9 +106,9 @@ def eliminate_dead_code(program: Program) -> Program:
 class _Rewriter:
     """One forward sweep: each equation is folded, simplified, shared with an earlier one, or kept."""
 
-    def __init__(self, program: Program, reassociate: bool):
+    def __init__(self, program: Program, exact: bool):
         self.program = program
-        self.reassociate = reassociate
+        self.exact = exact
         self.atoms: dict[int, Var | Literal] = {}  # old Var -> its replacement
         self.known: dict[int, object] = {}  # new constant Var -> its value
         self.producer: dict[int, Equation] = {}  # new Var -> the kept equation that defines it
@@ -215,7 +219,7 @@ class _Rewriter:
         name, out = eqn.primitive.name, eqn.outputs[0]
         if eqn.primitive.multiple_results:
             return None
-        if name in _IDENTITY_ELEMENT:
+        if name in _IDENTITY_ELEMENT and not (self.exact and name == "add"):  # -0.0 + 0 is 0.0
             neutral, side = _IDENTITY_ELEMENT[name]
             candidates = [(1, 0)] if side == "right" else [(1, 0), (0, 1)]
             for constant_position, kept_position in candidates:
@@ -292,7 +296,7 @@ class _Rewriter:
             scale = _scalar(inputs[1 - k])
             if negated[k] is not None and scale is not None:
                 return eqn, [negated[k], Literal(-scale)] if k == 0 else [Literal(-scale), negated[k]]
-        for k in (0, 1) if self.reassociate else ():
+        for k in (0, 1) if not self.exact else ():
             moved = self.scale_onto(inputs[k], inputs[1 - k], out)
             if moved is not None:
                 return eqn, moved if k == 0 else moved[::-1]
