@@ -178,24 +178,28 @@ def check_reverse(case: OpCase) -> None:
 
 def check_compiled_backward(case: OpCase) -> None:
     """The backward pass compiled for a recurring tape gives the eager pass's cotangents, bit for
-    bit, on new values: compiled from a tape at ``x``, run on a tape at a nearby ``x2``."""
-    f, x = differentiated(case)
-    nudges = random_like(x, seeded(case, "nudges"))
-    x2 = tuple(p + np.asarray(1e-3, p.dtype) * n * np.abs(p) for p, n in zip(x, nudges))
-    out_leaves, out_tree = wengert.tree_flatten(f(*x))
-    u = wengert.tree_unflatten(out_tree, random_like(out_leaves, seeded(case, "cotangents")))
+    bit, on new values: compiled from a tape at ``x``, run on a tape at a nearby ``x2`` (in float64,
+    and in float32 where the case has a float32 sweep)."""
+    dtypes = (np.float64, np.float32) if case.float32 else (np.float64,)
+    for dtype in dtypes:
+        args = tuple(a.astype(dtype) if _is_float(a) else a for a in case.args) if dtype is np.float32 else None
+        f, x = differentiated(case, args)
+        nudges = random_like(x, seeded(case, "nudges"))
+        x2 = tuple(p + np.asarray(1e-3, p.dtype) * n * np.abs(p) for p, n in zip(x, nudges))
+        out_leaves, out_tree = wengert.tree_flatten(f(*x))
+        u = wengert.tree_unflatten(out_tree, random_like(out_leaves, seeded(case, "cotangents")))
 
-    def cotangents(args):
-        return leaves(wengert.vjp(f, *args)[1](u))
+        def cotangents(args, f=f, u=u):
+            return leaves(wengert.vjp(f, *args)[1](u))
 
-    compiled_backward.clear_cache()
-    eager = cotangents(x2)  # the first tape of its structure runs eagerly
-    cotangents(x)  # the second compiles
-    compiled = cotangents(x2)
-    compiled_backward.clear_cache()
-    for i, (got, want) in enumerate(zip(compiled, eager)):
-        assert got.dtype == want.dtype, f"cotangent {i}: dtype {got.dtype}, eager {want.dtype}"
-        np.testing.assert_array_equal(got, want, err_msg=f"cotangent {i}: compiled and eager passes differ")
+        compiled_backward.clear_cache()
+        eager = cotangents(x2)  # the first tape of its structure runs eagerly
+        cotangents(x)  # the second compiles
+        compiled = cotangents(x2)
+        compiled_backward.clear_cache()
+        for i, (got, want) in enumerate(zip(compiled, eager)):
+            assert got.dtype == want.dtype, f"{dtype.__name__} cotangent {i}: dtype {got.dtype}, eager {want.dtype}"
+            np.testing.assert_array_equal(got, want, err_msg=f"{dtype.__name__} cotangent {i}: compiled != eager")
 
 
 def check_second_order(case: OpCase) -> None:

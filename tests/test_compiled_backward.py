@@ -129,18 +129,28 @@ def test_gradients_are_writable_arrays_eager_and_compiled():
 
 
 def test_the_compiled_pass_holds_no_large_arrays():
-    # Folding the unit seed could make a large constant (the gradient of sum(x / 3) is one); the
-    # program keeps the small value and broadcasts it on each call, as the eager pass does.
-    grads = [wengert.grad(f) for f in (lambda x: wnp.sum(x / 3.0), lambda x: -wnp.sum(wnp.tanh(x)))]
+    # Folding the unit seed could make a large constant (the gradient of sum(x / 3) is one), and a
+    # scatter-add by a table of every position would hold one as large as an embedding table: the
+    # program keeps small values (and tables the size of one axis) and computes the rest per call.
     x = np.linspace(-1.0, 1.0, 100_000)
-    for grad in grads:
+    table, rows = np.ones((4096, 32)), np.array([[0, 4095], [7, -1]])
+    calls = [
+        (wengert.grad(lambda x: wnp.sum(x / 3.0)), (x,)),
+        (wengert.grad(lambda x: -wnp.sum(wnp.tanh(x))), (x,)),
+        (wengert.grad(lambda t, r: wnp.sum(wnp.sin(t[r]))), (table, rows)),
+        (wengert.grad(lambda t, r: wnp.sum(wnp.sin(t[:, r[0]]))), (table.T.copy(), rows)),
+    ]
+    for grad, args in calls:
         for _ in range(3):
-            grad(x)
-    assert compiled_backward.cache_size() == 2
+            grad(*args)
+    assert compiled_backward.cache_size() == len(calls)
     for _, compiled in compiled_backward._compiled.values():
         held = [v for v in compiled.function.__globals__.values() if isinstance(v, np.ndarray)]
         assert all(v.nbytes < 1 << 16 for v in held)
-    np.testing.assert_allclose(grads[0](x), np.full_like(x, 1 / 3))
+    np.testing.assert_allclose(calls[0][0](x), np.full_like(x, 1 / 3))
+    want = np.zeros_like(table)
+    np.add.at(want, rows, np.cos(table[rows]))
+    np.testing.assert_allclose(calls[2][0](table, rows), want)
 
 
 def test_vjp_cotangents_are_operands_of_the_compiled_pass():

@@ -38,6 +38,7 @@ from __future__ import annotations
 import itertools
 import linecache
 import math
+import re
 import sys
 from collections.abc import Callable
 
@@ -127,7 +128,8 @@ def compile_program(
     source = generator.module(program, name)
     filename = f"<wengert.jit {name} #{next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-    namespace = dict(generator.namespace)
+    named = set(re.findall(r"[A-Za-z_]\w*", source))
+    namespace = {name: value for name, value in generator.namespace.items() if name in named}  # no dead constants
     exec(compile(source, filename, "exec"), namespace)
     return namespace[name], source
 
@@ -317,8 +319,9 @@ class _Generator:
 
         ``take`` is the array method (``np.take`` is a Python wrapper of it); ``take_along_axis`` by
         one-dimensional indices is indexing. A scatter-add into a float array is a ``bincount`` over
-        the flat positions the indices name, found by taking them from a constant table of positions,
-        so negative indices wrap and out-of-range ones raise ``IndexError`` as NumPy's indexing does.
+        the flat positions the indices name, found by taking them from constant tables of positions
+        (:meth:`slice_positions` for ``take_add``), so negative indices wrap and out-of-range ones
+        raise ``IndexError`` as NumPy's indexing does.
         """
         out, var, axis = outs[0], eqn.outputs[0], eqn.params["axis"]
         x, indices = args[0], args[1]
@@ -331,16 +334,40 @@ class _Generator:
             return [f"{out} = np.take_along_axis({x}, {indices}, axis={axis})"]
         if var.dtype not in BINCOUNT_DTYPES:
             return [f"{out} = {self.call_impl(eqn.primitive, args, eqn.params)}"]
-        table = self.constant(xp.arange(var.size).reshape(var.shape), "k1")
         if name == "take_add":
-            positions = f"{table}.take({indices}, axis={axis})"
+            positions = self.slice_positions(var.shape, axis, indices)
             shape = var.shape[:axis] + tuple(eqn.inputs[1].shape) + var.shape[axis + 1 :]
-        elif eqn.inputs[1].ndim == 1:
+            return self.bincount(eqn, out, positions, shape, x, args[2])
+        table = self.constant(xp.arange(var.size).reshape(var.shape), "k1")
+        if eqn.inputs[1].ndim == 1:
             positions, shape = f"{table}[{indices}]", tuple(eqn.inputs[1].shape)
         else:
             positions = f"np.take_along_axis({table}, {indices}, axis={axis})"
             shape = tuple(eqn.inputs[1].shape)
         return self.bincount(eqn, out, f"{positions}.ravel()", shape, x, args[2])
+
+    def slice_positions(self, shape: tuple, axis: int, indices: str) -> str:
+        """Source for the flat positions, in an array of ``shape``, of the slices at ``indices`` along
+        ``axis``, in the order of ``take``'s result: ``o (n m) + i m + j`` for the ``o``-th line of the
+        axes before, the index ``i`` and the ``j``-th element of the axes after (``n`` the axis' length,
+        ``m`` the size after it). Up to three small tables, where a table of every position would be
+        as large as the array (a small array keeps one: a single ``take`` from it is cheaper); taking
+        ``i m`` from one wraps negative indices and refuses out-of-range ones."""
+        if math.prod(shape) * 8 < _KEPT_BUFFER_BYTES:
+            table = self.constant(xp.arange(math.prod(shape)).reshape(shape), "k1")
+            return f"{table}.take({indices}, axis={axis}).ravel()"
+        outer, n, inner = math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1 :])
+        rows = f"{self.constant(xp.arange(n) * inner, 'k1')}.take({indices}, axis=0)"
+        if outer == 1 and inner == 1:
+            return f"{rows}.ravel()"
+        rows = f"{rows}.reshape({'1, ' if outer > 1 else ''}-1{', 1' if inner > 1 else ''})"
+        terms = [rows]
+        if outer > 1:
+            lines = self.constant(xp.arange(outer) * (n * inner), "k1")
+            terms.insert(0, f"{lines}.reshape(-1, 1{', 1' if inner > 1 else ''})")
+        if inner > 1:
+            terms.append(self.constant(xp.arange(inner), "k1"))
+        return f"({' + '.join(terms)}).ravel()"
 
     def bincount(self, eqn, out: str, positions: str, shape: tuple, x: str, updates: str) -> list[str]:
         """``out = x + (updates summed into the flat positions)`` by ``np.bincount``.

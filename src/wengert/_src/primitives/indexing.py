@@ -97,18 +97,11 @@ def _gather_vjp(g, ans, x, idx):
     """Scatter-add ``g`` into zeros of x's shape (``index_add``); on a plain cotangent, directly."""
     if isinstance(g, Tracer):
         return index_add(_zeros(x), g, idx=idx)
-    k = len(idx)
-    if 0 < k <= x.ndim and x.size and x.dtype in BINCOUNT_DTYPES and _integer_arrays(idx):
-        # Integer arrays on the leading axes pick sub-arrays (rows of an embedding table) or
-        # elements: one weighted count over the flat positions sums every cotangent, in float64
-        # and in order (the compiled pass sums the same way), faster than NumPy's add.at. The
-        # forward gather checked the bounds.
-        if k == 1:  # wrapped once, as the gather read negative indices
-            rows, inner = idx[0] % x.shape[0], x.size // x.shape[0]
-        else:
-            rows, inner = xp.ravel_multi_index(idx, x.shape[:k], mode="wrap"), x.size // math.prod(x.shape[:k])
-        flat = rows if inner == 1 else rows.reshape(-1, 1) * inner + xp.arange(inner)
-        summed = xp.bincount(flat.reshape(-1), weights=g.reshape(-1), minlength=x.size)
+    positions = _positions_read(x.shape, idx) if x.size and x.dtype in BINCOUNT_DTYPES else None
+    if positions is not None:
+        # One weighted count over the flat positions sums every cotangent, in float64 and in order
+        # (as the compiled pass does), faster than NumPy's add.at. The forward gather checked the bounds.
+        summed = xp.bincount(positions, weights=g.reshape(-1), minlength=x.size)
         return summed.reshape(x.shape).astype(x.dtype, copy=False)
     out = xp.zeros(x.shape, x.dtype)
     if is_basic_index(idx):
@@ -116,6 +109,27 @@ def _gather_vjp(g, ans, x, idx):
     else:
         xp.add.at(out, idx, g)
     return out
+
+
+def _positions_read(shape: tuple, idx: tuple):
+    """The flat positions in an array of ``shape`` that ``x[idx]`` reads, in the order of the result,
+    for the forms ``take`` expresses: integer arrays on the leading axes (rows of an embedding table,
+    elements), or one integer array among full slices (``x[:, i]``); ``None`` for any other index.
+    Negative indices are wrapped once, as the gather read them."""
+    full = slice(None)
+    picked = [i for i, item in enumerate(idx) if not (isinstance(item, slice) and item == full)]
+    if not picked or not _integer_arrays([idx[i] for i in picked]):
+        return None
+    if len(picked) == 1:  # o (n m) + i m + j: the o-th line before the axis, index i, element j after it
+        axis = picked[0]
+        outer, n, inner = math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1 :])
+        rows = (idx[axis] % n * inner).reshape(1, -1, 1)
+        return (xp.arange(outer).reshape(-1, 1, 1) * (n * inner) + rows + xp.arange(inner)).reshape(-1)
+    if picked != list(range(len(picked))):
+        return None
+    k = len(picked)
+    rows, inner = xp.ravel_multi_index(idx[:k], shape[:k], mode="wrap"), math.prod(shape[k:])
+    return (rows.reshape(-1, 1) * inner + xp.arange(inner)).reshape(-1)
 
 
 def _integer_arrays(idx: tuple) -> bool:
@@ -399,13 +413,14 @@ def take_by_index_operands(x, items: tuple, checked: bool = False):
     shape = shape_of(x)
     leading = shape[: len(picked)]
     common = xp.broadcast_shapes(*(shape_of(items[i]) for i in picked))
-    flat_index = 0
+    flat_index = None
     for size, index in zip(leading, (items[i] for i in picked)):
         if not isinstance(index, int) and index.dtype != xp.intp:  # int8 * 100 would overflow
             index = astype(index, dtype=xp.intp)
         if shape_of(index) != common:
             index = broadcast_to(index, shape=common)
-        flat_index = flat_index * size + (index % size if checked else index + (index < 0) * size)
+        wrapped = index % size if checked else index + (index < 0) * size
+        flat_index = wrapped if flat_index is None else flat_index * size + wrapped
     return take(reshape(x, shape=(math.prod(leading),) + shape[len(picked) :]), flat_index, axis=0)
 
 

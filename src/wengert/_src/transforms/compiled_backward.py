@@ -38,8 +38,10 @@ hashable, a custom rule's Python pullback) runs eagerly, as it always did.
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 
+from ..backend import xp
 from ..core.codegen import compile_program
 from ..core.primitive import Tracer, new_trace
 from ..primitives.indexing import getitem, take_by_index_operands
@@ -50,6 +52,8 @@ from .stage import stage
 _MAX_ENTRIES = 1000
 """Longer tapes run eagerly: compiling costs about 65 µs per entry, once, and a long tape of small
 operations is dominated by its forward pass and its key, which compiling does not shorten."""
+_HELD_BYTES = 1 << 20
+"""A compiled pass that would hold a constant this large is not kept (the structure runs eagerly)."""
 _CACHE_SIZE = 64
 """Structures kept compiled (each a compiled function and its small constants), the oldest dropped first."""
 _SCALARS = (bool, int, float, complex)
@@ -148,7 +152,7 @@ def _structure(trace, outputs: list, cotangents: list, inputs: list, unit_seed: 
             else:
                 add_value(out)
             if params:
-                params = _params_key(prim, params, values)
+                params = _params_key(prim, params, values) if "idx" in params else tuple(params.items())
             add_key((prim, params or (), *parents))
             if len(parents) != len(args):
                 _other_arguments(args, parents, key, values)
@@ -159,11 +163,11 @@ def _structure(trace, outputs: list, cotangents: list, inputs: list, unit_seed: 
 
 
 def _params_key(prim, params: dict, values: list) -> tuple:
-    """The parameters' part of the key. An index (``idx``) is keyed item by item, with each
-    number's type (``x[True]`` adds an axis where ``x[1]`` picks a row, and ``True == 1``); a
-    gather's integer arrays are keyed by shape and dtype, their values joining ``values``."""
-    if "idx" not in params:
-        return tuple(params.items())
+    """The key of parameters holding an index (``idx``), keyed item by item, with each number's
+    type (``x[True]`` adds an axis where ``x[1]`` picks a row, and ``True == 1``); a gather's
+    integer arrays are keyed by shape and dtype, their values joining ``values``."""
+    if len(params) == 1:  # the index alone: a gather, a scatter
+        return (("idx", _index_key(params["idx"], values, prim is getitem)),)
     return tuple(
         (name, _index_key(value, values, prim is getitem) if name == "idx" else value) for name, value in params.items()
     )
@@ -192,17 +196,24 @@ def _other_arguments(args: list, parents: list, key: list, values: list) -> None
     branch on a scalar, ``x ** 0``; the compiled pass holds them as constants), other arrays by
     shape and dtype (operands of the compiled pass)."""
     if len(parents) == 1 and len(args) == 2:  # a binary operation on one differentiated operand: x * 2.0
-        others = (args[1 - parents[0][0]],)
+        other = args[1 - parents[0][0]]
+        if other.__class__ is float:
+            key.append((float, other, math.copysign(1.0, other)))
+            return
+        others = (other,)
     else:
         pulled = {position for position, _, _ in parents}
         others = [arg for position, arg in enumerate(args) if position not in pulled]
     for arg in others:
-        if arg.__class__ in _SCALARS:
-            key.append((arg.__class__, repr(arg)))  # repr tells -0.0 from 0.0, and nan equals itself
+        cls = arg.__class__
+        if cls is float:  # with its sign: -0.0 == 0.0
+            key.append((float, arg, math.copysign(1.0, arg)))
+        elif cls in _SCALARS:
+            key.append((cls, arg))  # with its type: True == 1
         elif isinstance(arg, Tracer):
             raise TypeError("a tracer argument")
         elif arg.ndim == 0:
-            key.append((arg.__class__, arg.dtype, arg.tobytes()))
+            key.append((cls, arg.dtype, arg.tobytes()))
         else:
             values.append(arg)
             key.append((arg.shape, arg.dtype))
@@ -240,7 +251,8 @@ def _compile(
     """The backward pass of the tape's structure, staged, optimised and compiled; ``None`` if it cannot be.
 
     Any failure to stage it (a rule that reads a value, an index ``take`` cannot express) leaves
-    the structure to the eager pass, which has just run on this very tape.
+    the structure to the eager pass, which has just run on this very tape; so does a program that
+    would hold a large constant.
     """
     seeded = [
         (out, ct)
@@ -266,6 +278,8 @@ def _compile(
         function, _ = compile_program(optimize(program, exact=True), name="backward", keep_buffers=False)
     except Exception:  # noqa: BLE001 - see the docstring
         return None
+    if any(isinstance(held, xp.ndarray) and held.nbytes >= _HELD_BYTES for held in function.__globals__.values()):
+        return None  # a table as large as an operand (a scatter along a batch axis): kept out of the cache
     return _CompiledBackward(function, reached)
 
 

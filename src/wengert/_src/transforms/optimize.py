@@ -219,7 +219,7 @@ class _Rewriter:
         name, out = eqn.primitive.name, eqn.outputs[0]
         if eqn.primitive.multiple_results:
             return None
-        if name in _IDENTITY_ELEMENT and not (self.exact and name == "add"):  # -0.0 + 0 is 0.0
+        if name in _IDENTITY_ELEMENT and not (self.exact and name == "add" and out.dtype.kind in "fc"):  # -0.0+0 = 0.0
             neutral, side = _IDENTITY_ELEMENT[name]
             candidates = [(1, 0)] if side == "right" else [(1, 0), (0, 1)]
             for constant_position, kept_position in candidates:
