@@ -288,3 +288,13 @@ def test_scatter_adds_of_repeated_indices_round_as_the_eager_pass(dtype):
         lambda t: wnp.sum(t[rows.astype(np.uint8) % 6] * weights[:, None]),
     ):
         _assert_same_bits(*_compiled_and_eager(wengert.grad(loss), table))
+
+
+def test_a_held_0d_array_is_the_value_it_was_keyed_by():
+    exponent, x = np.array(2.0), np.array([1.0, 3.0])
+    grad = wengert.grad(lambda x, e: wnp.sum(x**e))
+    for _ in range(3):
+        np.testing.assert_array_equal(grad(x, exponent), 2 * x)
+    exponent[...] = 3.0  # the caller changes the array the compiled pass was keyed by
+    np.testing.assert_array_equal(grad(x, np.array(2.0)), 2 * x)
+    np.testing.assert_array_equal(grad(x, exponent), 3 * x**2)

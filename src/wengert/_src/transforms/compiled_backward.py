@@ -299,8 +299,12 @@ def _staged_tape(tape: list, input_count: int, placeholders) -> list:
         for position, parent, slot in parents:
             args[position] = results[parent] if slot < 0 else results[parent][slot]
         for position, arg in enumerate(args):
-            if position not in pulled and not _held(arg):
+            if position in pulled:
+                continue
+            if not _held(arg):
                 args[position] = next(placeholders)
+            elif isinstance(arg, xp.ndarray):  # a 0-d array, held as the value it was keyed by
+                args[position] = arg.copy()
         results.append(out)
         staged.append((prim, args, params, out, parents))
     return staged
