@@ -286,6 +286,7 @@ def test_scatter_adds_of_repeated_indices_round_as_the_eager_pass(dtype):
         lambda t: wnp.sum(t[rows, cols] * weights),
         lambda t: wnp.sum(wnp.ravel(t)[rows + 6] * weights),
         lambda t: wnp.sum(t[rows.astype(np.uint8) % 6] * weights[:, None]),
+        lambda t: wnp.sum(t[2, cols] * weights),
     ):
         _assert_same_bits(*_compiled_and_eager(wengert.grad(loss), table))
 

@@ -113,12 +113,14 @@ def _gather_vjp(g, ans, x, idx):
 
 def _positions_read(shape: tuple, idx: tuple):
     """The flat positions in an array of ``shape`` that ``x[idx]`` reads, in the order of the result,
-    for the forms ``take`` expresses: integer arrays on the leading axes (rows of an embedding table,
-    elements), or one integer array among full slices (``x[:, i]``); ``None`` for any other index.
+    for the forms ``take`` expresses: integer arrays (and ints) on the leading axes (rows of an
+    embedding table, elements), or one integer array among full slices (``x[:, i]``); ``None`` for
+    any other index.
     Negative indices are wrapped once, as the gather read them."""
     full = slice(None)
     picked = [i for i, item in enumerate(idx) if not (isinstance(item, slice) and item == full)]
-    if not picked or not _integer_arrays([idx[i] for i in picked]):
+    arrays = [idx[i] for i in picked if type(idx[i]) is not int]
+    if not arrays or not _integer_arrays(arrays):
         return None
     if len(picked) == 1:  # o (n m) + i m + j: the o-th line before the axis, index i, element j after it
         axis = picked[0]
