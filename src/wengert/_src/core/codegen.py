@@ -86,7 +86,6 @@ _ALONG_AXIS = ("take_along_axis", "put_along_axis_add", "take", "take_add")
 _KEPT_BUFFER_BYTES = 1 << 16
 """Arrays at least this large that die inside a compiled call are kept between calls (a new one
 this large comes from the operating system, whose page faults cost more than the arithmetic)."""
-"""Result dtypes a scatter-add may compute by ``np.bincount`` (which sums in float64)."""
 
 _counter = itertools.count(1)
 
@@ -129,7 +128,7 @@ def compile_program(
     filename = f"<wengert.jit {name} #{next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     named = set(re.findall(r"[A-Za-z_]\w*", source))
-    namespace = {name: value for name, value in generator.namespace.items() if name in named}  # no dead constants
+    namespace = {key: value for key, value in generator.namespace.items() if key in named}  # no dead constants
     exec(compile(source, filename, "exec"), namespace)
     return namespace[name], source
 

@@ -113,7 +113,7 @@ class _Recording:
                 g.copy() if type(g) is xp.ndarray and not g.flags.writeable else g
                 for g in self.trace.backward(self.flat_out, flat_cts, self.inputs)
             ]
-        grads = [xp.zeros(x.shape, x.dtype) if g is None else g for g, x in zip(grads, self.inputs)]
+        grads = [_zeros_like(x) if g is None else g for g, x in zip(grads, self.inputs)]
         return tree_unflatten(self.in_tree, grads)
 
 

@@ -145,9 +145,9 @@ def _structure(trace, outputs: list, cotangents: list, inputs: list, unit_seed: 
             add_value(primal)
             add_key((primal.shape, primal.dtype))
         for prim, args, params, out, parents in itertools.islice(tape, len(inputs), None):  # an input: TypeError
-            if prim.multiple_results or prim.single_call:
-                if prim.single_call:
-                    return None
+            if prim.single_call:
+                return None
+            if prim.multiple_results:
                 values.extend(out)
             else:
                 add_value(out)
