@@ -21,6 +21,10 @@ class TracerError(WengertError, TypeError):
     """A traced value used where a concrete NumPy value is needed."""
 
 
+class ConcretizationError(TracerError):
+    """A traced float turned into a Python number (``float(x)``, ``math.exp(x)``, ``x.item()``): its derivative would be lost."""
+
+
 class InPlaceError(WengertError, TypeError):
     """An in-place write to a traced array; use ``x.at[idx].set(...)``."""
 

@@ -70,7 +70,11 @@ def _iter(self):
 
 
 def _item(self, *args):
-    return self.concrete().item(*args)
+    return self.concrete_number(".item()").item(*args)
+
+
+def _tolist(self):
+    return self.concrete_number(".tolist()").tolist()
 
 
 _UFUNCS = {
@@ -159,7 +163,7 @@ def install() -> None:
         "clip": m.clip, "round": m.round, "astype": m.astype, "conj": m.conj,
         "conjugate": m.conj, "item": _item,
         "argsort": _shape.argsort, "sort": _shape.sort,
-        "copy": lambda self: self, "tolist": lambda self: self.concrete().tolist(),
+        "copy": lambda self: self, "tolist": _tolist,
     }
     for name in ("sum", "mean", "prod", "var", "std", "max", "min", "ptp", "argmax", "argmin", "cumsum",
                  "cumprod", "all", "any", "clip", "round", "take", "repeat", "trace", "sort", "argsort"):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextvars
 
-from wengert.errors import InPlaceError, LeakedTracerError, ShapeError, TracerError
+from wengert.errors import ConcretizationError, InPlaceError, LeakedTracerError, ShapeError, TracerError
 
 from .source_info import is_storing_into_a_container, user_frame_summary
 
@@ -163,11 +163,31 @@ class Tracer:
 
     def __float__(self) -> float:
         self._refuse_a_store_into_numpy()
-        return float(self.concrete())
+        return float(self.concrete_number("float()"))
 
     def __int__(self) -> int:
         self._refuse_a_store_into_numpy()
-        return int(self.concrete())
+        return int(self.concrete_number("int()"))
+
+    def __complex__(self) -> complex:
+        return complex(self.concrete_number("complex()"))
+
+    def concrete_number(self, conversion: str):
+        """The concrete value, for ``conversion`` to a Python number; refused for a float or complex value.
+
+        A Python number carries no derivative: ``math.sin(x)`` (which calls ``float(x)``) would
+        differentiate as a constant, and the gradient would be silently wrong. Integer and boolean
+        values carry no derivative anyway, so they convert (indices, sizes, ``if`` on a flag).
+        """
+        if self.dtype.kind in "fc":
+            raise ConcretizationError(
+                f"{conversion} of a traced {self.dtype} value (shape {self.shape}) at {user_frame_summary()} "
+                "would turn it into a Python number and drop its derivative. Keep it an array: use "
+                "wengert.numpy instead of math or plain NumPy/SciPy (`wnp.exp(x)` for `math.exp(x)`, "
+                "`x.astype(...)` for a cast); to drop the derivative on purpose, convert "
+                "`wengert.stop_gradient(x)` instead."
+            )
+        return self.concrete()
 
     def _refuse_a_store_into_numpy(self) -> None:
         """Raise if NumPy converts this value to a number to store it into a plain array.

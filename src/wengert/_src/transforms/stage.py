@@ -73,11 +73,17 @@ class StagedTracer(Tracer):
 
     def __float__(self) -> float:
         _refuse_a_store_into_numpy(self)
-        return float(self._readable_value("float()"))
+        return float(self.concrete_number("float()"))
 
     def __int__(self) -> int:
         _refuse_a_store_into_numpy(self)
-        return int(self._readable_value("int()"))
+        return int(self.concrete_number("int()"))
+
+    def concrete_number(self, conversion: str):
+        """The stand-in value for ``conversion`` to a Python number: refused where values are hidden,
+        and for a float or complex value (the program would hold a constant in its place)."""
+        self._readable_value(conversion)
+        return super().concrete_number(conversion)
 
     def __index__(self) -> int:
         return self._readable_value("using it as an index").__index__()
