@@ -212,9 +212,7 @@ def diff_report(expression: Expression, point: Sequence[float]) -> list[str]:
     count = len(variables)
     argnums = tuple(range(count))
     value, reverse = wengert.value_and_grad(expression, argnums=argnums)(*point)
-    forward = [
-        wengert.jvp(expression, tuple(point), tuple(float(i == j) for j in range(count)))[1] for i in range(count)
-    ]
+    forward = [wengert.jvp(_along(expression, point, i), (point[i],), (1.0,))[1] for i in range(count)]
     try:
         central = numerical_grad(expression, *point, argnums=argnums, method="central")
         central_cells = [[_exact(c), f"{abs(float(c) - float(r)):.1e}"] for c, r in zip(central, reverse)]
@@ -246,6 +244,15 @@ def diff_report(expression: Expression, point: Sequence[float]) -> list[str]:
     lines += ["", "evaluation trace (the Wengert list):"]
     lines += [f"  {line}" for line in evaluation_trace(expression, *point, names=variables).lines("f")]
     return lines
+
+
+def _along(expression: Expression, point: Sequence[float], i: int):
+    """``expression`` as a function of its ``i``-th variable alone, the others held at ``point``.
+
+    Forward mode along one variable, rather than with zero tangents for the others: a zero tangent
+    times an infinite partial derivative is ``nan`` (``x / 0 * y`` has ``df/dx = inf`` at ``y = 2``).
+    """
+    return lambda value: expression(*point[:i], value, *point[i + 1 :])
 
 
 def _exact(value) -> str:

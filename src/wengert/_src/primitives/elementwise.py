@@ -129,6 +129,20 @@ logical_or = _nondiff("or", xp.logical_or, "x or y.")
 logical_xor = _nondiff("xor", xp.logical_xor, "x xor y.")
 floor_divide = _nondiff("floordiv", xp.floor_divide, "x // y.")
 
+# The parts of a complex array. Complex values carry no derivative yet: every differentiating transform
+# refuses them before a rule sees them (transforms/complex_guard.py), so these run only where none flows.
+def _real_impl(x):  # NumPy's own function is no ufunc: compiled code calls it through this module
+    return xp.real(x)
+
+
+def _imag_impl(x):
+    return xp.imag(x)
+
+
+real = _nondiff("real", _real_impl, "The real part of a complex array.")
+imag = _nondiff("imag", _imag_impl, "The imaginary part of a complex array.")
+conj = _nondiff("conj", xp.conjugate, "The complex conjugate.")
+
 
 def binary_primitive(name, impl, dx, dy, doc, transposes=None, vjp_x=None):
     """A broadcasting binary primitive with ``d f = dx(ans, x, y) dx + dy(ans, x, y) dy``.
@@ -185,13 +199,23 @@ multiply = Primitive(
     flops=elementwise_flops,
     doc="x * y",
 )
-divide = binary_primitive(
+divide = Primitive(
     "div",
     xp.true_divide,
-    lambda ans, x, y: 1.0 / y,
-    lambda ans, x, y: neg(ans) / y,
-    "x / y",
+    # d (x / y) = dx / y - (x / y) / y dy: dx divided by y, never multiplied by 1 / y, so that a Python
+    # y = 0 divides as NumPy does (inf, with NumPy's warning) instead of raising ZeroDivisionError.
+    jvps=(
+        lambda t, ans, x, y: broadcast_like(t / y, ans),
+        lambda t, ans, x, y: broadcast_like(t * (neg(ans) / y), ans),
+    ),
+    vjps=(
+        lambda g, ans, x, y: unbroadcast(g / y, x),
+        lambda g, ans, x, y: unbroadcast(g * (neg(ans) / y), y),
+    ),
     transposes=(BY_VJP, None),
+    batch=lambda args, dims: broadcasting_batch(divide, args, dims),
+    flops=elementwise_flops,
+    doc="x / y",
 )
 
 
