@@ -148,3 +148,11 @@ def test_storing_a_traced_value_into_a_numpy_array_still_says_so():
     with pytest.raises(ValueError) as raised:  # NumPy re-raises the error of the conversion as its own
         wengert.grad(f)(1.0)
     assert isinstance(raised.value.__cause__, wengert.errors.InPlaceError)
+
+
+def test_creation_functions_differentiate_the_values_they_fill_with():
+    # they passed the traced value to plain NumPy (an error that blamed the user's wnp call)
+    assert wengert.grad(lambda a: wnp.sum(wnp.full(3, a)))(1.0) == 3.0
+    assert wengert.grad(lambda a: wnp.sum(wnp.full_like(np.ones(4), a)))(1.0) == 4.0
+    assert np.isclose(wengert.grad(lambda a: wnp.sum(wnp.linspace(0.0, a, 5)))(1.0), 2.5)
+    assert np.isclose(wengert.jvp(lambda a: wnp.linspace(a, 1.0, 3), (0.0,), (1.0,))[1][1], 0.5)

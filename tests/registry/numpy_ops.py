@@ -491,6 +491,23 @@ add(same(lambda m, x: m.array(x, dtype=m.float32), _uniform((2, 3)), name="wnp.a
 for _name in ("zeros_like", "ones_like"):
     add(op(_name, _uniform((2, 3)), order=0))
 add(op("full_like", _uniform((2, 3)), kwargs={"fill_value": 2.5}, order=0))
+add(same(lambda m, x, v: m.full_like(x, v), _uniform((2, 3)), _uniform(()), name="wnp.full_like", label="traced fill",
+         argnums=(1,), autograd=False))
+add(same(lambda m, v: m.full((2, 3), v), _uniform(()), name="wnp.full", autograd=False))
+add(same(lambda m, v: m.full((3, 2), v), _uniform((2,)), name="wnp.full", label="broadcast row", autograd=False))
+add(same(lambda m, a, b: m.linspace(a, b, 5), _uniform(()), _uniform(()), name="wnp.linspace", autograd=False))
+add(same(lambda m, a, b: m.linspace(a, b, 4, endpoint=False), _uniform(()), _uniform(()), name="wnp.linspace",
+         label="endpoint=False", autograd=False))
+add(same(lambda m, a, b: m.linspace(a, b, 3, axis=1), _uniform((2,)), _uniform(()), name="wnp.linspace",
+         label="array start, axis=1", autograd=False))
+add(same(lambda m, a, b: m.logspace(a, b, 4), _uniform((), -1.0, 1.0), _uniform((), -1.0, 1.0), name="wnp.logspace",
+         autograd=False))
+add(same(lambda m, a, b: m.geomspace(a, b, 4), _uniform((), 0.5, 2.0), _uniform((), 3.0, 5.0), name="wnp.geomspace",
+         autograd=False, float32=False))  # NumPy's geomspace computes float32 ends in float64
+add(same(lambda m, x, y: m.stack(m.meshgrid(x, y)), _uniform((3,)), _uniform((2,)), name="wnp.meshgrid",
+         autograd=False))
+add(same(lambda m, x, y: m.stack(m.meshgrid(x, y, indexing="ij")), _uniform((3,)), _uniform((2,)),
+         name="wnp.meshgrid", label="ij", autograd=False))
 add(same(lambda m, x: m.nonzero(x), np.array([[0.0, 1.0, 0.0], [2.0, 0.0, -1.0]]), name="wnp.nonzero", order=0))
 add(same(lambda m, x: m.argwhere(x), np.array([[0.0, 1.0, 0.0], [2.0, 0.0, -1.0]]), name="wnp.argwhere", order=0))
 add(same(lambda m, a, v: m.searchsorted(a, v), np.sort(_distinct((6,))), _distinct((4,)), name="wnp.searchsorted",

@@ -1,7 +1,9 @@
 """Array creation and inspection: constants carry no derivative, so these are NumPy's own,
-except that they accept traced values where NumPy would take an array."""
+except that they accept traced values where NumPy would take an array (the values that fill
+an array, ``full``'s and ``linspace``'s, are then differentiated)."""
 
 from wengert._src.backend import xp
+from wengert._src.core.primitive import known_value
 from wengert.errors import ShapeError
 
 from . import _math, _reductions, _shape
@@ -33,8 +35,22 @@ def ones_like(a, dtype=None, shape=None):
     return xp.ones(shape_of(a) if shape is None else shape, dtype or _dtype(a))
 
 
+def full(shape, fill_value, dtype=None):
+    """An array of ``shape`` filled with ``fill_value`` (broadcast, as NumPy does).
+
+    A traced ``fill_value`` is broadcast to the shape, so every element carries its
+    derivative: ``d full(s, v) = broadcast(dv)``, and the gradient of ``v`` sums the elements'.
+    """
+    if not is_traced(fill_value):
+        return xp.full(shape, fill_value, dtype)
+    value = asarray_or_tracer(fill_value)
+    if dtype is not None:
+        value = _math.astype(value, dtype)
+    return _shape.broadcast_to(value, (shape,) if isinstance(shape, int) else tuple(shape))
+
+
 def full_like(a, fill_value, dtype=None, shape=None):
-    return xp.full(shape_of(a) if shape is None else shape, fill_value, dtype or _dtype(a))
+    return full(shape_of(a) if shape is None else shape, fill_value, dtype or _dtype(a))
 
 
 def empty_like(a, dtype=None, shape=None):
@@ -123,10 +139,98 @@ def result_type(*arrays_and_dtypes):
     return xp.result_type(*(getattr(a, "dtype", a) for a in arrays_and_dtypes))
 
 
+def linspace(start, stop, num: int = 50, endpoint: bool = True, retstep: bool = False, dtype=None, axis: int = 0):
+    """``num`` evenly spaced values from ``start`` to ``stop``, as NumPy's ``linspace``.
+
+    Traced ends are differentiated: the k-th value is ``start + k (stop - start) / d`` (``d =
+    num - 1`` with the endpoint, ``num`` without), and the last is ``stop`` itself when the
+    endpoint is included, as in NumPy.
+    """
+    if not (is_traced(start) or is_traced(stop)):
+        return xp.linspace(start, stop, num, endpoint, retstep, dtype, axis)
+    start, stop = _as_float_ends(start, stop)
+    if num < 0:
+        raise ValueError(f"linspace: the number of samples, {num}, must be non-negative")
+    divisions = num - 1 if endpoint else num
+    ends_shape = xp.broadcast_shapes(start.shape, stop.shape)
+    steps = xp.arange(num, dtype=start.dtype).reshape((num,) + (1,) * len(ends_shape))
+    step = (stop - start) / divisions if divisions > 0 else xp.nan  # NumPy's step of a single sample
+    values = start + steps * step if divisions > 0 else start + steps * (stop - start)
+    if endpoint and num > 1:
+        values = values.at[-1].set(_shape.broadcast_to(stop, ends_shape))
+    values = _shape.moveaxis(values, 0, axis) if axis != 0 else values
+    if dtype is not None:
+        values = _math.astype(values, dtype)
+    return (values, step) if retstep else values
+
+
+def _as_float_ends(start, stop) -> tuple:
+    """``start`` and ``stop`` as arrays of the float dtype NumPy's ``linspace`` computes in."""
+    start, stop = asarray_or_tracer(start), asarray_or_tracer(stop)
+    dtype = xp.result_type(start.dtype, stop.dtype, 1.0)
+    return _math.astype(start, dtype, copy=False), _math.astype(stop, dtype, copy=False)
+
+
+def logspace(start, stop, num: int = 50, endpoint: bool = True, base=10.0, dtype=None, axis: int = 0):
+    """``base ** linspace(start, stop, ...)``, as NumPy's ``logspace`` (traced ends and base differentiated)."""
+    if not (is_traced(start) or is_traced(stop) or is_traced(base)):
+        return xp.logspace(start, stop, num, endpoint, base, dtype, axis)
+    exponents = linspace(start, stop, num, endpoint, axis=axis)
+    if isinstance(base, (int, float)):  # a Python number keeps the exponents' dtype, as in NumPy
+        base = xp.asarray(base, exponents.dtype)
+    values = _math.power(asarray_or_tracer(base), exponents)
+    return values if dtype is None else _math.astype(values, dtype)
+
+
+def geomspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None, axis: int = 0):
+    """Values spaced evenly on a log scale from ``start`` to ``stop`` (both of one sign), as NumPy's ``geomspace``.
+
+    Traced ends are differentiated through ``sign · exp(linspace(log|start|, log|stop|))``; the
+    first and (with the endpoint) last values are ``start`` and ``stop`` themselves, as in NumPy.
+    """
+    if not (is_traced(start) or is_traced(stop)):
+        return xp.geomspace(start, stop, num, endpoint, dtype, axis)
+    start, stop = asarray_or_tracer(start), asarray_or_tracer(stop)
+    dtype_of_numpy = xp.geomspace(xp.ones((), start.dtype), xp.ones((), stop.dtype), 1).dtype
+    start, stop = _math.astype(start, dtype_of_numpy, copy=False), _math.astype(stop, dtype_of_numpy, copy=False)
+    known_start, known_stop = known_value(start), known_value(stop)
+    if known_start is not None and known_stop is not None and not xp.all(xp.sign(known_start) * xp.sign(known_stop) > 0):
+        raise ValueError("geomspace: start and stop must be non-zero and of one sign to differentiate them")
+    sign = _math.stop_gradient(_math.sign(start))
+    logs = linspace(_math.log(sign * start), _math.log(sign * stop), num, endpoint)
+    values = sign * _math.exp(logs)
+    if num > 0:
+        values = values.at[0].set(_shape.broadcast_to(start, values.shape[1:]))
+    if endpoint and num > 1:
+        values = values.at[-1].set(_shape.broadcast_to(stop, values.shape[1:]))
+    values = _shape.moveaxis(values, 0, axis) if axis != 0 else values
+    return values if dtype is None else _math.astype(values, dtype)
+
+
+def meshgrid(*xi, copy: bool = True, sparse: bool = False, indexing: str = "xy"):
+    """Coordinate arrays from 1-D coordinate vectors, as NumPy's ``meshgrid`` (traced vectors differentiated)."""
+    if not any(is_traced(x) for x in xi):
+        return xp.meshgrid(*xi, copy=copy, sparse=sparse, indexing=indexing)
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
+    vectors = [_shape.ravel(asarray_or_tracer(x)) for x in xi]
+    ndim = len(vectors)
+    grids = []
+    for i, vector in enumerate(vectors):
+        shape = [1] * ndim
+        shape[i] = vector.shape[0]
+        if indexing == "xy" and ndim > 1 and i < 2:
+            shape[0], shape[1] = shape[1], shape[0]
+        grids.append(_shape.reshape(vector, tuple(shape)))
+    if sparse:
+        return tuple(grids)
+    return tuple(_shape.broadcast_arrays(*grids))
+
+
 # Constructors and constants: plain NumPy (their results are constants).
-zeros, ones, full, empty = xp.zeros, xp.ones, xp.full, xp.empty
-arange, linspace, logspace, geomspace = xp.arange, xp.linspace, xp.logspace, xp.geomspace
-eye, identity, tri, meshgrid = xp.eye, xp.identity, xp.tri, xp.meshgrid
+zeros, ones, empty = xp.zeros, xp.ones, xp.empty
+arange = xp.arange
+eye, identity, tri = xp.eye, xp.identity, xp.tri
 indices, mgrid, ogrid, ix_ = xp.indices, xp.mgrid, xp.ogrid, xp.ix_
 newaxis, pi, e, inf, nan, euler_gamma = None, xp.pi, xp.e, xp.inf, xp.nan, xp.euler_gamma
 float16, float32, float64, int8, int16, int32, int64 = (
