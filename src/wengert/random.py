@@ -16,12 +16,21 @@ same numbers:
 True
 
 The numbers differ from PyTorch's for the same seed: the generators differ.
+``get_rng_state()`` and ``set_rng_state(state)`` save and restore the default
+generator, as their PyTorch namesakes do (``wengert.checkpoint`` uses them to
+draw the same numbers when it recomputes a block):
+
+>>> state = get_rng_state()
+>>> first = default_generator().random()
+>>> set_rng_state(state)
+>>> default_generator().random() == first
+True
 """
 
 from wengert._src.backend import xp
 from wengert.errors import ArgumentError
 
-__all__ = ["default_generator", "manual_seed", "resolve_generator"]
+__all__ = ["default_generator", "get_rng_state", "manual_seed", "resolve_generator", "set_rng_state"]
 
 _default_generator = xp.random.default_rng()
 
@@ -36,6 +45,23 @@ def manual_seed(seed: int):
 def default_generator():
     """The generator that functions given ``generator=None`` draw from."""
     return _default_generator
+
+
+def get_rng_state() -> tuple:
+    """The default generator and its state: what :func:`set_rng_state` restores (an opaque value)."""
+    return _default_generator, _default_generator.bit_generator.state
+
+
+def set_rng_state(state: tuple) -> None:
+    """Make the default generator what it was when :func:`get_rng_state` returned ``state``.
+
+    The same generator object becomes the default again (``manual_seed`` may have replaced
+    it since), in the state it had then.
+    """
+    global _default_generator
+    generator, bit_state = state
+    generator.bit_generator.state = bit_state
+    _default_generator = generator
 
 
 def resolve_generator(generator=None):

@@ -1,0 +1,140 @@
+"""Probes: transforms keep their promises (checkpoint's randomness, argnums, what a differentiated function
+returns) and stay linear in the number of pieces they stack (issue 12)."""
+
+import random
+
+import numpy as np
+import pytest
+
+import wengert
+import wengert.numpy as wnp
+from wengert import nn
+from wengert.errors import TransformError
+from wengert.nn import functional as F
+
+X = np.linspace(0.1, 1.0, 16)
+MODULE_GENERATOR = np.random.default_rng(11)
+
+
+def _sum_of(block):
+    return lambda x: wnp.sum(block(x) * wnp.cos(x))
+
+
+def _same_gradient_with_and_without_checkpoint(block, reseed):
+    """grad through checkpoint(block) equals grad through block, each run from the same random state."""
+    reseed()
+    remat = wengert.grad(_sum_of(wengert.checkpoint(block)))(X)
+    reseed()
+    stored = wengert.grad(_sum_of(block))(X)
+    np.testing.assert_array_equal(remat, stored)
+
+
+# --- checkpoint recomputes with the forward pass's random numbers ------------------------------------------
+
+
+def test_checkpointed_dropout_from_the_default_generator_has_the_forward_mask():
+    _same_gradient_with_and_without_checkpoint(lambda x: F.dropout(wnp.sin(x), 0.5), lambda: wengert.manual_seed(0))
+
+
+def test_checkpointed_block_drawing_from_numpy_global_generator_has_the_forward_mask():
+    _same_gradient_with_and_without_checkpoint(
+        lambda x: wnp.sin(x) * (np.random.random(x.shape) > 0.5), lambda: np.random.seed(0)
+    )
+
+
+def test_checkpointed_block_drawing_from_python_random_has_the_forward_numbers():
+    _same_gradient_with_and_without_checkpoint(
+        lambda x: wnp.sin(x) * np.array([random.random() for _ in range(x.shape[0])]), lambda: random.seed(0)
+    )
+
+
+def test_checkpointed_block_drawing_from_a_closed_over_generator_has_the_forward_mask():
+    rng = np.random.default_rng(0)
+    state = rng.bit_generator.state
+
+    def reseed():
+        rng.bit_generator.state = state
+
+    _same_gradient_with_and_without_checkpoint(lambda x: wnp.sin(x) * (rng.random(x.shape) > 0.5), reseed)
+
+
+def test_checkpointed_block_drawing_from_a_module_level_generator_has_the_forward_mask():
+    state = MODULE_GENERATOR.bit_generator.state
+
+    def reseed():
+        MODULE_GENERATOR.bit_generator.state = state
+
+    _same_gradient_with_and_without_checkpoint(lambda x: wnp.sin(x) * (MODULE_GENERATOR.random(x.shape) > 0.5), reseed)
+
+
+def test_checkpointed_block_drawing_from_a_generator_argument_has_the_forward_mask():
+    def block(x, rng):
+        return wnp.sin(x) * (rng.random(x.shape) > 0.5)
+
+    remat = wengert.grad(lambda x: wnp.sum(wengert.checkpoint(block)(x, np.random.default_rng(3))))(X)
+    stored = wengert.grad(lambda x: wnp.sum(block(x, np.random.default_rng(3))))(X)
+    np.testing.assert_array_equal(remat, stored)
+
+
+def test_checkpointed_module_with_its_own_dropout_generator_has_the_forward_mask():
+    def make():
+        return nn.Sequential(nn.Dropout(0.5, generator=7), nn.Tanh())
+
+    def loss(model):
+        return lambda x: wnp.sum(model(x))
+
+    remat = wengert.grad(loss(wengert.checkpoint(make())))(X)
+    stored = wengert.grad(loss(make()))(X)
+    np.testing.assert_array_equal(remat, stored)
+
+
+def test_checkpoint_leaves_the_generators_where_the_forward_pass_left_them():
+    wengert.manual_seed(1)
+    np.random.seed(1)
+    wengert.grad(_sum_of(wengert.checkpoint(lambda x: F.dropout(x, 0.5) * (np.random.random(x.shape) > 0.5))))(X)
+    after_remat = (wengert.random.default_generator().random(), np.random.random())
+    wengert.manual_seed(1)
+    np.random.seed(1)
+    wengert.grad(_sum_of(lambda x: F.dropout(x, 0.5) * (np.random.random(x.shape) > 0.5)))(X)
+    assert (wengert.random.default_generator().random(), np.random.random()) == after_remat
+
+
+def test_checkpoint_replays_the_forward_mask_after_manual_seed_between_the_passes():
+    block = wengert.checkpoint(lambda x: F.dropout(wnp.sin(x), 0.5))
+    wengert.manual_seed(0)
+    out, pullback = wengert.vjp(block, X)
+    wengert.manual_seed(123)
+    (remat,) = pullback(np.ones_like(X))
+    np.testing.assert_array_equal(remat, np.where(out != 0, 2 * np.cos(X), 0.0))
+
+
+def test_second_derivative_of_a_checkpointed_dropout_block_matches_the_plain_block():
+    def block(x):
+        return F.dropout(wnp.sin(x), 0.5) * x
+
+    wengert.manual_seed(4)
+    remat = wengert.hessian(lambda x: wnp.sum(wengert.checkpoint(block)(x)))(X[:5])
+    wengert.manual_seed(4)
+    stored = wengert.hessian(lambda x: wnp.sum(block(x)))(X[:5])
+    np.testing.assert_allclose(remat, stored, rtol=1e-12)
+
+
+def test_checkpoint_refuses_a_recomputation_drawing_numbers_it_cannot_restore():
+    def block(x):
+        return wnp.sin(x) * (np.random.default_rng().random(x.shape) > 0.5)  # a fresh, unseeded generator
+
+    with pytest.raises(TransformError, match="recomputed in the backward pass.*not the same function"):
+        wengert.grad(_sum_of(wengert.checkpoint(block)))(X)
+
+
+def test_checkpoint_without_preserved_rng_state_refuses_a_different_mask():
+    block = wengert.checkpoint(lambda x: F.dropout(wnp.sin(x), 0.5), preserve_rng_state=False)
+    with pytest.raises(TransformError, match="different output"):
+        wengert.grad(_sum_of(block))(X)
+
+
+def test_checkpoint_without_preserved_rng_state_still_differentiates_a_deterministic_block():
+    block = wengert.checkpoint(preserve_rng_state=False)(lambda x: wnp.sin(wnp.sin(x)))
+    np.testing.assert_allclose(
+        wengert.grad(_sum_of(block))(X), wengert.grad(_sum_of(lambda x: wnp.sin(wnp.sin(x))))(X), rtol=1e-14
+    )
