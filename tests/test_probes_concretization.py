@@ -156,3 +156,14 @@ def test_creation_functions_differentiate_the_values_they_fill_with():
     assert wengert.grad(lambda a: wnp.sum(wnp.full_like(np.ones(4), a)))(1.0) == 4.0
     assert np.isclose(wengert.grad(lambda a: wnp.sum(wnp.linspace(0.0, a, 5)))(1.0), 2.5)
     assert np.isclose(wengert.jvp(lambda a: wnp.linspace(a, 1.0, 3), (0.0,), (1.0,))[1][1], 0.5)
+
+
+def test_ordered_and_default_dicts_are_containers_as_in_jax():
+    # an OrderedDict was a leaf of dtype object: grad refused it with a message about dtypes
+    from collections import OrderedDict, defaultdict
+
+    grads = wengert.grad(lambda p: p["x"] * 3.0 + p["a"] * 2.0)(OrderedDict(x=1.0, a=1.0))
+    assert isinstance(grads, OrderedDict) and list(grads) == ["x", "a"] and grads["x"] == 3.0
+    params = defaultdict(list, b=1.0, a=2.0)
+    grads = wengert.grad(lambda p: p["b"] * 3.0 + p["a"] ** 2)(params)
+    assert isinstance(grads, defaultdict) and grads.default_factory is list and grads["a"] == 4.0

@@ -1,12 +1,13 @@
 """Pytrees: nested containers of arrays that transforms take and return.
 
-Tuples, lists, dicts (keys sorted, as JAX does), ``None`` and namedtuples are
-containers out of the box; a user class becomes one with
+Tuples, lists, dicts (keys sorted, as JAX does), ``OrderedDict`` (keys in their
+order) and ``defaultdict``, ``None`` and namedtuples are containers out of the box; a user class becomes one with
 :func:`register_pytree_node`. Everything else is a leaf.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -16,6 +17,11 @@ from wengert.errors import PytreeError
 def _flatten_dict(d: dict) -> tuple[list, tuple]:
     keys = tuple(sorted(d))
     return [d[k] for k in keys], keys
+
+
+def _flatten_defaultdict(d: defaultdict) -> tuple[list, tuple]:
+    children, keys = _flatten_dict(d)
+    return children, (d.default_factory, keys)
 
 
 class NodeType(NamedTuple):
@@ -28,6 +34,8 @@ _registry: dict[type, NodeType] = {
     list: NodeType(lambda items: (list(items), None), lambda _, children: list(children)),
     dict: NodeType(_flatten_dict, lambda keys, children: dict(zip(keys, children))),
     type(None): NodeType(lambda _: ([], None), lambda _, __: None),
+    OrderedDict: NodeType(lambda d: (list(d.values()), tuple(d)), lambda keys, children: OrderedDict(zip(keys, children))),
+    defaultdict: NodeType(_flatten_defaultdict, lambda aux, children: defaultdict(aux[0], zip(aux[1], children))),
 }
 
 
