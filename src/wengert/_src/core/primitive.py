@@ -178,7 +178,9 @@ class Tracer:
         A Python number carries no derivative: ``math.sin(x)`` (which calls ``float(x)``) would
         differentiate as a constant, and the gradient would be silently wrong. Integer and boolean
         values carry no derivative anyway, so they convert (indices, sizes, ``if`` on a flag).
+        A transform that has no value to give (``vmap``, ``jit``) says so first.
         """
+        value = self.concrete()
         if self.dtype.kind in "fc":
             raise ConcretizationError(
                 f"{conversion} of a traced {self.dtype} value (shape {self.shape}) at {user_frame_summary()} "
@@ -187,7 +189,7 @@ class Tracer:
                 "`x.astype(...)` for a cast); to drop the derivative on purpose, convert "
                 "`wengert.stop_gradient(x)` instead."
             )
-        return self.concrete()
+        return value
 
     def _refuse_a_store_into_numpy(self) -> None:
         """Raise if NumPy converts this value to a number to store it into a plain array.
