@@ -138,3 +138,52 @@ def test_checkpoint_without_preserved_rng_state_still_differentiates_a_determini
     np.testing.assert_allclose(
         wengert.grad(_sum_of(block))(X), wengert.grad(_sum_of(lambda x: wnp.sin(wnp.sin(x))))(X), rtol=1e-14
     )
+
+
+# --- argnums name each argument once ------------------------------------------------------------------------
+
+ARGNUM_TRANSFORMS = ["grad", "value_and_grad", "jacrev", "jacfwd", "jacobian", "hessian"]
+
+
+def _product(x, y):
+    return x**2 * y
+
+
+@pytest.mark.parametrize("argnums", [(0, 0), (0, -2), (1, 0, 1)])
+@pytest.mark.parametrize("name", ARGNUM_TRANSFORMS)
+def test_an_argument_named_twice_in_argnums_is_refused(name, argnums):
+    with pytest.raises(TransformError, match=r"names argument \d more than once.*test_probes_transforms\.py"):
+        getattr(wengert, name)(_product, argnums=argnums)(3.0, 2.0)
+
+
+@pytest.mark.parametrize("name", ARGNUM_TRANSFORMS)
+def test_an_argument_named_twice_in_argnums_is_refused_under_jit(name):
+    with pytest.raises(TransformError, match="more than once"):
+        wengert.jit(getattr(wengert, name)(_product, argnums=(0, 0)))(3.0, 2.0)
+
+
+def test_numerical_grad_refuses_an_argument_named_twice():
+    with pytest.raises(TransformError, match="more than once"):
+        wengert.check.numerical_grad(_product, 3.0, 2.0, argnums=(0, 0))
+
+
+@pytest.mark.parametrize("name", ["grad", "jacrev", "jacfwd", "jacobian"])
+def test_negative_argnums_count_from_the_last_positional_argument(name):
+    assert float(getattr(wengert, name)(_product, argnums=-1)(3.0, 2.0)) == 9.0
+    first, second = getattr(wengert, name)(_product, argnums=(-2, -1))(3.0, 2.0)
+    assert (float(first), float(second)) == (12.0, 9.0)
+
+
+@pytest.mark.parametrize("name", ARGNUM_TRANSFORMS)
+def test_argnums_past_the_positional_arguments_is_refused(name):
+    def keyword_only(x, *, y):
+        return x**2 * y
+
+    with pytest.raises(TransformError, match="positionally"):
+        getattr(wengert, name)(keyword_only, argnums=1)(3.0, y=2.0)
+
+
+@pytest.mark.parametrize("argnums", ["0", 1.0, None, (0, "1")])
+def test_argnums_that_are_not_positions_are_refused(argnums):
+    with pytest.raises(TransformError, match="argnums"):
+        wengert.grad(_product, argnums=argnums)(3.0, 2.0)

@@ -63,7 +63,7 @@ from wengert._src.core.primitive import Tracer
 from wengert._src.core.pytree import tree_flatten, tree_unflatten
 from wengert._src.tensor.gradcheck import gradcheck as gradcheck
 from wengert._src.tensor.gradcheck import gradgradcheck as gradgradcheck
-from wengert._src.transforms.api import jvp, vjp
+from wengert._src.transforms.api import argnum_positions, argnums_as_tuple, jvp, vjp
 from wengert.errors import DtypeError, GradientCheckError, ShapeError, TracerError, TransformError
 
 METHODS = ("forward", "backward", "central", "richardson", "complex_step")
@@ -205,13 +205,7 @@ class _Problem:
     def __init__(self, f: Callable, args: tuple, argnums, caller: str, method: str):
         _check_method(method)
         self.single = isinstance(argnums, int)
-        self.argnums = (argnums,) if self.single else tuple(argnums)
-        for argnum in self.argnums:
-            if not isinstance(argnum, int) or not -len(args) <= argnum < len(args):
-                raise TransformError(
-                    f"{caller}: argnums={argnums} but f was given {len(args)} positional arguments; "
-                    "pass the differentiated values positionally and argnums as indices into them."
-                )
+        self.argnums = argnum_positions(argnums_as_tuple(argnums, caller), argnums, len(args), caller)
         self.f, self.args, self.caller, self.method = f, args, caller, method
         leaves, self.in_tree = tree_flatten(tuple(args[a] for a in self.argnums))
         self.leaves = [_float_leaf(leaf, caller, f"input leaf {i}") for i, leaf in enumerate(leaves)]

@@ -15,6 +15,7 @@ from ..backend import dtype_of, is_float_dtype, shape_of, xp
 from ..core.gc_pause import collector_paused
 from ..core.primitive import Tracer, new_trace
 from ..core.pytree import tree_flatten, tree_unflatten
+from ..core.source_info import user_frame_summary
 from . import compiled_backward
 from .inputs import as_float_input
 from .jvp import JVPTrace
@@ -152,20 +153,15 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
     ``argnums``). ``fun`` must return a scalar.
     """
     single = isinstance(argnums, int)
-    argnum_tuple = (argnums,) if single else tuple(argnums)
+    argnum_tuple = argnums_as_tuple(argnums, "grad")
 
     def value_and_grad_fun(*args, **kwargs):
-        for argnum in argnum_tuple:
-            if not -len(args) <= argnum < len(args):
-                raise TransformError(
-                    f"grad: argnums={argnums} but the function was called with {len(args)} "
-                    "positional arguments; pass the differentiated values positionally."
-                )
-        chosen = tuple([args[a] for a in argnum_tuple])
+        positions = argnum_positions(argnum_tuple, argnums, len(args), "grad")
+        chosen = tuple([args[a] for a in positions])
 
         def of_chosen(*diff_args):
             full = list(args)
-            for argnum, value in zip(argnum_tuple, diff_args):
+            for argnum, value in zip(positions, diff_args):
                 full[argnum] = value
             return fun(*full, **kwargs)
 
@@ -201,6 +197,41 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
 
     _wraps(grad_fun, fun, "grad")
     return grad_fun
+
+
+def argnums_as_tuple(argnums, transform: str) -> tuple:
+    """``argnums`` (an int or a sequence of ints) as a tuple, refused at once if it is neither."""
+    argnum_tuple = (argnums,) if isinstance(argnums, int) else argnums
+    if isinstance(argnum_tuple, (tuple, list)) and all(isinstance(a, (int, xp.integer)) for a in argnum_tuple):
+        return tuple(int(a) for a in argnum_tuple)
+    raise TransformError(
+        f"{transform}: argnums={argnums!r} at {user_frame_summary()}; give the position of a positional argument "
+        "(an int) or a tuple of them, e.g. argnums=(0, 2)."
+    )
+
+
+def argnum_positions(argnum_tuple: tuple, argnums, count: int, transform: str) -> tuple:
+    """The positions ``argnum_tuple`` names among ``count`` positional arguments, negative ones counted from the end.
+
+    Refused: a position past the arguments given (keyword arguments have none), and an argument
+    named twice (``argnums=(0, 0)``, or ``(0, -2)`` of two): one value differentiated as two
+    copies would leave all of its gradient in one and zeros in the other (JAX fails on it too).
+    """
+    for argnum in argnum_tuple:
+        if not -count <= argnum < count:
+            raise TransformError(
+                f"{transform}: argnums={argnums} but the function was called with {count} positional "
+                f"argument(s), at {user_frame_summary()}; pass the differentiated values positionally "
+                "(keyword arguments are not differentiated)."
+            )
+    positions = tuple(a % count for a in argnum_tuple)
+    if len(set(positions)) != len(positions):
+        twice = next(p for p in positions if positions.count(p) > 1)
+        raise TransformError(
+            f"{transform}: argnums={argnums} names argument {twice} more than once, at {user_frame_summary()}; "
+            "name each argument once (to use one gradient twice, repeat it in the result)."
+        )
+    return positions
 
 
 def _check_scalar(value) -> None:

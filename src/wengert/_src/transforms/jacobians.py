@@ -30,7 +30,7 @@ from ..core.primitive import Tracer
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..primitives.indexing import getitem
 from ..primitives.structural import reshape
-from .api import grad, jvp, vjp
+from .api import argnum_positions, argnums_as_tuple, grad, jvp, vjp
 from .batching import vmap
 
 MODES = ("auto", "forward", "reverse")
@@ -188,13 +188,7 @@ class _Problem:
 
     def __init__(self, fun, args, kwargs, argnums, has_aux: bool, transform: str):
         self.single = isinstance(argnums, int)
-        self.argnums = (argnums,) if self.single else tuple(argnums)
-        for argnum in self.argnums:
-            if not -len(args) <= argnum < len(args):
-                raise TransformError(
-                    f"{transform}: argnums={argnums} but the function was called with {len(args)} "
-                    "positional arguments; pass the differentiated values positionally."
-                )
+        self.argnums = argnum_positions(argnums_as_tuple(argnums, transform), argnums, len(args), transform)
         self.chosen = tuple(args[a] for a in self.argnums)
         self.in_leaves, self.in_tree = tree_flatten(self.chosen)
         for i, leaf in enumerate(self.in_leaves):
