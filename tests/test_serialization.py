@@ -128,14 +128,14 @@ wengert.save({"w": np.zeros(3)}, sys.argv[1])
 """
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals to kill the writing process")
 def test_saving_a_module_instead_of_its_state_dict_says_what_to_save(tmp_path):
     with pytest.raises(SerializationError, match=r"obj is a Linear.*save its state_dict\(\)"):
         save(nn.Linear(2, 2), tmp_path / "model.npz")
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals to kill the writing process")
 def test_a_process_killed_mid_write_leaves_the_old_file_intact(tmp_path):
-    """A real crash: the saving process is killed (SIGKILL) with half a new archive written."""
+    """A real crash: the saving process is killed (SIGKILL) with half a new archive written; the next save cleans up."""
     path = tmp_path / "model.npz"
     save({"w": np.ones(3)}, path)
     before = path.read_bytes()
@@ -146,6 +146,8 @@ def test_a_process_killed_mid_write_leaves_the_old_file_intact(tmp_path):
     assert (tmp_path / leftovers[0]).read_bytes().startswith(b"PK\x03\x04 half")
     assert path.read_bytes() == before
     np.testing.assert_array_equal(load(path)["w"], np.ones(3))
+    save({"w": np.zeros(3)}, path)
+    assert os.listdir(tmp_path) == ["model.npz"]
 
 
 def test_a_failed_fsync_leaves_the_old_file_intact(tmp_path, monkeypatch):
