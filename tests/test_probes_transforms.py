@@ -187,3 +187,79 @@ def test_argnums_past_the_positional_arguments_is_refused(name):
 def test_argnums_that_are_not_positions_are_refused(argnums):
     with pytest.raises(TransformError, match="argnums"):
         wengert.grad(_product, argnums=argnums)(3.0, 2.0)
+
+
+# --- a differentiated function returns arrays or numbers ----------------------------------------------------
+
+
+class _Opaque:
+    pass
+
+
+DIFFERENTIATING = {
+    "grad": lambda f: wengert.grad(f)(2.0),
+    "value_and_grad": lambda f: wengert.value_and_grad(f)(2.0),
+    "vjp": lambda f: wengert.vjp(f, 2.0),
+    "vjp_by_transposition": lambda f: wengert.vjp(f, 2.0, method="transpose"),
+    "jvp": lambda f: wengert.jvp(f, (2.0,), (1.0,)),
+    "linearize": lambda f: wengert.linearize(f, 2.0),
+    "jacfwd": lambda f: wengert.jacfwd(f)(2.0),
+    "jacrev": lambda f: wengert.jacrev(f)(2.0),
+    "jacobian": lambda f: wengert.jacobian(f)(2.0),
+    "hessian": lambda f: wengert.hessian(f)(2.0),
+    "hvp": lambda f: wengert.hvp(f, (2.0,), (1.0,)),
+}
+
+
+@pytest.mark.parametrize("transform", DIFFERENTIATING)
+def test_a_function_returning_none_is_refused(transform):
+    def forgot_to_return(x):
+        x * 2.0
+
+    with pytest.raises(TransformError, match=r"returned None.*test_probes_transforms\.py.*return"):
+        DIFFERENTIATING[transform](forgot_to_return)
+
+
+@pytest.mark.parametrize("returned", ["a string", _Opaque(), {"loss": "nan"}])
+@pytest.mark.parametrize("transform", DIFFERENTIATING)
+def test_a_function_returning_something_not_an_array_is_refused(transform, returned):
+    with pytest.raises(TransformError, match=r"returned a value of type (str|_Opaque).*arrays or numbers"):
+        DIFFERENTIATING[transform](lambda x: returned)
+
+
+@pytest.mark.parametrize("name", ["grad", "value_and_grad", "jacfwd", "jacrev"])
+def test_a_function_returning_none_is_refused_under_jit(name):
+    with pytest.raises(TransformError, match="returned None"):
+        wengert.jit(getattr(wengert, name)(lambda x: None))(2.0)
+
+
+def test_grad_of_an_array_output_is_refused():
+    with pytest.raises(TransformError, match=r"must return a scalar.*shape \(3,\)"):
+        wengert.grad(lambda x: x * np.ones(3))(2.0)
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [
+        lambda f: wengert.grad(f, has_aux=True)(2.0),
+        lambda f: wengert.vjp(f, 2.0, has_aux=True),
+        lambda f: wengert.jvp(f, (2.0,), (1.0,), has_aux=True),
+        lambda f: wengert.linearize(f, 2.0, has_aux=True),
+        lambda f: wengert.jacfwd(f, has_aux=True)(2.0),
+        lambda f: wengert.jacrev(f, has_aux=True)(2.0),
+    ],
+)
+def test_has_aux_with_a_function_returning_no_pair_is_refused(transform):
+    with pytest.raises(TransformError, match=r"has_aux=True: the function must return a pair.*an array of shape \(\)"):
+        transform(lambda x: x * 2.0)
+
+
+def test_has_aux_with_none_as_the_output_is_refused():
+    with pytest.raises(TransformError, match="returned None"):
+        wengert.grad(lambda x: (None, x), has_aux=True)(2.0)
+
+
+def test_jvp_with_has_aux_returns_the_aux_as_jax_does():
+    out, tangent, aux = wengert.jvp(lambda x: (x * 3.0, {"note": "kept", "x": x}), (2.0,), (1.0,), has_aux=True)
+    assert (float(out), float(tangent), aux["note"], float(aux["x"])) == (6.0, 3.0, "kept", 2.0)
+    assert isinstance(aux["x"], (np.ndarray, np.generic, float))  # the primal, not a traced value

@@ -14,10 +14,10 @@ from wengert.errors import ArgumentError, DtypeError, ShapeError, TransformError
 from ..backend import dtype_of, is_float_dtype, shape_of, xp
 from ..core.gc_pause import collector_paused
 from ..core.primitive import Tracer, new_trace
-from ..core.pytree import tree_flatten, tree_unflatten
+from ..core.pytree import tree_flatten, tree_map, tree_unflatten
 from ..core.source_info import user_frame_summary
 from . import compiled_backward
-from .inputs import as_float_input
+from .inputs import as_float_input, check_output, split_aux
 from .jvp import JVPTrace
 from .reverse import ReverseTrace, ReverseTracer
 from .transpose import vjp_by_transposition
@@ -28,8 +28,11 @@ def _zeros_like(value):
     return xp.zeros(shape_of(value), dtype_of(value))
 
 
-def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
+def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = False):
     """Forward mode: ``(fun(*primals), J(primals) @ tangents)`` in one pass.
+
+    With ``has_aux=True``, ``fun`` returns ``(out, aux)`` and ``jvp`` returns
+    ``(out, tangent_out, aux)``, as in JAX.
 
     >>> import wengert, wengert.numpy as wnp
     >>> wengert.jvp(wnp.sin, (0.0,), (2.0,))
@@ -54,10 +57,16 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence):
                 )
             tracers.append(trace.lift(primal, tangent))
         out = fun(*tree_unflatten(in_tree, tracers))
+        if has_aux:
+            out, aux = split_aux(out, "jvp")
+            aux = tree_map(trace.primal_of, aux)
         flat_out, out_tree = tree_flatten(out)
+        check_output(out, flat_out, "jvp")
         primals_out = [trace.primal_of(o) for o in flat_out]
         tangents_out = [trace.tangent_of(o) for o in flat_out]
     tangents_out = [_zeros_like(p) if t is None else t for p, t in zip(primals_out, tangents_out)]
+    if has_aux:
+        return tree_unflatten(out_tree, primals_out), tree_unflatten(out_tree, tangents_out), aux
     return tree_unflatten(out_tree, primals_out), tree_unflatten(out_tree, tangents_out)
 
 
@@ -94,9 +103,10 @@ class _Recording:
             result = fun(*tree_unflatten(self.in_tree, inputs))
             self.aux = None
             if has_aux:
-                result, aux = _split_aux(result, "vjp")
+                result, aux = split_aux(result, transform)
                 self.aux = _strip(trace, aux)
             self.flat_out, self.out_tree = tree_flatten(result)
+            check_output(result, self.flat_out, transform)
             self.primals_out = [_primal_of(trace, o) for o in self.flat_out]
         self.trace, self.inputs = trace, inputs
 
@@ -250,12 +260,6 @@ def _check_scalar(value) -> None:
         )
     if not is_float_dtype(dtype_of(value)):
         raise DtypeError(f"grad: the function returned dtype {dtype_of(value)}; it must return a float")
-
-
-def _split_aux(result, transform: str):
-    if not (isinstance(result, (tuple, list)) and len(result) == 2):
-        raise TransformError(f"{transform} with has_aux=True: the function must return a pair (output, aux)")
-    return result[0], result[1]
 
 
 def _primal_of(trace, value):

@@ -1,11 +1,15 @@
-"""The check every differentiating transform makes of its inputs: floating-point arrays only."""
+"""The checks every differentiating transform makes of its inputs (floating-point arrays only) and of what the
+function returns (arrays and numbers only)."""
 
 from __future__ import annotations
 
-from wengert.errors import DtypeError
+from wengert.errors import DtypeError, TransformError
 
 from ..backend import is_float_dtype, xp
 from ..core.primitive import Tracer
+from ..core.source_info import user_frame_summary
+
+_OUTPUT_LEAF_TYPES = (Tracer, xp.ndarray, xp.generic, int, float, complex)
 
 
 def as_float_input(value, transform: str, kind: str, i: int):
@@ -21,3 +25,39 @@ def as_float_input(value, transform: str, kind: str, i: int):
             "Pass floats (1.0 instead of 1), or convert with x.astype(float)."
         )
     return value
+
+
+def check_output(result, leaves: list, transform: str) -> None:
+    """Refuse what a differentiated function returned (``result``, flattened to ``leaves``) unless it is arrays and
+    numbers: ``None`` is most often a forgotten ``return``, and a string or another object has no derivative (it
+    would fail later, inside NumPy, with a message about dtypes, or pass as a silent zero)."""
+    if result is None:
+        raise TransformError(
+            f"{transform}: the function returned None, at {user_frame_summary()}; it must return the array(s) to "
+            "differentiate (is a `return` missing?)."
+        )
+    for i, leaf in enumerate(leaves):
+        if type(leaf) is xp.ndarray or isinstance(leaf, _OUTPUT_LEAF_TYPES):
+            continue
+        where = "" if leaf is result else f" as output leaf {i}"
+        raise TransformError(
+            f"{transform}: the function returned a value of type {type(leaf).__name__}{where} ({leaf!r:.60}), at "
+            f"{user_frame_summary()}; a differentiated function returns arrays or numbers, or tuples, lists and "
+            "dicts of them. Return other values as aux, with has_aux=True."
+        )
+
+
+def split_aux(result, transform: str) -> tuple:
+    """``(output, aux)`` from what a function differentiated with ``has_aux=True`` returned: a pair, or refused."""
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
+        if isinstance(result, (tuple, list)):
+            returned = f"a {type(result).__name__} of {len(result)}"
+        elif isinstance(result, (Tracer, xp.ndarray)):
+            returned = f"an array of shape {tuple(result.shape)}"
+        else:
+            returned = f"a value of type {type(result).__name__}"
+        raise TransformError(
+            f"{transform} with has_aux=True: the function must return a pair (output, aux), but returned {returned}, "
+            f"at {user_frame_summary()}; return (output, aux), or drop has_aux=True."
+        )
+    return result[0], result[1]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from wengert.errors import ArgumentError, DtypeError, TransformError
+from wengert.errors import ArgumentError, DtypeError
 
 from ..backend import dtype_of, is_float_dtype, shape_of, xp
 from ..core.primitive import Tracer
@@ -32,6 +32,7 @@ from ..primitives.indexing import getitem
 from ..primitives.structural import reshape
 from .api import argnum_positions, argnums_as_tuple, grad, jvp, vjp
 from .batching import vmap
+from .inputs import check_output, split_aux
 
 MODES = ("auto", "forward", "reverse")
 """The ``mode=`` values of :func:`jacobian`."""
@@ -79,7 +80,7 @@ def _forward(problem: _Problem):
 
     def pushforward(*tangent_leaves):
         tangents = tree_unflatten(problem.in_tree, tangent_leaves)
-        (out, aux), (tangent_out, _) = jvp(problem.with_aux, problem.chosen, tangents)
+        out, tangent_out, aux = jvp(problem.with_aux, problem.chosen, tangents, has_aux=True)
         return tangent_out, out, aux
 
     tangent_out, out, aux = vmap(pushforward, out_axes=(-1, None, None))(*basis)
@@ -208,11 +209,9 @@ class _Problem:
             for argnum, value in zip(self.argnums, chosen):
                 full[argnum] = value
             result = fun(*full, **kwargs)
-            if not has_aux:
-                return result, None
-            if not (isinstance(result, (tuple, list)) and len(result) == 2):
-                raise TransformError(f"{transform} with has_aux=True: the function must return a pair (output, aux)")
-            return result[0], result[1]
+            result, aux = split_aux(result, transform) if has_aux else (result, None)
+            check_output(result, tree_flatten(result)[0], transform)
+            return result, aux
 
         self.with_aux = with_aux
 

@@ -27,7 +27,7 @@ from ..backend import dtype_of, shape_of, xp
 from ..core.ir import Program
 from ..core.primitive import new_trace
 from ..core.pytree import tree_flatten, tree_unflatten
-from .inputs import as_float_input
+from .inputs import as_float_input, check_output, split_aux
 from .jvp import JVPTrace
 from .stage import StagingTrace
 
@@ -85,10 +85,11 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
             tracers = [forward.lift(p, t) for p, t in zip(flat_primals, tangent_inputs)]
             result = fun(*tree_unflatten(in_tree, tracers))
             if has_aux:
-                result, aux = _split_aux(result)
+                result, aux = split_aux(result, "linearize")
                 aux_leaves, aux_tree = tree_flatten(aux)
                 aux = tree_unflatten(aux_tree, [forward.primal_of(leaf) for leaf in aux_leaves])
             flat_out, out_tree = tree_flatten(result)
+            check_output(result, flat_out, "linearize")
             primals_out = [forward.primal_of(o) for o in flat_out]
             tangents_out = [forward.tangent_of(o) for o in flat_out]
         tangents_out = [
@@ -98,9 +99,3 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
     out = tree_unflatten(out_tree, primals_out)
     f_lin = LinearFunction(program)
     return (out, f_lin, aux) if has_aux else (out, f_lin)
-
-
-def _split_aux(result):
-    if not (isinstance(result, (tuple, list)) and len(result) == 2):
-        raise TransformError("linearize with has_aux=True: the function must return a pair (output, aux)")
-    return result[0], result[1]
