@@ -882,3 +882,11 @@ AUTOGRAD_GAPS = {
     "wnp.einsum[ii (implicit trace)]", "wnp.outer[flattens]", "wnp.cross[batched,broadcast]",
 }
 CASES = [dataclasses.replace(case, autograd_fn=None) if case.name in AUTOGRAD_GAPS else case for case in CASES]
+
+# The parts of complex numbers, on real arrays (complex values are not differentiated yet): imag is 0 and
+# angle 0 or pi, both with derivative 0; real, conj and conjugate (above) are the identity.
+CASES += [
+    op("imag", _uniform((2, 3))),
+    op("angle", _nonzero((2, 3))),
+    op("angle", _nonzero((2, 3)), label="deg", kwargs={"deg": True}),
+]

@@ -12,6 +12,7 @@ from wengert._src.primitives import contractions as ct
 from wengert.errors import ShapeError
 
 from ._core import asarray_or_tracer
+from ._math import conj
 from ._shape import reshape
 
 
@@ -54,8 +55,8 @@ def dot(a, b):
 
 
 def vdot(a, b):
-    """Dot product of the flattened arrays."""
-    return dot(reshape(a, (-1,)), reshape(b, (-1,)))
+    """Dot product of the flattened arrays, the first conjugated (as NumPy: a no-op on real arrays)."""
+    return dot(reshape(conj(a), (-1,)), reshape(b, (-1,)))
 
 
 def inner(a, b):

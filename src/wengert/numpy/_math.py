@@ -175,24 +175,54 @@ def ldexp(x, n):
 
 
 def real(x):
-    """The real part (wengert differentiates real arrays)."""
-    return x
+    """The real part, as NumPy: ``x`` itself for a real array, so its derivative is ``x``'s.
+
+    Complex values are not differentiated yet (docs/conventions.md): on a complex array this
+    computes NumPy's value, and a differentiating transform refuses the complex value before.
+    """
+    x = asarray_or_tracer(x)
+    return ew.real(x) if x.dtype.kind == "c" else x
+
+
+def imag(x):
+    """The imaginary part, as NumPy: zeros of ``x``'s dtype for a real array (derivative 0)."""
+    x = asarray_or_tracer(x)
+    return ew.imag(x) if x.dtype.kind == "c" else xp.zeros(x.shape, x.dtype)
 
 
 def conj(x):
-    """The complex conjugate: the identity on real arrays."""
-    return x
+    """The complex conjugate, as NumPy: ``x`` itself for a real array."""
+    x = asarray_or_tracer(x)
+    return ew.conj(x) if x.dtype.kind == "c" else x
 
 
 conjugate = conj
 
 
+def angle(z, deg: bool = False):
+    """The argument of each complex number, ``arctan2(imag, real)``, in radians (degrees with ``deg``).
+
+    As NumPy: on a real array 0 where ``z >= +0`` and pi where ``z < 0`` (and at ``-0.0``); a step,
+    so its derivative is 0 everywhere.
+    """
+    z = asarray_or_tracer(z)
+    if z.dtype.kind == "c":
+        result = arctan2(ew.imag(z), ew.real(z))
+    else:
+        result = arctan2(0.0, stop_gradient(z))
+    return result * (180.0 / math.pi) if deg else result
+
+
 def astype(x, dtype, copy: bool = True):
-    """``x`` converted to ``dtype``; converting to an integer or bool dtype drops the derivative."""
+    """``x`` converted to ``dtype``; converting to an integer or bool dtype drops the derivative.
+
+    A complex ``dtype`` keeps it, so that a differentiating transform refuses the complex result
+    (complex values are not differentiated yet) rather than silently giving a zero derivative.
+    """
     dtype = xp.dtype(dtype)
     if xp.dtype(getattr(x, "dtype", xp.float64)) == dtype:
         return x
-    if not is_float_dtype(dtype):
+    if not is_float_dtype(dtype) and dtype.kind != "c":
         return structural.astype(stop_gradient(x), dtype=dtype)
     return structural.astype(x, dtype=dtype)
 
@@ -207,5 +237,5 @@ __all__ = [  # what ``from ._math import *`` gives the namespace (not the helper
     "logical_and", "logical_or", "logical_xor", "logical_not", "stop_gradient", "positive", "square",
     "reciprocal", "float_power", "round", "around", "hypot", "logaddexp", "logaddexp2", "deg2rad",
     "rad2deg", "radians", "degrees", "sinc", "copysign", "heaviside", "where", "clip", "fmax", "fmin",
-    "modf", "divmod", "ldexp", "nan_to_num", "real", "conj", "conjugate", "astype",
+    "modf", "divmod", "ldexp", "nan_to_num", "real", "imag", "conj", "conjugate", "angle", "astype",
 ]

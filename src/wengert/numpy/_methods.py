@@ -173,4 +173,5 @@ def install() -> None:
     Tracer.T = property(lambda self: _shape.transpose(self))
     Tracer.mT = property(_shape.matrix_transpose)
     Tracer.at = property(_indexing.at)
-    Tracer.real = property(lambda self: self)
+    Tracer.real = property(m.real, doc="The real part, as ndarray.real (the array itself for a real one).")
+    Tracer.imag = property(m.imag, doc="The imaginary part, as ndarray.imag (zeros for a real array).")

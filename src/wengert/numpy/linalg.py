@@ -40,7 +40,7 @@ from wengert.errors import InPlaceError, ShapeError, TransformError
 from ._contract import cross as _cross
 from ._contract import dot, matmul, tensordot
 from ._core import asarray_or_tracer, concrete, is_traced, known_value, shape_of
-from ._math import abs, astype, equal, greater, not_equal, sqrt, stop_gradient, where
+from ._math import abs, astype, conj, equal, greater, not_equal, sqrt, stop_gradient, where
 from ._reductions import any, count_nonzero, max, min, sum
 from ._shape import concatenate, moveaxis, reshape
 from ._shape import diagonal as _diagonal
@@ -115,9 +115,9 @@ def _stacked_square(a, name: str):
 
 
 def _symmetric_from_triangle(a, lower: bool):
-    """The symmetric matrices that NumPy's symmetric routines see: one triangle, mirrored."""
+    """The symmetric (complex: Hermitian) matrices that NumPy's symmetric routines see: one triangle, mirrored."""
     mask = xp.tri(a.shape[-1], dtype=bool)
-    return where(mask if lower else mask.T, a, _matrix_transpose(a))
+    return where(mask if lower else mask.T, a, conj(_matrix_transpose(a)))
 
 
 def _uplo_is_lower(uplo: str, name: str) -> bool:
@@ -325,7 +325,7 @@ def cholesky(a, /, *, upper: bool = False):
     if not is_traced(a):
         return xp.linalg.cholesky(a, upper=upper)
     factor = la.cholesky(_symmetric_from_triangle(a, lower=not upper))
-    return _matrix_transpose(factor) if upper else factor
+    return conj(_matrix_transpose(factor)) if upper else factor
 
 
 def eigh(a, UPLO: str = "L"):

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from wengert.errors import AutogradError, ShapeError
 
 from ..backend import xp
+from ..transforms.complex_guard import refuse_complex_seed
 from .graph import accumulate_grad, run_backward
 from .tensor import Tensor, _wrap_history
 
@@ -56,6 +57,7 @@ def _seeds(outputs: tuple, gradients, create_graph: bool, caller: str) -> tuple[
                 )
             seed = xp.ones(out.shape, out.dtype)
         else:
+            refuse_complex_seed(_array(gradient), caller, f"the gradient for output {i}")
             if tuple(gradient.shape if hasattr(gradient, "shape") else xp.shape(gradient)) != out.shape:
                 raise ShapeError(
                     f"{caller}: the gradient for output {i} has shape {xp.shape(_array(gradient))}, but the "

@@ -32,6 +32,7 @@ from wengert.errors import AutogradError, TracerError
 
 from ..backend import is_float_dtype, xp
 from ..core.primitive import Tracer
+from ..transforms.complex_guard import complex_derivative_error
 from .graph import GraphNode, as_tensor, freed_graph_error, grad_enabled, new_sequence_number
 from .tensor import Tensor, _make, _version_counter
 
@@ -177,6 +178,8 @@ def _record(cls, ctx: FunctionCtx, args: tuple, output):
             recorded.append(out)
             continue
         differentiable = id(out) not in ctx._non_differentiable and is_float_dtype(out.dtype)
+        if out.dtype.kind == "c" and id(out) not in ctx._non_differentiable:
+            raise complex_derivative_error(f"{cls.__name__}.forward", out.dtype, "Tensor autograd")
         if id(out) not in ctx._dirty and (id(out) in arg_ids or out._node is not None):
             alias = _make(out._primal)
             alias._version = _version_counter(out)

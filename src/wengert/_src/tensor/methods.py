@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 import wengert.numpy as wnp
-from wengert.errors import ArgumentError, ShapeError
+from wengert.errors import ArgumentError, DtypeError, ShapeError
 
 from ..backend import xp
 from ..core.primitive import Tracer
@@ -122,6 +122,20 @@ class TensorMethods:
         return elementwise.abs_(self)
 
     absolute = abs
+
+    def angle(self):
+        """The argument of each complex element; 0 or pi for a real tensor, with derivative 0 (as PyTorch)."""
+        return wnp.angle(self)
+
+    @property
+    def imag(self):
+        """The imaginary part of a complex tensor; a real tensor has none, as in PyTorch (an error, not zeros)."""
+        if self.dtype.kind != "c":
+            raise DtypeError(
+                f"imag is not defined for a tensor of the real dtype {self.dtype}, as in PyTorch; a real "
+                "tensor's imaginary part is 0 (use wengert.numpy.imag for NumPy's zeros)."
+            )
+        return wnp.imag(self)
 
     def reciprocal(self):
         return 1.0 / self

@@ -30,6 +30,7 @@ from ..backend import is_float_dtype, xp
 from ..core.primitive import Trace, Tracer, ValueTracer, new_trace, reraise_with_shapes
 from ..core.pytree import tree_unflatten
 from ..primitives import elementwise, indexing, reductions, structural
+from ..transforms.complex_guard import COMPLEX_DTYPES, complex_derivative_error, refuse_complex
 from ..transforms.custom_derivatives import CustomCall
 from ..transforms.reverse import ReverseTrace
 from .graph import (
@@ -47,6 +48,7 @@ from .graph import (
 from .methods import TensorMethods
 
 _ndarray = xp.ndarray
+_AUTOGRAD = "Tensor autograd"
 _object_new = object.__new__
 _new_handle_id = itertools.count().__next__
 
@@ -146,6 +148,8 @@ class EagerGraph(Trace):
             if out.base is not None or out is primals[0]:
                 _share_storage(result, args)
             return result
+        if out.dtype in COMPLEX_DTYPES:
+            raise complex_derivative_error(prim.name, out.dtype, _AUTOGRAD)
         node = Node(prim, primals, params, out, tuple(parents), None)
         result = _make(out, node)
         if out.base is not None or out is primals[0]:
@@ -161,6 +165,8 @@ class EagerGraph(Trace):
 
     def _results(self, prim, args, primals, params, out, parents):
         out = tuple(o if type(o) is _ndarray else xp.asarray(o) for o in out)
+        if parents:
+            refuse_complex(prim.name, out, _AUTOGRAD)
         node = Node(prim, primals, params, out, tuple(parents), None) if parents else None
         results = tuple(_make(o, node, k if node is not None else -1) for k, o in enumerate(out))
         for result in results:
@@ -208,6 +214,7 @@ def _records_custom(call) -> bool:
 
 
 def _record_custom(call, primals_out: list, out_tree, pullback):
+    refuse_complex(call.name, primals_out, _AUTOGRAD)
     parents = tuple(
         (position, leaf._node, leaf._slot)
         for position, leaf in enumerate(call.leaves)

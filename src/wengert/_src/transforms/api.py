@@ -17,6 +17,7 @@ from ..core.primitive import Tracer, new_trace
 from ..core.pytree import tree_flatten, tree_map, tree_unflatten
 from ..core.source_info import user_frame_summary
 from . import compiled_backward
+from .complex_guard import refuse_complex_seed
 from .inputs import as_float_input, check_output, split_aux
 from .jvp import JVPTrace
 from .reverse import ReverseTrace, ReverseTracer
@@ -48,6 +49,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
         tracers = []
         for i, (primal, tangent) in enumerate(zip(flat_primals, flat_tangents)):
             primal = as_float_input(primal, "jvp", "primal", i)
+            refuse_complex_seed(tangent, "jvp", f"tangent {i}")
             if not isinstance(tangent, Tracer):
                 tangent = xp.asarray(tangent, dtype=primal.dtype)
             if tuple(tangent.shape) != tuple(primal.shape):
@@ -139,6 +141,7 @@ def _reverse(fun: Callable, primals: tuple, has_aux: bool, transform: str):
         if ct_tree != out_tree:
             raise TransformError(f"vjp_fn: cotangent structure {ct_tree} differs from the output's {out_tree}")
         for i, (ct, primal) in enumerate(zip(flat_cts, primals_out)):
+            refuse_complex_seed(ct, "vjp_fn", f"cotangent {i}")
             if tuple(shape_of(ct)) != tuple(shape_of(primal)):
                 raise ShapeError(
                     f"vjp_fn: cotangent {i} has shape {shape_of(ct)}, but the output has shape "

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 from ..core.primitive import Trace, Tracer, ValueTracer, run_impl
 from ..core.pytree import tree_unflatten
+from .complex_guard import COMPLEX_DTYPES, refuse_complex
 from .custom_derivatives import CustomCall, forward_mode_error
+
+_TRANSFORM = "forward mode (jvp, jacfwd, linearize, hessian)"
 
 
 class JVPTracer(ValueTracer):
@@ -49,6 +52,8 @@ class JVPTrace(Trace):
         rules = prim.jvps
         if rules is None:
             return out
+        if prim.multiple_results or out.dtype in COMPLEX_DTYPES:
+            self._refuse_complex(prim, out, rules, tangents)
         tangent_out = None
         for i, tangent in enumerate(tangents):
             if tangent is None or rules[i] is None:
@@ -66,6 +71,12 @@ class JVPTrace(Trace):
             return tuple(JVPTracer(self, o, t) for o, t in zip(out, tangent_out))
         return JVPTracer(self, out, tangent_out)
 
+    @staticmethod
+    def _refuse_complex(prim, out, rules, tangents) -> None:
+        """Raise before a rule gives a complex result a tangent (see :mod:`.complex_guard`)."""
+        if any(tangent is not None and rules[i] is not None for i, tangent in enumerate(tangents)):
+            refuse_complex(prim.name, out if prim.multiple_results else (out,), _TRANSFORM)
+
     def process_custom_jvp(self, custom, args):
         """Forward mode through a ``custom_jvp`` function: its rule gives the output and its tangent.
 
@@ -76,6 +87,7 @@ class JVPTrace(Trace):
         tangents = [self.tangent_of(leaf) for leaf in call.leaves]
         tangents = [zero if t is None else t for t, zero in zip(tangents, call.zero_tangents())]
         primals_out, tangents_out, out_tree = call.run_jvp_rule(tangents)
+        refuse_complex(call.name, primals_out, _TRANSFORM)
         return tree_unflatten(out_tree, [JVPTracer(self, p, t) for p, t in zip(primals_out, tangents_out)])
 
     def process_custom_vjp(self, custom, args):

@@ -19,7 +19,10 @@ from __future__ import annotations
 from ..backend import dtype_of, shape_of, xp
 from ..core.primitive import Trace, Tracer, ValueTracer, new_trace, reraise_with_shapes
 from ..core.pytree import tree_unflatten
+from .complex_guard import COMPLEX_DTYPES, complex_derivative_error, refuse_complex
 from .custom_derivatives import CustomCall, custom_call_primitive
+
+_TRANSFORM = "reverse mode (grad, vjp, jacrev, hessian)"
 
 
 def entry(prim, args: list, params: dict, out, parents: list) -> tuple:
@@ -95,9 +98,13 @@ class ReverseTrace(Trace):
             return out
         tape = self.tape
         index = len(tape)
-        tape.append((prim, primals, params, out, parents))  # an entry (see :func:`entry`), built inline
         if prim.multiple_results:
+            refuse_complex(prim.name, out, _TRANSFORM)
+            tape.append((prim, primals, params, out, parents))
             return tuple(ReverseTracer(self, o, index, k) for k, o in enumerate(out))
+        if out.dtype in COMPLEX_DTYPES:
+            raise complex_derivative_error(prim.name, out.dtype, _TRANSFORM)
+        tape.append((prim, primals, params, out, parents))  # an entry (see :func:`entry`), built inline
         return ReverseTracer(self, out, index)
 
     def process_custom_jvp(self, custom, args):
@@ -132,6 +139,7 @@ class ReverseTrace(Trace):
             for position, leaf in enumerate(call.leaves)
             if isinstance(leaf, ReverseTracer) and leaf._trace is self
         ]
+        refuse_complex(call.name, primals_out, _TRANSFORM)
         tape = self.tape
         index = len(tape)
         prim = custom_call_primitive(call, pullback)

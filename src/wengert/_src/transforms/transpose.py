@@ -31,6 +31,7 @@ from ..core.ir import Equation, Program, ShapedArray, Var, evaluate_equations
 from ..core.primitive import Tracer
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..primitives.rules import BY_VJP, Multilinear
+from .complex_guard import refuse_complex, refuse_complex_seed
 from .linearize import LinearFunction, linearize
 from .stage import stage
 
@@ -67,6 +68,7 @@ def linear_transpose(fun: Callable, *primals) -> Callable:
         placeholders = [xp.zeros(shape_of(p), dtype_of(p)) for p in flat_primals]
         program = stage(fun, tree_unflatten(in_tree, placeholders), values_visible=False, purpose="linear_transpose")
     for i, (var, primal) in enumerate(zip(program.invars, flat_primals)):
+        refuse_complex_seed(var, "linear_transpose", f"primal {i}")
         if var.shape != tuple(shape_of(primal)) or var.dtype != xp.dtype(dtype_of(primal)):
             raise ShapeError(
                 f"linear_transpose: primal {i} has type {shape_of(primal)} {dtype_of(primal)}, but the linear "
@@ -105,6 +107,8 @@ def backward_pass(program: Program, cotangents: list) -> list:
             linear_equations.append(eqn)
         else:
             constant_equations.append(eqn)
+    for eqn in linear_equations:
+        refuse_complex(eqn.primitive.name, eqn.outputs, "linear_transpose")
     evaluate_equations(constant_equations, env, ())
     cts: dict[int, object] = {}
     for var, ct in zip(program.outvars, cotangents):
@@ -165,6 +169,7 @@ def _accumulate(cts: dict, var: Var, ct) -> None:
 
 
 def _checked_cotangent(ct, var, position: int):
+    refuse_complex_seed(ct, "linear_transpose", f"cotangent {position}")
     if not isinstance(ct, Tracer):
         ct = xp.asarray(ct, dtype=var.dtype)
     if tuple(ct.shape) != var.shape:
