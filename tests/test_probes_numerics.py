@@ -170,3 +170,112 @@ def test_cli_diff_forward_mode_takes_each_variable_alone(capsys):
     assert status == 0, captured.err
     rows = [line.split() for line in captured.out.splitlines() if line.strip().startswith("df/d")]
     assert [row[1:3] for row in rows] == [["inf", "inf"], ["inf", "inf"]]
+
+
+# --- determinants at singular matrices -------------------------------------------------------
+
+
+SINGULAR = {
+    "rank n - 1": np.array([[1.0, 2.0], [2.0, 4.0]]),
+    "nilpotent": np.array([[0.0, 1.0], [0.0, 0.0]]),
+    "zero": np.zeros((2, 2)),
+    "3x3 rank 2": np.arange(1.0, 10.0).reshape(3, 3),
+    "3x3 rank 1": np.outer([1.0, 2.0, 3.0], [1.0, -1.0, 2.0]),
+}
+
+
+def matrix_derivatives(f, a, t):
+    """The gradient of a scalar function of a matrix by each transform, and its jvp along ``t``."""
+    _, linear = linearize(f, a)
+    compiled = grad(f)
+    compiled(a)
+    return {
+        "grad": grad(f)(a),
+        "vjp": vjp(f, a)[1](np.float64(1.0))[0],
+        "transpose": linear_transpose(linear, a)(np.float64(1.0))[0],
+        "jit": jit(grad(f))(a),
+        "vmap": vmap(grad(f))(a[None])[0],
+        "compiled": compiled(a),
+    }, {"jvp": jvp(f, (a,), (t,))[1], "linearize": linear(t), "jit": jit(lambda a, t: jvp(f, (a,), (t,))[1])(a, t)}
+
+
+def test_det_has_the_adjugate_as_its_derivative_at_a_singular_matrix():
+    gradient = grad(wnp.linalg.det)(np.array([[1.0, 2.0], [2.0, 4.0]]))
+    np.testing.assert_allclose(gradient, [[4.0, -2.0], [-2.0, 1.0]], atol=1e-14)
+
+
+@pytest.mark.parametrize("case", list(SINGULAR))
+def test_det_derivative_at_singular_matrices_matches_jax_in_every_transform(case):
+    a = SINGULAR[case]
+    t = np.random.default_rng(0).standard_normal(a.shape)
+    gradients, tangents = matrix_derivatives(wnp.linalg.det, a, t)
+    expected = np.asarray(jax.grad(jnp.linalg.det)(a))
+    for mode, gradient in gradients.items():
+        np.testing.assert_allclose(gradient, expected, atol=1e-12, err_msg=mode)
+    for mode, tangent in tangents.items():
+        np.testing.assert_allclose(tangent, np.sum(expected * t), atol=1e-12, err_msg=mode)
+
+
+@pytest.mark.parametrize("case", list(SINGULAR))
+def test_det_second_derivative_at_singular_matrices_matches_jax(case):
+    a = SINGULAR[case]
+    expected = np.asarray(jax.hessian(jnp.linalg.det)(a))
+    for name, second in {"hessian": hessian, "jacrev of jacrev": lambda f: wengert.jacrev(wengert.jacrev(f))}.items():
+        np.testing.assert_allclose(second(wnp.linalg.det)(a), expected, atol=1e-12, err_msg=name)
+    np.testing.assert_allclose(jit(hessian(wnp.linalg.det))(a), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("at", ["random", "identity"])
+def test_det_third_derivative_at_an_invertible_matrix_matches_jax(at):
+    a = np.eye(3) if at == "identity" else np.random.default_rng(1).standard_normal((3, 3))
+    expected = np.asarray(jax.jacfwd(jax.hessian(jnp.linalg.det))(a))
+    np.testing.assert_allclose(wengert.jacfwd(hessian(wnp.linalg.det))(a), expected, atol=1e-10)
+    np.testing.assert_allclose(wengert.jacrev(wengert.jacrev(grad(wnp.linalg.det)))(a), expected, atol=1e-10)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("case", ["rank n - 1", "nilpotent", "zero", "3x3 rank 2"])
+def test_slogdet_derivative_at_a_singular_matrix_is_infinite_as_in_jax(case):
+    a = SINGULAR[case]
+    t = np.ones_like(a)
+
+    def logabsdet(a):
+        return wnp.linalg.slogdet(a)[1]
+
+    def jax_logabsdet(a):
+        return jnp.linalg.slogdet(a)[1]
+
+    gradient = grad(logabsdet)(a)
+    expected = np.asarray(jax.grad(jax_logabsdet)(a))
+    finite_in_jax = ~np.isnan(expected)  # where JAX's LU leaves nan, the adjugate over 0 is ±inf
+    assert same(gradient[finite_in_jax], expected[finite_in_jax])
+    assert np.all(np.isinf(gradient) | np.isnan(gradient))
+    assert same(jvp(logabsdet, (a,), (t,))[1], np.asarray(jax.jvp(jax_logabsdet, (a,), (t,))[1]))
+    assert same(jit(grad(logabsdet))(a), gradient)
+
+
+def test_slogdet_derivative_of_a_large_determinant_is_the_inverse_transpose():
+    a = np.random.default_rng(2).standard_normal((60, 60)) * 1e3  # det overflows a float
+    gradient = grad(lambda a: wnp.linalg.slogdet(a)[1])(a)
+    np.testing.assert_allclose(gradient, np.linalg.inv(a).T, rtol=1e-9, atol=1e-14)
+
+
+# --- variance with no degrees of freedom left -----------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero")
+@pytest.mark.parametrize("ddof", [3, 4])
+@pytest.mark.parametrize("fn", ["var", "std"])
+def test_var_and_std_with_ddof_at_least_the_count_are_nonfinite_as_in_numpy(fn, ddof):
+    x = np.array([1.0, 2.0, 4.0])
+    wengert_fn, numpy_fn = getattr(wnp, fn), getattr(np, fn)
+    with pytest.warns(RuntimeWarning, match="Degrees of freedom"):
+        expected = numpy_fn(x, ddof=ddof)
+    with pytest.warns(RuntimeWarning, match="Degrees of freedom"):
+        assert same(wengert_fn(x, ddof=ddof), expected)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert same(jit(lambda x: wengert_fn(x, ddof=ddof))(x), expected)
+        assert np.all(np.isnan(grad(lambda x: wengert_fn(x, ddof=ddof))(x)))
+        assert np.isnan(jvp(lambda x: wengert_fn(x, ddof=ddof), (x,), (np.ones(3),))[1])
+        assert same(wengert.tensor(x).var(correction=ddof).detach().numpy(), np.var(x, ddof=ddof))

@@ -121,6 +121,12 @@ add(same(lambda m, a, b: m.linalg.solve(a, b), _well_conditioned(3, (2,)), _norm
          name="wnp.linalg.solve[broadcast batch]", jax=True))
 add(same(lambda m, a: m.linalg.det(a), _well_conditioned(3), name="wnp.linalg.det", autograd=True))
 add(same(lambda m, a: m.linalg.det(a), _well_conditioned(3, (2,)), name="wnp.linalg.det[batched]", jax=True))
+# det's derivative is the cofactor matrix at every rank: at singular matrices of rank n - 1 and n - 2 too.
+_RANK_TWO = np.arange(1.0, 10.0).reshape(3, 3)
+_RANK_ONE = np.outer([1.0, 2.0, 3.0], [1.0, -1.0, 2.0])
+add(same(lambda m, a: m.linalg.det(a), _RANK_TWO, name="wnp.linalg.det[singular]", autograd=False))
+add(same(lambda m, a: m.linalg.det(a), np.stack([_RANK_ONE, _RANK_TWO]), name="wnp.linalg.det[singular, batched]",
+         autograd=False, jax=True))
 _negative_det = _well_conditioned(3) * np.array([[-1.0], [1.0], [1.0]])
 add(same(lambda m, a: m.linalg.slogdet(a)[1], _negative_det, name="wnp.linalg.slogdet[logabsdet]", jax=True,
          autograd=True))

@@ -6,6 +6,8 @@ built from multiplications (a pairwise tree, a doubling scan) rather than
 from ``sum / x``, so their derivatives are exact at zeros and to any order.
 """
 
+import warnings
+
 from wengert._src.backend import reduced_count, xp
 from wengert._src.primitives import reductions as red
 from wengert._src.primitives.rules import normalize_axis
@@ -69,11 +71,18 @@ def mean(a, axis=None, dtype=None, keepdims: bool = False):
 
 
 def var(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False, *, correction=None):
-    """Variance, ``sum((a - mean)^2) / (n - ddof)``."""
+    """Variance, ``sum((a - mean)^2) / (n - ddof)``.
+
+    With ``ddof >= n`` the divisor is 0, as in NumPy (which divides by ``max(n - ddof, 0)``): inf, or
+    nan for a constant slice, with NumPy's warning that the degrees of freedom are <= 0.
+    """
     a, axes = _prepare(a, axis)
     ddof = ddof if correction is None else correction
+    count = reduced_count(a.shape, axes)
+    if ddof >= count:
+        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
     centered = a - mean(a, axes, dtype, keepdims=True)
-    return sum(centered * centered, axes, dtype, keepdims) / (reduced_count(a.shape, axes) - ddof)
+    return sum(centered * centered, axes, dtype, keepdims) / (count - ddof if count > ddof else 0)
 
 
 def std(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False, *, correction=None):

@@ -1,4 +1,4 @@
-"""Linear-algebra primitives: inv, solve, det, slogdet, cholesky, eigh, svd, qr, pinv.
+"""Linear-algebra primitives: inv, solve, det (and its cofactors), slogdet, cholesky, eigh, svd, qr, pinv.
 
 Each works on stacks of matrices (the last two axes), as NumPy's ``linalg``
 does, and each derivative rule is a few matrix products written with
@@ -8,7 +8,11 @@ the cotangent of ``x``.
 
 What the rules need of their inputs (documented again on the NumPy face):
 
-- ``inv``, ``solve``, ``det``, ``slogdet``: an invertible matrix.
+- ``inv``, ``solve``: an invertible matrix (NumPy raises ``LinAlgError`` at a
+  singular one). ``det`` needs nothing: its derivative is the cofactor
+  matrix, computed through the SVD, exact at every rank (its third
+  derivative needs an invertible matrix). ``slogdet``'s derivative is
+  infinite at a singular matrix: ``adj(A)ᵀ / 0``, ±inf or nan, as in JAX.
 - ``cholesky``, ``eigh``: a symmetric input (the face builds it from one
   triangle); tangents are then symmetric too.
 - ``eigh``: distinct eigenvalues for the eigenvectors' derivative;
@@ -26,7 +30,7 @@ import math
 from ..backend import xp
 from ..core.primitive import Primitive
 from .contractions import matmul
-from .elementwise import divide, equal, where
+from .elementwise import divide, equal, exp, neg, where
 from .rules import BY_VJP
 from .structural import batch_first, rank_of, reduce_sum, reshape, transpose, unbroadcast
 
@@ -164,20 +168,131 @@ solve = Primitive(
 
 
 # --- determinants ------------------------------------------------------------------------------
-def _log_det_tangent(t, a):
-    """d log|det A| = tr(A⁻¹ dA)."""
-    return matrix_trace(solve(a, t))
+def _products_of_the_others(s):
+    """``P[..., i, j] = ∏_{k ∉ {i, j}} s_k`` (on the diagonal ``∏_{k ≠ i} s_k``) of a stack of vectors.
 
+    By prefix and suffix products, never by dividing the full product by ``s_i s_j``, so that the
+    zeros of a singular matrix's singular values give exact products.
+    """
+    n = s.shape[-1]
+    # row i: s with s_i replaced by 1; then the product of each row without its entry j
+    rows = xp.where(xp.eye(n, dtype=bool), xp.ones((), s.dtype), s[..., None, :])
+    ones = xp.ones(rows.shape[:-1] + (1,), s.dtype)
+    before = xp.cumprod(xp.concatenate([ones, rows[..., :-1]], axis=-1), axis=-1)
+    after = xp.cumprod(xp.concatenate([ones, rows[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return before * after
+
+
+def _signed_svd(a):
+    """``(U, s, Vᵀ, det U · det Vᵀ)``: the SVD of ``a`` and the sign that ``cof`` picks up from its factors."""
+    u, s, vh = xp.linalg.svd(a)
+    return u, s, vh, xp.linalg.det(u) * xp.linalg.det(vh)
+
+
+def _cofactor_impl(a):
+    """``cof A = det(U) det(V) U cof(S) Vᵀ`` for ``A = U S Vᵀ``, ``cof(S) = diag(∏_{k ≠ i} s_k)``.
+
+    The cofactor matrix is multiplicative (``cof(AB) = cof(A) cof(B)``) and ``cof(U) = det(U) U`` for
+    an orthogonal ``U``; through the SVD it is exact at every rank, singular matrices included.
+    """
+    if a.shape[-1] == 0:
+        return xp.zeros_like(a)
+    u, s, vh, sign = _signed_svd(a)
+    others = xp.diagonal(_products_of_the_others(s), axis1=-2, axis2=-1)
+    return sign[..., None, None] * xp.matmul(u * others[..., None, :], vh)
+
+
+def _cofactor_derivative_impl(a, t):
+    """``d cof A [T] = det(U) det(V) U M Vᵀ`` with ``F = Uᵀ T V`` and, from the minors of ``S + εF``,
+    ``M_ii = Σ_{k ≠ i} P_ik F_kk``, ``M_ij = -P_ij F_ji`` (``P`` the products of the other singular values)."""
+    if a.shape[-1] == 0:
+        return xp.zeros_like(t)
+    u, s, vh, sign = _signed_svd(a)
+    f = xp.matmul(xp.matmul(xp.swapaxes(u, -1, -2), t), xp.swapaxes(vh, -1, -2))
+    n = s.shape[-1]
+    products = xp.where(xp.eye(n, dtype=bool), xp.zeros((), s.dtype), _products_of_the_others(s))
+    diagonal = xp.matmul(products, xp.diagonal(f, axis1=-2, axis2=-1)[..., None])
+    m = diagonal * xp.eye(n, dtype=s.dtype) - products * xp.swapaxes(f, -1, -2)
+    return sign[..., None, None] * xp.matmul(xp.matmul(u, m), vh)
+
+
+def _cofactor_second_derivative(a, t, e):
+    """``D(d cof A [T])[E]``, the third derivative of det, for an invertible ``A`` (B = A⁻¹, C = cof A):
+    d cof A [T] = tr(B T) C - Bᵀ Tᵀ C, so its derivative is
+    -tr(B E B T) C + tr(B T) d cof A [E] + (B E B)ᵀ Tᵀ C - Bᵀ Tᵀ d cof A [E]."""
+    b, c, dc = inv(a), cofactor(a), cofactor_derivative(a, e)
+    beb = matmul(b, matmul(e, b))
+    t_t = matrix_transpose(t)
+    return (
+        _as_scale(neg(matrix_trace(matmul(beb, t)))) * c
+        + _as_scale(matrix_trace(matmul(b, t))) * dc
+        + matmul(matrix_transpose(beb), matmul(t_t, c))
+        - matmul(matrix_transpose(b), matmul(t_t, dc))
+    )
+
+
+def _pair_batch(prim, args, dims):
+    """Batch a function of two stacks of matrices of one shape: both get the batch axis first."""
+    size = next(arg.shape[dim] for arg, dim in zip(args, dims) if dim is not None)
+    return prim(*(batch_first(arg, dim, size=size) for arg, dim in zip(args, dims))), 0
+
+
+# d cof A [T] is the Hessian of det applied to T, a symmetric bilinear form, and the third derivative of
+# det is symmetric in its three directions: each of these rules is its own adjoint, so JVP = VJP.
+_COFACTOR_RULES = (lambda d, ans, a: cofactor_derivative(a, d),)
+_COFACTOR_DERIVATIVE_RULES = (
+    lambda d, ans, a, t: _cofactor_second_derivative(a, t, d),
+    lambda d, ans, a, t: cofactor_derivative(a, d),
+)
+cofactor = Primitive(
+    "cofactor",
+    _cofactor_impl,
+    jvps=_COFACTOR_RULES,
+    vjps=_COFACTOR_RULES,
+    batch=lambda args, dims: _stack_batch(cofactor, args, dims),
+    flops=_stack_flops(lambda m, n: _svd_count(n, n) + 2 * n**3),
+    doc=(
+        "cof A = adj(A)ᵀ, the gradient of det A: det A · A⁻ᵀ where A is invertible, and exact at every "
+        "rank (through the SVD), so det has its derivative at singular matrices too."
+    ),
+)
+cofactor_derivative = Primitive(
+    "cofactor_derivative",
+    _cofactor_derivative_impl,
+    jvps=_COFACTOR_DERIVATIVE_RULES,
+    vjps=_COFACTOR_DERIVATIVE_RULES,
+    transposes=(None, BY_VJP),
+    batch=lambda args, dims: _pair_batch(cofactor_derivative, args, dims),
+    flops=_stack_flops(lambda m, n: _svd_count(n, n) + 7 * n**3),
+    doc=(
+        "d cof A [T], linear in T: the second derivative of det, exact at every rank (through the SVD). "
+        "Its own derivative in A (the third of det) is written for an invertible A."
+    ),
+)
 
 det = Primitive(
     "det",
     xp.linalg.det,
-    jvps=(lambda t, ans, a: ans * _log_det_tangent(t, a),),
-    vjps=(lambda g, ans, a: _as_scale(g * ans) * matrix_transpose(inv(a)),),
+    jvps=(lambda t, ans, a: reduce_sum(cofactor(a) * t, axis=(a.ndim - 2, a.ndim - 1), keepdims=False),),
+    vjps=(lambda g, ans, a: _as_scale(g) * cofactor(a),),
     batch=lambda args, dims: _stack_batch(det, args, dims),
     flops=_stack_flops(lambda m, n: 2 * n**3 / 3),
-    doc="det A; d det A = det A · tr(A⁻¹ dA), Ā = ḡ det A · A⁻ᵀ (needs an invertible A).",
+    doc=(
+        "det A; d det A = tr(cof(A)ᵀ dA), Ā = ḡ cof A, with cof A = det A · A⁻ᵀ the cofactor matrix: "
+        "the adjugate's transpose at a singular A ([[1, 2], [2, 4]] -> [[4, -2], [-2, 1]])."
+    ),
 )
+
+
+def _scaled_cofactors(a, sign, logabsdet):
+    """``(cof(A / c), sign · c)`` with c = |det A|^(1/n), whose quotient is A⁻ᵀ: the cofactors of a matrix
+    scaled to det(A / c) = sign, well scaled for any size of determinant. Where A is singular (sign 0),
+    c = 1 and the quotient is cof(A) / 0: ±inf where the adjugate is nonzero, nan where it is 0 (JAX's
+    answer there). A tangent is contracted with the cofactors before the division, so that it too is
+    one ±inf (not inf - inf)."""
+    n = a.shape[-1]
+    c = exp(where(equal(sign, 0), 0.0, logabsdet / max(n, 1)))
+    return cofactor(a / _as_scale(c)), sign * c
 
 
 def _slogdet_impl(a):
@@ -185,17 +300,29 @@ def _slogdet_impl(a):
     return sign, logabsdet
 
 
+def _slogdet_jvp(t, ans, a):
+    cofactors, scale = _scaled_cofactors(a, *ans)
+    contracted = reduce_sum(cofactors * t, axis=(a.ndim - 2, a.ndim - 1), keepdims=False)
+    return xp.zeros(ans[0].shape, ans[0].dtype), contracted / scale
+
+
+def _slogdet_vjp(g, ans, a):
+    cofactors, scale = _scaled_cofactors(a, *ans)
+    return _as_scale(g[1] / scale) * cofactors
+
+
 slogdet = Primitive(
     "slogdet",
     _slogdet_impl,
-    jvps=(lambda t, ans, a: (xp.zeros(ans[0].shape, ans[0].dtype), _log_det_tangent(t, a)),),
-    vjps=(lambda g, ans, a: _as_scale(g[1]) * matrix_transpose(inv(a)),),
+    jvps=(_slogdet_jvp,),
+    vjps=(_slogdet_vjp,),
     batch=lambda args, dims: _stack_batch(slogdet, args, dims),
     flops=_stack_flops(lambda m, n: 2 * n**3 / 3),
     multiple_results=True,
     doc=(
         "(sign, log|det A|); the sign is piecewise constant and carries no derivative. "
-        "d log|det A| = tr(A⁻¹ dA), Ā = ḡ A⁻ᵀ."
+        "d log|det A| = tr(A⁻¹ dA), Ā = ḡ A⁻ᵀ, through the cofactors of A scaled to |det| = 1: "
+        "infinite at a singular A (adj(A)ᵀ / 0, ±inf or nan, as JAX)."
     ),
 )
 
