@@ -279,3 +279,45 @@ def test_var_and_std_with_ddof_at_least_the_count_are_nonfinite_as_in_numpy(fn, 
         assert np.all(np.isnan(grad(lambda x: wengert_fn(x, ddof=ddof))(x)))
         assert np.isnan(jvp(lambda x: wengert_fn(x, ddof=ddof), (x,), (np.ones(3),))[1])
         assert same(wengert.tensor(x).var(correction=ddof).detach().numpy(), np.var(x, ddof=ddof))
+
+
+# --- factors with no derivative run under jit and vmap ----------------------------------------
+
+
+FACTORS_WITHOUT_DERIVATIVE = {
+    "qr complete, tall": (lambda m, a: tuple(m.linalg.qr(a, mode="complete")), (4, 3)),
+    "qr raw": (lambda m, a: tuple(m.linalg.qr(a, mode="raw")), (4, 3)),
+    "svd full_matrices, tall": (lambda m, a: tuple(m.linalg.svd(a, full_matrices=True)), (4, 3)),
+    "svd full_matrices, wide": (lambda m, a: tuple(m.linalg.svd(a, full_matrices=True)), (3, 5)),
+}
+
+
+@pytest.mark.parametrize("case", list(FACTORS_WITHOUT_DERIVATIVE))
+def test_complete_qr_and_full_svd_of_non_square_matrices_run_under_jit_and_vmap(case):
+    fn, shape = FACTORS_WITHOUT_DERIVATIVE[case]
+    a = np.random.default_rng(3).standard_normal((2, *shape))
+    expected = [fn(np, a[0]), fn(np, a[1])]
+    for name, run in {
+        "jit": lambda: [jit(lambda a: fn(wnp, a))(a[k]) for k in range(2)],
+        "vmap": lambda: [[f[k] for f in vmap(lambda a: fn(wnp, a))(a)] for k in range(2)],
+        "jit of vmap": lambda: [[f[k] for f in jit(vmap(lambda a: fn(wnp, a)))(a)] for k in range(2)],
+    }.items():
+        for got, want in zip(run(), expected):
+            for g, w in zip(got, want):
+                np.testing.assert_allclose(g, w, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("case", list(FACTORS_WITHOUT_DERIVATIVE))
+def test_complete_qr_and_full_svd_refuse_a_derivative_naming_the_fix(case):
+    fn, shape = FACTORS_WITHOUT_DERIVATIVE[case]
+    a = np.random.default_rng(4).standard_normal(shape)
+    fix = "full_matrices=False" if "svd" in case else "mode='reduced'"
+    for name, differentiate in {
+        "grad": lambda: grad(lambda a: wnp.sum(fn(wnp, a)[0]))(a),
+        "jvp": lambda: jvp(lambda a: fn(wnp, a)[0], (a,), (a,)),
+        "jit of grad": lambda: jit(grad(lambda a: wnp.sum(fn(wnp, a)[0])))(a),
+        "vmap of grad": lambda: vmap(grad(lambda a: wnp.sum(fn(wnp, a)[0])))(a[None]),
+    }.items():
+        with pytest.raises(wengert.errors.TransformError, match=f"no derivative.*{fix}") as raised:
+            differentiate()
+        assert "test_probes_numerics.py" in str(raised.value), name

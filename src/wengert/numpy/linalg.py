@@ -8,7 +8,12 @@ their derivatives are exact and of every order.
 
 Where a derivative needs something of the input, it says so:
 
-- ``inv``, ``solve``, ``det``, ``slogdet`` need an invertible matrix.
+- ``inv``, ``solve`` need an invertible matrix (a singular one raises
+  ``LinAlgError``, as in NumPy). ``det`` is differentiable everywhere: its
+  gradient is the cofactor matrix, the adjugate's transpose at a singular
+  matrix (second derivatives too). ``slogdet``'s derivative at a singular
+  matrix is infinite, ``adj(A)ᵀ / 0`` (±inf, nan where the adjugate is 0),
+  as in JAX.
 - ``cholesky``, ``eigh``, ``eigvalsh`` (and ``pinv`` / ``svd`` with
   ``hermitian=True``) read one triangle of the input, as NumPy does; the
   derivative is that of the function they compute, so the other triangle
@@ -35,7 +40,7 @@ from typing import NamedTuple
 from wengert._src.backend import xp
 from wengert._src.core.source_info import user_frame_summary
 from wengert._src.primitives import linalg as la
-from wengert.errors import InPlaceError, ShapeError, TransformError
+from wengert.errors import InPlaceError, ShapeError
 
 from ._contract import cross as _cross
 from ._contract import dot, matmul, tensordot
@@ -153,7 +158,11 @@ def solve(a, b):
 
 
 def det(a):
-    """The determinant of each square matrix: d det A = det A · tr(A⁻¹ dA) (A invertible)."""
+    """The determinant of each square matrix: d det A = tr(cof(A)ᵀ dA), cof A = det A · A⁻ᵀ.
+
+    The cofactor matrix ``cof A`` is computed through the SVD, so the derivative is exact at singular
+    matrices too: ``grad(det)([[1, 2], [2, 4]])`` is ``[[4, -2], [-2, 1]]``.
+    """
     return la.det(_stacked_square(a, "det"))
 
 
@@ -161,7 +170,8 @@ def slogdet(a):
     """``(sign, logabsdet)`` with det A = sign · exp(logabsdet).
 
     ``sign`` is piecewise constant and carries no derivative;
-    d logabsdet = tr(A⁻¹ dA).
+    d logabsdet = tr(A⁻¹ dA), infinite at a singular matrix (±inf, or nan
+    where the adjugate is 0, as in JAX).
     """
     sign, logabsdet = la.slogdet(_stacked_square(a, "slogdet"))
     return SlogdetResult(sign, logabsdet)
@@ -365,7 +375,8 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool 
     Derivatives are those of the thin SVD (``full_matrices=False``, or a
     square matrix); with ``full_matrices=True`` the extra columns of ``U`` (or
     rows of ``Vh``) of a non-square matrix are any orthonormal basis of a
-    complement and have no derivative, so differentiating them raises. The
+    complement and have no derivative: ``jit`` and ``vmap`` compute them, and
+    a transform that differentiates them raises. The
     singular vectors' derivative needs distinct, nonzero singular values; each
     pair (u_i, v_i) is defined up to a common sign, so differentiate
     functions that do not depend on it (``U @ diag(f(S)) @ Vh``, ``U * U``).
@@ -383,11 +394,7 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool 
         return la.svd(a)[1]
     m, n = a.shape[-2:]
     if full_matrices and m != n:
-        raise TransformError(
-            f"linalg.svd: full_matrices=True on a non-square matrix of shape {a.shape} has no derivative "
-            f"(the last {builtins.abs(m - n)} columns of {'U' if m > n else 'Vh.T'} are any orthonormal "
-            f"basis of a complement){_at()}. Pass full_matrices=False for the thin SVD, which is differentiable."
-        )
+        return SVDResult(*la.full_svd(a))
     return SVDResult(*la.svd(a))
 
 
@@ -401,8 +408,9 @@ def qr(a, mode: str = "reduced"):
 
     Differentiable for full-rank matrices. For m >= n it is the reduced QR
     primitive; for m < n, A = [X | Y] with X square gives Q, R₁ = qr(X) and
-    R = [R₁ | Qᵀ Y]. ``mode='complete'`` of a tall matrix (extra columns of Q
-    with no derivative) and ``mode='raw'`` raise under a transform.
+    R = [R₁ | Qᵀ Y]. ``mode='complete'`` of a tall matrix (extra columns of Q)
+    and ``mode='raw'`` have no derivative: ``jit`` and ``vmap`` compute them,
+    and a transform that differentiates them raises.
     """
     a = _stacked_matrices(a, "qr")
     if mode not in ("reduced", "complete", "r", "raw"):
@@ -411,11 +419,10 @@ def qr(a, mode: str = "reduced"):
         result = xp.linalg.qr(a, mode=mode)
         return QRResult(*result) if mode in ("reduced", "complete") else result
     m, n = a.shape[-2:]
-    if mode == "raw" or (mode == "complete" and m > n):
-        raise TransformError(
-            f"linalg.qr: mode={mode!r} of a matrix of shape {a.shape} has no derivative "
-            f"(Householder data, or columns of Q beyond the rank){_at()}. Use mode='reduced'."
-        )
+    if mode == "raw":
+        return la.qr_of_mode(a, mode=mode)
+    if mode == "complete" and m > n:
+        return QRResult(*la.qr_of_mode(a, mode=mode))
     if m >= n:
         q, r = la.qr(a)
     else:

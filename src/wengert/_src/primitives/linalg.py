@@ -27,8 +27,11 @@ What the rules need of their inputs (documented again on the NumPy face):
 
 import math
 
+from wengert.errors import TransformError
+
 from ..backend import xp
 from ..core.primitive import Primitive
+from ..core.source_info import user_frame_summary
 from .contractions import matmul
 from .elementwise import divide, equal, exp, neg, where
 from .rules import BY_VJP
@@ -512,6 +515,66 @@ qr = Primitive(
         "dR = (C - Ω) R. The VJP is the adjoint: with M = Qᵀ Q̄ - R̄ Rᵀ, "
         "Ā = (Q̄ + Q (tril(M - Mᵀ, -1) - M)) R⁻ᵀ."
     ),
+)
+
+
+# --- factors with no derivative: complete QR, full SVD of a non-square matrix ------------------------
+def _refusing_rules(describe, remedy: str):
+    """JVP and VJP rules of a primitive with no derivative: ``jit`` and ``vmap`` run it, and a transform
+    that differentiates it raises, saying why (``describe(a, **params)``) and what to use instead."""
+
+    def refuse(tangent, ans, a, **params):
+        raise TransformError(f"{describe(a, **params)}, at {user_frame_summary()}. {remedy}")
+
+    return (refuse,)
+
+
+def _qr_of_mode_impl(a, mode):
+    return tuple(xp.linalg.qr(a, mode=mode))
+
+
+def _describe_qr(a, mode):
+    what = "Householder data" if mode == "raw" else "its last columns of Q are any orthonormal basis of a complement"
+    return f"linalg.qr: mode={mode!r} of a matrix of shape {tuple(a.shape)} has no derivative ({what})"
+
+
+_QR_RULES = _refusing_rules(_describe_qr, "Use mode='reduced', which is differentiable.")
+qr_of_mode = Primitive(
+    "qr_of_mode",
+    _qr_of_mode_impl,
+    jvps=_QR_RULES,
+    vjps=_QR_RULES,
+    batch=lambda args, dims, **params: _stack_batch(qr_of_mode, args, dims, **params),
+    flops=_stack_flops(lambda m, n: 4 * m * m * n - 2 * n * n * (m + n) + 4 * n**3 / 3),
+    multiple_results=True,
+    doc="QR of mode 'complete' (a tall matrix) or 'raw', as NumPy: values only, no derivative.",
+)
+
+
+def _full_svd_impl(a):
+    return tuple(xp.linalg.svd(a, full_matrices=True))
+
+
+def _describe_full_svd(a):
+    m, n = a.shape[-2:]
+    return (
+        f"linalg.svd: full_matrices=True on a non-square matrix of shape {tuple(a.shape)} has no derivative "
+        f"(the last {abs(m - n)} columns of {'U' if m > n else 'Vh.T'} are any orthonormal basis of a complement)"
+    )
+
+
+_FULL_SVD_RULES = _refusing_rules(
+    _describe_full_svd, "Pass full_matrices=False for the thin SVD, which is differentiable."
+)
+full_svd = Primitive(
+    "full_svd",
+    _full_svd_impl,
+    jvps=_FULL_SVD_RULES,
+    vjps=_FULL_SVD_RULES,
+    batch=lambda args, dims: _stack_batch(full_svd, args, dims),
+    flops=_stack_flops(lambda m, n: _svd_count(m, n) + 4 * max(m, n) ** 3),
+    multiple_results=True,
+    doc="The SVD (U, s, Vh) of a non-square matrix with square U and Vh, as NumPy: values only, no derivative.",
 )
 
 
