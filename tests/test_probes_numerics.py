@@ -321,3 +321,39 @@ def test_complete_qr_and_full_svd_refuse_a_derivative_naming_the_fix(case):
         with pytest.raises(wengert.errors.TransformError, match=f"no derivative.*{fix}") as raised:
             differentiate()
         assert "test_probes_numerics.py" in str(raised.value), name
+
+
+# --- hypot at the origin ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_hypot_at_the_origin_has_derivative_zero_in_every_transform(mode):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no 0 / 0 on the way
+        assert same(derivative(lambda x: wnp.hypot(x, 0.0), 0.0, mode), 0.0)
+        assert same(derivative(lambda y: wnp.hypot(0.0, y), 0.0, mode), 0.0)
+        assert same(derivative(lambda x: wnp.hypot(x, x), 0.0, mode), 0.0)
+
+
+def test_hypot_at_the_origin_has_second_derivative_zero_as_abs_and_norm():
+    np.testing.assert_array_equal(hessian(lambda v: wnp.hypot(v[0], v[1]))(np.zeros(2)), np.zeros((2, 2)))
+    assert float(hessian(lambda x: wnp.hypot(x, 0.0))(0.0)) == float(hessian(wnp.abs)(0.0)) == 0.0
+
+
+def test_hypot_away_from_the_origin_matches_jax_to_second_order():
+    v = np.array([3.0, -4.0])
+    np.testing.assert_allclose(grad(lambda v: wnp.hypot(v[0], v[1]))(v), [0.6, -0.8])
+    np.testing.assert_allclose(
+        hessian(lambda v: wnp.hypot(v[0], v[1]))(v), jax.hessian(lambda v: jnp.hypot(v[0], v[1]))(v), rtol=1e-12
+    )
+
+
+def test_hypot_does_not_overflow_where_numpy_does_not():
+    assert float(wnp.hypot(1e200, 1e200)) == float(np.hypot(1e200, 1e200))
+    assert float(grad(wnp.hypot)(1e200, 1e200)) == pytest.approx(2**-0.5)
+
+
+def test_tensor_hypot_at_the_origin_has_gradient_zero():
+    x = wengert.zeros(2, requires_grad=True)
+    x.hypot(wengert.zeros(2)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])

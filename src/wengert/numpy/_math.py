@@ -27,6 +27,7 @@ add, subtract, multiply, power, maximum, minimum = ew.add, ew.subtract, ew.multi
 pow = power
 divide = true_divide = ew.divide
 arctan2 = atan2 = ew.arctan2
+hypot = ew.hypot
 remainder = mod = ew.remainder
 fmod = ew.fmod
 floor_divide = ew.floor_divide
@@ -58,11 +59,6 @@ def round(x, decimals: int = 0):
 
 
 around = round
-
-
-def hypot(x, y):
-    """sqrt(x^2 + y^2)"""
-    return sqrt(x * x + y * y)
 
 
 def logaddexp(x, y):

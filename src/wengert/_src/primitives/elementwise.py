@@ -276,6 +276,21 @@ arctan2 = binary_primitive(
     lambda ans, y, x: neg(y) / (x * x + y * y),
     "arctan2(y, x); d = (x dy - y dx) / (x^2 + y^2)",
 )
+def _hypot_partial(ans, x):
+    """``x / hypot(x, y)``, and 0 at the origin: the subgradient ``linalg.norm`` and ``abs`` take at 0."""
+    origin = equal(ans, 0)
+    return where(origin, 0.0, x / where(origin, 1.0, ans))
+
+
+hypot = binary_primitive(
+    "hypot",
+    xp.hypot,
+    lambda ans, x, y: _hypot_partial(ans, x),
+    lambda ans, x, y: _hypot_partial(ans, y),
+    "sqrt(x^2 + y^2) as NumPy computes it (no overflow); d = (x dx + y dy) / hypot, 0 at the origin",
+)
+
+
 remainder = binary_primitive(
     "rem",
     xp.remainder,
