@@ -357,3 +357,142 @@ def test_tensor_hypot_at_the_origin_has_gradient_zero():
     x = wengert.zeros(2, requires_grad=True)
     x.hypot(wengert.zeros(2)).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+
+
+# --- the written conventions, in every transform ---------------------------------------------
+
+
+def _relu_by_where(x):
+    return wnp.where(x > 0, x, 0.0)
+
+
+def _double_where_sqrt(x):
+    positive = x > 0
+    return wnp.where(positive, wnp.sqrt(wnp.where(positive, x, 1.0)), 0.0)
+
+
+def _double_where_reciprocal(x):
+    nonzero = x != 0
+    return wnp.where(nonzero, 1.0 / wnp.where(nonzero, x, 1.0), 0.0)
+
+
+def _double_where_arcsin(x):
+    inside = wnp.abs(x) < 1
+    return wnp.where(inside, wnp.arcsin(wnp.where(inside, x, 0.0)), 0.0)
+
+
+CONVENTIONS = {  # name: (function, at, derivative), as docs/conventions.md writes them
+    "relu'(0) = 0": (_relu_by_where, 0.0, 0.0),
+    "abs'(0) = 0": (wnp.abs, 0.0, 0.0),
+    "maximum ties split": (lambda x: wnp.maximum(x, 1.0), 1.0, 0.5),
+    "minimum ties split": (lambda x: wnp.minimum(1.0, x), 1.0, 0.5),
+    "maximum(x, x)' = 1": (lambda x: wnp.maximum(x, x), 0.7, 1.0),
+    "max reduction: 1/k to each tie": (lambda x: wnp.max(wnp.stack([x, wnp.ones_like(x), x])), 1.0, 2 / 3),
+    "sqrt'(0) = inf": (wnp.sqrt, 0.0, np.inf),
+    "(x ** 2)'(0) = 0": (lambda x: x**2, 0.0, 0.0),
+    "(x ** 0)'(0) = 0": (lambda x: x**0.0, 0.0, 0.0),
+    "d(0 ** y)/dy = 0": (lambda y: 0.0**y, 2.0, 0.0),
+    "norm'(0) = 0": (lambda x: wnp.linalg.norm(x * np.ones(3)), 0.0, 0.0),
+    "hypot'(0, 0) = 0": (lambda x: wnp.hypot(x, 0.0), 0.0, 0.0),
+    "clip at its lower bound": (lambda x: wnp.clip(x, 0.0, 1.0), 0.0, 1.0),
+    "clip at its upper bound": (lambda x: wnp.clip(x, 0.0, 1.0), 1.0, 1.0),
+    "floor'(2) = 0": (wnp.floor, 2.0, 0.0),
+    "round'(2.5) = 0": (wnp.round, 2.5, 0.0),
+    "sign'(0) = 0": (wnp.sign, 0.0, 0.0),
+    "double where, sqrt, untaken": (_double_where_sqrt, -1.0, 0.0),
+    "double where, sqrt, at the edge": (_double_where_sqrt, 0.0, 0.0),
+    "double where, sqrt, taken": (_double_where_sqrt, 4.0, 0.25),
+    "double where, 1 / x, untaken": (_double_where_reciprocal, 0.0, 0.0),
+    "double where, arcsin, untaken": (_double_where_arcsin, 2.0, 0.0),
+    "straight-through estimator": (lambda x: x + wengert.stop_gradient(wnp.round(x) - x), 1.3, 1.0),
+}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("convention", list(CONVENTIONS))
+def test_each_written_convention_holds_in_every_transform(convention, mode):
+    f, at, expected = CONVENTIONS[convention]
+    assert same(derivative(f, at, mode), expected)
+
+
+@pytest.mark.parametrize(
+    "f, at",
+    [(_double_where_sqrt, -1.0), (_double_where_reciprocal, 0.0), (_double_where_arcsin, 2.0), (_relu_by_where, 0.0)],
+    ids=["sqrt", "reciprocal", "arcsin", "relu"],
+)
+def test_a_double_where_has_finite_second_derivatives_where_its_branch_is_not_taken(f, at):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert float(hessian(f)(at)) == 0.0
+        assert float(jit(hessian(f))(at)) == 0.0
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("mode", [m for m in MODES if m not in ("jvp", "linearize", "jit_jvp")])
+def test_an_infinite_cotangent_reaching_a_where_stays_out_of_the_untaken_branch(mode):
+    # sqrt'(0) = inf arrives at the where; the where selects it away instead of multiplying it by 0
+    assert same(derivative(lambda x: wnp.sqrt(wnp.where(x > 0, x, 0.0)), -1.0, mode), 0.0)
+
+
+# --- singular and empty inputs that NumPy refuses are refused alike ---------------------------
+
+
+@pytest.mark.parametrize("fn", ["inv", "solve", "matrix_power"])
+@pytest.mark.parametrize("mode", ["plain", "grad", "jvp", "jit", "vmap"])
+def test_inverting_a_singular_matrix_raises_linalg_error_as_numpy_does(fn, mode):
+    a = np.array([[1.0, 2.0], [2.0, 4.0]])
+    f = {
+        "inv": lambda a: wnp.sum(wnp.linalg.inv(a)),
+        "solve": lambda a: wnp.sum(wnp.linalg.solve(a, np.ones(2))),
+        "matrix_power": lambda a: wnp.sum(wnp.linalg.matrix_power(a, -1)),
+    }[fn]
+    run = {
+        "plain": lambda: f(a),
+        "grad": lambda: grad(f)(a),
+        "jvp": lambda: jvp(f, (a,), (a,)),
+        "jit": lambda: jit(f)(a),
+        "vmap": lambda: vmap(f)(a[None]),
+    }[mode]
+    with pytest.raises(np.linalg.LinAlgError):
+        run()
+
+
+@pytest.mark.parametrize("fn", ["max", "min", "argmax", "ptp"])
+@pytest.mark.parametrize("mode", ["plain", "grad", "jit", "vmap"])
+def test_reductions_with_no_identity_over_no_elements_raise_as_numpy_does(fn, mode):
+    empty = np.zeros((0,))
+    f = getattr(wnp, fn)
+    with pytest.raises(ValueError):
+        getattr(np, fn)(empty)
+    run = {
+        "plain": lambda: f(empty),
+        "grad": lambda: grad(lambda a: wnp.sum(f(a)))(empty),
+        "jit": lambda: jit(f)(empty),
+        "vmap": lambda: vmap(f)(empty[None]),
+    }[mode]
+    with pytest.raises(ValueError):
+        run()
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda m, a: m.max(a, axis=1, initial=-1.0),
+        lambda m, a: m.min(a, axis=1, keepdims=True, initial=2.0),
+        lambda m, a: m.median(a, axis=1),
+        lambda m, a: m.mean(a, axis=1),
+    ],
+    ids=["max initial", "min initial keepdims", "median", "mean"],
+)
+def test_reductions_over_no_elements_give_what_numpy_gives(fn):
+    empty = np.zeros((2, 0), np.float32)
+    expected = fn(np, empty)
+    for name, got in {
+        "plain": fn(wnp, empty),
+        "jit": jit(lambda a: fn(wnp, a))(empty),
+        "vmap": vmap(lambda a: fn(wnp, a))(empty[None])[0],
+    }.items():
+        assert got.dtype == expected.dtype and same(got, expected), name
+    assert grad(lambda a: wnp.sum(fn(wnp, a)))(empty).shape == (2, 0)

@@ -93,6 +93,8 @@ def std(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False, *, corr
 def max(a, axis=None, keepdims: bool = False, initial=None):
     """Maximum over ``axis``; tied maxima share the gradient evenly."""
     a, axes = _prepare(a, axis)
+    if initial is not None and reduced_count(a.shape, axes) == 0:
+        return _initial_over_no_elements(a, axes, keepdims, initial)
     out = red.reduce_max(a, axis=axes, keepdims=bool(keepdims))
     return out if initial is None else maximum(out, initial)
 
@@ -100,8 +102,18 @@ def max(a, axis=None, keepdims: bool = False, initial=None):
 def min(a, axis=None, keepdims: bool = False, initial=None):
     """Minimum over ``axis``; tied minima share the gradient evenly."""
     a, axes = _prepare(a, axis)
+    if initial is not None and reduced_count(a.shape, axes) == 0:
+        return _initial_over_no_elements(a, axes, keepdims, initial)
     out = red.reduce_min(a, axis=axes, keepdims=bool(keepdims))
     return out if initial is None else minimum(out, initial)
+
+
+def _initial_over_no_elements(a, axes, keepdims, initial):
+    """NumPy's ``max``/``min`` with ``initial`` over no elements: ``initial``, in ``a``'s dtype, with the
+    reduced shape (it depends on no element of ``a``, so it carries no derivative)."""
+    axes = range(a.ndim) if axes is None else axes
+    shape = tuple(1 if i in axes else d for i, d in enumerate(a.shape) if keepdims or i not in axes)
+    return xp.full(shape, initial, dtype=a.dtype)
 
 
 def _maximum(x, y):
@@ -229,8 +241,12 @@ def _align_weights(weights, a, axis):
 
 
 def median(a, axis=None, keepdims: bool = False):
-    """The middle value (mean of the two middle ones for even counts)."""
-    return quantile(a, 0.5, axis=axis, keepdims=keepdims)
+    """The middle value (mean of the two middle ones for even counts); over no elements nan, as NumPy's
+    (the mean of an empty slice, with its warning)."""
+    a, axes = _prepare(a, axis)
+    if reduced_count(a.shape, axes) == 0:
+        return mean(a, axes, keepdims=keepdims)
+    return quantile(a, 0.5, axis=axes, keepdims=keepdims)
 
 
 def quantile(a, q, axis=None, keepdims: bool = False):
