@@ -29,6 +29,7 @@ from typing import NamedTuple
 
 from wengert._src.backend import xp
 from wengert._src.tensor.api import Tensor, clear_gradients, no_grad
+from wengert._src.tensor.methods import check_device, requested_dtype
 from wengert.errors import ArgumentError, StateDictError
 
 __all__ = ["IncompatibleKeys", "Module", "Parameter", "functional_call"]
@@ -255,13 +256,19 @@ class Module:
         """Clear every parameter's gradient: ``None`` (the default, as in PyTorch) or zeros."""
         clear_gradients(self.parameters(), set_to_none)
 
-    def to(self, dtype) -> Module:
-        """Convert the floating-point parameters, their gradients and buffers to ``dtype``, in place.
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False) -> Module:
+        """Convert the floating-point parameters, their gradients and buffers, in place; returns ``self``.
 
-        Integer buffers (``num_batches_tracked``) keep their dtype. Make the
-        optimiser after converting: it holds the parameters' arrays.
+        PyTorch's forms: ``to(dtype)``, ``to("cpu")``, ``to("cpu", dtype)``,
+        ``to(tensor)`` (its dtype), ``to(device=, dtype=)``. The device must be
+        the CPU (a no-op). Each parameter keeps its identity (its array is
+        replaced, as PyTorch replaces ``param.data``), so an optimizer made
+        before still updates it. Integer buffers (``num_batches_tracked``) keep
+        their dtype.
         """
-        dtype = xp.dtype(dtype)
+        dtype = requested_dtype(args, dtype, device, f"{type(self).__name__}.to")
+        if dtype is None:
+            return self
         if dtype.kind != "f":
             raise ArgumentError(f"{type(self).__name__}.to: dtype must be a floating-point dtype, got {dtype}")
         for module in self.modules():
@@ -274,6 +281,14 @@ class Module:
                         value.grad = value.grad.detach().numpy().astype(dtype)
         return self
 
+    def cpu(self) -> Module:
+        """``self``: wengert's modules live on the CPU."""
+        return self
+
+    def cuda(self, device=None) -> Module:
+        """Refused: wengert computes with NumPy on the CPU."""
+        check_device("cuda", f"{type(self).__name__}.cuda")
+
     def double(self) -> Module:
         """``to(float64)``."""
         return self.to(xp.float64)
@@ -281,6 +296,10 @@ class Module:
     def float(self) -> Module:
         """``to(float32)``."""
         return self.to(xp.float32)
+
+    def half(self) -> Module:
+        """``to(float16)``."""
+        return self.to(xp.float16)
 
     # --- state dicts ---------------------------------------------------------------------------
     def state_dict(self, prefix: str = "", keep_vars: bool = False) -> dict[str, Tensor]:

@@ -42,7 +42,7 @@ def _seeds(outputs: tuple, gradients, create_graph: bool, caller: str) -> tuple[
     for i, (out, gradient) in enumerate(zip(outputs, gradients)):
         if not isinstance(out, Tensor):
             raise TypeError(f"{caller}: output {i} is a {type(out).__name__}, not a Tensor")
-        if out._node is None:
+        if out._synced()._node is None:
             raise AutogradError(
                 f"{caller}: output {i} does not require grad and has no grad_fn, so no gradient can flow "
                 "from it. Set requires_grad=True on the leaf tensors it is computed from (and do not compute "
@@ -103,7 +103,7 @@ def backward(
 def _gradients_reaching(targets: tuple, roots, seeds, retain: bool, create_graph: bool, caller: str) -> list:
     """The gradient that reaches each of ``targets`` (``None`` where none does), accumulated nowhere."""
     for i, tensor in enumerate(targets):
-        if not isinstance(tensor, Tensor) or tensor._node is None:
+        if not isinstance(tensor, Tensor) or tensor._synced()._node is None:
             raise AutogradError(
                 f"{caller}: input {i} does not require grad, so it has no gradient; set requires_grad=True on it "
                 "before computing the outputs."

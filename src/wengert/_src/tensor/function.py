@@ -141,7 +141,7 @@ class Function:
                     "(wengert.grad, jvp, vmap). autograd.Function works on Tensors; for a custom derivative "
                     "under the functional transforms use wengert.custom_vjp or wengert.custom_jvp."
                 )
-        needs = tuple(isinstance(a, Tensor) and a._node is not None for a in args)
+        needs = tuple(isinstance(a, Tensor) and a._synced()._node is not None for a in args)
         ctx = FunctionCtx(needs, cls.__name__)
         token = grad_enabled.set(False)
         try:

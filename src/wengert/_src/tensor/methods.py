@@ -551,15 +551,30 @@ class TensorMethods:
 
     # --- shape -----------------------------------------------------------------------------------------
     def view(self, *shape):
-        """The same elements in ``shape`` (one entry may be -1); a view of the same array where NumPy can."""
+        """The same elements in ``shape`` (one entry may be -1), always a view of the same array, as in PyTorch.
+
+        Where the elements cannot be laid out in ``shape`` without copying (the
+        transpose of a matrix, flattened), PyTorch raises, and so does this:
+        ``reshape`` copies there instead.
+        """
+        result = wnp.reshape(self, _shape_args(shape))
+        if not _same_storage(self, result):
+            raise ShapeError(
+                f"view{tuple(_shape_args(shape))} of a tensor of shape {self.shape} and strides "
+                f"{self.concrete().strides}: its elements cannot be laid out in that shape without a copy, so "
+                "the result would not be a view. Use reshape(...) (which copies here), or .contiguous().view(...)."
+            )
+        return result
+
+    def reshape(self, *shape):
+        """The same elements in ``shape`` (one entry may be -1): a view of the same array if possible, else a copy."""
         return wnp.reshape(self, _shape_args(shape))
 
-    reshape = view
-
     def view_as(self, other):
-        return wnp.reshape(self, other.shape)
+        return self.view(other.shape)
 
-    reshape_as = view_as
+    def reshape_as(self, other):
+        return wnp.reshape(self, other.shape)
 
     def permute(self, *dims):
         """Reorder the axes: axis ``i`` of the result is axis ``dims[i]`` of ``self``."""
@@ -670,6 +685,11 @@ class TensorMethods:
         prefix = (slice(None),) * (dim % self.ndim)
         return tuple(self[prefix + (i,)] for i in range(self.shape[dim]))
 
+    def select(self, dim: int, index: int):
+        """The slice at ``index`` along ``dim`` (that axis removed): a view, as ``self[..., index, ...]``."""
+        prefix = (slice(None),) * (dim % self.ndim)
+        return self[prefix + (index,)]
+
     def narrow(self, dim: int, start: int, length: int):
         prefix = (slice(None),) * (dim % self.ndim)
         return self[prefix + (slice(start, start + length),)]
@@ -686,7 +706,10 @@ class TensorMethods:
         return wnp.take(self, index)
 
     def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1):
-        return wnp.diagonal(self, offset, dim1, dim2)
+        """The diagonal along ``dim1``, ``dim2``: a view (in-place changes reach ``self``), as in PyTorch."""
+        from .tensor import as_view
+
+        return as_view(wnp.diagonal(self, offset, dim1, dim2), self, lambda a: xp.diagonal(a, offset, dim1, dim2))
 
     def diag(self, diagonal: int = 0):
         return wnp.diag(self, diagonal)
@@ -726,17 +749,14 @@ class TensorMethods:
         return self if self.concrete().flags.c_contiguous else self.clone()
 
     def to(self, *args, dtype=None, device=None, copy: bool = False, non_blocking: bool = False):
-        """Convert to a dtype (``t.to(wengert.float32)``, ``t.to(other)``); devices other than "cpu" raise."""
-        for arg in args:
-            if isinstance(arg, TensorMethods):
-                dtype = arg.dtype
-            elif isinstance(arg, str) and not _is_dtype_name(arg):
-                device = arg
-            else:
-                dtype = arg
-        if device is not None and str(device) != "cpu":
-            raise ArgumentError(f"wengert runs on NumPy arrays on the CPU; device {device!r} is not available")
-        if dtype is None or xp.dtype(dtype) == self.dtype:
+        """Convert to a dtype (``t.to(wengert.float32)``, ``t.to(other)``, ``t.to("cpu", dtype)``).
+
+        As in PyTorch, ``self`` itself when nothing changes (the device "cpu",
+        the same dtype) unless ``copy``; a new tensor otherwise, recorded on
+        the graph. Devices other than the CPU raise.
+        """
+        dtype = requested_dtype(args, dtype, device, "to")
+        if dtype is None or dtype == self.dtype:
             return self.clone() if copy else self
         return self.type_to(dtype)
 
@@ -779,7 +799,12 @@ class TensorMethods:
         return xp.issubdtype(self.dtype, xp.floating)
 
     def cpu(self):
+        """``self``: wengert's tensors live on the CPU."""
         return self
+
+    def cuda(self, device=None, non_blocking: bool = False):
+        """Refused: wengert computes with NumPy on the CPU."""
+        check_device("cuda", "cuda")
 
     def new_tensor(self, data, dtype=None, requires_grad: bool = False):
         from .tensor import Tensor
@@ -807,6 +832,40 @@ class TensorMethods:
     def mT(self):  # noqa: N802 - PyTorch's name
         """The last two axes swapped (a batch of matrix transposes)."""
         return wnp.swapaxes(self, -1, -2)
+
+
+def requested_dtype(args: tuple, dtype, device, caller: str):
+    """The dtype that PyTorch's ``to(*args, dtype=, device=)`` asks for (None: keep it), once the device is checked.
+
+    Each positional argument is a device name (``"cpu"``), a dtype, or a tensor
+    whose dtype is wanted.
+    """
+    for arg in args:
+        if isinstance(arg, TensorMethods):
+            dtype = arg.dtype
+        elif isinstance(arg, str) and not _is_dtype_name(arg):
+            device = arg
+        else:
+            dtype = arg
+    if device is not None:
+        check_device(device, caller)
+    return None if dtype is None else xp.dtype(dtype)
+
+
+def check_device(device, caller: str) -> None:
+    """Raise unless ``device`` names the CPU (``"cpu"``, ``"cpu:0"``), the only device wengert computes on."""
+    if str(device).partition(":")[0] != "cpu":
+        raise ArgumentError(
+            f"{caller}: device {str(device)!r} is not available; wengert computes with NumPy on the CPU. "
+            "Use the device 'cpu' (or leave the device out)."
+        )
+
+
+def _same_storage(tensor, result) -> bool:
+    """Whether ``result`` holds ``tensor``'s memory (values of a functional transform: assumed so)."""
+    if not (hasattr(tensor, "_base") and hasattr(result, "_base")):
+        return True
+    return result._base is not None or result.concrete() is tensor.concrete() or not result.size
 
 
 def _is_dtype_name(name: str) -> bool:

@@ -11,9 +11,12 @@ to them a Tensor is a value of the level below, like a NumPy array.
 A Tensor holds a NumPy array (``_primal``) and shares it the way PyTorch
 shares storage: ``detach()``, ``.data``, ``.numpy()`` and views
 (``view``/``reshape``/``transpose``/basic indexing, whenever NumPy returns a
-view) see in-place changes. A version counter, shared by tensors over one
-array, counts those changes; a node remembers the versions of the values its
-rules read, and the backward pass refuses to use a value changed since.
+view) see in-place changes. An in-place change through a view gives its base a
+new history too (the old one with the view's elements replaced), and other
+views of that base derive theirs again when next used, as PyTorch does. A
+version counter, shared by tensors over one array, counts those changes; a
+node remembers the versions of the values its rules read, and the backward
+pass refuses to use a value changed since.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ SHAPE_ONLY_RULES = frozenset(
         structural.astype,
         indexing.getitem,
         indexing.index_add,
+        indexing.index_set,
         indexing.concatenate,
         indexing.pad,
         reductions.cumsum,
@@ -131,8 +135,11 @@ class EagerGraph(Trace):
         for position, arg in enumerate(args):
             if isinstance(arg, Tensor):
                 primals.append(arg._primal)
-                if record and arg._node is not None and vjps[position] is not None:
-                    parents.append((position, arg._node, arg._slot))
+                if record:
+                    if arg._base is not None and arg._view_of is not arg._base._node:
+                        _sync_view(arg)
+                    if arg._node is not None and vjps[position] is not None:
+                        parents.append((position, arg._node, arg._slot))
             else:
                 primals.append(arg)
         try:  # run_impl's body, inlined to save a call per operation
@@ -210,7 +217,10 @@ class EagerGraph(Trace):
 
 
 def _records_custom(call) -> bool:
-    return grad_enabled.get() and any(isinstance(leaf, Tensor) and leaf._node is not None for leaf in call.leaves)
+    if not grad_enabled.get():
+        return False
+    tensors = [leaf._synced() for leaf in call.leaves if isinstance(leaf, Tensor)]
+    return any(tensor._node is not None for tensor in tensors)
 
 
 def _record_custom(call, primals_out: list, out_tree, pullback):
@@ -278,13 +288,84 @@ def _owner(array):
 
 
 def _share_storage(result, args) -> None:
-    """If ``result``'s array is a view of an argument's, share that argument's version counter and base."""
+    """If ``result``'s array is a view of an argument's, share that argument's version counter and base.
+
+    ``_base`` is the tensor at the root of the views (never itself a view), and
+    ``_view_of`` the history of that base from which ``result``'s history was
+    derived: once an in-place operation gives the base a new history, the view's
+    is out of date and :func:`_sync_view` derives it again, as PyTorch regenerates
+    a view's ``grad_fn``.
+    """
     owner = _owner(result._primal)
     for arg in args:
         if isinstance(arg, Tensor) and _owner(arg._primal) is owner:
+            base = arg if arg._base is None else arg._base
             result._version = _version_counter(arg)
-            result._base = arg if arg._base is None else arg._base
+            result._base = base
+            result._view_of = base._node
             return
+
+
+def _sync_view(view) -> None:
+    """Derive ``view``'s history again from its base's, which an in-place operation has replaced.
+
+    The view is the base's elements at :func:`_positions_in_base`, so its new
+    history gathers them from the base's current history (recorded even under
+    ``no_grad``: it stands for the history the view would have had).
+    """
+    base = view._base
+    node = base._node
+    view._view_of = node
+    if node is None:
+        return
+    token = grad_enabled.set(True)
+    try:
+        fresh = _flat_history(base)[_positions_in_base(view._primal, base._primal)]
+    finally:
+        grad_enabled.reset(token)
+    view._node = fresh._node
+    view._slot = fresh._slot
+
+
+def _flat_history(base):
+    """``base``'s current value and history, flattened to one axis (C order)."""
+    from wengert.numpy import reshape
+
+    return reshape(_make(base._primal, base._node, base._slot), (-1,))
+
+
+def _byte_offsets(array, origin: int):
+    """The address of each element of ``array``, in bytes from ``origin``."""
+    offsets = xp.full(array.shape, array.__array_interface__["data"][0] - origin, dtype=xp.intp)
+    for axis, (length, stride) in enumerate(zip(array.shape, array.strides)):
+        steps = xp.arange(length, dtype=xp.intp) * stride
+        offsets += steps.reshape((1,) * axis + (length,) + (1,) * (array.ndim - axis - 1))
+    return offsets
+
+
+def _positions_in_base(view, base):
+    """For each element of ``view`` (an array over ``base``'s memory), its flat C-order index in ``base``."""
+    origin = base.__array_interface__["data"][0]
+    offsets = _byte_offsets(view, origin)
+    if base.flags.c_contiguous:
+        positions, remainder = xp.divmod(offsets, base.itemsize)
+        if remainder.any() or view.itemsize != base.itemsize:
+            raise _not_one_to_one()
+        return positions
+    base_offsets = _byte_offsets(base, origin).ravel()
+    order = xp.argsort(base_offsets, kind="stable")
+    found = xp.minimum(xp.searchsorted(base_offsets[order], offsets), base_offsets.size - 1)
+    if (base_offsets[order][found] != offsets).any() or view.itemsize != base.itemsize:
+        raise _not_one_to_one()
+    return order[found]
+
+
+def _not_one_to_one() -> AutogradError:
+    return AutogradError(
+        "an in-place operation on a view whose elements do not map one to one onto the elements of the tensor "
+        "it is a view of (a view of another dtype): its gradient cannot be traced. Change a clone() of it, or "
+        "change the base tensor itself."
+    )
 
 
 def _make(primal, node=None, slot: int = -1):
@@ -296,6 +377,7 @@ def _make(primal, node=None, slot: int = -1):
     tensor._grad = None
     tensor._version = None
     tensor._base = None
+    tensor._view_of = None
     return tensor
 
 
@@ -356,7 +438,7 @@ class Tensor(TensorMethods, ValueTracer):
     tensor([2., 4.])
     """
 
-    __slots__ = ("__weakref__", "_base", "_grad", "_node", "_slot", "_version")
+    __slots__ = ("__weakref__", "_base", "_grad", "_node", "_slot", "_version", "_view_of")
     _trace = EAGER
     __array_priority__ = 1001
     device = "cpu"
@@ -372,6 +454,7 @@ class Tensor(TensorMethods, ValueTracer):
         self._grad = None
         self._version = _version_counter(data) if isinstance(data, Tensor) and primal is data._primal else None
         self._base = None
+        self._view_of = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -397,8 +480,43 @@ class Tensor(TensorMethods, ValueTracer):
         return self._primal.ndim
 
     def item(self):
-        """The value of a one-element tensor as a Python number."""
-        return self._primal.item()
+        """The value of a one-element tensor as a Python number (detached: it carries no derivative)."""
+        return self._one_element("item()")
+
+    def _one_element(self, conversion: str):
+        array = self._primal
+        if array.size != 1:
+            raise ValueError(
+                f"{conversion} of a tensor of shape {array.shape}: only one-element tensors can be converted to "
+                "Python scalars. Index or reduce it first (t[0], t.sum())."
+            )
+        return array.item()
+
+    # A Python number carries no derivative; as in PyTorch, converting a tensor detaches it (the
+    # functional transforms refuse instead, see ``Tracer.concrete_number``).
+    def __float__(self) -> float:
+        return float(self._one_element("float()"))
+
+    def __int__(self) -> int:
+        return int(self._one_element("int()"))
+
+    def __complex__(self) -> complex:
+        return complex(self._one_element("complex()"))
+
+    def __getitem__(self, index):
+        """``t[index]`` as NumPy indexes; basic indexing gives a view, ``t[i]`` of a vector a 0-d one, as PyTorch.
+
+        NumPy returns a copy for an index that picks one element; the result is
+        made a 0-d view of the same element, so in-place changes to it reach
+        ``t`` (``y[0].mul_(3)``).
+        """
+        result = Tracer.__getitem__(self, index)
+        if type(result) is Tensor and result._base is None and result._primal.ndim == 0 and self._primal.ndim:
+            element = _element_index(index)
+            if element is not None:
+                result._primal = self._primal[element]
+                _share_storage(result, (self,))
+        return result
 
     def tolist(self):
         return self._primal.tolist()
@@ -410,7 +528,7 @@ class Tensor(TensorMethods, ValueTracer):
         graph may still need; ``t.detach().numpy()`` (or ``force=True``) says
         the derivative is not wanted.
         """
-        if self._node is not None and not force:
+        if self._synced()._node is not None and not force:
             raise AutogradError(
                 "numpy() of a tensor that requires grad: the array is still part of the graph. "
                 "Call t.detach().numpy() (or t.numpy(force=True)) if the derivative is not needed."
@@ -418,7 +536,7 @@ class Tensor(TensorMethods, ValueTracer):
         return self._primal
 
     def __array__(self, dtype=None, copy=None):
-        if self._node is not None:
+        if self._synced()._node is not None:
             raise AutogradError(
                 "A tensor that requires grad was converted to a NumPy array (np.asarray, a NumPy "
                 "function): the derivative would be lost. Use t.detach() first if that is intended, "
@@ -456,7 +574,7 @@ class Tensor(TensorMethods, ValueTracer):
     # --- autograd -------------------------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
-        return self._node is not None
+        return self._synced()._node is not None
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
@@ -464,7 +582,7 @@ class Tensor(TensorMethods, ValueTracer):
 
     def requires_grad_(self, requires_grad: bool = True):
         """Make this leaf tensor record its uses (or stop); returns ``self``."""
-        node = self._node
+        node = self._synced()._node
         if node is not None and type(node) is not LeafNode:
             if requires_grad:
                 return self
@@ -486,13 +604,13 @@ class Tensor(TensorMethods, ValueTracer):
     @property
     def is_leaf(self) -> bool:
         """True for a tensor made by the user (or that does not require grad), not by an operation."""
-        node = self._node
+        node = self._synced()._node
         return node is None or type(node) is LeafNode
 
     @property
     def grad_fn(self):
         """The node that made this tensor (``None`` for a leaf)."""
-        node = self._node
+        node = self._synced()._node
         return None if node is None or type(node) is LeafNode else node
 
     @property
@@ -524,7 +642,10 @@ class Tensor(TensorMethods, ValueTracer):
 
     @data.setter
     def data(self, value) -> None:
+        """Replace the array (no history is recorded); a view stops being one, its memory now its own."""
         self._primal = array_of(value) if isinstance(value, Tensor) else xp.asarray(value)
+        self._base = None
+        self._view_of = None
 
     @property
     def _version_number(self) -> int:
@@ -543,14 +664,19 @@ class Tensor(TensorMethods, ValueTracer):
         return tensor
 
     def detach_(self):
-        """Cut this tensor off its graph, in place; returns ``self``."""
+        """Cut this tensor off its graph, in place; returns ``self`` (refused for a view, as in PyTorch)."""
+        if self._base is not None:
+            raise AutogradError(
+                "detach_() of a view (of view, reshape, transpose, an indexing result): its history is tied to "
+                "the tensor it is a view of. Use detach() instead, which returns a new tensor."
+            )
         self._node = None
         self._slot = -1
         return self
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in ``.grad`` during ``backward()`` (leaves always keep it)."""
-        node = self._node
+        node = self._synced()._node
         if node is None:
             raise AutogradError("retain_grad() on a tensor that does not require grad: there is no gradient to keep.")
         if type(node) is LeafNode:
@@ -561,7 +687,7 @@ class Tensor(TensorMethods, ValueTracer):
 
     @property
     def retains_grad(self) -> bool:
-        node = self._node
+        node = self._synced()._node
         if node is None or type(node) is LeafNode or node.hooks is None:
             return False
         return node.hooks.retained.get(self._slot) is self
@@ -571,7 +697,7 @@ class Tensor(TensorMethods, ValueTracer):
 
         Returns a handle whose ``remove()`` unregisters the hook.
         """
-        node = self._node
+        node = self._synced()._node
         if node is None:
             raise AutogradError(
                 "register_hook on a tensor that does not require grad: no gradient will reach it. "
@@ -595,28 +721,49 @@ class Tensor(TensorMethods, ValueTracer):
         """
         from .autograd import backward
 
-        backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph, inputs=inputs)
+        backward(
+            (self._synced(),), None if gradient is None else (gradient,), retain_graph, create_graph, inputs=inputs
+        )
 
     # --- in-place operations ----------------------------------------------------------------------
+    def _synced(self):
+        """``self``, with its history derived again if it is a view whose base has a new history."""
+        base = self._base
+        if base is not None and self._view_of is not base._node:
+            _sync_view(self)
+        return self
+
     def _record_inplace(self, others) -> bool:
         """Whether an in-place operation on ``self`` must be recorded; raises where PyTorch refuses it."""
+        if not self._primal.flags.writeable:
+            raise AutogradError(
+                f"an in-place operation on a tensor of shape {self.shape} whose array is read-only: a view made "
+                "by expand, expand_as or broadcast_to, where more than one element refers to a single memory "
+                "location, or a read-only NumPy array. Change a clone() of it instead."
+            )
         if not grad_enabled.get():
             return False
-        node = self._node
-        if node is None and not any(isinstance(o, Tensor) and o._node is not None for o in others):
+        node = self._synced()._node
+        base = self._base
+        if base is not None and type(base._node) is LeafNode:
+            raise AutogradError(
+                "a view of a leaf tensor that requires grad is being used in an in-place operation: it would "
+                "overwrite the value the gradient is taken at. Do it under `with wengert.no_grad():` (as "
+                "optimizers do), or write it out-of-place."
+            )
+        if node is None and base is not None and base._node is not None:
+            raise AutogradError(
+                "a view made under no_grad() of a tensor that requires grad is being changed in place with "
+                "gradients recorded: it is ambiguous whether the change should be tracked. Make both the view "
+                "and the in-place operation inside no_grad() (not tracked), or both outside it (tracked)."
+            )
+        if node is None and not any(isinstance(o, Tensor) and o._synced()._node is not None for o in others):
             return False
         if type(node) is LeafNode:
             raise AutogradError(
                 "an in-place operation on a leaf tensor that requires grad: it would overwrite the "
                 "value the gradient is taken at. Do it under `with wengert.no_grad():` (as optimizers "
                 "do), or write it out-of-place (`x = x + 1`)."
-            )
-        if self._base is not None:
-            raise AutogradError(
-                "an in-place operation on a view (of view, reshape, transpose, or an indexing result) "
-                "while gradients are recorded: it would change the tensor it is a view of behind that "
-                "tensor's history. Write it out-of-place, or modify the base tensor itself "
-                "(`base[idx] = value`)."
             )
         return True
 
@@ -625,7 +772,12 @@ class Tensor(TensorMethods, ValueTracer):
         return _make(self._primal.copy() if copy else self._primal, self._node, self._slot)
 
     def _assign_recorded(self, new) -> Tensor:
-        """Write ``new`` (computed out-of-place, recorded) into this tensor's array and take its history."""
+        """Write ``new`` (computed out-of-place, recorded) into this tensor's array and take its history.
+
+        On a view, the base takes a new history too: its old one with the view's
+        elements replaced by ``new`` (PyTorch's ``CopySlices``); other views of the
+        base then derive theirs again when next used.
+        """
         if not isinstance(new, Tensor):
             new = _make(xp.asarray(new))
         if new.shape != self.shape:
@@ -640,6 +792,15 @@ class Tensor(TensorMethods, ValueTracer):
                     f"this tensor of dtype {self.dtype}; write it out-of-place."
                 )
             new = structural.astype(new, dtype=self.dtype)
+        base = self._base
+        if base is not None:
+            from wengert.numpy import at, reshape
+
+            positions = _positions_in_base(self._primal, base._primal)
+            rebased = reshape(at(_flat_history(base))[positions].set(new), base.shape)
+            base._node = rebased._node
+            base._slot = rebased._slot
+            self._view_of = rebased._node
         self._primal[...] = new._primal
         self._node = new._node
         self._slot = new._slot
@@ -792,6 +953,42 @@ class Tensor(TensorMethods, ValueTracer):
         self._primal[_index_of(index)] = array_of(value)
         self._bump_version()
 
+    def floor_divide_(self, other):
+        """``self //= other``, in place (no derivative flows through a floor)."""
+        return self._update(lambda a: xp.floor_divide(a, array_of(other), out=a), lambda old: old // other, (other,))
+
+    def remainder_(self, other):
+        """``self %= other``, in place."""
+        return self._update(lambda a: xp.remainder(a, array_of(other), out=a), lambda old: old % other, (other,))
+
+    def masked_fill_(self, mask, value):
+        """Set the elements where ``mask`` holds to ``value``, in place."""
+        from wengert.numpy import where
+
+        condition = array_of(mask)
+        return self._update(
+            lambda a: xp.copyto(a, array_of(value), where=condition),
+            lambda old: where(condition, value, old),
+            (value,),
+            False,
+        )
+
+    def _bitwise_(self, ufunc, other):
+        if is_float_dtype(self.dtype):
+            raise DtypeError(f"{ufunc.__name__} in place of a tensor of dtype {self.dtype}: it takes integers or bools")
+        ufunc(self._primal, array_of(other), out=self._primal)
+        self._bump_version()
+        return self
+
+    def __iand__(self, other):
+        return self._bitwise_(xp.bitwise_and, other)
+
+    def __ior__(self, other):
+        return self._bitwise_(xp.bitwise_or, other)
+
+    def __ixor__(self, other):
+        return self._bitwise_(xp.bitwise_xor, other)
+
     def __iadd__(self, other):
         return self.add_(other)
 
@@ -803,6 +1000,15 @@ class Tensor(TensorMethods, ValueTracer):
 
     def __itruediv__(self, other):
         return self.div_(other)
+
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
 
     # --- arithmetic operators (the common ones dispatched straight to the eager graph) ----------------
     def __add__(self, other):
@@ -847,7 +1053,7 @@ class Tensor(TensorMethods, ValueTracer):
         extras = []
         if array.dtype not in (xp.float64, xp.int64, xp.bool_):
             extras.append(f"dtype={array.dtype}")
-        node = self._node
+        node = self._synced()._node
         if type(node) is LeafNode:
             extras.append("requires_grad=True")
         elif node is not None:
@@ -896,6 +1102,7 @@ def _rebuild(cls, primal, requires_grad: bool, state: dict):
     tensor._grad = None
     tensor._version = None
     tensor._base = None
+    tensor._view_of = None
     if state:
         tensor.__dict__.update(state)
     if requires_grad:
@@ -911,7 +1118,7 @@ def _filled(old, value):
 
 
 def _needs_graph(values) -> bool:
-    return any(isinstance(v, Tensor) and v._node is not None for v in values)
+    return any(isinstance(v, Tensor) and v._synced()._node is not None for v in values)
 
 
 def _concrete_data(data):
@@ -929,6 +1136,18 @@ def _concrete_data(data):
             "(operators and wengert.numpy work on it), or pass Tensors to the transform from outside."
         )
     return data
+
+
+def _element_index(index):
+    """``index`` (ints and at most one ``...``) as an index that gives NumPy's 0-d view, or None if it is not such."""
+    items = index if isinstance(index, tuple) else (index,)
+    ints = []
+    for item in items:
+        if isinstance(item, (int, xp.integer)) and not isinstance(item, (bool, xp.bool_)):
+            ints.append(int(item))
+        elif item is not Ellipsis:
+            return None
+    return (*ints, Ellipsis)
 
 
 def _index_of(index):
@@ -966,6 +1185,22 @@ def _missing_attribute(self, name: str):
 
 
 Tracer.__getattr__ = _missing_attribute
+
+
+def as_view(result, tensor, view_of_array):
+    """``result`` (computed from ``tensor``) made a view of ``tensor``'s array: its array is ``view_of_array(array)``.
+
+    For the PyTorch view methods whose NumPy counterpart copies or gives a
+    read-only view (``diagonal``); values of a functional transform pass through.
+    """
+    if type(result) is not Tensor or not isinstance(tensor, Tensor) or result._base is not None:
+        return result
+    view = view_of_array(tensor._primal)
+    if tensor._primal.flags.writeable:
+        view.flags.writeable = True
+    result._primal = view
+    _share_storage(result, (tensor,))
+    return result
 
 
 def as_graph_tensor(value) -> Tensor:
