@@ -1,14 +1,16 @@
 """Probes: transforms keep their promises (checkpoint's randomness, argnums, what a differentiated function
 returns) and stay linear in the number of pieces they stack (issue 12)."""
 
+import functools
 import random
+import sys
 
 import numpy as np
 import pytest
 
 import wengert
 import wengert.numpy as wnp
-from wengert import nn
+from wengert import lax, nn
 from wengert.errors import TransformError
 from wengert.nn import functional as F
 
@@ -263,3 +265,113 @@ def test_jvp_with_has_aux_returns_the_aux_as_jax_does():
     out, tangent, aux = wengert.jvp(lambda x: (x * 3.0, {"note": "kept", "x": x}), (2.0,), (1.0,), has_aux=True)
     assert (float(out), float(tangent), aux["note"], float(aux["x"])) == (6.0, 3.0, "kept", 2.0)
     assert isinstance(aux["x"], (np.ndarray, np.generic, float))  # the primal, not a traced value
+
+
+# --- stacking n pieces costs O(n) in every mode -------------------------------------------------------------
+# Counted, not timed: the Python calls a transform makes (each NumPy function, each rule, each generator step)
+# grow linearly with the number of pieces when the work is linear, and 16-fold for 4 times the pieces when it is
+# quadratic (a tangent of the whole output for each piece, or each piece's offset summed over the pieces before).
+
+
+def _calls(thunk) -> int:
+    count = 0
+
+    def profile(frame, event, arg):
+        nonlocal count
+        count += event in ("call", "c_call")
+
+    sys.setprofile(profile)
+    try:
+        thunk()
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+def _grows_linearly(work, n: int = 150) -> None:
+    small, large = _calls(lambda: work(n)), _calls(lambda: work(4 * n))
+    assert large < 5 * small, f"{small} calls for {n} pieces, {large} for {4 * n}: more than linear"
+
+
+def _scanned(x, np_=wnp, scan=lax.scan):
+    carry, ys = scan(lambda c, xi: (np_.sin(c) * xi, c * 2.0), x[0], x)
+    return np_.sum(ys) + carry
+
+
+def _stacked(x, np_=wnp, scan=None):
+    return np_.sum(np_.stack([np_.sin(piece) for piece in np_.reshape(x, (-1, 2))]) ** 2)
+
+
+def _concatenated(x, np_=wnp, scan=None):
+    pieces = [x[i : i + 1 + i % 3] for i in range(0, x.shape[0] - 3, 3)]  # pieces of 1, 2 and 3 elements
+    return np_.sum(np_.concatenate([np_.cos(p) for p in pieces]) ** 2)
+
+
+def _hstacked(x, np_=wnp, scan=None):
+    return np_.sum(np_.vstack([np_.hstack([np_.sin(p), p]) for p in np_.reshape(x, (-1, 2))]) ** 2)
+
+
+LONG = {"scan": _scanned, "stack": _stacked, "concatenate": _concatenated, "hstack/vstack": _hstacked}
+MODES = {
+    "jvp": lambda f, x: wengert.jvp(f, (x,), (np.ones_like(x),)),
+    "grad": lambda f, x: wengert.grad(f)(x),
+    "vjp by transposition": lambda f, x: wengert.vjp(f, x, method="transpose")[1](1.0),
+    "linearize": lambda f, x: wengert.linearize(f, x)[1](np.ones_like(x)),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("function", LONG)
+def test_differentiating_n_stacked_pieces_does_work_linear_in_n(function, mode):
+    _grows_linearly(lambda n: MODES[mode](LONG[function], np.linspace(0.1, 1.0, 2 * n)))
+
+
+def test_backward_of_stacking_n_tensors_does_work_linear_in_n():
+    def work(n):
+        x = wengert.tensor(np.linspace(0.1, 1.0, n), requires_grad=True)
+        (wengert.stack([x[i] * 2.0 for i in range(n)]) ** 2).sum().backward()
+
+    _grows_linearly(work)
+
+
+def test_the_linearized_stack_of_n_pieces_is_one_concatenation():
+    _, f_lin = wengert.linearize(_stacked, np.linspace(0.1, 1.0, 40))
+    primitives = [eqn.primitive.name for eqn in f_lin.program.equations]
+    assert primitives.count("concatenate") == 1 and "add" not in primitives
+
+
+@pytest.mark.parametrize("function", LONG)
+def test_derivatives_of_n_stacked_pieces_agree_with_jax(function):
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    twin = functools.partial(LONG[function], np_=jax.numpy, scan=jax.lax.scan)
+    x, tangent = np.linspace(0.1, 1.0, 12), np.cos(np.arange(12.0))
+    gradient = np.asarray(jax.grad(twin)(x))
+    np.testing.assert_allclose(wengert.grad(LONG[function])(x), gradient, rtol=1e-12)
+    np.testing.assert_allclose(wengert.jvp(LONG[function], (x,), (tangent,))[1], gradient @ tangent, rtol=1e-12)
+    np.testing.assert_allclose(wengert.vjp(LONG[function], x, method="transpose")[1](1.0)[0], gradient, rtol=1e-12)
+    np.testing.assert_allclose(wengert.hessian(LONG[function])(x), jax.hessian(twin)(x), rtol=1e-10, atol=1e-12)
+
+
+def _staged_control_flow(kind: str, n: int):
+    """jvp under jit of a loop (or a branch) over ``n`` carried values: the staged ``while`` (``cond``) primitive's
+    JVP rule, which once ran the whole loop (branch) again for each value's tangent."""
+
+    def body(c):
+        return tuple(wnp.sin(v) * c[0] for v in c)
+
+    def function(*values):
+        if kind == "while":
+            return lax.while_loop(lambda c: wnp.sum(c[0]) < 3.0, lambda c: (c[0] + 1.0, *body(c)[1:]), values)
+        return lax.cond(wnp.sum(values[0]) > 0.0, body, lambda c: c, values)
+
+    values, tangents = tuple(np.full(2, 0.5 + k / n) for k in range(n)), tuple(np.ones(2) for _ in range(n))
+    staged = wengert.jit(lambda v, t: wengert.jvp(function, v, t))(values, tangents)
+    eager = wengert.jvp(function, values, tangents)
+    for got, want in zip(wengert.tree_leaves(staged), wengert.tree_leaves(eager)):
+        np.testing.assert_allclose(got, want, rtol=1e-13)
+
+
+@pytest.mark.parametrize("kind", ["while", "cond"])
+def test_jvp_of_staged_control_flow_over_n_values_does_work_linear_in_n(kind):
+    _grows_linearly(lambda n: _staged_control_flow(kind, n), n=8)

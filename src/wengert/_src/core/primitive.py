@@ -287,9 +287,11 @@ class Primitive:
             returning that argument's contribution to the output tangent (with the
             output's shape and dtype); ``None`` for an argument that is never
             differentiated (an index, a condition). ``jvps is None`` declares the
-            primitive non-differentiable: its outputs carry no tangent.
+            primitive non-differentiable: its outputs carry no tangent. A variadic
+            primitive may give ``rules.JointJVP``, one rule over all the tangents.
         vjps: one rule per argument, ``vjp_i(cotangent, ans, *args, **params)``
-            returning the cotangent of argument ``i`` (its shape and dtype).
+            returning the cotangent of argument ``i`` (its shape and dtype), or
+            ``rules.JointVJP``, one rule for all the differentiated arguments.
         multiple_results: the impl returns a tuple; rules then take and return tuples
             of tangents/cotangents, one per result (zeros filled in).
         transposes: for a primitive linear in some arguments, one rule per argument,

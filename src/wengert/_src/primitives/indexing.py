@@ -6,12 +6,13 @@ no derivative). Gathering is linear in ``x`` and its transpose is a
 scatter-add, so reading the same element twice adds both cotangents.
 """
 
+import itertools
 import math
 
 from ..backend import BINCOUNT_DTYPES, shape_of, xp
 from ..core.primitive import Primitive, Tracer
 from .elementwise import where
-from .rules import BY_VJP, EveryArgument, PerPosition, no_flops
+from .rules import BY_VJP, EveryArgument, JointJVP, JointVJP, no_flops
 from .structural import (
     astype,
     batch_first,
@@ -426,23 +427,34 @@ def take_by_index_operands(x, items: tuple, checked: bool = False):
     return take(reshape(x, shape=(math.prod(leading),) + shape[len(picked) :]), flat_index, axis=0)
 
 
-def _concatenate_piece(position, g, ans, *xs, axis):
-    start = sum(x.shape[axis] for x in xs[:position])
-    index = (slice(None),) * axis + (slice(start, start + xs[position].shape[axis]),)
-    piece = getitem(g, idx=index)
-    return piece if piece.dtype == xs[position].dtype else piece.astype(xs[position].dtype)
+def _concatenate_pieces(g, ans, positions, *xs, axis):
+    """The cotangents of the pieces at ``positions``: each one's slice of ``g`` along ``axis``.
+
+    The offsets are summed once for all pieces. Where every piece is one slice thick (``stack``,
+    the outputs of a ``scan``), one ``unstack`` cuts them all, and its own derivative is one
+    concatenation again (a slice's is a scatter into zeros the size of ``g``, once per piece).
+    """
+    if len(positions) > 1 and all(x.shape[axis] == 1 for x in xs):
+        slices = unstack(g, axis=axis)
+        pieces = [reshape(slices[p], shape=tuple(xs[p].shape)) for p in positions]
+    else:
+        starts = list(itertools.accumulate((x.shape[axis] for x in xs), initial=0))
+        lead = (slice(None),) * axis
+        pieces = [getitem(g, idx=lead + (slice(starts[p], starts[p + 1]),)) for p in positions]
+    return [piece if piece.dtype == xs[p].dtype else piece.astype(xs[p].dtype) for piece, p in zip(pieces, positions)]
 
 
-def _concatenate_tangent(position, t, ans, *xs, axis):
-    pieces = [t if i == position else _zeros(x).astype(ans.dtype) for i, x in enumerate(xs)]
+def _concatenate_tangent(tangents, ans, *xs, axis):
+    """Linear: the concatenation of the pieces' tangents (zeros for the pieces that carry none), one operation."""
+    pieces = [xp.zeros(x.shape, ans.dtype) if t is None else t for t, x in zip(tangents, xs)]
     return concatenate(*pieces, axis=axis)
 
 
 concatenate = Primitive(
     "concatenate",
     lambda *xs, axis: xp.concatenate(xs, axis=axis),
-    jvps=PerPosition(_concatenate_tangent),
-    vjps=PerPosition(_concatenate_piece),
+    jvps=JointJVP(_concatenate_tangent),
+    vjps=JointVJP(_concatenate_pieces),
     transposes=EveryArgument(BY_VJP),
     batch=_concatenate_batch,
     flops=no_flops,

@@ -16,6 +16,56 @@ class PerPosition:
         return functools.partial(self.fn, position)
 
 
+class _JointRule:
+    """One rule for all the arguments of a variadic primitive, standing in for a table of per-argument rules."""
+
+    __slots__ = ("rule",)
+
+    def __init__(self, rule):
+        self.rule = rule
+
+
+class JointJVP(_JointRule):
+    """The JVP of a variadic primitive as one rule over every argument's tangent at once.
+
+    ``rule(tangents, ans, *args, **params)`` returns the output tangent, with ``tangents[i]``
+    ``None`` where argument ``i`` carries none. The per-argument form (``jvps[i]``: argument
+    ``i``'s contribution, the others' tangents zero) is derived from it, but forward mode calls
+    ``rule`` once: a sum of per-argument contributions, each of the output's size, costs
+    ``n`` times the output for ``n`` arguments, and ``n`` pieces stacked into one output
+    (``stack``, ``concatenate``, the outputs of a ``scan``) would cost ``O(n^2)``.
+    """
+
+    __slots__ = ()
+
+    def __getitem__(self, position):
+        def alone(tangent, ans, *args, **params):
+            tangents = [None] * len(args)
+            tangents[position] = tangent
+            return self.rule(tangents, ans, *args, **params)
+
+        return alone
+
+
+class JointVJP(_JointRule):
+    """The VJP of a variadic primitive as one rule for every differentiated argument at once.
+
+    ``rule(cotangent, ans, positions, *args, **params)`` returns the cotangents of the arguments
+    at ``positions``, in that order. The per-argument form (``vjps[i]``) is derived from it, but
+    the backward passes call ``rule`` once per application: what the arguments share (where
+    each piece of a concatenation starts) is computed once, and the ``n`` arguments are passed
+    once, not ``n`` times.
+    """
+
+    __slots__ = ()
+
+    def __getitem__(self, position):
+        def alone(cotangent, ans, *args, **params):
+            return self.rule(cotangent, ans, (position,), *args, **params)[0]
+
+        return alone
+
+
 def normalize_axis(axis, ndim: int):
     """``None`` or a sorted tuple of non-negative axes, checked against ``ndim``."""
     if axis is None:

@@ -30,6 +30,7 @@ from wengert.errors import AutogradError
 
 from ..backend import xp
 from ..core.primitive import Tracer
+from ..primitives.rules import JointVJP
 
 grad_enabled = contextvars.ContextVar("wengert_grad_enabled", default=True)
 """Whether Tensor operations record a graph (``no_grad`` sets it False)."""
@@ -167,7 +168,13 @@ class Node(GraphNode):
             args, out = self._as_tensors(wrap)
         vjps = prim.vjps
         params = self.params
-        result = [(parent, slot, vjps[position](ct, out, *args, **params)) for position, parent, slot in self.parents]
+        if type(vjps) is JointVJP:  # one rule for all the parents (``n`` stacked pieces: offsets summed once)
+            contributions = vjps.rule(ct, out, [position for position, _, _ in self.parents], *args, **params)
+            result = [(parent, slot, c) for (_, parent, slot), c in zip(self.parents, contributions)]
+        else:
+            result = [
+                (parent, slot, vjps[position](ct, out, *args, **params)) for position, parent, slot in self.parents
+            ]
         if not retain_graph:
             self.args = self.out = self.saved = None
         return result

@@ -25,7 +25,7 @@ from ..core.primitive import Primitive, Tracer
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.source_info import user_frame_summary
 from ..primitives.elementwise import where
-from ..primitives.rules import EveryArgument, PerPosition
+from ..primitives.rules import EveryArgument, JointJVP, PerPosition
 from .batching import BatchTracer
 from .stage import StagedTracer, stage
 
@@ -83,22 +83,30 @@ def _select(index, branches, operands):
     return tree_unflatten(tree, leaves)
 
 
-def cond_jvp(position: int, tangent, index, args: tuple, branches: Sequence[Program]):
-    """The tangent of every output of ``cond`` from argument ``position``'s: the chosen branch's JVP."""
+def cond_jvp(tangents: list, index, args: tuple, branches: Sequence[Program]):
+    """The tangent of every output of ``cond``: the chosen branch's JVP along every argument's tangent at
+    once (``tangents[i]`` is ``None`` where argument ``i`` carries none), one branch run, whatever the
+    number of arguments."""
     from .api import jvp
 
+    n = len(args)
+    moving = [i for i, t in enumerate(tangents) if t is not None]
+
     def tangent_of(program):
-        def branch(*args_and_tangent):
-            *values, t = args_and_tangent
+        def branch(*args_and_tangents):
+            values = list(args_and_tangents[:n])
 
-            def along(v):
-                return tuple(program.run_flat(values[:position] + [v] + values[position + 1 :]))
+            def along(*chosen):
+                full = list(values)
+                for i, v in zip(moving, chosen):
+                    full[i] = v
+                return tuple(program.run_flat(full))
 
-            return list(jvp(along, (values[position],), (t,))[1])
+            return list(jvp(along, tuple(values[i] for i in moving), tuple(args_and_tangents[n:]))[1])
 
         return branch
 
-    return tuple(switch(index, [tangent_of(p) for p in branches], (*args, tangent)))
+    return tuple(switch(index, [tangent_of(p) for p in branches], (*args, *(tangents[i] for i in moving))))
 
 
 _last_pullback = threading.local()  # per thread: (the cotangents a cond's rules were last asked about, the answer)
@@ -209,18 +217,16 @@ def _staged_while(cond_fun, body_fun, val):
     return tree_unflatten(tree, outs)
 
 
-def while_jvp(position: int, tangent, args: tuple, *, cond_program, body_program, cond_nconsts, body_nconsts):
-    """The tangents of a ``while``'s outputs from argument ``position``'s: the loop run over pairs
-    (carry, carry tangent), the body advanced by its JVP (a condition's constants have no effect)."""
+def while_jvp(tangents: list, args: tuple, *, cond_program, body_program, cond_nconsts, body_nconsts):
+    """The tangents of a ``while``'s outputs: the loop run once over pairs (carry, carry tangent), the
+    body advanced by its JVP along every argument's tangent at once (``tangents[i]`` is ``None`` where
+    argument ``i`` carries none; a condition's constants have no effect)."""
     from .api import jvp
 
     cond_consts = list(args[:cond_nconsts])
     body_consts = list(args[cond_nconsts : cond_nconsts + body_nconsts])
     carry = list(args[cond_nconsts + body_nconsts :])
-    if position < cond_nconsts:
-        return tuple(xp.zeros(c.shape, c.dtype) for c in carry)
-    tangents = [None] * (body_nconsts + len(carry))
-    tangents[position - cond_nconsts] = tangent
+    tangents = list(tangents[cond_nconsts:])
     inputs = body_consts + carry
     start = [t if t is not None else xp.zeros(c.shape, c.dtype) for t, c in zip(tangents[body_nconsts:], carry)]
     floats = [i for i, x in enumerate(inputs) if is_float_dtype(x.dtype)]
@@ -379,8 +385,8 @@ class _AfterTheIndex(PerPosition):
         return None if position == 0 else super().__getitem__(position)
 
 
-def _cond_jvp(position, tangent, outs, index, *args, branches):
-    return cond_jvp(position - 1, tangent, index, args, branches)
+def _cond_jvp(tangents, outs, index, *args, branches):
+    return cond_jvp(tangents[1:], index, args, branches)
 
 
 def _cond_vjp(position, cotangents, outs, index, *args, branches):
@@ -407,7 +413,7 @@ def _control_primitive(name: str, impl, jvps, vjps, doc: str) -> Primitive:
 cond_p = _control_primitive(
     "cond",
     _cond_impl,
-    _AfterTheIndex(_cond_jvp),
+    JointJVP(_cond_jvp),
     _AfterTheIndex(_cond_vjp),
     "cond[branches] index *args: run program ``branches[index]`` on ``args`` (closed-over values "
     "included, as leading arguments). Staged by ``lax.cond`` / ``lax.switch`` under ``jit``.",
@@ -423,8 +429,8 @@ def _while_impl(*args, cond_program, body_program, cond_nconsts, body_nconsts):
     return tuple(carry)
 
 
-def _while_jvp(position, tangent, outs, *args, **params):
-    return while_jvp(position, tangent, args, **params)
+def _while_jvp(tangents, outs, *args, **params):
+    return while_jvp(tangents, args, **params)
 
 
 def _while_vjp(cotangents, outs, *args, **params):
@@ -434,7 +440,7 @@ def _while_vjp(cotangents, outs, *args, **params):
 while_p = _control_primitive(
     "while",
     _while_impl,
-    PerPosition(_while_jvp),
+    JointJVP(_while_jvp),
     EveryArgument(_while_vjp),
     "while[cond_program, body_program] *cond_consts *body_consts *carry: repeat the body while the "
     "condition holds. Staged by ``lax.while_loop`` under ``jit``; reverse mode is refused.",

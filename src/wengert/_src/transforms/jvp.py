@@ -6,14 +6,19 @@ its output tangent as the sum of the per-argument JVP rules,
 
     d f(x_1, ..., x_n) = sum_i  (d f / d x_i) . dx_i ,
 
-skipping arguments whose tangent is zero (symbolically: ``None``). Tangents
-may carry a leading batch axis only through ``vmap`` (a later transform).
+skipping arguments whose tangent is zero (symbolically: ``None``). A
+variadic primitive whose rule is one :class:`~..primitives.rules.JointJVP`
+gets every tangent at once instead: the tangent of ``n`` stacked pieces is
+one concatenation, not ``n`` contributions each the size of the whole.
+Tangents may carry a leading batch axis only through ``vmap`` (a later
+transform).
 """
 
 from __future__ import annotations
 
 from ..core.primitive import Trace, Tracer, ValueTracer, run_impl
 from ..core.pytree import tree_unflatten
+from ..primitives.rules import JointJVP
 from .complex_guard import COMPLEX_DTYPES, refuse_complex
 from .custom_derivatives import CustomCall, forward_mode_error
 
@@ -55,16 +60,20 @@ class JVPTrace(Trace):
         if prim.multiple_results or out.dtype in COMPLEX_DTYPES:
             self._refuse_complex(prim, out, rules, tangents)
         tangent_out = None
-        for i, tangent in enumerate(tangents):
-            if tangent is None or rules[i] is None:
-                continue
-            contribution = rules[i](tangent, out, *primals, **params)
-            if tangent_out is None:
-                tangent_out = contribution
-            elif prim.multiple_results:
-                tangent_out = tuple(a + b for a, b in zip(tangent_out, contribution))
-            else:
-                tangent_out = tangent_out + contribution
+        if type(rules) is JointJVP:  # one rule for all the tangents (``n`` stacked pieces: one concatenation)
+            if any(tangent is not None for tangent in tangents):
+                tangent_out = rules.rule(tangents, out, *primals, **params)
+        else:
+            for i, tangent in enumerate(tangents):
+                if tangent is None or rules[i] is None:
+                    continue
+                contribution = rules[i](tangent, out, *primals, **params)
+                if tangent_out is None:
+                    tangent_out = contribution
+                elif prim.multiple_results:
+                    tangent_out = tuple(a + b for a, b in zip(tangent_out, contribution))
+                else:
+                    tangent_out = tangent_out + contribution
         if tangent_out is None:
             return out
         if prim.multiple_results:

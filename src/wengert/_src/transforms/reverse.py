@@ -9,9 +9,11 @@ a cotangent calls the VJP rule of each differentiable argument,
 
     x̄_i += vjp_i(ȳ),   ȳ = dL/dy,  x̄_i = dL/dx_i ,
 
-accumulating with ``+`` over every use of a value. The rules run on plain
-arrays when no outer transform is active, and on the outer transform's
-tracers when one is (``grad(grad(f))``): one rule serves every order.
+accumulating with ``+`` over every use of a value (a variadic primitive
+whose rule is one :class:`~..primitives.rules.JointVJP` pulls back to all
+its arguments in one call). The rules run on plain arrays when no outer
+transform is active, and on the outer transform's tracers when one is
+(``grad(grad(f))``): one rule serves every order.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 from ..backend import dtype_of, shape_of, xp
 from ..core.primitive import Trace, Tracer, ValueTracer, new_trace, reraise_with_shapes
 from ..core.pytree import tree_unflatten
+from ..primitives.rules import JointVJP
 from .complex_guard import COMPLEX_DTYPES, complex_derivative_error, refuse_complex
 from .custom_derivatives import CustomCall, custom_call_primitive
 
@@ -184,6 +187,11 @@ def pull_back_tape(tape: list, seeds: list) -> list:
         if prim.multiple_results:
             ct = tuple(xp.zeros(shape_of(o), dtype_of(o)) if c is None else c for c, o in zip(ct, out))
         vjps = prim.vjps
+        if type(vjps) is JointVJP:  # one rule for all the parents (``n`` stacked pieces: offsets summed once)
+            contributions = vjps.rule(ct, out, [position for position, _, _ in parents], *args, **params)
+            for (_, parent, slot), contribution in zip(parents, contributions):
+                _accumulate(cts, tape, parent, slot, contribution)
+            continue
         for position, parent, slot in parents:
             contribution = vjps[position](ct, out, *args, **params)
             if slot < 0:

@@ -30,7 +30,7 @@ from ..backend import dtype_of, shape_of, xp
 from ..core.ir import Equation, Program, ShapedArray, Var, evaluate_equations
 from ..core.primitive import Tracer
 from ..core.pytree import tree_flatten, tree_unflatten
-from ..primitives.rules import BY_VJP, Multilinear
+from ..primitives.rules import BY_VJP, EveryArgument, JointVJP, Multilinear
 from .complex_guard import refuse_complex, refuse_complex_seed
 from .linearize import LinearFunction, linearize
 from .stage import stage
@@ -127,6 +127,11 @@ def backward_pass(program: Program, cotangents: list) -> list:
             UndefinedPrimal(x.shape, x.dtype) if i in positions else (env[x] if isinstance(x, Var) else x.value)
             for i, x in enumerate(eqn.inputs)
         ]
+        if _transposed_jointly(eqn.primitive):  # its VJP for all the linear arguments at once
+            contributions = eqn.primitive.vjps.rule(ct, None, positions, *args, **eqn.params)
+            for position, contribution in zip(positions, contributions):
+                _accumulate(cts, eqn.inputs[position], contribution)
+            continue
         for position in positions:
             rule = _transpose_rule(eqn, position, positions)
             _accumulate(cts, eqn.inputs[position], rule(ct, *args, **eqn.params))
@@ -152,6 +157,12 @@ def _transpose_rule(eqn: Equation, position: int, positions: list) -> Callable:
     if rule is BY_VJP:
         return functools.partial(_vjp_as_transpose, prim.vjps[position])
     return rule
+
+
+def _transposed_jointly(prim) -> bool:
+    """Whether every argument's transpose is its VJP and the VJP is one rule for all of them (``concatenate``)."""
+    rules = prim.transposes
+    return type(prim.vjps) is JointVJP and isinstance(rules, EveryArgument) and rules.rule is BY_VJP
 
 
 def _vjp_as_transpose(vjp_rule, ct, *args, **params):
