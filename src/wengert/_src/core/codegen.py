@@ -28,7 +28,9 @@ Two forms are generated from one code path:
   the forward pass's buffers as they die. Any dead array of the right shape
   and dtype serves a later result (``out=``), and large arrays that die
   inside the call are kept between calls (:meth:`_Generator.kept_buffers`;
-  ``keep_buffers=False`` keeps none).
+  ``keep_buffers=False`` keeps none, :func:`release_buffers` lets them go).
+  The source is registered in ``linecache`` (tracebacks show its lines) for as
+  long as the compiled function lives.
   Indexing by traced indices is written as ``ndarray.take`` and its scatter-add
   as ``np.bincount`` (:meth:`_Generator.along_axis`).
 """
@@ -40,6 +42,7 @@ import linecache
 import math
 import re
 import sys
+import weakref
 from collections.abc import Callable
 
 from wengert.errors import TransformError
@@ -87,6 +90,9 @@ _KEPT_BUFFER_BYTES = 1 << 16
 """Arrays at least this large that die inside a compiled call are kept between calls (a new one
 this large comes from the operating system, whose page faults cost more than the arithmetic)."""
 
+_SPARE_LISTS = "__spare_buffers__"
+"""The name under which a compiled module holds its lists of kept buffers (:func:`release_buffers`)."""
+
 _counter = itertools.count(1)
 
 
@@ -126,11 +132,21 @@ def compile_program(
     generator = _Generator(inline_constants=False, fuse=fuse, always_tuple=True, keep_buffers=keep_buffers)
     source = generator.module(program, name)
     filename = f"<wengert.jit {name} #{next(_counter)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     named = set(re.findall(r"[A-Za-z_]\w*", source))
     namespace = {key: value for key, value in generator.namespace.items() if key in named}  # no dead constants
+    namespace[_SPARE_LISTS] = tuple(generator.spare_lists)
     exec(compile(source, filename, "exec"), namespace)
-    return namespace[name], source
+    function = namespace[name]
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    weakref.finalize(function, linecache.cache.pop, filename, None)  # tracebacks show the source while it lives
+    return function, source
+
+
+def release_buffers(function: Callable) -> None:
+    """Let go of the arrays a function from :func:`compile_program` keeps between calls (its next call
+    allocates them again)."""
+    for spares in function.__globals__.get(_SPARE_LISTS, ()):
+        spares.clear()
 
 
 class _Generator:
@@ -148,6 +164,7 @@ class _Generator:
         self.global_names: set[str] = {"np"}
         self.constant_names: dict[int, str] = {}
         self.constant_values: dict[str, object] = {}
+        self.spare_lists: list[list] = []
 
     # --- the module ---------------------------------------------------------------------------------
     def module(self, program: Program, name: str) -> str:
@@ -180,7 +197,8 @@ class _Generator:
             state.release(index)
         results = [state.names[id(v)] if isinstance(v, Var) else literal(v.value) for v in program.outvars]
         if not self.inline_constants:
-            results = [self.returned(v, name, state) for v, name in zip(program.outvars, results)]
+            handed_out: set[int] = set()
+            results = [self.returned(v, name, state, handed_out) for v, name in zip(program.outvars, results)]
         if always_tuple or len(results) != 1:
             returned = "(" + ", ".join(results) + ("," if len(results) == 1 else "") + ")"
         else:
@@ -191,14 +209,20 @@ class _Generator:
         signature = ", ".join(v.name for v in program.invars)
         self.functions.append(f"def {name}({signature}):\n" + "\n".join("    " + line for line in body))
 
-    def returned(self, var, name: str, state: _Body) -> str:
+    def returned(self, var, name: str, state: _Body, handed_out: set[int]) -> str:
         """``name``, or a copy of it when the compiled function would otherwise hand out memory the
-        caller or a later call also holds: an input, a constant (kept in the module), or a view of one.
-        (The optimiser turns ``g * y`` at ``g = 1`` into ``y`` itself; writing into that result in place
-        must not change ``y``, nor the constant every later call returns.)"""
-        if not isinstance(var, Var) or id(var) in state.owned:
+        caller, a later call or another output also holds: an input, a constant (kept in the module),
+        a view of one, or an array an earlier output (``handed_out``) is or views. (The optimiser turns
+        ``g * y`` at ``g = 1`` into ``y`` itself, and ``(a * 2, a * 2)`` into one array returned twice;
+        writing into one result in place must change nothing else.) Python numbers are returned as they
+        are: they cannot be written into."""
+        if not isinstance(var, Var) or var.weak:
             return name
-        return f"{name}.copy()"
+        root = state.roots.get(id(var))
+        if root is None or root in handed_out:
+            return f"{name}.copy()"
+        handed_out.add(root)
+        return name
 
     def equation(self, eqn, args: list[str], outs: list[str], state: _Body, dead: set) -> list[str]:
         """The source lines of one equation; records the names of its outputs.
@@ -261,6 +285,7 @@ class _Generator:
             return body
         body = list(body)
         spares = self.constant([], "spare_buffers1")
+        self.spare_lists.append(self.constant_values[spares])
         empties = []
         for k, ((line, eqn, args, out), var) in enumerate(kept):
             body[line] = f"{out} = {self.expression(eqn, args, f'_buffers[{k}]')}"
@@ -275,10 +300,11 @@ class _Generator:
         if _is_ufunc(prim):
             if target is not None:
                 return f"np.{prim.impl.__name__}({', '.join(args)}, out={target})"
-            if name in _BINARY_OPERATORS:
-                return f"{args[0]} {_BINARY_OPERATORS[name]} {args[1]}"
-            if name == "neg":
-                return f"-{args[0]}"
+            if not _python_numbers_only(eqn):  # Python's operator on Python numbers gives a Python number
+                if name in _BINARY_OPERATORS:
+                    return f"{args[0]} {_BINARY_OPERATORS[name]} {args[1]}"
+                if name == "neg":
+                    return f"-{args[0]}"
             return f"np.{prim.impl.__name__}({', '.join(args)})"
         template = _TEMPLATES.get(name)
         if template is not None and _is_builtin(prim):
@@ -511,14 +537,15 @@ class _Body:
     * ``pool``: the dead ones among them, by (shape, dtype), each waiting to be written over by a
       later result of its shape and dtype (``out=``), so that a program allocates few large arrays
       (a fresh large array costs its page faults on every call);
-    * ``owned``: the variables whose memory only this call holds: arrays made by an operation, and
-      views of those (the function may return them as they are).
+    * ``roots``: for each variable whose memory only this call holds (an array made by an operation,
+      or a view of one), the variable that made that array (the function may return one of those
+      as it is, once).
     """
 
     def __init__(self, program: Program):
         self.names: dict[int, str] = {}
         self.fresh: dict[int, int] = {}
-        self.owned: set[int] = set()
+        self.roots: dict[int, int] = {}
         self.pool: dict[tuple, list[tuple[str, int]]] = {}
         self.reused: int | None = None
         self.sites: dict[int, tuple] = {}
@@ -531,11 +558,12 @@ class _Body:
                     self.dying.setdefault(self.last_reads[id(var)], []).append(var)
 
     def note_memory(self, eqn) -> None:
-        """Record whether ``eqn``'s results are memory of this call's own (see ``owned``)."""
+        """Record whether ``eqn``'s results are memory of this call's own, and whose (see ``roots``)."""
         if _makes_new_array(eqn):
-            self.owned.add(id(eqn.outputs[0]))
-        elif eqn.primitive.name in _VIEWS and isinstance(eqn.inputs[0], Var) and id(eqn.inputs[0]) in self.owned:
-            self.owned.update(id(v) for v in eqn.outputs)
+            self.roots[id(eqn.outputs[0])] = id(eqn.outputs[0])
+        elif eqn.primitive.name in _VIEWS and isinstance(eqn.inputs[0], Var) and id(eqn.inputs[0]) in self.roots:
+            root = self.roots[id(eqn.inputs[0])]
+            self.roots.update((id(v), root) for v in eqn.outputs)
 
     def take_buffer(self, var: Var) -> str | None:
         """A dead array of ``var``'s shape and dtype, taken from the pool, or None."""
@@ -579,8 +607,10 @@ def _keywords(gen: _Generator, params: dict, *keys) -> str:
 
 
 def _array(eqn, args) -> str:
-    """The first argument, as something with NumPy's array methods (a variable is one already)."""
-    return args[0] if isinstance(eqn.inputs[0], Var) else f"np.asarray({args[0]})"
+    """The first argument, as something with NumPy's array methods (a variable is one already, unless
+    it holds a Python number)."""
+    x = eqn.inputs[0]
+    return args[0] if isinstance(x, Var) and not x.weak else f"np.asarray({args[0]})"
 
 
 def _sum(gen, eqn, args, params):
@@ -629,6 +659,12 @@ def _is_ufunc(prim) -> bool:
 
 def _is_basic(idx: tuple) -> bool:
     return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in idx)
+
+
+def _python_numbers_only(eqn) -> bool:
+    """True if every input of ``eqn`` is a Python number when the program runs (a variable holding one,
+    or a literal one)."""
+    return all(x.weak if isinstance(x, Var) else type(x.value) in (bool, int, float, complex) for x in eqn.inputs)
 
 
 def _makes_new_array(eqn) -> bool:

@@ -65,6 +65,8 @@ class Var(ShapedArray):
     """
 
     __slots__ = ("name",)
+    weak = False
+    """True for a :class:`WeakVar`."""
 
     def __init__(self, shape: tuple, dtype):
         super().__init__(shape, dtype)
@@ -76,6 +78,19 @@ class Var(ShapedArray):
 
     def __repr__(self) -> str:
         return f"{self.name}:{self.type_string}"
+
+
+class WeakVar(Var):
+    """A variable holding a Python number: an argument given as ``0.1`` rather than an array.
+
+    Its dtype is the number's default (``float64`` for a float, ``int64`` for an int), but
+    it promotes as NumPy promotes a Python number, weakly: ``x32 * lr`` stays float32, as
+    it does without a transform. A program keeps it a Python number when it runs, so NumPy
+    promotes it the same way there.
+    """
+
+    __slots__ = ()
+    weak = True
 
 
 class Literal:
@@ -388,7 +403,10 @@ def _flat_tuple_tree(count: int) -> TreeDef:
 
 
 def _checked_input(var: Var, value, position: int):
-    """``value`` for input ``var``: an array (or tracer) of the variable's shape and dtype."""
+    """``value`` for input ``var``: an array (or tracer) of the variable's shape and dtype, or the
+    Python number a :class:`WeakVar` stands for."""
+    if var.weak and type(value) in (bool, int, float, complex):
+        return value
     if not hasattr(value, "shape"):
         value = xp.asarray(value)
     if tuple(value.shape) != var.shape:

@@ -8,6 +8,7 @@ from wengert.errors import DtypeError, TransformError
 from ..backend import is_float_dtype, xp
 from ..core.primitive import Tracer
 from ..core.source_info import user_frame_summary
+from .stage import as_array
 
 _OUTPUT_LEAF_TYPES = (Tracer, xp.ndarray, xp.generic, int, float, complex)
 
@@ -16,8 +17,7 @@ def as_float_input(value, transform: str, kind: str, i: int):
     """An input of ``transform`` (named ``kind i`` in errors): an array (or outer tracer) of a floating dtype."""
     if type(value) is xp.ndarray and value.dtype.kind == "f":  # the common case, answered at once
         return value
-    if not isinstance(value, Tracer):
-        value = xp.asarray(value)
+    value = xp.asarray(value) if not isinstance(value, Tracer) else as_array(value)  # 2.0 as np.asarray(2.0)
     dtype = value.dtype
     if not is_float_dtype(dtype):
         raise DtypeError(

@@ -8,6 +8,11 @@ every argument of that signature), optimises the program
 (:mod:`~wengert._src.transforms.optimize`), compiles it to Python/NumPy
 source (:mod:`~wengert._src.core.codegen`) and caches the compiled function;
 later calls with the same signature run the compiled function directly.
+A Python number argument is weakly typed, as NumPy 2 promotes it: its
+signature holds its type, and the program keeps it a Python number
+(:mod:`~wengert._src.transforms.python_numbers`), so ``jit(f)(x32, 0.1)`` has
+the dtype ``f(x32, 0.1)`` has. The cache keeps :data:`_CACHE_SIZE` signatures,
+and the work buffers of the :data:`_BUFFERED` used last.
 
 Python control flow on a staged value (``if x > 0``, ``float(x)``) raises
 :class:`~wengert.errors.TracerError` at the user's line: mark the argument
@@ -29,18 +34,26 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 from collections.abc import Callable, Sequence
 
 from wengert.errors import TracerError, TransformError
 
 from ..backend import xp
-from ..core.codegen import compile_program
+from ..core.codegen import compile_program, release_buffers
 from ..core.ir import Program
 from ..core.primitive import Tracer
 from ..core.pytree import tree_flatten, tree_unflatten
 from .batching import BatchTracer
 from .optimize import optimize
-from .stage import StagedTracer, stage
+from .python_numbers import PYTHON_NUMBERS
+from .stage import StagedTracer, WeakStagedTracer, stage, staging_argument
+
+
+_CACHE_SIZE = 256
+"""Signatures a jitted function keeps compiled; beyond, the least recently used is dropped."""
+_BUFFERED = 4
+"""Signatures a jitted function keeps work buffers for: the most recently used ones."""
 
 
 class _Compiled:
@@ -61,6 +74,10 @@ class _Compiled:
             self.function, self.source = compile_program(self.program, name=self.name)
         return self.function
 
+    def release_buffers(self) -> None:
+        if self.function is not None:
+            release_buffers(self.function)
+
 
 class JittedFunction:
     """The function ``jit(fun)`` returns: call it like ``fun``; inspect its cache.
@@ -75,6 +92,9 @@ class JittedFunction:
         self.static_argnums = frozenset(static_argnums)
         self.static_argnames = frozenset(static_argnames)
         self._cache: dict = {}
+        self._last = None
+        self._buffered: list[_Compiled] = []
+        self._lock = threading.Lock()
         functools.update_wrapper(self, fun)
         self.__name__ = f"jit({getattr(fun, '__name__', 'function')})"
         self.__qualname__ = self.__name__
@@ -89,6 +109,8 @@ class JittedFunction:
             entry = self._stage(key, leaves, static_args, static_kwargs)
         if entry.captures_tracers or any(isinstance(leaf, Tracer) for leaf in leaves):
             return tree_unflatten(entry.out_tree, entry.program.run_flat(leaves))
+        if entry is not self._last:
+            self._switch_to(key, entry)
         return tree_unflatten(entry.out_tree, entry.compiled()(*leaves))
 
     def lower(self, *args, **kwargs) -> Program:
@@ -106,8 +128,13 @@ class JittedFunction:
         return len(self._cache)
 
     def clear_cache(self) -> None:
-        """Forget every compiled signature (the next call stages again)."""
-        self._cache.clear()
+        """Forget every compiled signature, and the work buffers kept for them (the next call stages again)."""
+        with self._lock:
+            for entry in self._buffered:
+                entry.release_buffers()
+            self._buffered.clear()
+            self._cache.clear()
+            self._last = None
 
     def __get__(self, instance, owner=None):
         return self if instance is None else functools.partial(self, instance)
@@ -116,6 +143,20 @@ class JittedFunction:
         return f"<{self.__name__}: {len(self._cache)} compiled signatures>"
 
     # --- the signature and the cache ------------------------------------------------------------------
+    def _switch_to(self, key, entry: _Compiled) -> None:
+        """A call runs ``entry``, not the one the last call ran: it becomes the most recently used
+        signature (of the cache, and of the :data:`_BUFFERED` whose work buffers are kept; the
+        buffers of the one this pushes out are let go)."""
+        with self._lock:
+            self._last = entry
+            if self._cache.get(key) is entry:
+                self._cache[key] = self._cache.pop(key)
+            if entry in self._buffered:
+                self._buffered.remove(entry)
+            self._buffered.append(entry)
+            while len(self._buffered) > _BUFFERED:
+                self._buffered.pop(0).release_buffers()
+
     def _entry(self, args, kwargs) -> _Compiled:
         key, leaves, static_args, static_kwargs = self._signature(args, kwargs)
         entry = self._cache.get(key)
@@ -134,10 +175,15 @@ class JittedFunction:
         dynamic_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
         leaves, tree = tree_flatten((tuple(dynamic_args), dynamic_kwargs))
         types = []
-        for i, leaf in enumerate(leaves):
-            if not hasattr(leaf, "shape") or not hasattr(leaf, "dtype"):
-                leaf = leaves[i] = _as_array_leaf(leaf, self.__name__)
-            types.append((tuple(leaf.shape), leaf.dtype))
+        for leaf in leaves:
+            if leaf.__class__ is xp.ndarray:  # the common case, first
+                types.append((leaf.shape, leaf.dtype))
+            elif leaf.__class__ in PYTHON_NUMBERS or isinstance(leaf, WeakStagedTracer):
+                types.append((type(staging_argument(leaf)).__name__,))  # weakly typed: 2.0, 2 and True differ
+            elif hasattr(leaf, "shape") and hasattr(leaf, "dtype"):
+                types.append((tuple(leaf.shape), leaf.dtype))
+            else:
+                raise _not_an_array_leaf(leaf, self.__name__)
         try:
             key = (
                 tree,
@@ -165,7 +211,8 @@ class JittedFunction:
             full = [static_args[i] if i in static_args else next(dynamic) for i in range(total)]
             return self.fun(*full, **dynamic_kwargs, **static_kwargs)
 
-        program = stage(flat_fun, leaves, values_visible=False, purpose="jit")
+        flat_args = [staging_argument(leaf) for leaf in leaves]
+        program = stage(flat_fun, flat_args, values_visible=False, purpose="jit", weak_numbers=True)
         program = Program(
             program.invars,
             program.equations,
@@ -176,9 +223,21 @@ class JittedFunction:
             out_tree=program.out_tree,
         )
         entry = _Compiled(optimize(program), _identifier(self.fun))
-        if not entry.captures_tracers:
-            self._cache[key] = entry  # a program holding an outer transform's values serves this call only
+        if not entry.captures_tracers:  # a program holding an outer transform's values serves this call only
+            with self._lock:
+                self._cache[key] = entry
+                while len(self._cache) > _CACHE_SIZE:
+                    self._forget(next(iter(self._cache)))
         return entry
+
+    def _forget(self, key) -> None:
+        """Drop the signature ``key`` (its work buffers, its compiled function, its source in ``linecache``)."""
+        entry = self._cache.pop(key)
+        if entry in self._buffered:
+            self._buffered.remove(entry)
+            entry.release_buffers()
+        if entry is self._last:
+            self._last = None
 
 
 def jit(
@@ -246,11 +305,9 @@ def _batched(leaf) -> bool:
     return False
 
 
-def _as_array_leaf(leaf, name: str):
-    """A non-array leaf (a Python number) as an array; anything else cannot be a dynamic argument."""
-    if isinstance(leaf, (bool, int, float, complex)):
-        return xp.asarray(leaf)
-    raise TracerError(
+def _not_an_array_leaf(leaf, name: str) -> TracerError:
+    """The error for an argument leaf that is neither an array nor a Python number."""
+    return TracerError(
         f"{name}: an argument leaf of type {type(leaf).__name__} is neither an array nor a number; "
         "pass it as a static argument (static_argnums=... or static_argnames=...)."
     )

@@ -42,7 +42,7 @@ import math
 from collections.abc import Sequence
 
 from ..backend import xp
-from ..core.ir import Equation, Literal, Program, ShapedArray, Var
+from ..core.ir import Equation, Literal, Program, ShapedArray, Var, WeakVar
 from ..core.primitive import Tracer
 from ..primitives.elementwise import add, multiply, subtract
 from ..primitives.structural import broadcast_to
@@ -124,7 +124,7 @@ class _Rewriter:
 
     def run(self) -> Program:
         program = self.program
-        invars = [Var(v.shape, v.dtype) for v in program.invars]
+        invars = [_var_like(v) for v in program.invars]
         for old, new in zip(program.invars, invars):
             self.atoms[id(old)] = new
         for old, value in zip(program.constvars, program.consts):
@@ -185,7 +185,7 @@ class _Rewriter:
 
     def emit(self, primitive, inputs: list, params: dict, like: Sequence[Var]) -> list[Var]:
         """Append the equation ``primitive[params] inputs`` with fresh outputs typed like ``like``."""
-        outputs = [Var(v.shape, v.dtype) for v in like]
+        outputs = [_var_like(v) for v in like]
         new = Equation(primitive, inputs, params, outputs)
         self.equations.append(new)
         for var in outputs:
@@ -375,8 +375,14 @@ def _param_key(value):
 
 
 def _same_type(atom, var: Var) -> bool:
-    """True if ``atom`` can stand for ``var``: a variable of the same shape and dtype."""
-    return isinstance(atom, Var) and atom.shape == var.shape and atom.dtype == var.dtype
+    """True if ``atom`` can stand for ``var``: a variable of the same shape and dtype, a Python number
+    (a :class:`WeakVar`) if and only if ``var`` is one."""
+    return isinstance(atom, Var) and atom.shape == var.shape and atom.dtype == var.dtype and atom.weak == var.weak
+
+
+def _var_like(var: ShapedArray) -> Var:
+    """A fresh variable of ``var``'s type (a :class:`WeakVar` for a Python number)."""
+    return (WeakVar if isinstance(var, WeakVar) else Var)(var.shape, var.dtype)
 
 
 def _all_equal(value, neutral) -> bool:

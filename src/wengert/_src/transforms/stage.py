@@ -38,11 +38,14 @@ from collections.abc import Callable, Sequence
 from wengert.errors import InPlaceError, TracerError
 
 from ..backend import xp
-from ..core.ir import Equation, Literal, Program, Var
+from ..core.ir import Equation, Literal, Program, Var, WeakVar
 from ..core.primitive import Trace, Tracer, new_trace, run_impl
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.source_info import is_storing_into_a_container, user_frame_summary
-from .custom_derivatives import stage_custom_call
+from ..primitives.elementwise import where
+from ..primitives.structural import astype
+from .custom_derivatives import CustomCallPrimitive, stage_custom_call
+from .python_numbers import PYTHON_NUMBERS, python_operator
 
 
 class StagedTracer(Tracer):
@@ -98,6 +101,54 @@ class StagedTracer(Tracer):
         return f"StagedTracer({self.ir_var.name}:{self.ir_var.type_string}, level={self._trace.level})"
 
 
+class WeakStagedTracer(StagedTracer):
+    """A staged Python number (a :class:`~wengert._src.core.ir.WeakVar`; its stand-in is the number).
+
+    Its operators with Python numbers and other staged Python numbers of its staging record Python's
+    own operator (:data:`~.python_numbers.python_operator`), so the result is a Python number, weakly
+    typed, as without a transform (``x32 * (lr * 0.5)`` stays float32); with anything else they are
+    NumPy's operators, as for any traced value.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"WeakStagedTracer({self.ir_var.name}:{type(self._value).__name__}, level={self._trace.level})"
+
+
+def _weak_operator(symbol: str, name: str, reflected: bool = False):
+    """``self symbol other`` as Python's operator when both are Python numbers, staged or not; else
+    the operator every tracer has (``name``, installed on :class:`Tracer` by the NumPy face)."""
+
+    def method(self, other):
+        if type(other) in PYTHON_NUMBERS or (isinstance(other, WeakStagedTracer) and other._trace is self._trace):
+            args = (other, self) if reflected else (self, other)
+            return self._trace.process(python_operator, args, {"op": symbol})
+        return getattr(Tracer, name)(self, other)
+
+    method.__name__ = name
+    return method
+
+
+def _weak_unary(symbol: str, name: str):
+    def method(self):
+        return self._trace.process(python_operator, (self,), {"op": symbol})
+
+    method.__name__ = name
+    return method
+
+
+for _symbol, _name in (("+", "add"), ("-", "sub"), ("*", "mul"), ("/", "truediv"), ("//", "floordiv"), ("%", "mod")):
+    setattr(WeakStagedTracer, f"__{_name}__", _weak_operator(_symbol, f"__{_name}__"))
+    setattr(WeakStagedTracer, f"__r{_name}__", _weak_operator(_symbol, f"__r{_name}__", reflected=True))
+WeakStagedTracer.__pow__ = _weak_operator("**", "__pow__")
+WeakStagedTracer.__rpow__ = _weak_operator("**", "__rpow__", reflected=True)
+for _symbol, _name in (("<", "lt"), ("<=", "le"), (">", "gt"), (">=", "ge"), ("==", "eq"), ("!=", "ne")):
+    setattr(WeakStagedTracer, f"__{_name}__", _weak_operator(_symbol, f"__{_name}__"))  # Python reflects these
+for _symbol, _name in (("neg", "__neg__"), ("pos", "__pos__"), ("abs", "__abs__")):
+    setattr(WeakStagedTracer, _name, _weak_unary(_symbol, _name))
+
+
 class StagingTrace(Trace):
     """The staging interpreter: records equations, computes stand-in values eagerly.
 
@@ -117,12 +168,17 @@ class StagingTrace(Trace):
         self.consts: list = []
         self.const_ids: dict[int, Var] = {}
 
-    def new_input(self, stand_in) -> StagedTracer:
-        """A tracer for one input of the program, with ``stand_in`` as its value."""
+    def new_input(self, stand_in, weak_numbers: bool = False) -> StagedTracer:
+        """A tracer for one input of the program, with ``stand_in`` as its value: an array, or with
+        ``weak_numbers`` a Python number stays one (a :class:`WeakStagedTracer`, see ``jit``)."""
+        if weak_numbers and type(stand_in) in PYTHON_NUMBERS:
+            return _staged(self, stand_in)
         stand_in = _as_array(stand_in)
         return StagedTracer(self, Var(stand_in.shape, stand_in.dtype), stand_in)
 
     def process(self, prim, args, params):
+        if not _takes_python_numbers(prim):
+            args = [as_array(a) if isinstance(a, WeakStagedTracer) and a._trace is self else a for a in args]
         inputs = []
         stand_ins = []
         for arg in args:
@@ -135,13 +191,10 @@ class StagingTrace(Trace):
                 stand_ins.append(atom.value if isinstance(atom, Literal) else _stand_in(arg))
         with _quiet(self.values_visible):
             out = run_impl(prim, stand_ins, params)
-        if prim.multiple_results:
-            outvars = [Var(xp.shape(o), _dtype(o)) for o in out]
-            self.equations.append(Equation(prim, inputs, params, outvars))
-            return tuple(StagedTracer(self, v, o) for v, o in zip(outvars, out))
-        outvar = Var(xp.shape(out), _dtype(out))
-        self.equations.append(Equation(prim, inputs, params, (outvar,)))
-        return StagedTracer(self, outvar, out)
+        outs = out if prim.multiple_results else (out,)
+        tracers = [_staged(self, o) for o in outs]
+        self.equations.append(Equation(prim, inputs, params, [t.ir_var for t in tracers]))
+        return tuple(tracers) if prim.multiple_results else tracers[0]
 
     def constant_tracer(self, value) -> StagedTracer:
         """A tracer for ``value`` as a constant of the program: operations on it are staged (and the
@@ -225,17 +278,21 @@ _ADVICE = {
 }
 
 
-def stage(fun: Callable, args: Sequence, *, values_visible: bool = True, purpose: str = "trace") -> Program:
+def stage(
+    fun: Callable, args: Sequence, *, values_visible: bool = True, purpose: str = "trace", weak_numbers: bool = False
+) -> Program:
     """Stage ``fun(*args)`` into a :class:`Program` whose inputs are the leaves of ``args``.
 
     Every array leaf of ``args`` becomes an input variable (non-array leaves
     are turned into arrays); outputs that do not depend on the inputs become
     constants or literals of the program. ``values_visible`` and ``purpose``
-    are explained in the module docstring (``jit`` passes ``False, "jit"``).
+    are explained in the module docstring (``jit`` passes ``False, "jit"``). With ``weak_numbers``
+    (``jit``'s), a Python number among the leaves is an input holding a Python number, weakly typed
+    (:mod:`.python_numbers`), as it is without a transform; else it is an array.
     """
     flat_args, in_tree = tree_flatten(tuple(args))
     with new_trace(StagingTrace, values_visible, purpose) as trace:
-        inputs = [trace.new_input(arg) for arg in flat_args]
+        inputs = [trace.new_input(arg, weak_numbers) for arg in flat_args]
         out = fun(*tree_unflatten(in_tree, inputs))
         flat_out, out_tree = tree_flatten(out)
         return trace.build(inputs, flat_out, in_tree, out_tree)
@@ -304,17 +361,53 @@ def _live_equations(equations: Sequence[Equation], outvars: Sequence) -> list[Eq
     return kept
 
 
+def _takes_python_numbers(prim) -> bool:
+    """True if ``prim`` is given a Python number as it is (and NumPy promotes it weakly, as it does
+    without a transform): NumPy's ufuncs and ``where``, Python's operators, a custom function's call,
+    and the conversion to an array itself. Any other primitive is given an array (``np.asarray`` of
+    it): its implementation, or the sub-programs of ``cond`` and ``while_loop``, compute on arrays."""
+    return (
+        isinstance(prim.impl, xp.ufunc)
+        or prim in (where, astype, python_operator)
+        or isinstance(prim, CustomCallPrimitive)
+    )
+
+
+def _staged(trace: StagingTrace, stand_in) -> StagedTracer:
+    """A tracer of ``trace`` for a new variable with ``stand_in`` as its value: a :class:`WeakVar` if
+    it is a Python number (an input, or what Python's operator made of Python numbers)."""
+    if type(stand_in) in PYTHON_NUMBERS:
+        return WeakStagedTracer(trace, WeakVar((), type(stand_in)), stand_in)
+    return StagedTracer(trace, Var(xp.shape(stand_in), _dtype(stand_in)), stand_in)
+
+
 def _stand_in(value):
-    """The plain value underneath ``value``: through outer tracers, and staged tracers' stand-ins."""
+    """The plain value underneath ``value`` (through outer tracers, and staged tracers' stand-ins):
+    an array, a NumPy scalar, or a Python number if ``value`` is one (a tracer's Python number,
+    a staged one of an outer staging, is an array in here, as that staging's ``process`` makes it)."""
+    if not isinstance(value, Tracer):
+        return value
     while isinstance(value, Tracer):
         value = value._value if isinstance(value, StagedTracer) else value.primal
-    return value
+    return xp.asarray(value) if type(value) in PYTHON_NUMBERS else value
 
 
 def _as_array(value):
     if isinstance(value, Tracer):
         return _stand_in(value)
     return xp.asarray(value)
+
+
+def as_array(value):
+    """``value`` as an array if it is a staged Python number (staged as ``np.asarray`` of it), else as it
+    is. An input a transform differentiates is an array, as it is without ``jit``."""
+    return astype(value, dtype=value.dtype) if isinstance(value, WeakStagedTracer) else value
+
+
+def staging_argument(value):
+    """What :func:`stage` should take for ``value``, an argument of a staged function: the Python number
+    of a staged Python number (``jit`` within ``jit``: the inner program takes a Python number too)."""
+    return value._value if isinstance(value, WeakStagedTracer) else value
 
 
 def _dtype(value):
