@@ -22,6 +22,10 @@ def _matmul_batch(args, dims):
     (a, b), (a_dim, b_dim) = args, dims
     a_vector = a_dim is not None and rank_of(a) == 2
     b_vector = b_dim is not None and rank_of(b) == 2
+    if b_vector and a_dim is None and rank_of(a) <= 2:  # A @ v_i for a batch of v_i: one product V Aᵀ, not B of A v_i
+        return matmul(batch_first(b, b_dim), a if rank_of(a) == 1 else transpose(a, axes=(1, 0))), 0
+    if a_vector and b_dim is None and rank_of(b) <= 2:  # v_i @ B for a batch of v_i: one product V B
+        return matmul(batch_first(a, a_dim), b), 0
     rank = max(2 if a_vector else rank_of(a) - (a_dim is not None), 2 if b_vector else rank_of(b) - (b_dim is not None))
     if a_vector:
         a, a_dim = batch_first(a, a_dim), 0
