@@ -221,3 +221,10 @@ def test_a_jitted_function_keeps_work_buffers_for_a_few_shapes_only():
         tracemalloc.stop()
     assert held - released < 6 * 8 * n * 2  # a few signatures' buffers, not twelve
     assert held - released > 8 * n  # (some are kept: the fast path)
+
+
+def test_wnp_asarray_of_a_python_number_argument_is_a_float64_array_as_without_jit():
+    x32 = np.ones(2, np.float32)
+    eager = x32 * wnp.asarray(2.0)
+    assert wengert.jit(lambda x, s: x * wnp.asarray(s))(x32, 2.0).dtype == eager.dtype == np.float64
+    assert wengert.jit(lambda x, s: x * wnp.array(s, dtype=np.float32))(x32, 2.0).dtype == np.float32

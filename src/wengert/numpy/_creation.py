@@ -4,6 +4,7 @@ an array, ``full``'s and ``linspace``'s, are then differentiated)."""
 
 from wengert._src.backend import xp
 from wengert._src.core.primitive import known_value
+from wengert._src.transforms.stage import as_array
 from wengert.errors import ShapeError
 
 from . import _math, _reductions, _shape
@@ -14,7 +15,7 @@ def array(obj, dtype=None, copy: bool = True):
     """An array from ``obj``; a list holding traced values is stacked, staying differentiable."""
     from ._math import astype
 
-    value = asarray_or_tracer(obj)
+    value = as_array(asarray_or_tracer(obj))  # a Python number jit stages is an array here, as without jit
     if dtype is not None:
         value = astype(value, dtype)
     if copy and isinstance(value, xp.ndarray) and value is obj:
