@@ -1,5 +1,5 @@
 """The checks every differentiating transform makes of its inputs (floating-point arrays only) and of what the
-function returns (arrays and numbers only)."""
+function returns (arrays and numbers only), and the private copies of those that a transform keeps."""
 
 from __future__ import annotations
 
@@ -25,6 +25,16 @@ def as_float_input(value, transform: str, kind: str, i: int):
             "Pass floats (1.0 instead of 1), or convert with x.astype(float)."
         )
     return value
+
+
+def private_copy(value):
+    """A copy of ``value`` if it is a NumPy array (which its owner may write into later), else ``value``.
+
+    For the transforms that hand back a function to call later (``vjp``'s ``vjp_fn``,
+    ``linearize``'s ``f_lin``): what they hold of the caller's inputs, and what the caller gets
+    of the values they hold, must not change under them.
+    """
+    return value.copy() if type(value) is xp.ndarray else value
 
 
 def check_output(result, leaves: list, transform: str) -> None:

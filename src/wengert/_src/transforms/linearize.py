@@ -27,7 +27,7 @@ from ..backend import dtype_of, shape_of, xp
 from ..core.ir import Program
 from ..core.primitive import new_trace
 from ..core.pytree import tree_flatten, tree_unflatten
-from .inputs import as_float_input, check_output, split_aux
+from .inputs import as_float_input, check_output, private_copy, split_aux
 from .jvp import JVPTrace
 from .stage import StagingTrace
 
@@ -78,7 +78,8 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
     True
     """
     flat_primals, in_tree = tree_flatten(primals)
-    flat_primals = [as_float_input(p, "linearize", "primal leaf", i) for i, p in enumerate(flat_primals)]
+    # f_lin holds values computed from the inputs, and the outputs themselves: it keeps its own copies
+    flat_primals = [private_copy(as_float_input(p, "linearize", "primal leaf", i)) for i, p in enumerate(flat_primals)]
     with new_trace(StagingTrace, False, "linearize") as staging:
         tangent_inputs = [staging.new_input(xp.zeros(shape_of(p), dtype_of(p))) for p in flat_primals]
         with new_trace(JVPTrace) as forward:
@@ -96,6 +97,6 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
             xp.zeros(shape_of(p), dtype_of(p)) if t is None else t for p, t in zip(primals_out, tangents_out)
         ]
         program = staging.build(tangent_inputs, tangents_out, in_tree, out_tree)
-    out = tree_unflatten(out_tree, primals_out)
+    out = tree_unflatten(out_tree, [private_copy(o) for o in primals_out])
     f_lin = LinearFunction(program)
     return (out, f_lin, aux) if has_aux else (out, f_lin)
