@@ -375,3 +375,10 @@ def _staged_control_flow(kind: str, n: int):
 @pytest.mark.parametrize("kind", ["while", "cond"])
 def test_jvp_of_staged_control_flow_over_n_values_does_work_linear_in_n(kind):
     _grows_linearly(lambda n: _staged_control_flow(kind, n), n=8)
+
+
+@pytest.mark.parametrize("returned", ["s", None, object()], ids=["str", "None", "object"])
+def test_linear_transpose_refuses_a_function_returning_a_non_array(returned):
+    # a string was staged as a constant, and transposed to zeros
+    with pytest.raises(TransformError):
+        wengert.linear_transpose(lambda x: returned, 1.0)(1.0)

@@ -32,6 +32,7 @@ from ..core.primitive import Tracer
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..primitives.rules import BY_VJP, EveryArgument, JointVJP, Multilinear
 from .complex_guard import refuse_complex, refuse_complex_seed
+from .inputs import check_output
 from .linearize import LinearFunction, linearize
 from .stage import stage
 
@@ -66,7 +67,9 @@ def linear_transpose(fun: Callable, *primals) -> Callable:
         program = fun.program
     else:
         placeholders = [xp.zeros(shape_of(p), dtype_of(p)) for p in flat_primals]
-        program = stage(fun, tree_unflatten(in_tree, placeholders), values_visible=False, purpose="linear_transpose")
+        program = stage(
+            _checked_output(fun), tree_unflatten(in_tree, placeholders), values_visible=False, purpose="linear_transpose"
+        )
     for i, (var, primal) in enumerate(zip(program.invars, flat_primals)):
         refuse_complex_seed(var, "linear_transpose", f"primal {i}")
         if var.shape != tuple(shape_of(primal)) or var.dtype != xp.dtype(dtype_of(primal)):
@@ -89,6 +92,18 @@ def linear_transpose(fun: Callable, *primals) -> Callable:
 
     transposed.__name__ = f"transpose({getattr(fun, '__name__', 'linear function')})"
     return transposed
+
+
+def _checked_output(fun: Callable) -> Callable:
+    """``fun``, refusing a result that is not arrays and numbers (a string was staged as a constant, and
+    transposed to zeros)."""
+
+    def checked(*args):
+        result = fun(*args)
+        check_output(result, tree_flatten(result)[0], "linear_transpose")
+        return result
+
+    return checked
 
 
 def backward_pass(program: Program, cotangents: list) -> list:
