@@ -1,6 +1,6 @@
 """The benchmark harness: wengert against hand-written NumPy and its peers, in ratios.
 
-Five sections, each a table followed by the targets it is held to
+Six sections, each a table followed by the targets it is held to
 (``--only`` picks one):
 
 1. ``makemore``: the makemore MLP loss and every parameter gradient at batch
@@ -20,6 +20,9 @@ Five sections, each a table followed by the targets it is held to
 5. ``training``: a whole makemore training step, forward, backward and SGD
    update, with ``wengert.nn``/``wengert.optim`` and jitted
    (``training_step.py``).
+6. ``divergence``: the exact divergence of an MLP vector field against
+   Hutchinson's and Hutch++'s estimates and one batched JVP, at d = 100 and
+   1000, against JAX, matfree and ``torch.func`` (``divergence.py``).
 
 Every implementation runs the same program and its result is checked against
 the reference once before it is timed. Peers that are not installed are
@@ -40,6 +43,7 @@ import platform
 import sys
 from collections.abc import Callable
 
+import divergence
 import jacobians
 import makemore_reference as reference
 import numpy as np
@@ -72,7 +76,7 @@ CHAIN_OPS = CHAIN_LENGTH + 1  # and the final sum that makes the output a scalar
 TARGET_US_PER_OP = 3.0
 TARGET_RATIO = {32: 2.0, 1024: 1.3}  # wengert eager / hand-written NumPy, per batch
 TARGET_JIT_RATIO = {32: 1.2, 1024: 1.0}  # wengert jit / hand-written NumPy, per batch (issue 4)
-SECTIONS = ("makemore", "chain", "jacobian", "hessian", "training")
+SECTIONS = ("makemore", "chain", "jacobian", "hessian", "training", "divergence")
 
 
 # --- the environment -------------------------------------------------------------------------
@@ -457,6 +461,7 @@ def main(argv: list[str] | None = None) -> int:
         "jacobian": jacobians.run_jacobian,
         "hessian": jacobians.run_hessian,
         "training": training_step.run_training,
+        "divergence": divergence.run_divergence,
     }
     for name in SECTIONS if args.only is None else (args.only,):
         sections[name](peers, settings)

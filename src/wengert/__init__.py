@@ -5,7 +5,7 @@
 0.0
 """
 
-from . import autograd, check, data, datasets, diagnostics, lax, nn, numpy, optim, scalar, scipy
+from . import autograd, check, data, datasets, diagnostics, lax, nn, numpy, optim, scalar, scipy, trace_estimation
 from ._src.core.ir import Program
 from ._src.core.pytree import register_pytree_node, tree_flatten, tree_leaves, tree_map, tree_unflatten
 from ._src.tensor.api import (
@@ -65,6 +65,7 @@ from .errors import WengertError
 from .numpy import stop_gradient
 from .random import manual_seed
 from .serialization import load, save
+from .trace_estimation import divergence, hessian_trace, jacobian_trace
 
 __version__ = "0.1.0"
 
@@ -87,6 +88,7 @@ __all__ = [
     "data",
     "datasets",
     "diagnostics",
+    "divergence",
     "empty",
     "empty_like",
     "enable_grad",
@@ -99,6 +101,7 @@ __all__ = [
     "full_like",
     "grad",
     "hessian",
+    "hessian_trace",
     "hvp",
     "int16",
     "int32",
@@ -108,6 +111,7 @@ __all__ = [
     "is_tensor",
     "jacfwd",
     "jacobian",
+    "jacobian_trace",
     "jacrev",
     "jit",
     "jvp",
@@ -138,6 +142,7 @@ __all__ = [
     "stop_gradient",
     "tensor",
     "trace",
+    "trace_estimation",
     "tree_flatten",
     "tree_leaves",
     "tree_map",
