@@ -65,3 +65,24 @@ def test_gradients_are_writable():
     g = wengert.grad(lambda x: wnp.sum(x))(np.ones(3))  # the VJP of a sum is a read-only broadcast
     g += 1.0
     np.testing.assert_array_equal(g, [2.0, 2.0, 2.0])
+
+
+PULLBACKS_BY_TRANSPOSITION = {
+    "vjp(method='transpose')": lambda f, *primals: wengert.vjp(f, *primals, method="transpose")[1],
+    "linear_transpose": wengert.linear_transpose,
+}
+
+
+@pytest.mark.parametrize("pullback", PULLBACKS_BY_TRANSPOSITION)
+def test_cotangents_pulled_back_by_transposition_are_arrays_of_their_own(pullback):
+    a, b, ct = np.array([1.0, 2.0]), np.array([3.0, 4.0]), np.array([5.0, 6.0])
+    ga, gb = PULLBACKS_BY_TRANSPOSITION[pullback](lambda x, y: x + y, a, b)(ct)
+    ga += 1.0  # the tape's pullback gives the same guarantee (above)
+    np.testing.assert_array_equal(gb, [5.0, 6.0])
+    np.testing.assert_array_equal(ct, [5.0, 6.0])
+    (g,) = PULLBACKS_BY_TRANSPOSITION[pullback](lambda x: x, a)(ct)
+    g *= 0.0
+    np.testing.assert_array_equal(ct, [5.0, 6.0])
+    (g,) = PULLBACKS_BY_TRANSPOSITION[pullback](lambda x: wnp.sum(x), a)(1.0)  # a read-only broadcast
+    g += 1.0
+    np.testing.assert_array_equal(g, [2.0, 2.0])

@@ -18,7 +18,7 @@ from ..core.pytree import tree_flatten, tree_map, tree_unflatten
 from ..core.source_info import user_frame_summary
 from . import compiled_backward
 from .complex_guard import refuse_complex_seed
-from .inputs import as_float_input, check_output, private_copy, split_aux
+from .inputs import as_float_input, check_output, own_arrays, private_copy, split_aux
 from .jvp import JVPTrace
 from .reverse import ReverseTrace, ReverseTracer
 from .transpose import vjp_by_transposition
@@ -117,35 +117,13 @@ class _Recording:
 
         ``unit_seed``: the cotangents are ones (``grad``'s seed), which a compiled backward pass
         may then fold into its constants. The arrays returned are the caller's own and writable
-        (see :func:`_own_arrays`).
+        (see :func:`.inputs.own_arrays`).
         """
         grads = compiled_backward.pull_back(self.trace, self.flat_out, flat_cts, self.inputs, unit_seed)
         if grads is None:
             grads = self.trace.backward(self.flat_out, flat_cts, self.inputs)
         grads = [_zeros_like(x) if g is None else g for g, x in zip(grads, self.inputs)]
-        return tree_unflatten(self.in_tree, _own_arrays(grads, flat_cts))
-
-
-def _own_arrays(grads: list, cotangents: list) -> list:
-    """``grads``, each array writable and sharing memory with no other gradient and no cotangent given.
-
-    The eager backward pass may end in a read-only broadcast (the gradient of a sum), hand one
-    cotangent to two inputs (``x + y``) or hand back the caller's own cotangent (the identity):
-    writing into one gradient would then change another, or the caller's array. Those are copied;
-    a fresh array that owns its memory (every other gradient) costs two identity checks.
-    """
-    taken = [c for c in cotangents if type(c) is xp.ndarray]
-    owned = []
-    for g in grads:
-        if type(g) is xp.ndarray:
-            shared = any(g is t for t in taken) or any(
-                (t.base is not None or not g.flags.owndata) and xp.may_share_memory(g, t) for t in taken
-            )
-            if shared or not g.flags.writeable:
-                g = g.copy()
-            taken.append(g)
-        owned.append(g)
-    return owned
+        return tree_unflatten(self.in_tree, own_arrays(grads, flat_cts))
 
 
 def _reverse(fun: Callable, primals: tuple, has_aux: bool, transform: str):

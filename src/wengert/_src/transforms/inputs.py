@@ -1,5 +1,5 @@
 """The checks every differentiating transform makes of its inputs (floating-point arrays only) and of what the
-function returns (arrays and numbers only), and the private copies of those that a transform keeps."""
+function returns (arrays and numbers only), and the private copies of those that a transform keeps or hands out."""
 
 from __future__ import annotations
 
@@ -35,6 +35,30 @@ def private_copy(value):
     of the values they hold, must not change under them.
     """
     return value.copy() if type(value) is xp.ndarray else value
+
+
+def own_arrays(cotangents_out: list, cotangents_in: list) -> list:
+    """``cotangents_out`` (pulled back to the inputs), each array writable and sharing memory with no other one
+    and with none of ``cotangents_in`` (the caller's).
+
+    A backward pass (the tape's or the transposed program's) may end in a read-only broadcast (the
+    gradient of a sum), hand one cotangent to two inputs (``x + y``) or hand back the caller's own
+    cotangent (the identity): writing into one gradient would then change another, or the caller's
+    array. Those are copied; a fresh array that owns its memory (every other gradient) costs two
+    identity checks.
+    """
+    taken = [c for c in cotangents_in if type(c) is xp.ndarray]
+    owned = []
+    for g in cotangents_out:
+        if type(g) is xp.ndarray:
+            shared = any(g is t for t in taken) or any(
+                (t.base is not None or not g.flags.owndata) and xp.may_share_memory(g, t) for t in taken
+            )
+            if shared or not g.flags.writeable:
+                g = g.copy()
+            taken.append(g)
+        owned.append(g)
+    return owned
 
 
 def check_output(result, leaves: list, transform: str) -> None:

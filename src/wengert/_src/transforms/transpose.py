@@ -32,7 +32,7 @@ from ..core.primitive import Tracer
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..primitives.rules import BY_VJP, EveryArgument, JointVJP, Multilinear
 from .complex_guard import refuse_complex, refuse_complex_seed
-from .inputs import check_output
+from .inputs import check_output, own_arrays
 from .linearize import LinearFunction, linearize
 from .stage import stage
 
@@ -88,7 +88,7 @@ def linear_transpose(fun: Callable, *primals) -> Callable:
         flat_cts = [_checked_cotangent(ct, var, i) for i, (ct, var) in enumerate(zip(flat_cts, program.outvars))]
         cts_in = backward_pass(program, flat_cts)
         cts_in = [xp.zeros(v.shape, v.dtype) if ct is None else ct for ct, v in zip(cts_in, program.invars)]
-        return tuple(tree_unflatten(in_tree, cts_in))
+        return tuple(tree_unflatten(in_tree, own_arrays(cts_in, flat_cts)))
 
     transposed.__name__ = f"transpose({getattr(fun, '__name__', 'linear function')})"
     return transposed
