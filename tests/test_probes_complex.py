@@ -43,6 +43,8 @@ def largest_eigenvalue_of_x_times_hermitian(x):
     return wnp.linalg.eigh(x * HERMITIAN)[0][1]
 
 
+# The right derivatives (JAX's) at x = 3, 1, 1: 6, sqrt(2), and the larger eigenvalue of HERMITIAN;
+# before issue 12 wengert gave -6, 0 and 0 with no error.
 ISSUE_CASES = [squared_abs_of_x_times_i, abs_of_x_times_1_plus_i, largest_eigenvalue_of_x_times_hermitian]
 
 TRANSFORMS = {
@@ -70,14 +72,6 @@ TRANSFORMS = {
 def test_a_derivative_through_a_complex_intermediate_is_refused_not_wrong(f):
     with pytest.raises(DtypeError, match=NOT_YET):
         grad(f)(1.0)
-
-
-def test_jax_gives_the_derivatives_that_wengert_refuses_rather_than_miscompute():
-    # What the wrong numbers were wrong against: JAX differentiates complex intermediates.
-    assert float(jax.grad(lambda x: jnp.abs(x * 1j) ** 2)(3.0)) == pytest.approx(6.0)
-    assert float(jax.grad(lambda x: jnp.abs(x * (1 + 1j)))(1.0)) == pytest.approx(np.sqrt(2.0))
-    largest = np.linalg.eigvalsh(HERMITIAN)[1]  # d (x lambda) / dx
-    assert float(jax.grad(lambda x: jnp.linalg.eigh(x * HERMITIAN)[0][1])(1.0)) == pytest.approx(largest)
 
 
 @pytest.mark.parametrize("transform", TRANSFORMS, ids=str)
