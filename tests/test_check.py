@@ -85,8 +85,19 @@ def test_complex_step_is_accurate_to_machine_precision():
 def test_complex_step_has_no_cancellation_so_tiny_steps_are_fine():
     estimate = float(numerical_derivative(squire_trapp, 1.0, method="complex_step", h=1e-100))
     assert estimate == pytest.approx(squire_trapp_derivative(1.0), rel=1e-15)
+    assert float(numerical_derivative(squire_trapp, 1.0, method="central", h=1e-100)) == 0.0
+
+
+@pytest.mark.parametrize("method", ["forward", "backward", "central", "richardson"])
+def test_numerical_derivative_takes_a_step_that_vanishes_and_reports_zero(method):
+    """Below half the float spacing x + h == x: the difference is 0, and so is the honest estimate."""
+    assert float(numerical_derivative(lambda x: x**3, 1.0, method=method, h=1e-17)) == 0.0
+    assert float(numerical_derivative(lambda x: x**3, 1.0, method=method, h=1e-6)) == pytest.approx(3.0, rel=1e-5)
+
+
+def test_numerical_grad_still_refuses_a_step_that_vanishes():
     with pytest.raises(TransformError, match="vanishes"):
-        numerical_derivative(squire_trapp, 1.0, method="central", h=1e-100)
+        numerical_grad(squire_trapp, 1.0, method="central", h=1e-100)
 
 
 def test_complex_step_refuses_a_function_that_drops_the_imaginary_part():

@@ -178,15 +178,21 @@ def _central(curve: Callable, h: float) -> list:
     return [(ahead - behind) / (2.0 * h) for ahead, behind in zip(curve(h), curve(-h))]
 
 
-def _representable_step(value: float, h: float, dtype, method: str) -> float:
+def _representable_step(value: float, h: float, dtype, method: str, vanishing_ok: bool = False) -> float:
     """The step actually taken from ``value``: ``(value + h) - value`` in ``dtype``.
 
     Using it in the denominator removes the error of rounding ``value + h``.
+    A step below half the spacing of the floats at ``value`` vanishes:
+    ``value + h == value``. With ``vanishing_ok`` the nominal ``h`` is kept
+    then, so the difference of equal values gives the estimate ``0``, the
+    honest result of that step; otherwise it is refused.
     """
     if method == "complex_step":
         return h
     scalar = dtype.type(value)
     step = float(dtype.type(scalar + dtype.type(h)) - scalar)
+    if step == 0.0 and vanishing_ok and h > 0.0:
+        return h
     if step == 0.0 or not math.isfinite(step):
         raise TransformError(
             f"finite differences: the step h={h:.3g} vanishes next to x={value!r} in {dtype} "
@@ -202,8 +208,9 @@ def _representable_step(value: float, h: float, dtype, method: str) -> float:
 class _Problem:
     """A function of the chosen arguments' leaves, the rest of the arguments held fixed."""
 
-    def __init__(self, f: Callable, args: tuple, argnums, caller: str, method: str):
+    def __init__(self, f: Callable, args: tuple, argnums, caller: str, method: str, vanishing_ok: bool = False):
         _check_method(method)
+        self.vanishing_ok = vanishing_ok
         self.single = isinstance(argnums, int)
         self.argnums = argnum_positions(argnums_as_tuple(argnums, caller), argnums, len(args), caller)
         self.f, self.args, self.caller, self.method = f, args, caller, method
@@ -246,7 +253,7 @@ class _Problem:
             steps = default_step(x, method) if h is None else xp.full(x.shape, float(h))
             columns = []
             for j in range(x.size):
-                step = _representable_step(x.flat[j], float(steps.flat[j]), x.dtype, method)
+                step = _representable_step(x.flat[j], float(steps.flat[j]), x.dtype, method, self.vanishing_ok)
                 columns.append(_derivative_along(self._curve(k, j), step, method, self.value))
             for o, out in enumerate(self.value):
                 block = xp.zeros(out.shape + (x.size,), out.dtype)
@@ -329,17 +336,24 @@ def numerical_derivative(f: Callable, x, method: str = "central", h=None):
     """The derivative ``f'(x)`` of a function of one scalar, by finite differences.
 
     ``f`` may return an array or a pytree; the derivative has its structure.
+    Any positive step ``h`` is taken, even one so small that ``x + h == x``
+    in floating point: the difference then vanishes and the estimate is
+    ``0``, which is what the formula honestly gives there (the left end of
+    the error-versus-step plot, :func:`wengert.viz.plot_fd_error`).
 
     >>> import numpy as np
     >>> abs(float(numerical_derivative(np.exp, 0.0, method="complex_step")) - 1.0) < 1e-15
     True
+    >>> float(numerical_derivative(lambda x: x**3, 1.0, method="forward", h=1e-17))  # 1 + 1e-17 == 1
+    0.0
     """
     if xp.ndim(x) != 0:
         raise ShapeError(
             f"numerical_derivative: x must be a scalar, got shape {xp.shape(x)}; use numerical_grad "
             "or numerical_jacobian for array inputs."
         )
-    return numerical_jacobian(f, x, method=method, h=h)
+    problem = _Problem(f, (x,), 0, "numerical_derivative", method, vanishing_ok=True)
+    return tree_unflatten(problem.out_tree, [problem.in_structure(row) for row in problem.jacobian_blocks(h)])
 
 
 # --- checking wengert's derivatives --------------------------------------------------------------------
