@@ -22,7 +22,8 @@ class TracerError(WengertError, TypeError):
 
 
 class ConcretizationError(TracerError):
-    """A traced float turned into a Python number (``float(x)``, ``math.exp(x)``, ``x.item()``): its derivative would be lost."""
+    """A traced float turned into a Python number (``float(x)``, ``math.exp(x)``, ``x.item()``): its derivative
+    would be lost."""
 
 
 class InPlaceError(WengertError, TypeError):

@@ -195,7 +195,8 @@ def geomspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None, axi
     dtype_of_numpy = xp.geomspace(xp.ones((), start.dtype), xp.ones((), stop.dtype), 1).dtype
     start, stop = _math.astype(start, dtype_of_numpy, copy=False), _math.astype(stop, dtype_of_numpy, copy=False)
     known_start, known_stop = known_value(start), known_value(stop)
-    if known_start is not None and known_stop is not None and not xp.all(xp.sign(known_start) * xp.sign(known_stop) > 0):
+    same_sign = known_start is None or known_stop is None or xp.all(xp.sign(known_start) * xp.sign(known_stop) > 0)
+    if not same_sign:
         raise ValueError("geomspace: start and stop must be non-zero and of one sign to differentiate them")
     sign = _math.stop_gradient(_math.sign(start))
     logs = linspace(_math.log(sign * start), _math.log(sign * stop), num, endpoint)

@@ -34,7 +34,9 @@ _registry: dict[type, NodeType] = {
     list: NodeType(lambda items: (list(items), None), lambda _, children: list(children)),
     dict: NodeType(_flatten_dict, lambda keys, children: dict(zip(keys, children))),
     type(None): NodeType(lambda _: ([], None), lambda _, __: None),
-    OrderedDict: NodeType(lambda d: (list(d.values()), tuple(d)), lambda keys, children: OrderedDict(zip(keys, children))),
+    OrderedDict: NodeType(
+        lambda d: (list(d.values()), tuple(d)), lambda keys, children: OrderedDict(zip(keys, children))
+    ),
     defaultdict: NodeType(_flatten_defaultdict, lambda aux, children: defaultdict(aux[0], zip(aux[1], children))),
 }
 

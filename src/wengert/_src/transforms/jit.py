@@ -49,7 +49,6 @@ from .optimize import optimize
 from .python_numbers import PYTHON_NUMBERS
 from .stage import StagedTracer, WeakStagedTracer, stage, staging_argument
 
-
 _CACHE_SIZE = 256
 """Signatures a jitted function keeps compiled; beyond, the least recently used is dropped."""
 _BUFFERED = 4

@@ -68,7 +68,10 @@ def linear_transpose(fun: Callable, *primals) -> Callable:
     else:
         placeholders = [xp.zeros(shape_of(p), dtype_of(p)) for p in flat_primals]
         program = stage(
-            _checked_output(fun), tree_unflatten(in_tree, placeholders), values_visible=False, purpose="linear_transpose"
+            _checked_output(fun),
+            tree_unflatten(in_tree, placeholders),
+            values_visible=False,
+            purpose="linear_transpose",
         )
     for i, (var, primal) in enumerate(zip(program.invars, flat_primals)):
         refuse_complex_seed(var, "linear_transpose", f"primal {i}")
