@@ -25,14 +25,11 @@ from wengert.diagnostics import (
     gradient_statistics,
     layer_outputs,
     parameter_labels,
-    plot_activation_histograms,
-    plot_gradient_histograms,
-    plot_loss_curve,
-    plot_update_ratios,
     update_to_data_ratios,
 )
 from wengert.errors import ArgumentError, MissingDependencyError
 from wengert.optim import SGD
+from wengert.viz import plot_activation_histograms, plot_gradient_histograms, plot_loss_curve, plot_update_ratios
 
 TANH = "layer 1 (Tanh)"
 

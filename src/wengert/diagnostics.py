@@ -16,8 +16,9 @@ well, as the classic makemore text does them:
   slowly, far above, too fast.
 
 Standard deviations are population ones (``ddof=0``). The numbers come back
-as dicts of floats; the ``plot_*`` functions draw them with matplotlib (the
-``plot`` extra) into image files.
+as dicts of floats; :mod:`wengert.viz` draws them (``plot_loss_curve``,
+``plot_activation_histograms``, ``plot_gradient_histograms``,
+``plot_update_ratios``), for this model or any other.
 
 >>> import numpy as np
 >>> stats = activation_statistics({"tanh": np.array([0.0, 0.5, -0.99, 0.98])})
@@ -28,14 +29,13 @@ as dicts of floats; the ``plot_*`` functions draw them with matplotlib (the
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from os import PathLike
+from collections.abc import Mapping
 
 import numpy as np
 
 from wengert import nn
 from wengert._src.tensor.api import Tensor
-from wengert.errors import ArgumentError, MissingDependencyError
+from wengert.errors import ArgumentError
 
 __all__ = [
     "SATURATION",
@@ -45,16 +45,11 @@ __all__ = [
     "gradient_statistics",
     "layer_outputs",
     "parameter_labels",
-    "plot_activation_histograms",
-    "plot_gradient_histograms",
-    "plot_loss_curve",
-    "plot_update_ratios",
     "update_to_data_ratios",
 ]
 
 SATURATION = 0.97
 """``|tanh| > 0.97`` counts as saturated: the local gradient ``1 - h^2`` is then below 0.06."""
-HISTOGRAM_BINS = 50
 
 
 def _array(value) -> np.ndarray:
@@ -202,117 +197,3 @@ def format_statistics(statistics: Mapping[str, Mapping[str, float]]) -> list[str
                 cells.append(f"{key.replace('_', ':')} {value:.2e}")
         lines.append(f"{name.ljust(width)}  " + "  ".join(cells))
     return lines
-
-
-def _figure(columns: int = 1):
-    """A matplotlib ``Figure`` (no pyplot, so no global state), or MissingDependencyError."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise MissingDependencyError(
-            "wengert.diagnostics draws with matplotlib, which is not installed; "
-            'install it with: pip install "wengert[plot]" (or pip install matplotlib)'
-        ) from None
-    figure = Figure(figsize=(6 * columns, 4), layout="constrained")
-    return figure, figure.subplots(1, columns, squeeze=False)[0]
-
-
-def _histogram_lines(axes, arrays: Mapping[str, np.ndarray]) -> None:
-    for name, values in arrays.items():
-        density, edges = np.histogram(values, bins=HISTOGRAM_BINS, density=True)
-        axes.plot((edges[:-1] + edges[1:]) / 2, density, label=name)
-    axes.set_ylabel("density")
-    axes.legend(fontsize="small")
-
-
-def plot_activation_histograms(
-    activations: Mapping[str, object], path: str | PathLike, saturation: float = SATURATION
-) -> None:
-    """Histograms of each named activation, one line each, with the saturation bounds ``±saturation`` marked."""
-    statistics = activation_statistics(activations, saturation)
-    figure, (axes,) = _figure()
-    _histogram_lines(
-        axes,
-        {
-            f"{name}: std {s['std']:.2f}, saturated {100 * s['saturated']:.1f}%": _array(activations[name])
-            for name, s in statistics.items()
-        },
-    )
-    for bound in (-saturation, saturation):
-        axes.axvline(bound, color="grey", linestyle=":", linewidth=1)
-    axes.set_xlabel("activation")
-    axes.set_title("activation distribution")
-    figure.savefig(path)
-
-
-def plot_gradient_histograms(tensors: Mapping[str, Tensor], path: str | PathLike, title: str = "gradients") -> None:
-    """Histograms of the ``.grad`` of each named Tensor (those with one), one line each."""
-    statistics = gradient_statistics(tensors)
-    figure, (axes,) = _figure()
-    _histogram_lines(
-        axes,
-        {
-            f"{name}: std {s['std']:.1e}, grad:data {s['grad_to_data']:.1e}": _array(tensors[name].grad)
-            for name, s in statistics.items()
-        },
-    )
-    axes.set_xlabel("gradient")
-    axes.set_title(f"{title} distribution")
-    figure.savefig(path)
-
-
-def plot_update_ratios(
-    tracker: UpdateRatioTracker,
-    path: str | PathLike,
-    guide: float = -3.0,
-    labels: Mapping[str, str] | None = None,
-) -> None:
-    """Each parameter's ``log10`` update-to-data ratio over the steps, with a guide line at ``guide``.
-
-    ``labels`` may rename parameters in the legend (see :func:`parameter_labels`).
-    """
-    labels = {} if labels is None else labels
-    figure, (axes,) = _figure()
-    steps = tracker.steps
-    for name, ratios in tracker.ratios.items():
-        axes.plot(steps, ratios, label=labels.get(name, name), linewidth=1)
-    axes.axhline(guide, color="black", linestyle="--", linewidth=1, label=f"{guide:g}")
-    axes.set_xlabel("step")
-    axes.set_ylabel("log10 std(lr * grad) / std(data)")
-    axes.set_title("update-to-data ratio")
-    axes.legend(fontsize="small")
-    figure.savefig(path)
-
-
-def plot_loss_curve(
-    losses: Sequence[float],
-    path: str | PathLike,
-    window: int = 100,
-    val_loss: float | None = None,
-    decay_step: int | None = None,
-) -> None:
-    """The training loss of every step (faint) and its mean over windows of ``window`` steps.
-
-    A dashed line marks ``val_loss`` (the final validation loss) and a dotted
-    one ``decay_step`` (where the learning rate decays), when given.
-    """
-    losses = np.asarray(losses, dtype=float)
-    figure, (axes,) = _figure()
-    steps = np.arange(len(losses))
-    axes.plot(steps, losses, color="tab:blue", alpha=0.25, linewidth=0.5, label="minibatch loss")
-    full = len(losses) // window * window
-    if full:
-        means = losses[:full].reshape(-1, window).mean(axis=1)
-        axes.plot(
-            steps[:full].reshape(-1, window).mean(axis=1), means, color="tab:blue", label=f"mean of {window} steps"
-        )
-    if val_loss is not None:
-        axes.axhline(val_loss, color="tab:red", linestyle="--", linewidth=1, label=f"validation loss {val_loss:.4f}")
-    if decay_step is not None:
-        axes.axvline(decay_step, color="grey", linestyle=":", linewidth=1, label="learning-rate decay")
-    axes.set_yscale("log")
-    axes.set_xlabel("step")
-    axes.set_ylabel("cross-entropy loss")
-    axes.set_title("training loss")
-    axes.legend(fontsize="small")
-    figure.savefig(path)

@@ -47,10 +47,6 @@ from wengert.diagnostics import (
     gradient_statistics,
     layer_outputs,
     parameter_labels,
-    plot_activation_histograms,
-    plot_gradient_histograms,
-    plot_loss_curve,
-    plot_update_ratios,
 )
 from wengert.errors import ArgumentError
 from wengert.optim import SGD
@@ -474,9 +470,21 @@ def makemore_report(config: MakemoreConfig, out_dir: str | os.PathLike, stream: 
     }
     written[2].write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     if plotting_available():
+        from wengert.viz import (
+            plot_activation_histograms,
+            plot_gradient_histograms,
+            plot_loss_curve,
+            plot_update_ratios,
+        )
+
         pictures = {
             "loss.png": lambda path: plot_loss_curve(
-                run.losses, path, window=max(1, config.steps // 50), val_loss=run.val_loss, decay_step=config.decay_step
+                run.losses,
+                path,
+                window=max(1, config.steps // 50),
+                val_loss=run.val_loss,
+                decay_step=config.decay_step,
+                ylabel="cross-entropy loss",
             ),
             "activations.png": lambda path: plot_activation_histograms(diagnostics["activations"], path),
             "activation_gradients.png": lambda path: plot_gradient_histograms(

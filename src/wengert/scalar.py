@@ -324,6 +324,12 @@ class Value:
             for u, local_grad in zip(node._inputs, node._local_grads):
                 u.grad += local_grad * node.grad
 
+    def _repr_svg_(self) -> str:
+        """The graph that computed this Value, for Jupyter (:func:`wengert.viz.draw`; needs no Graphviz)."""
+        from wengert.viz import draw
+
+        return draw(self).svg()
+
     def draw(self, rankdir: str = "LR") -> graphviz.Digraph:
         """The graph that computed this Value, as a ``graphviz.Digraph``.
 

@@ -316,6 +316,24 @@ class Program:
     def __str__(self) -> str:
         return "\n".join(self.lines())
 
+    def _repr_html_(self) -> str:
+        """The program as an HTML table for Jupyter: one row per line, the types in their own column."""
+        import html
+
+        cells = []
+        for text, types in self._rows():
+            code = f"<code>{html.escape(text)}</code>"
+            kind = f"<code style='color:#6b7280'>{html.escape(types)}</code>" if types is not None else ""
+            cells.append(f"<tr><td style='text-align:left'>{code}</td><td style='text-align:left'>{kind}</td></tr>")
+        head = "<tr><th style='text-align:left'>equation</th><th style='text-align:left'>type</th></tr>"
+        return f"<table>{head}{''.join(cells)}</table>"
+
+    def _repr_svg_(self) -> str:
+        """The program's graph for Jupyter (:func:`wengert.viz.draw`; Graphviz if installed, else pure Python)."""
+        from wengert.viz import draw
+
+        return draw(self).svg()
+
     def __repr__(self) -> str:
         return (
             f"<Program: {len(self.invars)} inputs, {len(self.equations)} equations, "
