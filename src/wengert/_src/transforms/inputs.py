@@ -44,21 +44,33 @@ def own_arrays(cotangents_out: list, cotangents_in: list) -> list:
     A backward pass (the tape's or the transposed program's) may end in a read-only broadcast (the
     gradient of a sum), hand one cotangent to two inputs (``x + y``) or hand back the caller's own
     cotangent (the identity): writing into one gradient would then change another, or the caller's
-    array. Those are copied; a fresh array that owns its memory (every other gradient) costs two
-    identity checks.
+    array. Those are copied; a fresh array that owns its memory (every other gradient) costs a set
+    look-up and a flag.
     """
-    taken = [c for c in cotangents_in if type(c) is xp.ndarray]
+    arrays = [c for c in cotangents_in if type(c) is xp.ndarray]
+    taken = {id(c) for c in arrays}
+    views = [c for c in arrays if c.base is not None]  # an array that owns its memory can share it with these only
     owned = []
     for g in cotangents_out:
         if type(g) is xp.ndarray:
-            shared = any(g is t for t in taken) or any(
-                (t.base is not None or not g.flags.owndata) and xp.may_share_memory(g, t) for t in taken
-            )
-            if shared or not g.flags.writeable:
+            is_view = g.base is not None
+            others = arrays if is_view else views
+            if id(g) in taken or not g.flags.writeable or (others and _shares_memory_with_one_of(g, others)):
                 g = g.copy()
-            taken.append(g)
+                is_view = False
+            arrays.append(g)
+            taken.add(id(g))
+            if is_view:
+                views.append(g)
         owned.append(g)
     return owned
+
+
+def _shares_memory_with_one_of(array, others: list) -> bool:
+    for other in others:
+        if xp.may_share_memory(array, other):
+            return True
+    return False
 
 
 def check_output(result, leaves: list, transform: str) -> None:
