@@ -248,3 +248,37 @@ def test_evaluation_trace_prints_params_and_array_values():
 def test_evaluation_trace_rejects_names_that_do_not_fit_the_arguments():
     with pytest.raises(wengert.errors.TransformError, match="one distinct name"):
         evaluation_trace(lambda x, y: x * y, 1.0, 2.0, names=["x", "x"])
+
+
+def _table(out: str) -> dict[str, list[str]]:
+    """The rows of the tangent/adjoint table: definition -> its number cells."""
+    body = out.split("one row per primitive:")[1]
+    rows = {}
+    for line in body.splitlines():
+        cells = re.split(r"\s{3,}", line.strip())
+        if len(cells) >= 2 and cells[0] and cells[1] != "value":
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_diff_tangents_and_adjoints_print_the_textbook_table(capsys):
+    status, out, _ = run(capsys, "diff", "(a*b)*(b+1)", "--at", "a=2,b=3", "--tangents", "b", "--adjoints")
+    assert status == 0
+    rows = _table(out)
+    assert rows["a"] == ["2", "0", "12"] and rows["b"] == ["3", "1", "14"]
+    assert rows["v1 = mul a b"] == ["6", "2", "4"] and rows["v2 = add b 1"] == ["4", "1", "6"]
+    assert rows["v3 = mul v1 v2"] == ["24", "14", "1"]  # the tangent of the output is df/db
+    assert "forward mode seeded db/db = 1" in out and "reverse mode seeded df/df = 1" in out
+
+
+def test_diff_adjoints_alone_agree_with_grad(capsys):
+    status, out, _ = run(capsys, "diff", "x**3 * exp(-x)", "--at", "x=1.5", "--adjoints")
+    rows = _table(out)
+    assert float(rows["x"][1]) == pytest.approx(float(wengert.grad(parse_expression("x**3 * exp(-x)"))(1.5)), rel=1e-5)
+    assert "tangent" not in out.split("one row per primitive:")[1]
+
+
+def test_diff_tangents_of_an_unknown_variable_is_a_one_line_error(capsys):
+    status, out, err = run(capsys, "diff", "x*y", "--at", "x=1,y=2", "--tangents", "z")
+    assert status == 2 and out == ""
+    assert err.strip() == "wengert diff: error: --tangents z: z is not a variable of 'x*y' (its variables: x, y)"

@@ -28,6 +28,7 @@ from wengert._src.transforms.evaluation_trace import evaluation_trace
 from wengert.check import default_step, numerical_grad
 from wengert.errors import ArgumentError, ExpressionError, TransformError
 from wengert.expression import CONSTANTS, FUNCTIONS, Expression, parse_expression
+from wengert.viz.expression_sweep import sweep_expression, table_lines
 
 USAGE_ERROR = 2
 """Exit status for input the command cannot use (argparse's convention)."""
@@ -50,6 +51,8 @@ examples:
   wengert diff "x**3 * exp(-x)" --at x=1.5
   wengert diff "x*y + sin(x)" --at x=1,y=2
   wengert diff --at x=1 -- "-x**2"     (an expression starting with - goes after --)
+  wengert diff "(a*b)*(b+1)" --at a=2,b=3 --tangents a --adjoints
+                                      (the textbook table: value, tangent, adjoint per row)
 """
 
 
@@ -90,6 +93,19 @@ def _build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="NAME=VALUE[,NAME=VALUE...]",
         help="the value of each variable; may be repeated (--at x=1 --at y=2)",
+    )
+    diff.add_argument(
+        "--tangents",
+        nargs="?",
+        const="",
+        metavar="NAME",
+        help="print the evaluation trace with each row's tangent: forward mode seeded on NAME "
+        "(default: the first variable)",
+    )
+    diff.add_argument(
+        "--adjoints",
+        action="store_true",
+        help="print the evaluation trace with each row's adjoint df/dv: reverse mode, seeded df/df = 1",
     )
     diff.set_defaults(command=_diff)
     _add_makemore_parser(commands)
@@ -156,11 +172,17 @@ def _diff(args: argparse.Namespace) -> int:
     try:
         expression = parse_expression(args.expression)
         point = parse_point(args.at or [], expression)
+        seed = args.tangents or None
+        if seed is not None and seed not in expression.variables:
+            raise ExpressionError(
+                f"--tangents {seed}: {seed} is not a variable of {expression.text!r} "
+                f"(its variables: {', '.join(expression.variables)})"
+            )
     except ExpressionError as error:
         print(f"wengert diff: error: {error}", file=sys.stderr)
         return USAGE_ERROR
     with np.errstate(all="ignore"):  # log(-1) is nan, printed as such; no NumPy warnings
-        lines = diff_report(expression, point)
+        lines = diff_report(expression, point, tangents=args.tangents is not None, adjoints=args.adjoints, seed=seed)
     print("\n".join(lines))
     return 0
 
@@ -206,8 +228,19 @@ def _parse_assignment(assignment: str, text: str) -> tuple[str, float]:
     return name, value
 
 
-def diff_report(expression: Expression, point: Sequence[float]) -> list[str]:
-    """The lines ``wengert diff`` prints for ``expression`` at ``point``."""
+def diff_report(
+    expression: Expression,
+    point: Sequence[float],
+    tangents: bool = False,
+    adjoints: bool = False,
+    seed: str | None = None,
+) -> list[str]:
+    """The lines ``wengert diff`` prints for ``expression`` at ``point``.
+
+    With ``tangents`` and/or ``adjoints`` the evaluation trace is the
+    textbook table: each row with its value, its tangent (forward mode seeded
+    on ``seed``, default the first variable) and/or its adjoint (reverse mode).
+    """
     variables = expression.variables
     count = len(variables)
     argnums = tuple(range(count))
@@ -241,6 +274,17 @@ def diff_report(expression: Expression, point: Sequence[float]) -> list[str]:
     for row in [header, *rows]:
         lines.append("   ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     lines.append(central_note)
+    if tangents or adjoints:
+        sweep = sweep_expression(expression, point, seed)
+        lines += ["", "evaluation trace (the Wengert list), one row per primitive:"]
+        if tangents:
+            lines.append(f"  tangent: d·/d{sweep.seed}, forward mode seeded d{sweep.seed}/d{sweep.seed} = 1")
+        if adjoints:
+            lines.append("  adjoint: df/d·, reverse mode seeded df/df = 1")
+        lines.append("")
+        lines += [f"  {line}" for line in table_lines(sweep, tangents, adjoints)]
+        lines.append(f"  f = {sweep.output}")
+        return lines
     lines += ["", "evaluation trace (the Wengert list):"]
     lines += [f"  {line}" for line in evaluation_trace(expression, *point, names=variables).lines("f")]
     return lines
