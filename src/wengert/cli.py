@@ -5,6 +5,9 @@ forward mode (``jvp``), by reverse mode (``grad``) and by central
 differences, and the evaluation trace (the Wengert list) of the expression.
 With several variables (``--at x=1,y=2``) it prints each partial derivative.
 
+``wengert explore`` serves the interactive explorer on 127.0.0.1
+(:mod:`wengert.apps.explorer`).
+
 ``wengert makemore`` trains the makemore character-level MLP on US first
 names with ``wengert.nn`` and ``wengert.optim``, prints the losses, writes
 the model and pictures, and samples names (see ``docs/makemore.md``).
@@ -109,7 +112,46 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     diff.set_defaults(command=_diff)
     _add_makemore_parser(commands)
+    _add_explore_parser(commands)
     return parser
+
+
+def _add_explore_parser(commands) -> None:
+    """``wengert explore``: the interactive explorer, served on the loopback."""
+    explore = commands.add_parser(
+        "explore",
+        help="explore derivatives interactively in the browser (a local server on 127.0.0.1)",
+        description=(
+            "Serve the wengert explorer on 127.0.0.1: type an expression or pick an example, move the\n"
+            "inputs, step through the forward and backward passes, inspect each node's adjoint, and\n"
+            "train the 2-2-1 network on its loss landscape. Every derivative is computed by wengert."
+        ),
+        epilog="examples:\n  wengert explore\n  wengert explore --port 8765 --no-browser",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    explore.add_argument("--port", type=int, default=0, metavar="N", help="the port (default: a free one)")
+    explore.add_argument("--no-browser", action="store_true", help="print the URL without opening a browser")
+    explore.set_defaults(command=_explore)
+
+
+def _explore(args: argparse.Namespace) -> int:
+    from wengert.apps.explorer import serve
+
+    if not 0 <= args.port <= 65535:
+        print(
+            f"wengert explore: error: --port {args.port} is not a port; give 1 to 65535, or 0 for a free one",
+            file=sys.stderr,
+        )
+        return USAGE_ERROR
+    try:
+        serve(args.port, open_browser=not args.no_browser)
+    except OSError as error:
+        print(
+            f"wengert explore: error: cannot listen on 127.0.0.1:{args.port} ({error.strerror}); try another --port",
+            file=sys.stderr,
+        )
+        return USAGE_ERROR
+    return 0
 
 
 def _add_makemore_parser(commands) -> None:

@@ -80,6 +80,8 @@ class ExpressionSweep:
     output: str
     program: Program
     graph: Graph
+    node_names: dict = field(default_factory=dict)
+    """The row name of each graph box that is a row (literal boxes are not)."""
 
     def row(self, name: str) -> Row:
         for row in self.rows:
@@ -145,11 +147,11 @@ def sweep_expression(expression: Expression, point: Sequence, seed: str | None =
     (out,) = program.outvars[:1]
     output = names[out] if isinstance(out, Var) else _literal(out)
     graph = program_graph(program, sweep.values, sweep.adjoints, variables)
+    node_names = {var.name: name for var, name in names.items()}
     for node in graph.nodes:  # the graph speaks the table's names
-        for var, name in names.items():
-            if node.id == var.name and node.kind != "input":
-                node.title = f"{name} = {node.title.split(' = ', 1)[1]}"
-    return ExpressionSweep(expression, point, seed, rows, output, program, graph)
+        if node.id in node_names and node.kind != "input":
+            node.title = f"{node_names[node.id]} = {node.title.split(' = ', 1)[1]}"
+    return ExpressionSweep(expression, point, seed, rows, output, program, graph, node_names)
 
 
 def _literal(literal: Literal) -> str:
