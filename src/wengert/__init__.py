@@ -5,7 +5,21 @@
 0.0
 """
 
-from . import autograd, check, data, datasets, diagnostics, lax, nn, numpy, optim, scalar, scipy, trace_estimation
+from . import (
+    autograd,
+    check,
+    data,
+    datasets,
+    diagnostics,
+    elimination,
+    lax,
+    nn,
+    numpy,
+    optim,
+    scalar,
+    scipy,
+    trace_estimation,
+)
 from ._src.core.ir import Program
 from ._src.core.pytree import register_pytree_node, tree_flatten, tree_leaves, tree_map, tree_unflatten
 from ._src.tensor.api import (
@@ -61,6 +75,7 @@ from ._src.transforms.jit import jit
 from ._src.transforms.linearize import linearize
 from ._src.transforms.stage import trace
 from ._src.transforms.transpose import linear_transpose
+from .elimination import elimination_cost
 from .errors import WengertError
 from .numpy import stop_gradient
 from .random import manual_seed
@@ -89,6 +104,8 @@ __all__ = [
     "datasets",
     "diagnostics",
     "divergence",
+    "elimination",
+    "elimination_cost",
     "empty",
     "empty_like",
     "enable_grad",

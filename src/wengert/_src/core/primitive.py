@@ -307,6 +307,15 @@ class Primitive:
         single_call: the primitive stands for one call (of a custom rule, of a checkpointed or
             control-flow function) whose rules or parameters hold that call's objects, so no
             later tape has the same entry (the compiled backward pass never keys on it).
+        jacobian_structure: where the primitive is linear in an argument (as it is in a
+            linearized program), the structure of its local Jacobian with respect to that
+            argument, one entry per argument: ``"identity"`` (the output is the argument,
+            broadcast), ``"negation"`` (minus it), ``"elementwise"`` (it times a factor that
+            does not depend on it, broadcast), ``"selection"`` (each output element is one
+            element of it: a transpose, a broadcast, a gather), ``"sum"`` (each output element
+            is a sum of its elements), or ``None``. ``None`` (the default, for the whole
+            primitive or one argument) means dense: vertex elimination
+            (``wengert.elimination``) then builds the whole local Jacobian, never a wrong one.
 
     Rules are written with wengert's own primitives, so that a derivative is
     itself differentiable and every order works.
@@ -317,6 +326,7 @@ class Primitive:
         "batch",
         "flops",
         "impl",
+        "jacobian_structure",
         "jvps",
         "multiple_results",
         "name",
@@ -337,6 +347,7 @@ class Primitive:
         flops=None,
         multiple_results=False,
         single_call=False,
+        jacobian_structure=None,
         doc=None,
     ):
         self.name = name
@@ -348,6 +359,7 @@ class Primitive:
         self.flops = flops
         self.multiple_results = multiple_results
         self.single_call = single_call
+        self.jacobian_structure = jacobian_structure
         self.__doc__ = doc or f"The ``{name}`` primitive."
 
     @property

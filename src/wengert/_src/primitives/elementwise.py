@@ -55,6 +55,7 @@ neg = Primitive(
     transposes=(BY_VJP,),
     batch=lambda args, dims: broadcasting_batch(neg, args, dims),
     flops=elementwise_flops,
+    jacobian_structure=("negation",),
     doc="-x",
 )
 exp = _unary("exp", xp.exp, lambda ans, x: ans, "exp(x); d exp(x) = exp(x) dx")
@@ -177,6 +178,7 @@ add = Primitive(
     transposes=(BY_VJP, BY_VJP),
     batch=lambda args, dims: broadcasting_batch(add, args, dims),
     flops=elementwise_flops,
+    jacobian_structure=("identity", "identity"),
     doc="x + y",
 )
 subtract = Primitive(
@@ -187,6 +189,7 @@ subtract = Primitive(
     transposes=(BY_VJP, BY_VJP),
     batch=lambda args, dims: broadcasting_batch(subtract, args, dims),
     flops=elementwise_flops,
+    jacobian_structure=("identity", "negation"),
     doc="x - y",
 )
 multiply = Primitive(
@@ -197,6 +200,7 @@ multiply = Primitive(
     transposes=Multilinear((BY_VJP, BY_VJP)),
     batch=lambda args, dims: broadcasting_batch(multiply, args, dims),
     flops=elementwise_flops,
+    jacobian_structure=("elementwise", "elementwise"),
     doc="x * y",
 )
 divide = Primitive(
@@ -215,6 +219,7 @@ divide = Primitive(
     transposes=(BY_VJP, None),
     batch=lambda args, dims: broadcasting_batch(divide, args, dims),
     flops=elementwise_flops,
+    jacobian_structure=("elementwise", None),
     doc="x / y",
 )
 
@@ -327,6 +332,7 @@ where = Primitive(
     transposes=(None, BY_VJP, BY_VJP),
     batch=lambda args, dims: broadcasting_batch(where, args, dims),
     flops=elementwise_flops,
+    jacobian_structure=(None, "elementwise", "elementwise"),
     doc=(
         "where(c, x, y): x where c holds, else y. Derivatives flow only to the chosen branch, "
         "but a nan/inf derivative computed *inside* the untaken branch still multiplies a zero; "

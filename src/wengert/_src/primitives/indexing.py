@@ -160,6 +160,7 @@ getitem = Primitive(
     transposes=(BY_VJP,),
     batch=_getitem_batch,
     flops=no_flops,
+    jacobian_structure=("selection",),
     doc="x[idx]. Its VJP scatter-adds the cotangent into zeros of x's shape.",
 )
 
@@ -271,6 +272,7 @@ take_along_axis = Primitive(
     transposes=(BY_VJP, None),
     batch=lambda args, dims, axis: _operand_indices_batch(take_along_axis, args, dims, axis),
     flops=no_flops,
+    jacobian_structure=("selection", None),
     doc=(
         "take_along_axis(x, indices, axis): x's entries at ``indices`` along ``axis`` (indices, an integer "
         "operand, have x's shape but along ``axis``). Linear in x; its VJP scatter-adds along the axis."

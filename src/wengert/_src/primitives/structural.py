@@ -118,6 +118,7 @@ reshape = Primitive(
     transposes=(BY_VJP,),
     batch=_reshape_batch,
     flops=no_flops,
+    jacobian_structure=("identity",),
     doc="Reshape to ``shape`` (fully specified). Linear: its VJP reshapes back.",
 )
 
@@ -137,6 +138,7 @@ transpose = Primitive(
     transposes=(BY_VJP,),
     batch=_transpose_batch,
     flops=no_flops,
+    jacobian_structure=("selection",),
     doc="Permute axes. Its VJP applies the inverse permutation.",
 )
 
@@ -148,6 +150,7 @@ broadcast_to = Primitive(
     transposes=(BY_VJP,),
     batch=_broadcast_to_batch,
     flops=no_flops,
+    jacobian_structure=("selection",),
     doc="Broadcast to ``shape``. Its VJP sums over the broadcast axes.",
 )
 
@@ -158,6 +161,7 @@ flip = Primitive(
     vjps=(lambda g, ans, x, axes: flip(g, axes=axes),),
     transposes=(BY_VJP,),
     batch=_flip_batch,
+    jacobian_structure=("selection",),
     flops=no_flops,
     doc="Reverse the order along ``axes`` (a tuple). Its own transpose.",
 )
@@ -195,7 +199,7 @@ def _broadcast_view(g, shape: tuple):
     return view
 
 
-def _linear_reduction(name: str, impl, vjp, doc: str) -> Primitive:
+def _linear_reduction(name: str, impl, vjp, doc: str, jacobian_structure=None) -> Primitive:
     """A reduction over ``axis`` (``None`` or a sorted tuple) that is linear: its JVP is itself."""
     prim = Primitive(
         name,
@@ -205,12 +209,15 @@ def _linear_reduction(name: str, impl, vjp, doc: str) -> Primitive:
         transposes=(BY_VJP,),
         batch=lambda args, dims, **params: reduction_batch(prim, args, dims, **params),
         flops=input_flops,
+        jacobian_structure=jacobian_structure,
         doc=doc,
     )
     return prim
 
 
-reduce_sum = _linear_reduction("sum", _sum_impl, _sum_vjp, "Sum over ``axis``. Its VJP broadcasts back.")
+reduce_sum = _linear_reduction(
+    "sum", _sum_impl, _sum_vjp, "Sum over ``axis``. Its VJP broadcasts back.", jacobian_structure=("sum",)
+)
 
 
 def _mean_impl(x, axis, keepdims):
@@ -246,6 +253,7 @@ astype = Primitive(
     transposes=(BY_VJP,),
     batch=lambda args, dims, dtype: (astype(args[0], dtype=dtype), dims[0]),
     flops=no_flops,
+    jacobian_structure=("identity",),
     doc="Convert between floating dtypes (conversions to ints go through stop_gradient).",
 )
 

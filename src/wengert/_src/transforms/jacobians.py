@@ -32,10 +32,14 @@ from ..primitives.indexing import getitem
 from ..primitives.structural import reshape
 from .api import argnum_positions, argnums_as_tuple, grad, jvp, vjp
 from .batching import vmap
+from .elimination import jacobian_by_elimination
 from .inputs import check_output, split_aux
 
 MODES = ("auto", "forward", "reverse")
 """The ``mode=`` values of :func:`jacobian`."""
+
+METHODS = ("modes", "elimination")
+"""The ``method=`` values of :func:`jacobian`."""
 
 
 def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
@@ -109,7 +113,15 @@ def _reverse(problem: _Problem, taped=None):
     return problem.result(out_tree, blocks, aux)
 
 
-def jacobian(fun: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto", has_aux: bool = False) -> Callable:
+def jacobian(
+    fun: Callable,
+    argnums: int | Sequence[int] = 0,
+    mode: str = "auto",
+    has_aux: bool = False,
+    *,
+    method: str = "modes",
+    order="markowitz",
+) -> Callable:
     """The Jacobian of ``fun``, by the cheaper mode for its shapes.
 
     ``mode="auto"`` uses forward mode (:func:`jacfwd`) when the differentiated inputs have
@@ -121,12 +133,30 @@ def jacobian(fun: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto"
     matrix argument may set the output's size). ``mode="forward"`` or ``"reverse"`` forces
     a mode.
 
+    ``method="elimination"`` accumulates the Jacobian instead by vertex elimination on the
+    linearized computational graph (``wengert.elimination``), eliminating the intermediates
+    in ``order``: ``"markowitz"`` (the default), ``"lowest_fill"``, ``"optimal"``,
+    ``"forward"``, ``"reverse"``, or a list of the graph's intermediates by name.
+
     >>> import numpy as np, wengert, wengert.numpy as wnp
     >>> wengert.jacobian(lambda x: wnp.outer(x, x).ravel())(np.array([1.0, 2.0])).shape
     (4, 2)
+    >>> wengert.jacobian(lambda x: wnp.sin(x) * 2.0, method="elimination")(np.zeros(2)).tolist()
+    [[2.0, 0.0], [0.0, 2.0]]
     """
     if mode not in MODES:
         raise ArgumentError(f"jacobian: mode={mode!r} is not one of {MODES}")
+    if method not in METHODS:
+        raise ArgumentError(f"jacobian: method={method!r} is not one of {METHODS}")
+    if method == "elimination":
+
+        def eliminating_fun(*args, **kwargs):
+            problem = _Problem(fun, args, kwargs, argnums, has_aux, "jacobian")
+            out_tree, blocks, aux = jacobian_by_elimination(problem.with_aux, problem.chosen, order)
+            return problem.result(out_tree, blocks, aux)
+
+        _name(eliminating_fun, "jacobian", fun)
+        return eliminating_fun
     if mode == "forward":
         return jacfwd(fun, argnums, has_aux)
     if mode == "reverse":
