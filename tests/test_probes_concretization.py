@@ -3,7 +3,9 @@
 ``float(x)``, ``math.exp(x)``, ``x.item()`` ... on a traced float would hand back a plain number,
 which every transform then treats as a constant: the derivative through it silently becomes zero.
 Each probe is a way a user can write that; each must raise ``ConcretizationError`` naming the
-user's line, under every transform that differentiates.
+user's line, under every transform that differentiates. The last probes are siblings found
+on the way: values a NumPy-face constructor handed to plain NumPy (``wnp.full(3, x)``), and
+containers of parameters that were not pytrees (``OrderedDict``).
 """
 
 import math
