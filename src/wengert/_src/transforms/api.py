@@ -76,7 +76,10 @@ def vjp(fun: Callable, *primals, has_aux: bool = False, method: str = "tape"):
     """Reverse mode: ``(fun(*primals), vjp_fn)`` where ``vjp_fn(ct)`` pulls ``ct`` back.
 
     ``vjp_fn`` may be called any number of times; it returns a tuple with one
-    cotangent per primal. With ``has_aux=True``, ``fun`` returns ``(out, aux)``
+    cotangent per primal, arrays of the caller's own. It keeps copies of the input
+    arrays and hands out a copy of the output, so writing into either later changes
+    nothing; arrays ``fun`` closes over are read where they stand, so change them only
+    after the last call of ``vjp_fn``. With ``has_aux=True``, ``fun`` returns ``(out, aux)``
     and ``vjp`` returns ``(out, vjp_fn, aux)``.
 
     ``method="tape"`` (the default) records the evaluation on a tape and
