@@ -63,6 +63,27 @@ def test_each_adjoint_is_the_sum_of_its_childrens_adjoints_times_the_local_parti
             assert row["adjoint"] == sum(rows[c]["adjoint"] * p for c, p in row["children"])
 
 
+def test_the_sweep_takes_arrays_that_broadcast_and_differentiates_the_sum_of_an_array_result():
+    answer = api_sweep({"expression": "(a*b)*(b+1)", "point": {"a": [1, 2, 3], "b": 2}})
+    rows = {row["name"]: row for row in answer["rows"]}
+    a, b = np.array([1.0, 2.0, 3.0]), 2.0
+    grads = wengert.grad(lambda a, b: wengert.numpy.sum((a * b) * (b + 1)), argnums=(0, 1))(a, b)
+    assert rows["a"]["type"] == "f64[3]" and rows["a"]["value"] == [1.0, 2.0, 3.0]
+    assert rows["a"]["adjoint"] == pytest.approx(list(grads[0])) and rows["b"]["adjoint"] == pytest.approx(float(grads[1]))
+    assert rows["v1"]["partials"][0] == ["a", (2 * np.eye(3)).tolist()]  # a Jacobian, diagonal for an elementwise op
+    assert answer["point"] == {"a": [1.0, 2.0, 3.0], "b": 2.0}
+    assert [c["name"] for c in answer["central"]] == ["a", "b"] and all(c["error"] < 1e-6 for c in answer["central"])
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [([], "from 1 to 1000 elements"), (list(range(1001)), "from 1 to 1000 elements"), (["x"], "list of numbers")],
+)
+def test_an_array_input_the_page_cannot_use_is_refused_with_a_reason(value, message):
+    with pytest.raises(ValueError, match=message):
+        api_sweep({"expression": "a*2", "point": {"a": value}})
+
+
 def test_the_network_api_takes_gradient_steps_and_draws_the_landscape_by_vmap():
     answer = api_network({"w11": 1.0, "w12": 1.2, "w21": -0.5, "w22": 0.8, "x": 0.8, "t": 1.9, "lr": 0.1, "steps": 3})
     w = np.array([1.0, 1.2, -0.5, 0.8])
@@ -156,7 +177,7 @@ def test_in_the_browser_the_numbers_shown_are_wengerts(page):
     page.click("#go")
     page.wait_for_selector("#slider-y")
     page.locator("#slider-x").fill("1.5")
-    page.wait_for_function("document.querySelector('#val-x').textContent === '1.5'")
+    page.wait_for_function("document.querySelector('#val-x').value === '1.5'")
     page.wait_for_timeout(300)
     f = parse_expression("x**3 * exp(-x) + sin(x*y)")
     y = float(page.locator("#slider-y").input_value())
@@ -201,3 +222,56 @@ def test_in_the_browser_the_network_steps_down_its_landscape(page):
     shown = float(page.text_content("#loss"))
     assert shown == pytest.approx(float(network_loss(np.array(weights), 0.8, 1.9)), rel=1e-4)
     page.screenshot(path=str(SCREENSHOTS / "explorer-network.png"), full_page=True)
+
+
+def test_in_the_browser_an_input_typed_as_a_list_is_an_array_with_its_shape_values_and_gradients(page):
+    page.select_option("#examples", label="e = (a·b)·(b+1)")
+    page.wait_for_selector("#slider-b")
+    page.fill("#val-a", "[1, 2, 3]")
+    page.press("#val-a", "Enter")
+    page.wait_for_function("document.querySelector('#node-a .line-value').textContent.includes('[')")
+    grads = wengert.grad(lambda a, b: wengert.numpy.sum((a * b) * (b + 1)), argnums=(0, 1))(np.array([1.0, 2, 3]), 3.0)
+    assert page.text_content("#node-a .line-type") == "f64[3]"
+    assert page.text_content("#node-a .line-value") == "value [1, 2, 3]"
+    assert page.text_content("#node-a .line-adjoint") == "grad [" + ", ".join(f"{g:g}" for g in grads[0]) + "]"
+    assert _number(page.text_content("#node-b .line-adjoint")) == pytest.approx(float(grads[1]))
+    assert page.locator("#slider-a").is_disabled() and not page.locator("#slider-b").is_disabled()
+    page.click("#node-b")
+    assert "[12, 24, 36] · [1, 2, 3]" not in page.text_content("#inspector")  # v̄1 · ∂v1/∂b: [4, 4, 4] · [1, 2, 3]
+    assert "[4, 4, 4] · [1, 2, 3] + 18 × 1" in page.text_content("#inspector")
+    page.screenshot(path=str(SCREENSHOTS / "explorer-array.png"), full_page=True)
+    page.fill("#val-a", "[1, 2,")
+    page.press("#val-a", "Enter")
+    assert "a list of numbers such as [1, 2, 3]" in page.text_content("#error")
+
+
+def test_in_the_browser_forward_mode_steps_explain_each_tangent(page):
+    page.select_option("#examples", label="e = (a·b)·(b+1)")
+    page.wait_for_selector("#slider-b")
+    page.wait_for_function("document.querySelector('#node-a .line-value').textContent === 'value 2'")
+    page.check("input[name=mode][value=forward]")
+    assert page.locator("#step-back").is_disabled()
+    for _ in range(3):
+        page.click("#step-fwd")
+    explain = page.text_content("#explain")
+    assert "forward step 3 of 5: v1 = mul a b = mul(2, 3) = 6" in explain
+    dot = "\u0307"  # u̇, the tangent of u: u followed by a combining dot above
+    assert f"= ∂v1/∂a · a{dot} + ∂v1/∂b · b{dot}\n  = 3 × 1 + 2 × 0\n  = 3" in explain
+    assert page.text_content("#node-v3 .line-tangent") == "tangent ?"
+    page.click("#step-fwd")
+    page.click("#step-fwd")
+    assert page.text_content("#node-v3 .line-tangent") == "tangent 12"  # de/da by forward mode
+    page.screenshot(path=str(SCREENSHOTS / "explorer-forward.png"), full_page=True)
+    page.check("input[name=mode][value=reverse]")
+
+
+def test_in_the_browser_play_animates_the_forward_then_the_backward_pass(page):
+    page.select_option("#examples", label="e = (a·b)·(b+1)")
+    page.wait_for_selector("#slider-b")
+    page.evaluate("state.playMs = 40")
+    page.click("#play")
+    assert page.text_content("#play") == "❚❚ Pause"
+    page.wait_for_function("document.querySelector('#explain').textContent.startsWith('backward step 5 of 5')")
+    page.wait_for_function("document.querySelector('#play').textContent === '▶ Play'")
+    assert page.text_content("#explain").strip().endswith("= 12")  # ā = de/da
+    page.evaluate("state.playMs = 900")

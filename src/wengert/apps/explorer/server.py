@@ -6,9 +6,12 @@ answers a bad request (a malformed expression, a missing value) with the
 one-line error ``wengert diff`` prints, never by crashing.
 
 * ``GET /``: the page (``index.html``, shipped in the package; no external assets);
-* ``POST /api/sweep`` ``{"expression", "point": {name: number}, "seed"}``: the
-  evaluation trace with each row's value, tangent, adjoint, local partials
-  and children, the graph's layout, and central differences with their error;
+* ``POST /api/sweep`` ``{"expression", "point": {name: number or list}, "seed", "rankdir"}``:
+  the evaluation trace with each row's value, tangent, adjoint, local partials
+  and children, the graph's layout, and central differences with their error.
+  A variable may be an array (a list such as ``[1, 2, 3]``, or nested lists);
+  the arrays broadcast together as NumPy's do, and for an array result the
+  derivatives are those of the sum of its elements;
 * ``POST /api/network`` ``{"w11", "w12", "w21", "w22", "x", "t", "lr", "steps"}``:
   the 2-2-1 network of the classic text (one input, two ReLU hidden units,
   one output): its loss, gradient, the loss landscape over ``(w11, w21)``
@@ -52,6 +55,8 @@ EXAMPLES = {
 """The examples the page offers: the classic texts' expression, sigmoid neuron and 2-2-1 network."""
 
 MAX_BODY = 64 * 1024
+MAX_ELEMENTS = 1000
+"""The most elements an input array of the page may have (the page draws every node's value)."""
 LANDSCAPE_RESOLUTION = 61
 LANDSCAPE_RANGES = ((0.0, 3.5), (-3.5, 3.5))
 """The slice the classic text draws: w11 from 0 to 3.5, w21 from -3.5 to 3.5."""
@@ -70,6 +75,21 @@ def _number(value, what: str) -> float:
     return number
 
 
+def _input(value, what: str) -> np.ndarray:
+    """A variable's value from the page: a number, or a (nested) list of numbers of at most MAX_ELEMENTS."""
+    if not isinstance(value, list):
+        return np.asarray(_number(value, what))
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise RequestError(f"{what} must be a number or a list of numbers such as [1, 2, 3]") from None
+    if array.size == 0 or array.size > MAX_ELEMENTS:
+        raise RequestError(f"{what} must have from 1 to {MAX_ELEMENTS} elements, got {array.size}")
+    if not np.all(np.isfinite(array)):
+        raise RequestError(f"{what} must hold finite numbers only")
+    return array
+
+
 def _plain(value):
     """Arrays and NumPy scalars as JSON: numbers and nested lists (nan and inf as strings)."""
     if value is None:
@@ -81,6 +101,15 @@ def _plain(value):
     return [_plain(v) for v in array]
 
 
+def _summed(expression):
+    """The sum of the expression's elements: what the adjoints of an array result differentiate."""
+
+    def total(*args):
+        return wnp.sum(expression(*args))
+
+    return total
+
+
 def api_sweep(request: dict) -> dict:
     """``/api/sweep``: everything the page shows about an expression at a point (see the module docstring)."""
     text = request.get("expression")
@@ -89,19 +118,17 @@ def api_sweep(request: dict) -> dict:
     expression = parse_expression(text)
     given = request.get("point") or {}
     if not isinstance(given, dict):
-        raise RequestError("point must map each variable to a number")
-    point = []
-    for name in expression.variables:
-        point.append(_number(given.get(name, 1.0), name))
+        raise RequestError("point must map each variable to a number or a list of numbers")
+    point = [_input(given.get(name, 1.0), name) for name in expression.variables]
     seed = request.get("seed") or None
     if seed is not None and seed not in expression.variables:
         seed = None
     with np.errstate(all="ignore"):
         sweep = sweep_expression(expression, point, seed)
         try:
-            central = [float(c) for c in numerical_grad(expression, *point, argnums=tuple(range(len(point))))]
+            central = list(numerical_grad(_summed(expression), *point, argnums=tuple(range(len(point)))))
         except WengertError:
-            central = [float("nan")] * len(point)
+            central = [np.full(np.shape(p), np.nan) for p in point]
     layout = layout_graph(sweep.graph, request.get("rankdir", "LR") if request.get("rankdir") in ("LR", "TB") else "LR")
     rows = [
         {
@@ -122,7 +149,7 @@ def api_sweep(request: dict) -> dict:
     return {
         "expression": expression.text,
         "variables": list(expression.variables),
-        "point": dict(zip(expression.variables, point)),
+        "point": {name: _plain(value) for name, value in zip(expression.variables, point)},
         "seed": sweep.seed,
         "output": sweep.output,
         "rows": rows,
@@ -150,7 +177,7 @@ def api_sweep(request: dict) -> dict:
                 "name": name,
                 "central": _plain(c),
                 "reverse": _plain(by_name[name].adjoint),
-                "error": _plain(abs(c - float(by_name[name].adjoint))),
+                "error": _plain(np.max(np.abs(np.asarray(c) - by_name[name].adjoint))),
             }
             for name, c in zip(expression.variables, central)
         ],
