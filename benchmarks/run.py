@@ -1,6 +1,6 @@
 """The benchmark harness: wengert against hand-written NumPy and its peers, in ratios.
 
-Six sections, each a table followed by the targets it is held to
+Seven sections, each a table followed by the targets it is held to
 (``--only`` picks one):
 
 1. ``makemore``: the makemore MLP loss and every parameter gradient at batch
@@ -23,6 +23,8 @@ Six sections, each a table followed by the targets it is held to
 6. ``divergence``: the exact divergence of an MLP vector field against
    Hutchinson's and Hutch++'s estimates and one batched JVP, at d = 100 and
    1000, against JAX, matfree and ``torch.func`` (``divergence.py``).
+7. ``gp``: the gradient of a Gaussian process's negative log marginal
+   likelihood in its hyperparameters, N = 500 (``gaussian_process.py``).
 
 Every implementation runs the same program and its result is checked against
 the reference once before it is timed. Peers that are not installed are
@@ -31,6 +33,7 @@ reported as such. Usage::
     python benchmarks/run.py                  # everything (a few minutes)
     python benchmarks/run.py --quick          # fewer, shorter repetitions
     python benchmarks/run.py --only chain     # one section
+    python benchmarks/run.py --threads 1      # every library on one thread
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ import sys
 from collections.abc import Callable
 
 import divergence
+import gaussian_process
 import jacobians
 import makemore_reference as reference
 import numpy as np
@@ -76,7 +80,8 @@ CHAIN_OPS = CHAIN_LENGTH + 1  # and the final sum that makes the output a scalar
 TARGET_US_PER_OP = 3.0
 TARGET_RATIO = {32: 2.0, 1024: 1.3}  # wengert eager / hand-written NumPy, per batch
 TARGET_JIT_RATIO = {32: 1.2, 1024: 1.0}  # wengert jit / hand-written NumPy, per batch (issue 4)
-SECTIONS = ("makemore", "chain", "jacobian", "hessian", "training", "divergence")
+SECTIONS = ("makemore", "chain", "jacobian", "hessian", "training", "divergence", "gp")
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 # --- the environment -------------------------------------------------------------------------
@@ -446,11 +451,30 @@ def print_load(when: str) -> None:
     print(line)
 
 
+def pin_threads_and_restart(threads: int) -> None:
+    """Run this script again with every library limited to ``threads`` threads, unless it already is.
+
+    BLAS libraries read their thread count when they are loaded, and NumPy is loaded by now: the
+    variables must be set before a fresh start (XLA's flags likewise; PyTorch is told in :func:`load_peers`).
+    """
+    wanted = {name: str(threads) for name in THREAD_VARIABLES}
+    if threads == 1:
+        wanted["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    if all(os.environ.get(name) == value for name, value in wanted.items()):
+        return
+    os.environ.update(wanted)
+    sys.stdout.flush()
+    os.execv(sys.executable, [sys.executable, *sys.argv])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer, shorter repetitions (noisier)")
     parser.add_argument("--only", choices=SECTIONS, help="run one section")
+    parser.add_argument("--threads", type=int, help="pin NumPy's BLAS, PyTorch and JAX to this many threads")
     args = parser.parse_args(argv)
+    if args.threads is not None and argv is None:
+        pin_threads_and_restart(args.threads)
     settings = QUICK if args.quick else FULL
     threads = numpy_blas_threads()
     peers = load_peers(threads or os.cpu_count() or 1)
@@ -462,6 +486,7 @@ def main(argv: list[str] | None = None) -> int:
         "hessian": jacobians.run_hessian,
         "training": training_step.run_training,
         "divergence": divergence.run_divergence,
+        "gp": gaussian_process.run_gaussian_process,
     }
     for name in SECTIONS if args.only is None else (args.only,):
         sections[name](peers, settings)

@@ -151,3 +151,25 @@ def test_every_section_is_selectable_with_only():
     assert benchmark.SECTIONS == ("makemore", "chain", "jacobian", "hessian", "training", "divergence")
     with pytest.raises(SystemExit):
         benchmark.main(["--only", "no-such-section"])
+
+
+# --- gp: the Gaussian process likelihood ---------------------------------------------------------
+
+
+def test_gp_section_checks_every_installed_peer(peers):
+    import gaussian_process
+
+    rows = gaussian_process.gp_implementations(peers, gaussian_process.THETA, *gaussian_process.gp_problem(40))
+    assert_every_row_passes(rows, "N=40")
+
+
+def test_gp_reference_gradient_matches_central_differences():
+    import gaussian_process
+
+    D, identity, y = gaussian_process.gp_problem(20)
+    theta, h = gaussian_process.THETA, 1e-6
+    _, gradient = gaussian_process.gp_by_hand(theta, D, identity, y)
+    for k in range(3):
+        step = h * np.eye(3)[k]
+        up, down = (gaussian_process.gp_by_hand(theta + s, D, identity, y)[0] for s in (step, -step))
+        assert abs((up - down) / (2 * h) - gradient[k]) < 1e-6 * max(1.0, abs(gradient[k]))

@@ -1,4 +1,4 @@
-"""Linear-algebra primitives: inv, solve, det (and its cofactors), slogdet, cholesky, eigh, svd, qr, pinv.
+"""Linear-algebra primitives: inv, solve, triangular_solve, det (and cofactors), slogdet, cholesky, eigh, svd, qr, pinv.
 
 Each works on stacks of matrices (the last two axes), as NumPy's ``linalg``
 does, and each derivative rule is a few matrix products written with
@@ -34,7 +34,7 @@ from ..core.primitive import Primitive
 from ..core.source_info import user_frame_summary
 from .contractions import matmul
 from .elementwise import divide, equal, exp, neg, where
-from .rules import BY_VJP
+from .rules import BY_VJP, JointVJP
 from .structural import batch_first, rank_of, reduce_sum, reshape, transpose, unbroadcast
 
 
@@ -141,31 +141,134 @@ inv = Primitive(
 )
 
 
-def _solve_vjp_b(g, ans, a, b):
-    return unbroadcast(solve(matrix_transpose(a), g), b)
+def _scipy_linalg():
+    """``scipy.linalg``, or None where SciPy (an optional dependency) is not installed."""
+    try:
+        import scipy.linalg
+    except ImportError:
+        return None
+    return scipy.linalg
 
 
-def _solve_vjp_a(g, ans, a, b):
+_TRIANGULAR_CHECK_SIZE = 32  # below it LAPACK's general solve costs about what the check does
+
+
+def _triangle_of(a):
+    """``True`` (lower) or ``False`` (upper) where the 2-D matrix ``a`` is triangular, else None.
+
+    Two corner entries answer at once for almost every full matrix; only a matrix with a zero
+    corner pays for a look at a whole triangle (``O(n²)``, against the ``O(n³)`` of a factorisation).
+    """
+    n = a.shape[-1]
+    if a.ndim != 2 or n < _TRIANGULAR_CHECK_SIZE or a.dtype.kind not in "fc":
+        return None
+    if a[0, n - 1] == 0 and not xp.any(xp.triu(a, 1)):
+        return True
+    if a[n - 1, 0] == 0 and not xp.any(xp.tril(a, -1)):
+        return False
+    return None
+
+
+def _solve_impl(a, b):
+    """``A⁻¹ B``: by one triangular solve (``O(n² k)``) where ``A`` is a triangular matrix, as the
+    factors of ``cholesky`` and ``qr`` are and as ``solve``'s VJP meets them transposed; else by LU."""
+    lower = _triangle_of(a)
+    if lower is not None:
+        scipy_linalg = _scipy_linalg()
+        if scipy_linalg is not None and b.ndim == 2:
+            return scipy_linalg.solve_triangular(a, b, lower=lower, check_finite=False)
+    return xp.linalg.solve(a, b)
+
+
+def _solve_vjps(g, ans, positions, a, b):
+    """B̄ = A⁻ᵀ X̄ (one solve, shared by both arguments), Ā = -B̄ Xᵀ."""
     b_bar = solve(matrix_transpose(a), g)
-    return unbroadcast(-matmul(b_bar, matrix_transpose(ans)), a)
+    return tuple(
+        unbroadcast(-matmul(b_bar, matrix_transpose(ans)), a) if position == 0 else unbroadcast(b_bar, b)
+        for position in positions
+    )
 
 
 solve = Primitive(
     "solve",
-    xp.linalg.solve,
+    _solve_impl,
     jvps=(
         lambda t, ans, a, b: -solve(a, matmul(t, ans)),
         lambda t, ans, a, b: solve(a, t),
     ),
-    vjps=(_solve_vjp_a, _solve_vjp_b),
+    vjps=JointVJP(_solve_vjps),
     transposes=(None, BY_VJP),
     batch=_solve_batch,
     flops=lambda out_shapes, a, b: (
         _stack_flops(lambda m, n: 2 * n**3 / 3)(out_shapes, a) + 2 * a[-1] * math.prod(out_shapes[0])
     ),
     doc=(
-        "X = A⁻¹ B for stacks of square A and matrices B (batch axes broadcast). "
-        "dX = A⁻¹ (dB - dA X); B̄ = A⁻ᵀ X̄, Ā = -B̄ Xᵀ."
+        "X = A⁻¹ B for stacks of square A and matrices B (batch axes broadcast); a triangular A "
+        "(checked in O(n²)) by one triangular solve. dX = A⁻¹ (dB - dA X); B̄ = A⁻ᵀ X̄, Ā = -B̄ Xᵀ."
+    ),
+)
+
+
+def _triangle_mask(n: int, lower: bool, dtype):
+    """The 0/1 mask of the triangle (diagonal included) that ``triangular_solve`` reads."""
+    ones = xp.ones((n, n), dtype=dtype)
+    return xp.tril(ones) if lower else xp.triu(ones)
+
+
+def _triangular_solve_impl(a, b, lower, transpose_a):
+    """``op(A)⁻¹ B`` reading one triangle of ``A`` (``op`` the identity or the transpose): LAPACK's
+    triangular solve through SciPy where installed, else (and for stacks) a general solve."""
+    scipy_linalg = _scipy_linalg()
+    if scipy_linalg is not None and a.ndim == 2 and b.ndim == 2:
+        return scipy_linalg.solve_triangular(a, b, trans=int(transpose_a), lower=lower, check_finite=False)
+    triangle = a * _triangle_mask(a.shape[-1], lower, a.dtype)
+    return xp.linalg.solve(xp.swapaxes(triangle, -1, -2) if transpose_a else triangle, b)
+
+
+def _triangular_jvp_a(t, ans, a, b, lower, transpose_a):
+    """dX = -op(A)⁻¹ op(dA) X, with dA masked to the triangle read."""
+    t = t * _triangle_mask(a.shape[-1], lower, t.dtype)
+    return -triangular_solve(
+        a, matmul(matrix_transpose(t) if transpose_a else t, ans), lower=lower, transpose_a=transpose_a
+    )
+
+
+def _triangular_vjps(g, ans, positions, a, b, lower, transpose_a):
+    """B̄ = op(A)⁻ᵀ X̄ (one solve, shared); Ā = -B̄ Xᵀ (op the identity) or -X B̄ᵀ (the transpose),
+    masked to the triangle read."""
+    b_bar = triangular_solve(a, g, lower=lower, transpose_a=not transpose_a)
+    out = []
+    for position in positions:
+        if position == 1:
+            out.append(unbroadcast(b_bar, b))
+            continue
+        outer = matmul(ans, matrix_transpose(b_bar)) if transpose_a else matmul(b_bar, matrix_transpose(ans))
+        out.append(unbroadcast(-outer * _triangle_mask(a.shape[-1], lower, outer.dtype), a))
+    return tuple(out)
+
+
+def _triangular_solve_batch(args, dims, lower, transpose_a):
+    (a, b), (a_dim, b_dim) = args, dims
+    rank = max(rank_of(a) - (a_dim is not None), rank_of(b) - (b_dim is not None))
+    a, b = batch_first(a, a_dim, rank), batch_first(b, b_dim, rank)
+    return triangular_solve(a, b, lower=lower, transpose_a=transpose_a), 0
+
+
+triangular_solve = Primitive(
+    "triangular_solve",
+    _triangular_solve_impl,
+    jvps=(
+        _triangular_jvp_a,
+        lambda t, ans, a, b, lower, transpose_a: triangular_solve(a, t, lower=lower, transpose_a=transpose_a),
+    ),
+    vjps=JointVJP(_triangular_vjps),
+    transposes=(None, BY_VJP),
+    batch=_triangular_solve_batch,
+    flops=lambda out_shapes, a, b, **params: a[-1] * math.prod(out_shapes[0]),
+    doc=(
+        "X = op(A)⁻¹ B for stacks of triangular A (only the ``lower`` or upper triangle is read) and matrices "
+        "B; op(A) = Aᵀ with ``transpose_a``. O(n² k), no factorisation. dX = op(A)⁻¹ (dB - op(dA) X); "
+        "B̄ = op(A)⁻ᵀ X̄, Ā = -tri(B̄ Xᵀ) (or -tri(X B̄ᵀ) for the transpose)."
     ),
 )
 
@@ -367,14 +470,17 @@ def _lower_half_diagonal(x):
 
 
 def _cholesky_jvp(t, ans, a):
-    l_inv = inv(ans)
-    return matmul(ans, _lower_half_diagonal(matmul(l_inv, matmul(t, matrix_transpose(l_inv)))))
+    """dL = L Φ(L⁻¹ dA L⁻ᵀ), L⁻¹ applied by two triangular solves."""
+    left = triangular_solve(ans, t, lower=True, transpose_a=False)  # L⁻¹ dA
+    both = matrix_transpose(triangular_solve(ans, matrix_transpose(left), lower=True, transpose_a=False))
+    return matmul(ans, _lower_half_diagonal(both))
 
 
 def _cholesky_vjp(g, ans, a):
-    l_inv = inv(ans)
+    """Ā = L⁻ᵀ Φ(Lᵀ L̄) L⁻¹, L⁻ᵀ applied by two triangular solves (as JAX and PyTorch do; no inverse)."""
     inner = _lower_half_diagonal(matmul(matrix_transpose(ans), g))
-    return matmul(matrix_transpose(l_inv), matmul(inner, l_inv))
+    left = triangular_solve(ans, inner, lower=True, transpose_a=True)  # L⁻ᵀ Φ
+    return matrix_transpose(triangular_solve(ans, matrix_transpose(left), lower=True, transpose_a=True))
 
 
 cholesky = Primitive(

@@ -1,0 +1,102 @@
+"""The fast paths of issue 19 compute what the general rules do, and the derivative programs take them.
+
+Structural checks only (which primitives a derivative program holds, which route an
+implementation takes), never timings: the benchmark's sections measure those.
+"""
+
+import numpy as np
+import pytest
+
+import wengert
+import wengert.numpy as wnp
+from wengert._src.primitives import linalg as la
+
+N = 40  # above the size where solve looks for a triangular matrix
+
+
+def _spd(n: int, seed: int = 0) -> np.ndarray:
+    x = np.random.default_rng(seed).standard_normal((n, n))
+    return x @ x.T / n + np.eye(n)
+
+
+def _names(program) -> list:
+    return [equation.primitive.name for equation in program.equations]
+
+
+# --- cholesky: triangular solves, no inverse ------------------------------------------------------
+
+
+def test_cholesky_gradient_is_two_triangular_solves_and_no_inverse():
+    program = wengert.trace(wengert.grad(lambda a: wnp.sum(wnp.linalg.cholesky(a) ** 2)))(_spd(4))
+    names = _names(program)
+    assert names.count("triangular_solve") == 2
+    assert "inv" not in names and "solve" not in names
+
+
+def test_cholesky_second_derivative_needs_no_inverse():
+    f = wengert.grad(lambda a: wnp.sum(wnp.linalg.cholesky(a) ** 3))
+    names = _names(wengert.trace(lambda a, v: wengert.jvp(f, (a,), (v,))[1])(_spd(4), _spd(4, 1)))
+    assert "inv" not in names
+
+
+@pytest.mark.parametrize("lower", [True, False])
+@pytest.mark.parametrize("transpose_a", [False, True])
+@pytest.mark.parametrize("batch", [(), (2,)], ids=["matrix", "stack"])
+def test_triangular_solve_reads_one_triangle_and_matches_a_general_solve(lower, transpose_a, batch):
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal(batch + (5, 5)) + 4 * np.eye(5)
+    b = rng.standard_normal(batch + (5, 3))
+    triangle = np.tril(a) if lower else np.triu(a)
+    want = np.linalg.solve(np.swapaxes(triangle, -1, -2) if transpose_a else triangle, b)
+    np.testing.assert_allclose(la.triangular_solve(a, b, lower=lower, transpose_a=transpose_a), want, rtol=1e-12)
+
+
+def test_triangular_solve_without_scipy_is_a_general_solve_of_the_triangle(monkeypatch):
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((6, 6)) + 4 * np.eye(6), rng.standard_normal((6, 2))
+    with_scipy = la.triangular_solve(a, b, lower=False, transpose_a=True)
+    monkeypatch.setattr(la, "_scipy_linalg", lambda: None)
+    np.testing.assert_allclose(la.triangular_solve(a, b, lower=False, transpose_a=True), with_scipy, rtol=1e-12)
+
+
+@pytest.mark.parametrize("lower", [True, False])
+@pytest.mark.parametrize("transpose_a", [False, True])
+def test_triangular_solve_derivatives_match_finite_differences_to_second_order(lower, transpose_a):
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((4, 4)) + 4 * np.eye(4), rng.standard_normal((4, 2))
+
+    def f(a, b):
+        return wnp.sum(la.triangular_solve(a, b, lower=lower, transpose_a=transpose_a) ** 3)
+
+    wengert.check.check_grads(f, (a, b), order=2)
+
+
+# --- solve: a triangular matrix by a triangular solve ----------------------------------------------
+
+
+@pytest.mark.parametrize("lower", [True, False])
+def test_solve_of_a_triangular_matrix_and_its_gradient_match_the_general_route(lower):
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((N, N)) / np.sqrt(N) + 2 * np.eye(N)
+    a = np.tril(a) if lower else np.triu(a)
+    b, c = rng.standard_normal((N, 3)), rng.standard_normal((N, 3))
+    x = np.linalg.solve(a, b)
+    np.testing.assert_allclose(wnp.linalg.solve(a, b), x, rtol=1e-10)
+    a_bar, b_bar = wengert.grad(lambda a, b: wnp.sum(wnp.linalg.solve(a, b) * c), argnums=(0, 1))(a, b)
+    want_b_bar = np.linalg.solve(a.T, c)
+    np.testing.assert_allclose(b_bar, want_b_bar, rtol=1e-9)
+    np.testing.assert_allclose(a_bar, -want_b_bar @ x.T, rtol=1e-9, atol=1e-12)
+
+
+def test_triangle_check_answers_for_triangular_matrices_only():
+    a = np.random.default_rng(5).standard_normal((N, N))
+    assert la._triangle_of(np.tril(a)) is True
+    assert la._triangle_of(np.triu(a)) is False
+    assert la._triangle_of(a) is None
+    assert la._triangle_of(np.tril(a)[:4, :4]) is None  # small: LAPACK's general solve
+
+
+def test_solve_pulls_back_to_both_arguments_with_one_solve():
+    a, b = _spd(3), np.ones((3, 2))
+    program = wengert.trace(wengert.grad(lambda a, b: wnp.sum(wnp.linalg.solve(a, b) ** 2), argnums=(0, 1)))(a, b)
+    assert _names(program).count("solve") == 2  # the forward solve and one with Aᵀ
