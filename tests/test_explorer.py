@@ -69,7 +69,8 @@ def test_the_sweep_takes_arrays_that_broadcast_and_differentiates_the_sum_of_an_
     a, b = np.array([1.0, 2.0, 3.0]), 2.0
     grads = wengert.grad(lambda a, b: wengert.numpy.sum((a * b) * (b + 1)), argnums=(0, 1))(a, b)
     assert rows["a"]["type"] == "f64[3]" and rows["a"]["value"] == [1.0, 2.0, 3.0]
-    assert rows["a"]["adjoint"] == pytest.approx(list(grads[0])) and rows["b"]["adjoint"] == pytest.approx(float(grads[1]))
+    assert rows["a"]["adjoint"] == pytest.approx(list(grads[0]))
+    assert rows["b"]["adjoint"] == pytest.approx(float(grads[1]))
     assert rows["v1"]["partials"][0] == ["a", (2 * np.eye(3)).tolist()]  # a Jacobian, diagonal for an elementwise op
     assert answer["point"] == {"a": [1.0, 2.0, 3.0], "b": 2.0}
     assert [c["name"] for c in answer["central"]] == ["a", "b"] and all(c["error"] < 1e-6 for c in answer["central"])
@@ -237,8 +238,7 @@ def test_in_the_browser_an_input_typed_as_a_list_is_an_array_with_its_shape_valu
     assert _number(page.text_content("#node-b .line-adjoint")) == pytest.approx(float(grads[1]))
     assert page.locator("#slider-a").is_disabled() and not page.locator("#slider-b").is_disabled()
     page.click("#node-b")
-    assert "[12, 24, 36] · [1, 2, 3]" not in page.text_content("#inspector")  # v̄1 · ∂v1/∂b: [4, 4, 4] · [1, 2, 3]
-    assert "[4, 4, 4] · [1, 2, 3] + 18 × 1" in page.text_content("#inspector")
+    assert "[4, 4, 4] · [1, 2, 3] + 18 × 1" in page.text_content("#inspector")  # b̄ = v̄1 · ∂v1/∂b + v̄2 · ∂v2/∂b
     page.screenshot(path=str(SCREENSHOTS / "explorer-array.png"), full_page=True)
     page.fill("#val-a", "[1, 2,")
     page.press("#val-a", "Enter")

@@ -199,6 +199,16 @@ def test_value_repr_shows_data_and_grad():
     assert repr(Value(2.5)) == "Value(data=2.5, grad=0.0)"
 
 
+def test_topological_order_lists_each_value_once_after_its_inputs_and_the_value_itself_last():
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    e = (a * b) * (b + 1)
+    order = e.topological_order()
+    assert order[-1] is e and len(order) == len({id(v) for v in order}) == 6
+    position = {id(v): k for k, v in enumerate(order)}
+    assert all(position[id(u)] < position[id(v)] for v in order for u in v.inputs)
+    assert (e.op, a.op, a.inputs) == ("*", "", ())
+
+
 def test_value_used_twice_gets_the_sum_of_both_paths():
     a = Value(3.0)
     b = a * a

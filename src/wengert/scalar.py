@@ -291,10 +291,31 @@ class Value:
         """``max(u, 0)``; its derivative is 1 for ``u > 0`` and 0 otherwise (0 at the kink)."""
         return self._apply(_RELU)
 
+    # the graph
+
+    @property
+    def inputs(self) -> tuple[Value, ...]:
+        """The Values this one was computed from (empty for a leaf made by ``Value(...)``)."""
+        return self._inputs
+
+    @property
+    def op(self) -> str:
+        """The operation that computed this Value: ``"*"``, ``"tanh"``, ``"**2"``; empty for a leaf."""
+        return self._op
+
     # reverse mode
 
-    def _topological_order(self) -> list[Value]:
-        """Every Value this one depends on, each after its inputs (depth first, without recursion)."""
+    def topological_order(self) -> list[Value]:
+        """Every Value this one depends on, itself last, each after its inputs (depth first, without recursion).
+
+        ``backward()`` walks this list backwards; ``wengert.viz.draw`` draws it.
+
+        >>> a = Value(2.0, label="a")
+        >>> b = a * a
+        >>> c = b + a
+        >>> [v.label or v.op for v in c.topological_order()]
+        ['a', '*', '+']
+        """
         order: list[Value] = []
         visited: set[Value] = set()
         stack: list[tuple[Value, bool]] = [(self, False)]
@@ -315,7 +336,7 @@ class Value:
         by ``Value(...)``) accumulate across calls, as in PyTorch: set
         ``leaf.grad = 0.0`` before a new step.
         """
-        order = self._topological_order()
+        order = self.topological_order()
         for node in order:
             if node._inputs:
                 node.grad = 0.0
@@ -355,7 +376,7 @@ class Value:
             ) from error
         picture = graphviz.Digraph(graph_attr={"rankdir": rankdir})
         names: dict[Value, str] = {}
-        for node in self._topological_order():
+        for node in self.topological_order():
             name = names[node] = f"v{len(names)}"
             fields = [node.label.translate(_RECORD_ESCAPES)] if node.label else []
             fields += [f"data {node.data:.4g}", f"grad {node.grad:.4g}"]

@@ -224,16 +224,16 @@ def value_graph(value, title: str = "") -> Graph:
     """The graph that computed a :class:`wengert.scalar.Value`: a box per Value with its data and grad."""
     graph = Graph(title=title)
     ids: dict[int, str] = {}
-    for node in value._topological_order():
+    for node in value.topological_order():
         ids[id(node)] = f"v{len(ids)}"
-        if node._op:
-            kind, node_title = ("output" if node is value else "op"), node._op
+        if node.op:
+            kind, node_title = ("output" if node is value else "op"), node.op
             if node.label:
-                node_title = f"{node.label} = {node._op}"
+                node_title = f"{node.label} = {node.op}"
         else:
             kind, node_title = ("input" if node.label else "const"), node.label or "constant"
         graph.nodes.append(Node(ids[id(node)], kind, node_title, "", _number(node.data, 4), _number(node.grad, 4)))
-        for position, parent in enumerate(node._inputs):
-            label = str(position) if node._op in ("-", "/", "**") else ""
+        for position, parent in enumerate(node.inputs):
+            label = str(position) if node.op in ("-", "/", "**") else ""
             graph.edges.append(Edge(ids[id(parent)], ids[id(node)], label))
     return graph
