@@ -223,6 +223,21 @@ def test_training_pictures_are_slide_sized_with_legends_beside_the_data(tmp_path
     assert Image.open(tmp_path / "loss.png").size == (2000, 1125)
 
 
+def test_gradient_histograms_take_tensors_and_plain_arrays_alike(tmp_path):
+    pytest.importorskip("matplotlib")
+    w = wengert.tensor(np.linspace(-1.0, 1.0, 50), requires_grad=True)
+    (w * w).sum().backward()
+    untrained = wengert.tensor(np.ones(3), requires_grad=True)
+    plain = np.asarray(wengert.grad(lambda v: wnp.sum(wnp.sin(v)))(np.linspace(0, 3, 50)))
+    figure = wengert.viz.plot_gradient_histograms({"w": w, "untrained": untrained, "by grad": plain})
+    labels = [t.get_text() for t in figure.legends[0].get_texts()]
+    assert labels == [
+        f"w: std {np.std(2 * w.detach().numpy()):.1e}, grad:data 2.0e+00",
+        f"by grad: std {np.std(plain):.1e}",
+    ]
+    assert len(figure.axes[0].lines) == 2
+
+
 def test_the_examples_in_the_docstrings_run():
     for module in (
         wengert.viz.sweep,
@@ -230,6 +245,7 @@ def test_the_examples_in_the_docstrings_run():
         wengert.viz.render,
         wengert.viz.fd_error,
         wengert.viz.landscape,
+        wengert.viz.training,
     ):
         result = doctest.testmod(module)
         assert result.failed == 0 and result.attempted > 0, module.__name__

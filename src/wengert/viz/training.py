@@ -90,18 +90,32 @@ def plot_activation_histograms(
 
 
 def plot_gradient_histograms(
-    tensors: Mapping[str, object], path: str | PathLike | None = None, title: str = "gradients"
+    gradients: Mapping[str, object], path: str | PathLike | None = None, title: str = "gradients"
 ):
-    """Histograms of the ``.grad`` of each named Tensor (those with one), one line each."""
+    """Histograms of named gradients, one line each.
+
+    Each value is a Tensor (its ``.grad`` is drawn, labelled with the ratio
+    ``std(grad) / std(data)``; Tensors without a gradient are left out) or a
+    plain array, the gradient itself (from ``wengert.grad``, say).
+
+    >>> import numpy as np
+    >>> figure = plot_gradient_histograms({"W": np.linspace(-1e-3, 1e-3, 100)})
+    >>> [t.get_text() for t in figure.legends[0].get_texts()]
+    ['W: std 5.8e-04']
+    """
+    tensors = {name: g for name, g in gradients.items() if hasattr(g, "grad")}
     statistics = gradient_statistics(tensors)
+    lines = {}
+    for name, item in gradients.items():
+        if name in tensors:
+            if name in statistics:
+                s = statistics[name]
+                lines[f"{name}: std {s['std']:.1e}, grad:data {s['grad_to_data']:.1e}"] = _values(item.grad)
+        else:
+            values = _values(item)
+            lines[f"{name}: std {float(np.std(values)):.1e}"] = values
     fig, (axes,) = figure()
-    _histogram_lines(
-        axes,
-        {
-            f"{name}: std {s['std']:.1e}, grad:data {s['grad_to_data']:.1e}": _values(tensors[name].grad)
-            for name, s in statistics.items()
-        },
-    )
+    _histogram_lines(axes, lines)
     axes.set_xlabel("gradient")
     axes.set_title(f"{title} distribution")
     return finish(fig, axes, path)
