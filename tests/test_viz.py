@@ -75,6 +75,18 @@ def test_both_draws_the_forward_and_the_adjoint_graph_side_by_side():
     assert "rankdir=TB" in drawing.source
 
 
+@needs_dot
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_graphviz_draws_the_forward_and_the_adjoint_graph_side_by_side_forward_first(rankdir):
+    svg = draw(e_of, 2.0, 3.0, show="both", rankdir=rankdir).svg(engine="dot")
+    spans = []  # each cluster's horizontal extent, from its outline
+    for cluster in re.findall(r'class="cluster">.*?d="([^"]+)"', svg, flags=re.S):
+        xs = [float(x) for x in re.findall(r"(-?[\d.]+),-?[\d.]+", cluster)]
+        spans.append((min(xs), max(xs)))
+    (forward_left, forward_right), (adjoint_left, _) = spans
+    assert forward_right < adjoint_left  # beside each other, not one above the other
+
+
 def test_a_program_without_arguments_draws_operations_and_types_only():
     program = wengert.trace(lambda x: wnp.exp(x))(np.ones(2))
     (node,) = [n for n in draw(program).graphs[0].nodes if n.kind == "output"]

@@ -81,6 +81,8 @@ class Drawing:
             '  edge [color="#6b7280", arrowsize=0.7, fontname="Helvetica", fontsize=9];',
         ]
         several = len(self.graphs) > 1
+        if several:
+            lines.append("  newrank=true;")
         for k, graph in enumerate(self.graphs):
             indent = "    " if several else "  "
             if several:
@@ -95,8 +97,32 @@ class Drawing:
                 lines.append(f"{indent}{edge.source} -> {edge.target}{label};")
             if several:
                 lines.append("  }")
+        lines += self._side_by_side()
         lines.append("}")
         return "\n".join(lines) + "\n"
+
+    def _side_by_side(self) -> list[str]:
+        """Invisible rank constraints that put the graphs side by side, in order, as the pure-Python SVG does.
+
+        Left to right, every graph's ranks come after the previous one's (an
+        invisible edge from each of its sinks to each source of the next);
+        top to bottom, the graphs' first boxes share a rank, left to right.
+        """
+        lines = []
+        for before, after in zip(self.graphs, self.graphs[1:]):
+            if not before.nodes or not after.nodes:
+                continue
+            if self.rankdir == "LR":
+                sources = {e.source for e in before.edges}
+                sinks = [n.id for n in before.nodes if n.id not in sources]
+                targets = {e.target for e in after.edges}
+                starts = [n.id for n in after.nodes if n.id not in targets]
+                lines += [f"  {sink} -> {start} [style=invis];" for sink in sinks for start in starts]
+            else:
+                first, second = before.nodes[0].id, after.nodes[0].id
+                lines.append(f"  {{rank=same; {first}; {second};}}")
+                lines.append(f"  {first} -> {second} [style=invis];")
+        return lines
 
     # --- SVG ------------------------------------------------------------------------------------------
     def svg(self, engine: str = "auto") -> str:
