@@ -1,0 +1,322 @@
+"""autograd's core: ``make_vjp``/``make_jvp`` of one argument, the ``def*`` rule setters, and vector spaces.
+
+The rule setters keep autograd's signatures:
+
+- ``defvjp(fun, *vjpmakers, argnums=...)``: ``vjpmaker(ans, *args, **kwargs) -> (g -> cotangent)``,
+  one per argument (``None``: the derivative in that argument is zero);
+- ``defjvp(fun, *jvpmakers, argnums=...)``: ``jvpmaker(g, ans, *args, **kwargs) -> tangent``
+  (``None``: zero; ``"same"``: ``fun`` is linear in that argument);
+- ``defvjp_argnum(fun, vjpmaker)``: ``vjpmaker(argnum, ans, args, kwargs) -> (g -> cotangent)``;
+- ``defjvp_argnum(fun, jvpmaker)``: ``jvpmaker(argnum, g, ans, args, kwargs) -> tangent``;
+- ``defvjp_argnums`` / ``defjvp_argnums``: one rule for all the differentiated arguments at once;
+- ``def_linear(fun)``: ``fun`` is linear in each argument, so its JVP is ``fun`` itself.
+
+The rules are written with ``autograd.numpy`` (``wengert.numpy``), so they are
+differentiated in turn: a primitive with a VJP works to every order in reverse mode,
+and with a JVP to every order in forward and reverse mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import count
+
+import numpy as _np
+
+import wengert
+import wengert.numpy as wnp
+from wengert._src.core.pytree import tree_flatten, tree_unflatten
+from wengert.errors import ArgumentError
+
+from .tracer import Box, Primitive, getval, isbox, notrace_primitive, primitive, register_notrace
+
+__all__ = [
+    "Box",
+    "SparseObject",
+    "VSpace",
+    "def_linear",
+    "defjvp",
+    "defjvp_argnum",
+    "defjvp_argnums",
+    "defvjp",
+    "defvjp_argnum",
+    "defvjp_argnums",
+    "getval",
+    "isbox",
+    "make_jvp",
+    "make_vjp",
+    "notrace_primitive",
+    "primitive",
+    "register_notrace",
+    "vspace",
+]
+
+
+def make_vjp(fun: Callable, x):
+    """``(vjp, fun(x))``, where ``vjp(g)`` pulls a cotangent ``g`` of the output back to ``x`` (autograd's order)."""
+    ans, pullback = wengert.vjp(fun, x)
+    return (lambda g: pullback(g)[0]), ans
+
+
+def make_jvp(fun: Callable, x):
+    """``jvp``, where ``jvp(v)`` is ``(fun(x), J v)``: forward mode along ``v`` (one pass per call)."""
+
+    def jvp(v):
+        return wengert.jvp(fun, (x,), (v,))
+
+    return jvp
+
+
+def _check_primitive(fun, setter: str) -> Primitive:
+    if not isinstance(fun, Primitive):
+        raise ArgumentError(
+            f"{setter}: {getattr(fun, '__name__', fun)!r} is not an autograd primitive; wrap the function "
+            "with @primitive (from autograd.extend) before giving it derivative rules."
+        )
+    return fun
+
+
+def defvjp_argnums(fun: Primitive, vjpmaker: Callable) -> None:
+    """Set ``vjpmaker(argnums, ans, args, kwargs) -> (g -> cotangents)``, for every argument."""
+    fun = _check_primitive(fun, "defvjp_argnums")
+    fun.vjp_argnums, fun.vjp_defined = vjpmaker, None
+
+
+def defvjp_argnum(fun: Primitive, vjpmaker: Callable) -> None:
+    """Set ``vjpmaker(argnum, ans, args, kwargs) -> (g -> cotangent)``, one argument at a time."""
+
+    def vjp_argnums(argnums, ans, args, kwargs):
+        vjps = [vjpmaker(argnum, ans, args, kwargs) for argnum in argnums]
+        return lambda g: tuple(vjp(g) for vjp in vjps)
+
+    defvjp_argnums(fun, vjp_argnums)
+
+
+def defvjp(fun: Primitive, *vjpmakers, argnums=None) -> None:
+    """Set one ``vjpmaker(ans, *args, **kwargs) -> (g -> cotangent)`` per argument (``None``: zero)."""
+    fun = _check_primitive(fun, "defvjp")
+    positions = count() if argnums is None else argnums
+    rules = {argnum: _translate_vjp(maker, fun, argnum) for argnum, maker in zip(positions, vjpmakers)}
+
+    def vjp_argnums(argnums, ans, args, kwargs):
+        vjps = [rules[argnum](ans, *args, **kwargs) for argnum in argnums]
+        return lambda g: tuple(vjp(g) for vjp in vjps)
+
+    fun.vjp_argnums, fun.vjp_defined = vjp_argnums, frozenset(rules)
+
+
+def _translate_vjp(maker, fun: Primitive, argnum: int):
+    if maker is None:
+        return lambda ans, *args, **kwargs: lambda g: vspace(args[argnum]).zeros()
+    if callable(maker):
+        return maker
+    raise ArgumentError(
+        f"defvjp: bad VJP {maker!r} for argument {argnum} of {fun.__name__!r}; give a function or None."
+    )
+
+
+def defjvp_argnums(fun: Primitive, jvpmaker: Callable) -> None:
+    """Set ``jvpmaker(argnums, tangents, ans, args, kwargs) -> tangent``, for every argument."""
+    fun = _check_primitive(fun, "defjvp_argnums")
+    fun.jvp_argnums, fun.jvp_defined = jvpmaker, None
+
+
+def defjvp_argnum(fun: Primitive, jvpmaker: Callable) -> None:
+    """Set ``jvpmaker(argnum, g, ans, args, kwargs) -> tangent``, one argument at a time (summed)."""
+
+    def jvp_argnums(argnums, tangents, ans, args, kwargs):
+        return _sum_tangents(jvpmaker(argnum, g, ans, args, kwargs) for argnum, g in zip(argnums, tangents))
+
+    defjvp_argnums(fun, jvp_argnums)
+
+
+def defjvp(fun: Primitive, *jvpmakers, argnums=None) -> None:
+    """Set one ``jvpmaker(g, ans, *args, **kwargs) -> tangent`` per argument (``None``: zero; ``"same"``: linear)."""
+    fun = _check_primitive(fun, "defjvp")
+    positions = count() if argnums is None else argnums
+    rules = {argnum: _translate_jvp(maker, fun, argnum) for argnum, maker in zip(positions, jvpmakers)}
+
+    def jvp_argnums(argnums, tangents, ans, args, kwargs):
+        return _sum_tangents(rules[argnum](g, ans, *args, **kwargs) for argnum, g in zip(argnums, tangents))
+
+    fun.jvp_argnums, fun.jvp_defined = jvp_argnums, frozenset(rules)
+
+
+def _translate_jvp(maker, fun: Primitive, argnum: int):
+    if maker is None:
+        return lambda g, ans, *args, **kwargs: vspace(ans).zeros()
+    if isinstance(maker, str) and maker == "same":
+        return lambda g, ans, *args, **kwargs: fun(*_substitute(args, argnum, g), **kwargs)
+    if callable(maker):
+        return maker
+    raise ArgumentError(
+        f"defjvp: bad JVP {maker!r} for argument {argnum} of {fun.__name__!r}; give a function, None or 'same'."
+    )
+
+
+def def_linear(fun: Primitive) -> None:
+    """Declare ``fun`` linear in each argument: its JVP in argument ``i`` is ``fun`` with the tangent there."""
+    defjvp_argnum(fun, lambda argnum, g, ans, args, kwargs: fun(*_substitute(args, argnum, g), **kwargs))
+
+
+def _substitute(args: tuple, argnum: int, value) -> tuple:
+    return args[:argnum] + (value,) + args[argnum + 1 :]
+
+
+def _sum_tangents(tangents):
+    total = None
+    for tangent in tangents:
+        if total is None:
+            total = tangent
+        else:
+            leaves, treedef = tree_flatten(tangent)
+            total = tree_unflatten(treedef, [a + b for a, b in zip(tree_flatten(total)[0], leaves)])
+    return total
+
+
+class VSpace:
+    """The vector space of a value (autograd's ``vspace(x)``): its shape and dtype, and zeros, ones, bases in it.
+
+    An array or number has an :class:`ArrayVSpace`; a list, tuple or dict of them a
+    :class:`ContainerVSpace`. The operations run on traced values too.
+    """
+
+    iscomplex = False
+
+    def zeros(self):
+        raise NotImplementedError
+
+    def ones(self):
+        raise NotImplementedError
+
+    def randn(self):
+        raise NotImplementedError
+
+    def standard_basis(self):
+        raise NotImplementedError
+
+    def add(self, x, y):
+        return _tree_zip(lambda a, b: a + b, x, y)
+
+    def mut_add(self, x_prev, x_new):
+        return x_new if x_prev is None else self.add(x_prev, x_new)
+
+    def scalar_mul(self, x, a):
+        return _tree_zip(lambda v: v * a, x)
+
+    def inner_prod(self, x, y):
+        return sum(wnp.sum(a * b) for a, b in zip(tree_flatten(x)[0], tree_flatten(y)[0]))
+
+    def covector(self, x):
+        return x
+
+    def __eq__(self, other) -> bool:
+        return type(self) is type(other) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def _key(self):
+        raise NotImplementedError
+
+
+class ArrayVSpace(VSpace):
+    """The space of arrays of one shape and dtype (Python numbers are 0-d float64 or complex128)."""
+
+    def __init__(self, value):
+        value = getval(value)
+        if isinstance(value, Box):
+            self.shape, self.dtype = tuple(value.shape), value.dtype
+        else:
+            array = _np.asarray(value)
+            if array.dtype.kind in "biu":
+                array = array.astype(float)
+            self.shape, self.dtype = array.shape, array.dtype
+        if self.dtype.kind not in "fc":
+            raise TypeError(f"Can't find vector space for value of dtype {self.dtype}: it has no derivative.")
+        self.iscomplex = self.dtype.kind == "c"
+
+    @property
+    def size(self) -> int:
+        return int(_np.prod(self.shape, dtype=int))
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def zeros(self):
+        return _np.zeros(self.shape, self.dtype)
+
+    def ones(self):
+        return _np.ones(self.shape, self.dtype)
+
+    def randn(self):
+        return _np.random.randn(*self.shape).astype(self.dtype)
+
+    def standard_basis(self):
+        for index in _np.ndindex(*self.shape):
+            vector = _np.zeros(self.shape, self.dtype)
+            vector[index] = 1
+            yield vector
+
+    def _key(self):
+        return (self.shape, self.dtype)
+
+    def __repr__(self) -> str:
+        return f"ArrayVSpace(shape={self.shape}, dtype={self.dtype})"
+
+
+class ContainerVSpace(VSpace):
+    """The space of a list, tuple or dict of values: the product of its items' spaces."""
+
+    def __init__(self, value):
+        leaves, self.treedef = tree_flatten(value)
+        self.spaces = [ArrayVSpace(leaf) for leaf in leaves]
+        self.shape = tree_unflatten(self.treedef, self.spaces)
+
+    @property
+    def size(self) -> int:
+        return sum(space.size for space in self.spaces)
+
+    def zeros(self):
+        return tree_unflatten(self.treedef, [space.zeros() for space in self.spaces])
+
+    def ones(self):
+        return tree_unflatten(self.treedef, [space.ones() for space in self.spaces])
+
+    def randn(self):
+        return tree_unflatten(self.treedef, [space.randn() for space in self.spaces])
+
+    def standard_basis(self):
+        zeros = [space.zeros() for space in self.spaces]
+        for i, space in enumerate(self.spaces):
+            for vector in space.standard_basis():
+                yield tree_unflatten(self.treedef, zeros[:i] + [vector] + zeros[i + 1 :])
+
+    def _key(self):
+        return (self.treedef, tuple(space._key() for space in self.spaces))
+
+    def __repr__(self) -> str:
+        return f"ContainerVSpace({self.shape!r})"
+
+
+def vspace(value) -> VSpace:
+    """The vector space of ``value``: an :class:`ArrayVSpace` for arrays and numbers, else a ContainerVSpace."""
+    if isinstance(value, (list, tuple, dict)):
+        return ContainerVSpace(value)
+    return ArrayVSpace(value)
+
+
+def _tree_zip(fun, *trees):
+    leaves = [tree_flatten(tree)[0] for tree in trees]
+    treedef = tree_flatten(trees[0])[1]
+    return tree_unflatten(treedef, [fun(*items) for items in zip(*leaves)])
+
+
+class SparseObject:
+    """autograd's sparse cotangent holder; wengert's cotangents are dense, so this only keeps ``vs`` and ``mut_add``."""
+
+    __slots__ = ("mut_add", "vs")
+
+    def __init__(self, vs, mut_add):
+        self.vs, self.mut_add = vs, mut_add

@@ -1,0 +1,297 @@
+"""wengert.compat.autograd against HIPS autograd itself: the same programs give the same numbers."""
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import wengert.compat.autograd as wag
+import wengert.compat.autograd.numpy as wnp
+from wengert.compat.autograd import extend as wext
+from wengert.compat.autograd.misc import flatten as wflatten
+from wengert.compat.autograd.misc import optimizers as woptimizers
+from wengert.compat.autograd.test_util import check_grads as wcheck_grads
+from wengert.errors import DtypeError, GradientCheckError, ShapeError, TransformError
+
+autograd = pytest.importorskip("autograd")
+import autograd.numpy as anp  # noqa: E402
+from autograd import extend as aext  # noqa: E402
+from autograd.misc import flatten as aflatten  # noqa: E402
+from autograd.misc import optimizers as aoptimizers  # noqa: E402
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal(3)
+Y = RNG.standard_normal(3)
+A = RNG.standard_normal((2, 3))
+
+
+def both(make):
+    """``make(autograd_module, numpy_module)`` built once on each library."""
+    return make(wag, wnp), make(autograd, anp)
+
+
+def functions(np_):
+    return {
+        "scalar": lambda x, y: np_.sum(np_.tanh(x) * y) + np_.dot(x, y) ** 2,
+        "vector": lambda x, y: np_.sin(x) * np_.exp(y) + x**3,
+        "matrix": lambda x, y: np_.dot(A, np_.tanh(x * y)),
+    }
+
+
+def assert_same(ours, theirs):
+    ours_leaves, theirs_leaves = _leaves(ours), _leaves(theirs)
+    assert len(ours_leaves) == len(theirs_leaves)
+    for a, b in zip(ours_leaves, theirs_leaves):
+        assert np.shape(a) == np.shape(b)
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def _leaves(tree):
+    if isinstance(tree, (list, tuple)):
+        return [leaf for item in tree for leaf in _leaves(item)]
+    if isinstance(tree, dict):
+        return [leaf for key in sorted(tree) for leaf in _leaves(tree[key])]
+    return [tree]
+
+
+@pytest.mark.parametrize("name", ["scalar", "vector", "matrix"])
+@pytest.mark.parametrize("op", ["elementwise_grad", "jacobian", "make_jvp", "make_vjp", "deriv"])
+@pytest.mark.parametrize("argnum", [0, 1, (0, 1)])
+def test_operators_agree_with_autograd(name, op, argnum):
+    if op == "deriv" and argnum == (0, 1):
+        pytest.skip("deriv takes one argument's ones as its direction")
+    if op == "jacobian" and argnum == (0, 1):
+        pytest.skip("autograd's jacobian takes array arguments only")
+    results = []
+    for lib, np_ in ((wag, wnp), (autograd, anp)):
+        fun = functions(np_)[name]
+        if op == "make_jvp":
+            direction = Y if argnum != (0, 1) else (Y, X)
+            results.append(lib.make_jvp(fun, argnum)(X, Y)(direction))
+        elif op == "make_vjp":
+            vjp, ans = lib.make_vjp(fun, argnum)(X, Y)
+            results.append((vjp(np.ones(np.shape(ans))), ans))
+        else:
+            results.append(getattr(lib, op)(fun, argnum)(X, Y))
+    assert_same(*results)
+
+
+@pytest.mark.parametrize("op", ["grad", "value_and_grad", "hessian"])
+@pytest.mark.parametrize("argnum", [0, 1])
+def test_scalar_operators_agree_with_autograd(op, argnum):
+    ours, theirs = both(lambda lib, np_: getattr(lib, op)(functions(np_)["scalar"], argnum)(X, Y))
+    assert_same(ours, theirs)
+
+
+def test_grad_of_pytrees_and_of_a_size_one_output():
+    def make(lib, np_):
+        params = {"w": A, "b": [0.5, X]}
+        loss = lambda p, x: np_.sum(np_.tanh(np_.dot(p["w"], x) + p["b"][0]) * p["b"][1][:2])  # noqa: E731
+        return lib.grad(loss)(params, X), lib.grad(lambda x: np_.sin(x[:1]))(X)
+
+    assert_same(*both(make))
+
+
+def test_products_agree_with_autograd():
+    def make(lib, np_):
+        f = functions(np_)["scalar"]
+        g = functions(np_)["matrix"]
+        hvp, gradient = lib.make_hvp(f)(X, Y)
+        return (
+            hvp(Y),
+            gradient,
+            lib.hessian_tensor_product(f)(X, Y, Y),
+            lib.tensor_jacobian_product(g)(X, Y, np.ones(2)),
+            lib.make_ggnvp(lambda x: g(x, Y))(X)(Y),
+        )
+
+    assert_same(*both(make))
+
+
+def test_grad_and_aux_grad_named_multigrad_dict_and_checkpoint():
+    def make(lib, np_):
+        def f(x, y, scale=2.0):
+            return np_.sum(np_.sin(x) * y) * scale
+
+        aux_grad, aux = lib.grad_and_aux(lambda x: (f(x, Y), np_.cos(x)))(X)
+        if lib is wag:
+            grads = lib.multigrad_dict(f)(X, Y)  # autograd's needs the funcsigs package: compared with grad
+        else:
+            grads = {"x": lib.grad(f, 0)(X, Y), "y": lib.grad(f, 1)(X, Y), "scale": lib.grad(f, 2)(X, Y, 2.0)}
+        return (
+            aux_grad,
+            aux,
+            lib.grad_named(f, "y")(X, Y),
+            [grads["x"], grads["y"], grads["scale"]],
+            lib.grad(lambda x: np_.sum(lib.checkpoint(lambda x: np_.tanh(x) ** 2)(x)))(X),
+        )
+
+    assert_same(*both(make))
+
+
+def test_holomorphic_grad_of_a_real_input_warns_and_agrees_complex_input_is_refused():
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        assert_same(*both(lambda lib, np_: lib.holomorphic_grad(lambda x: np_.sum(x**3))(X)))
+    with pytest.raises(DtypeError, match="complex"):
+        wag.holomorphic_grad(lambda z: z**2)(1.0 + 2.0j)
+
+
+def test_grad_of_a_vector_output_is_refused_like_autograd():
+    with pytest.raises(ShapeError, match="scalar-output"):
+        wag.grad(lambda x: x * 2.0)(X)
+
+
+def define_logsumexp(ext, np_, with_jvp: bool):
+    """autograd's own example primitive, defined the same way on each library."""
+
+    @ext.primitive
+    def logsumexp(x):
+        max_x = np.max(x)
+        return max_x + np.log(np.sum(np.exp(x - max_x)))
+
+    ext.defvjp(logsumexp, lambda ans, x: lambda g: np_.full(x.shape, g) * np_.exp(x - np_.full(x.shape, ans)))
+    if with_jvp:
+        ext.defjvp(logsumexp, lambda g, ans, x: np_.sum(g * np_.exp(x - ans)))
+    return logsumexp
+
+
+def test_a_user_primitive_with_a_vjp_agrees_to_second_order():
+    def make(lib, np_):
+        ext = wext if lib is wag else aext
+        logsumexp = define_logsumexp(ext, np_, with_jvp=False)
+        loss = lambda x: logsumexp(np_.sin(x)) * np_.sum(x)  # noqa: E731
+        third = lib.grad(lambda t: lib.grad(lambda t: lib.grad(lambda t: logsumexp(t * X))(t))(t))(0.7)
+        return logsumexp(X), lib.grad(loss)(X), lib.hessian(loss)(X), lib.grad(lambda x: lib.grad(loss)(x)[0])(X), third
+
+    assert_same(*both(make))
+
+
+def test_a_user_primitive_with_a_jvp_runs_in_forward_mode_and_mixed_modes():
+    logsumexp = define_logsumexp(wext, wnp, with_jvp=True)
+    reference = define_logsumexp(aext, anp, with_jvp=True)
+    f, g = (lambda x: logsumexp(np.cos(1.0) * x)), (lambda x: reference(np.cos(1.0) * x))  # noqa: E731
+    assert_same(wag.make_jvp(f)(X)(Y), autograd.make_jvp(g)(X)(Y))
+    import wengert
+
+    hessian_fwd_over_rev = wengert.jacfwd(wengert.grad(f))(X)
+    assert_same(hessian_fwd_over_rev, autograd.hessian(g)(X))
+    wcheck_grads(f, modes=["fwd", "rev"], order=2)(X)
+
+
+def test_a_primitive_without_a_jvp_says_so_in_forward_mode():
+    logsumexp = define_logsumexp(wext, wnp, with_jvp=False)
+    with pytest.raises(TransformError, match="defjvp"):
+        wag.make_jvp(logsumexp)(X)(Y)
+
+
+def test_defvjp_argnum_def_linear_and_none_rules():
+    def make(lib, np_):
+        ext = wext if lib is wag else aext
+
+        @ext.primitive
+        def scaled(x, y):
+            return x * y
+
+        ext.defvjp_argnum(scaled, lambda argnum, ans, args, kwargs: lambda g: g * args[1 - argnum])
+
+        @ext.primitive
+        def double(x):
+            return 2.0 * x
+
+        ext.def_linear(double)
+
+        @ext.primitive
+        def only_first(x, y):
+            return x * np.sum(y)
+
+        ext.defvjp(only_first, lambda ans, x, y: lambda g: g * np_.sum(y), None)
+        loss = lambda x, y: np_.sum(scaled(x, y) ** 2) + np_.sum(only_first(x, y))  # noqa: E731
+        return (
+            lib.grad(loss, (0, 1))(X, Y),
+            lib.make_jvp(double)(X)(Y),
+            lib.deriv(lambda t: np_.sum(double(np_.sin(t) * X)))(0.3),
+        )
+
+    assert_same(*both(make))
+
+
+def test_check_grads_passes_on_good_rules_and_fails_on_a_wrong_one():
+    wcheck_grads(lambda x, y: wnp.sum(wnp.tanh(x) * y), modes=["fwd", "rev"], order=2)(X, Y)
+
+    @wext.primitive
+    def wrong_sin(x):
+        return np.sin(x)
+
+    wext.defvjp(wrong_sin, lambda ans, x: lambda g: g * wnp.sin(x))
+    with pytest.raises(GradientCheckError):
+        wcheck_grads(wrong_sin, modes=["rev"], order=1)(X)
+
+
+def test_flatten_round_trips_in_autograds_order():
+    value = {"b": [1.5, A], "a": (X, {"z": np.ones(2), "y": 2.0})}
+    (flat, unflatten), (flat_ref, unflatten_ref) = wflatten(value), aflatten(value)
+    np.testing.assert_array_equal(flat, flat_ref)
+    assert_same(unflatten(flat), unflatten_ref(flat_ref))
+    assert_same(unflatten(flat), value)
+
+
+@pytest.mark.parametrize("name", ["sgd", "rmsprop", "adam"])
+def test_optimizer_trajectories_equal_autograds(name):
+    def run(lib, np_, optimizers):
+        target = {"w": A, "b": np.array([0.3, -0.2])}
+
+        def objective(params, i):
+            return np_.sum((params["w"] - target["w"]) ** 2) + np_.sum(np_.sin(params["b"] * (i + 1)) ** 2)
+
+        seen = []
+        callback = lambda x, i, g: seen.append((x["w"].copy(), x["b"].copy(), g["w"].copy(), i))  # noqa: E731
+        start = {"w": np.zeros((2, 3)), "b": np.ones(2)}
+        final = getattr(optimizers, name)(lib.grad(objective), start, callback, num_iters=20, step_size=0.05)
+        return final, seen
+
+    (ours, our_path), (theirs, their_path) = run(wag, wnp, woptimizers), run(autograd, anp, aoptimizers)
+    assert [step[3] for step in our_path] == list(range(20))
+    assert_same([s[:3] for s in our_path], [s[:3] for s in their_path])
+    assert_same(ours, theirs)
+
+
+def test_builtins_see_through_traced_values():
+    seen = []
+
+    def f(x):
+        seen.append((wag.isinstance(x, np.ndarray), wag.type(x) is np.ndarray, isinstance(x, wext.Box)))
+        return wnp.sum(wag.tuple([x, x])[1] ** 2)
+
+    assert_same(wag.grad(f)(X), 2 * X)
+    assert seen == [(True, True, True)]
+
+
+def test_install_makes_import_autograd_give_wengert():
+    program = (
+        "import wengert.compat.autograd as wag; wag.install()\n"
+        "import autograd, autograd.numpy as np, autograd.numpy.random as npr\n"
+        "from autograd import grad\n"
+        "from autograd.extend import primitive, defvjp\n"
+        "from autograd.misc.optimizers import adam\n"
+        "import wengert.numpy\n"
+        "assert autograd is wag and np.sin is wengert.numpy.sin and grad is wag.grad\n"
+        "npr.seed(0); x = npr.randn(3)\n"
+        "print(float(grad(lambda x: np.sum(np.tanh(x)))(x)[0]))\n"
+        "try:\n"
+        "    import autograd.scipy.stats\n"
+        "except ImportError as error:\n"
+        "    print('refused', 'does not provide' in str(error))\n"
+        "wag.uninstall()\n"
+        "import autograd\n"
+        "print(autograd.__name__)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    np.random.seed(0)
+    expected = 1.0 - np.tanh(np.random.randn(3)[0]) ** 2
+    lines = result.stdout.split()
+    assert float(lines[0]) == pytest.approx(expected, rel=1e-12)
+    assert lines[1:] == ["refused", "True", "autograd"]
