@@ -295,3 +295,24 @@ def test_install_makes_import_autograd_give_wengert():
     lines = result.stdout.split()
     assert float(lines[0]) == pytest.approx(expected, rel=1e-12)
     assert lines[1:] == ["refused", "True", "autograd"]
+
+
+def test_a_user_primitive_with_only_a_jvp_differentiates_in_reverse_mode_by_transposition():
+    @wext.primitive
+    def cube(x):
+        return x**3
+
+    wext.defjvp(cube, lambda g, ans, x: 3.0 * g * x**2)
+    assert_same(wag.grad(lambda x: wnp.sum(cube(x)))(X), 3.0 * X**2)
+    assert_same(wag.hessian(lambda x: wnp.sum(cube(x)))(X), np.diag(6.0 * X))
+
+
+@pytest.mark.parametrize(
+    "name", ["", ".core", ".extend", ".tracer", ".misc.flatten", ".test_util", ".differential_operators"]
+)
+def test_the_docstring_examples_run(name):
+    import doctest
+    import importlib
+
+    module = importlib.import_module("wengert.compat.autograd" + name)
+    assert doctest.testmod(module).failed == 0
