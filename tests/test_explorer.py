@@ -222,6 +222,15 @@ def test_in_the_browser_the_network_steps_down_its_landscape(page):
     )
     shown = float(page.text_content("#loss"))
     assert shown == pytest.approx(float(network_loss(np.array(weights), 0.8, 1.9)), rel=1e-4)
+    overlaps = page.evaluate(
+        """() => {
+        const boxes = (selector) => [...document.querySelectorAll(selector)].map((e) => e.getBoundingClientRect());
+        const meet = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+        const labels = boxes("#network text.halo"), circles = boxes("#network circle");
+        return labels.filter((l) => circles.some((c) => meet(l, c))).length;
+    }"""
+    )
+    assert overlaps == 0  # every weight's label stands clear of the units' circles
     page.screenshot(path=str(SCREENSHOTS / "explorer-network.png"), full_page=True)
 
 

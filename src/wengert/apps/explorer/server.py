@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import threading
 import webbrowser
+from dataclasses import replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -35,6 +36,7 @@ from wengert.check import numerical_grad
 from wengert.errors import WengertError
 from wengert.expression import parse_expression
 from wengert.viz.expression_sweep import sweep_expression
+from wengert.viz.graph import Graph
 from wengert.viz.layout import layout_graph
 
 __all__ = ["EXAMPLES", "ExplorerServer", "api_network", "api_sweep", "serve"]
@@ -129,7 +131,8 @@ def api_sweep(request: dict) -> dict:
             central = list(numerical_grad(_summed(expression), *point, argnums=tuple(range(len(point)))))
         except WengertError:
             central = [np.full(np.shape(p), np.nan) for p in point]
-    layout = layout_graph(sweep.graph, request.get("rankdir", "LR") if request.get("rankdir") in ("LR", "TB") else "LR")
+    rankdir = "TB" if request.get("rankdir") == "TB" else "LR"
+    layout = layout_graph(_as_the_page_writes_it(sweep), rankdir)
     rows = [
         {
             "name": row.name,
@@ -151,6 +154,7 @@ def api_sweep(request: dict) -> dict:
         "variables": list(expression.variables),
         "point": {name: _plain(value) for name, value in zip(expression.variables, point)},
         "seed": sweep.seed,
+        "rankdir": rankdir,
         "output": sweep.output,
         "rows": rows,
         "graph": {
@@ -182,6 +186,29 @@ def api_sweep(request: dict) -> dict:
             for name, c in zip(expression.variables, central)
         ],
     }
+
+
+def _page_text(value) -> str:
+    """A value as the page writes it in a box (its ``short``): 6 digits, up to 6 elements, or mean and sd."""
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return f"{float(array):.6g}"
+    if array.size <= 6:
+        return "[" + ", ".join(f"{v:.4g}" for v in array.ravel()) + "]"
+    return f"mean {array.mean():.3g} sd {array.std():.3g}"
+
+
+def _as_the_page_writes_it(sweep) -> Graph:
+    """The sweep's graph with each box's text as long as the page's, so the layout leaves each box its room."""
+    rows = {row.name: row for row in sweep.rows}
+    nodes = []
+    for node in sweep.graph.nodes:
+        row = rows.get(sweep.node_names.get(node.id))
+        if row is not None:
+            derivatives = [_page_text(d) for d in (row.tangent, row.adjoint) if d is not None]
+            node = replace(node, value=_page_text(row.value), grad="  " + max(derivatives, key=len, default=""))
+        nodes.append(node)
+    return Graph(nodes, sweep.graph.edges, sweep.graph.title)
 
 
 def network_loss(w, x: float, t: float):
