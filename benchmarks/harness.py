@@ -187,3 +187,28 @@ def table_cell(name: str, make, medians: dict[str, float], baseline: float | Non
     if baseline is None:
         return format_seconds(medians[name])
     return f"{format_seconds(medians[name])} ({medians[name] / baseline:.2f}x)"
+
+
+def timed_columns(
+    by_column: dict[str, list[Implementation]], settings: Settings, baseline: str
+) -> tuple[dict[str, dict[str, float]], list[list[str]], list[Problem]]:
+    """Check and time a table whose columns each have their own rows, all timed in one interleaved run.
+
+    Returned: the medians of each column, the table's rows (each entry its ratio to the ``baseline``
+    row of its column) and the problems of the rows that failed their check.
+    """
+    steps, problems = {}, []
+    for column, implementations in by_column.items():
+        checked, broken = checked_steps(implementations, column)
+        steps.update({(column, name): step for name, step in checked.items()})
+        problems += broken
+    medians = median_seconds(steps, settings)
+    per_column = {column: {name: medians[c, name] for c, name in medians if c == column} for column in by_column}
+    rows = []
+    for k, (name, _) in enumerate(next(iter(by_column.values()))):
+        cells = []
+        for column, implementations in by_column.items():
+            column_medians = per_column[column]
+            cells.append(table_cell(name, implementations[k][1], column_medians, column_medians.get(baseline)))
+        rows.append([name, *cells])
+    return per_column, rows, problems

@@ -34,6 +34,7 @@ from harness import (
     print_table,
     table_cell,
     target_row,
+    timed_columns,
 )
 
 import wengert
@@ -296,20 +297,7 @@ def hessian_implementations(
 def run_hessian(peers: dict, settings: Settings) -> None:
     """Print the Hessian / HVP table and the Hessian's time targets."""
     by_column = hessian_implementations(peers, *hessian_problem(HESSIAN_SIZE))
-    steps, problems = {}, []
-    for column, implementations in by_column.items():
-        checked, broken = checked_steps(implementations, column)
-        steps.update({(column, name): step for name, step in checked.items()})
-        problems += broken
-    medians = median_seconds(steps, settings)
-    per_column = {column: {name: medians[c, name] for c, name in medians if c == column} for column in by_column}
-    rows = []
-    for k, (name, _) in enumerate(by_column["hessian"]):
-        cells = []
-        for column, implementations in by_column.items():
-            column_medians = per_column[column]
-            cells.append(table_cell(name, implementations[k][1], column_medians, column_medians.get("numpy (by hand)")))
-        rows.append([name, *cells])
+    per_column, rows, problems = timed_columns(by_column, settings, baseline="numpy (by hand)")
     print_table(
         f"Hessian of sum(tanh(A @ x)**2), n = {HESSIAN_SIZE}, float64: median time, (ratio to hand-written NumPy)",
         ["implementation", f"hessian ({HESSIAN_SIZE}x{HESSIAN_SIZE})", "hvp (H @ v)"],

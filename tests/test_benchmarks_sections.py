@@ -173,3 +173,32 @@ def test_gp_reference_gradient_matches_central_differences():
         step = h * np.eye(3)[k]
         up, down = (gaussian_process.gp_by_hand(theta + s, D, identity, y)[0] for s in (step, -step))
         assert abs((up - down) / (2 * h) - gradient[k]) < 1e-6 * max(1.0, abs(gradient[k]))
+
+
+# --- matmul: derivatives through a matrix product ------------------------------------------------
+
+
+def test_matmul_section_checks_every_installed_peer(peers):
+    import matmul_hessian
+
+    by_column = matmul_hessian.matmul_implementations(peers, *matmul_hessian.logistic_problem(7, 4))
+    for column, implementations in by_column.items():
+        assert_every_row_passes(implementations, column)
+
+
+def test_matmul_references_match_central_differences():
+    import matmul_hessian
+
+    x, A = matmul_hessian.logistic_problem(7, 4)
+    h, basis = 1e-5, np.eye(4)
+
+    def gradient(x):
+        return A.T @ (1.0 / (1.0 + np.exp(-(A @ x))))
+
+    def layer(x):
+        return np.log1p(np.exp(A @ x))
+
+    hessian = np.stack([(gradient(x + h * e) - gradient(x - h * e)) / (2 * h) for e in basis], axis=1)
+    jacobian = np.stack([(layer(x + h * e) - layer(x - h * e)) / (2 * h) for e in basis], axis=1)
+    np.testing.assert_allclose(matmul_hessian.hessian_by_hand(x, A), hessian, atol=1e-8)
+    np.testing.assert_allclose(matmul_hessian.jacobian_by_hand(x, A), jacobian, atol=1e-8)

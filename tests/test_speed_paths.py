@@ -100,3 +100,58 @@ def test_solve_pulls_back_to_both_arguments_with_one_solve():
     a, b = _spd(3), np.ones((3, 2))
     program = wengert.trace(wengert.grad(lambda a, b: wnp.sum(wnp.linalg.solve(a, b) ** 2), argnums=(0, 1)))(a, b)
     assert _names(program).count("solve") == 2  # the forward solve and one with Aᵀ
+
+
+# --- matrix products under vmap: one product, the batch folded in ------------------------------------
+
+
+def _matmul_operand_ranks(program) -> list:
+    return [tuple(len(v.shape) for v in eq.inputs) for eq in program.equations if eq.primitive.name == "matmul"]
+
+
+def test_jacfwd_through_a_matrix_product_is_the_matrix_itself():
+    x, A = np.ones(3), np.arange(12.0).reshape(4, 3)
+    assert _matmul_operand_ranks(wengert.trace(wengert.jacfwd(lambda x, A: A @ x))(x, A)) == []
+    jacobian = wengert.jacfwd(lambda x: A @ x)(x)
+    np.testing.assert_array_equal(jacobian, A)
+    assert not np.shares_memory(jacobian, A)
+
+
+def test_jacfwd_through_a_row_times_a_matrix_is_the_matrix_itself():
+    x, B = np.ones(4), np.arange(12.0).reshape(4, 3)
+    assert _matmul_operand_ranks(wengert.trace(wengert.jacfwd(lambda x, B: x @ B))(x, B)) == []
+    np.testing.assert_array_equal(wengert.jacfwd(lambda x: x @ B)(x), B.T)
+
+
+def test_hessian_through_a_matrix_product_is_one_matrix_product():
+    rng = np.random.default_rng(6)
+    x, A = rng.standard_normal(5), rng.standard_normal((7, 5))
+    f = lambda x, A: wnp.sum(wnp.log(1.0 + wnp.exp(A @ x)))  # noqa: E731
+    program = wengert.trace(wengert.hessian(f))(x, A)
+    assert all(max(ranks) <= 2 for ranks in _matmul_operand_ranks(program))
+    s = 1.0 / (1.0 + np.exp(-(A @ x)))
+    np.testing.assert_allclose(wengert.hessian(f)(x, A), A.T @ ((s * (1 - s))[:, None] * A), rtol=1e-12)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+@pytest.mark.parametrize("example_shape", [(3, 2), (2, 3, 2)], ids=["matrices", "stacks"])
+def test_vmap_of_one_matrix_times_a_batch_of_matrices_is_one_product_and_the_loop(side, example_shape):
+    rng = np.random.default_rng(7)
+    xs = rng.standard_normal((4, *example_shape))
+    if side == "left":
+        A = rng.standard_normal((5, example_shape[-2]))
+        f = lambda x, A: A @ x  # noqa: E731
+    else:
+        xs = np.swapaxes(xs, -1, -2)
+        A = rng.standard_normal((example_shape[-2], 5))
+        f = lambda x, A: x @ A  # noqa: E731
+    batched = wengert.vmap(f, in_axes=(0, None))
+    np.testing.assert_allclose(batched(xs, A), np.stack([f(x, A) for x in xs]), rtol=1e-12)
+    assert all(max(ranks) <= 2 for ranks in _matmul_operand_ranks(wengert.trace(batched)(xs, A)))
+
+
+def test_an_identity_basis_of_another_dtype_is_multiplied_as_numpy_would():
+    A = np.arange(6, dtype=np.float32).reshape(2, 3)
+    out = wengert.vmap(lambda e: A @ e)(np.eye(3))
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out, A.T)

@@ -16,16 +16,31 @@ from .structural import batch_first, broadcast_to, rank_of, reshape, transpose, 
 def _matmul_batch(args, dims):
     """Batch ``a @ b``: batch axes first and ranks aligned, so the batch axis is a leading stack axis.
 
+    Where one operand is one matrix for the whole batch, the batch folds into the other's rows
+    (``X B``) or columns (``A X``): one matrix product, not a stack of small ones, and none at all
+    where the batch is the identity basis that ``jacfwd`` pushes forward.
+
     A batched 1-D operand cannot stay 1-D (its batch axis would become a matrix axis), so it
     is made a row (``a``) or column (``b``) matrix, and that axis is dropped from the result.
     """
     (a, b), (a_dim, b_dim) = args, dims
     a_vector = a_dim is not None and rank_of(a) == 2
     b_vector = b_dim is not None and rank_of(b) == 2
+    if b_vector and a_dim is None and rank_of(a) == 2 and _is_identity_of(b, a):  # A e_k for every k: A itself
+        return _own(a), 1
+    if a_vector and b_dim is None and rank_of(b) == 2 and _is_identity_of(a, b):  # e_kᵀ B for every k: B itself
+        return _own(b), 0
     if b_vector and a_dim is None and rank_of(a) <= 2:  # A @ v_i for a batch of v_i: one product V Aᵀ, not B of A v_i
         return matmul(batch_first(b, b_dim), a if rank_of(a) == 1 else transpose(a, axes=(1, 0))), 0
     if a_vector and b_dim is None and rank_of(b) <= 2:  # v_i @ B for a batch of v_i: one product V B
         return matmul(batch_first(a, a_dim), b), 0
+    if not (a_vector or b_vector) and b_dim is None and rank_of(b) == 2:  # every matrix of the stacks times B
+        x = batch_first(a, a_dim)
+        return reshape(matmul(reshape(x, shape=(-1, x.shape[-1])), b), shape=tuple(x.shape[:-1]) + (b.shape[1],)), 0
+    if not (a_vector or b_vector) and a_dim is None and rank_of(a) == 2:  # A times every matrix: (Xᵀ Aᵀ)ᵀ
+        x = _swap_last(batch_first(b, b_dim))
+        folded = matmul(reshape(x, shape=(-1, x.shape[-1])), transpose(a, axes=(1, 0)))
+        return _swap_last(reshape(folded, shape=tuple(x.shape[:-1]) + (a.shape[0],))), 0
     rank = max(2 if a_vector else rank_of(a) - (a_dim is not None), 2 if b_vector else rank_of(b) - (b_dim is not None))
     if a_vector:
         a, a_dim = batch_first(a, a_dim), 0
@@ -40,6 +55,27 @@ def _matmul_batch(args, dims):
         dropped |= {out.ndim - 1} if b_vector else set()
         out = reshape(out, shape=tuple(n for i, n in enumerate(out.shape) if i not in dropped))
     return out, 0
+
+
+def _own(x):
+    """A plain array copied (a product hands out an array of its own, never the caller's); a tracer as it is."""
+    return x if isinstance(x, Tracer) else xp.array(x, copy=True)
+
+
+def _is_identity_of(basis, other) -> bool:
+    """``basis`` is a plain identity matrix whose product with ``other`` keeps ``other``'s dtype.
+
+    ``jacfwd`` and ``hessian`` push the identity basis through the function: where it meets a matrix
+    first, the push-forward is the matrix itself, and recognising the identity (two entries answer for
+    almost any other matrix, the rest costs ``O(n²)`` against the product's ``O(m n²)``) saves the product.
+    """
+    if isinstance(basis, Tracer) or basis.ndim != 2 or basis.shape[0] != basis.shape[1] or basis.shape[0] < 2:
+        return False
+    if xp.result_type(basis.dtype, other.dtype) != other.dtype or basis.dtype.kind != "f":
+        return False
+    if basis[0, 0] != 1 or basis[0, 1] != 0:
+        return False
+    return bool(xp.array_equal(basis, xp.eye(basis.shape[0], dtype=basis.dtype)))
 
 
 def _einsum_batch(args, dims, spec):
