@@ -42,14 +42,14 @@ def _away_from_zero(shape, seed):
     return x + np.copysign(0.05, x)
 
 
-def _unary_special(name, x, *, autograd=True, jax_fn=None, **options):
+def _unary_special(name, x, *, autograd=True, jax=True, jax_fn=None, **options):
     """A case for ``wsp.<name>`` against ``scipy.special.<name>`` (and JAX, HIPS autograd)."""
     return OpCase(
         f"wsp.{name}",
         getattr(wsp, name),
         (x,),
         numpy_fn=getattr(ss, name),
-        jax_fn=jax_fn or (lambda jnp, a: getattr(_jax_special(), name)(a)),
+        jax_fn=jax_fn or ((lambda jnp, a: getattr(_jax_special(), name)(a)) if jax else None),
         autograd_fn=(lambda anp, a: getattr(_autograd_special(), name)(a)) if autograd else None,
         **options,
     )
@@ -188,6 +188,86 @@ _SCIPY_CASES = [
 ]
 
 
+def _fixed_order(name, x, jax=False, autograd=True, **options):
+    """A case for a Bessel-type ``wsp.<name>(x)`` (its order fixed by the name)."""
+    return _unary_special(name, x, autograd=autograd, jax=jax, **options)
+
+
+def _with_constant_first(name, first, x, *, jax=False, autograd=True, suffix="", **options):
+    """A case for ``wsp.<name>(first, x)``, differentiated in ``x`` only (``first`` an order or shape)."""
+    return OpCase(
+        f"wsp.{name}[{suffix or first}]",
+        lambda x, first=first: getattr(wsp, name)(first, x),
+        (x,),
+        numpy_fn=lambda x, first=first: getattr(ss, name)(first, x),
+        jax_fn=(lambda jnp, x, first=first: getattr(_jax_special(), name)(first, x)) if jax else None,
+        autograd_fn=(lambda anp, x, first=first: getattr(_autograd_special(), name)(first, x)) if autograd else None,
+        **options,
+    )
+
+
+_POSITIVE = _uniform((2, 3), 60, 0.5, 4.0)
+_REAL = _normal((2, 3), 61, 2.0)
+_BESSEL_CASES = [
+    *[_fixed_order(name, _REAL) for name in ("j0", "j1")],
+    *[_fixed_order(name, _POSITIVE) for name in ("y0", "y1")],
+    *[_fixed_order(name, _REAL, jax=True) for name in ("i0", "i1")],
+    *[_fixed_order(name, _away_from_zero((2, 3), 62), jax=True, autograd=False) for name in ("i0e", "i1e")],
+    *[_fixed_order(name, _POSITIVE, autograd=False) for name in ("k0", "k1", "k0e", "k1e")],
+    _with_constant_first("jn", 3, _REAL),
+    _with_constant_first("yn", 2, _POSITIVE),
+    _with_constant_first("jv", 1.5, _POSITIVE, autograd=False),
+    _with_constant_first("yv", 0.5, _POSITIVE, autograd=False),
+    _with_constant_first("iv", 2.5, _POSITIVE),
+    _with_constant_first("ive", 1.0, _away_from_zero((2, 3), 63)),
+    _with_constant_first("kv", 1.5, _POSITIVE, autograd=False),
+    _with_constant_first("kve", 0.5, _POSITIVE, autograd=False),
+    OpCase(
+        "wsp.iv[order array]",
+        wsp.iv,
+        (np.array([0.0, 1.0, 2.5]), _uniform((2, 3), 64, 0.5, 3.0)),
+        argnums=(1,),
+        numpy_fn=ss.iv,
+    ),
+]
+
+_GAMMA_CASES = [
+    _with_constant_first("gammainc", 2.5, _POSITIVE, jax=True),
+    _with_constant_first("gammaincc", 0.7, _POSITIVE, jax=True),
+    OpCase(
+        "wsp.gammainc[a array]",
+        wsp.gammainc,
+        (_uniform((3,), 65, 0.5, 3.0), _uniform((2, 3), 66, 0.5, 3.0)),
+        argnums=(1,),
+        numpy_fn=ss.gammainc,
+        jax_fn=lambda jnp, a, x: _jax_special().gammainc(a, x),
+        autograd_fn=lambda anp, a, x: _autograd_special().gammainc(a, x),
+    ),
+    OpCase(
+        "wsp.betainc",
+        wsp.betainc,
+        (_uniform((3,), 67, 0.5, 3.0), _uniform((2, 1), 68, 0.5, 3.0), _uniform((2, 3), 69, 0.1, 0.9)),
+        argnums=(2,),
+        numpy_fn=ss.betainc,
+        jax_fn=lambda jnp, a, b, x: _jax_special().betainc(a, b, x),
+    ),
+    _unary_special("erfcx", np.array([-1.5, -0.2, 0.3, 2.0, 12.0]), autograd=False),
+    _unary_special("rgamma", _uniform((2, 3), 70, -2.9, 4.0) + 0.05, jax=False),
+    _unary_special("gammasgn", _uniform((2, 3), 71, -2.9, 4.0) + 0.05, order=0),
+    *[
+        OpCase(
+            f"wsp.multigammaln[d={d}]",
+            lambda a, d=d: wsp.multigammaln(a, d),
+            (_uniform((2, 3), 72, 2.0, 5.0),),
+            numpy_fn=lambda a, d=d: ss.multigammaln(a, d),
+            jax_fn=lambda jnp, a, d=d: _jax_special().multigammaln(a, d),
+            autograd_fn=lambda anp, a, d=d: _autograd_special().multigammaln(a, d),
+        )
+        for d in (1, 3)
+    ],
+]
+
+
 def _activation(name, x, numpy_fn, jax_fn, fn=None, suffix=""):
     return OpCase(
         f"F.{name}{suffix}",
@@ -248,4 +328,4 @@ _NN_CASES = [
     ),
 ]
 
-CASES = _SCIPY_CASES + _NN_CASES
+CASES = _SCIPY_CASES + _BESSEL_CASES + _GAMMA_CASES + _NN_CASES

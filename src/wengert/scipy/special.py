@@ -9,10 +9,16 @@ The names and signatures are SciPy's, so code written against
 
 Most functions are primitives declared (with their derivatives) in
 ``wengert._src.primitives.special``; the rest are compositions. Evaluating
-``erfinv``, ``erfcinv``, ``ndtri``, ``log_ndtr`` and the gamma family needs
+``erfinv``, ``erfcinv``, ``ndtri``, ``log_ndtr``, the gamma and beta families and the Bessel functions needs
 SciPy (``pip install scipy``), which wengert imports only when one of them
 is called; the rest (``erf``, ``erfc`` and ``ndtr`` included) run on NumPy
 alone.
+
+The Bessel functions (``jv``, ``yv``, ``iv``, ``ive``, ``kv``, ``kve`` and their
+fixed orders) differentiate in ``x``, and the incomplete ``gammainc``,
+``gammaincc`` and ``betainc`` in their last argument, as in SciPy, JAX and
+autograd; a derivative in the order or shape parameters raises an
+``ArgumentError`` that names the argument.
 
 Conventions where the calculus needs one: ``xlogy(0, y) = 0`` with
 ``d/dy = 0`` there, even at ``y = 0``; ``entr'(0) = +inf`` (the one-sided
@@ -33,29 +39,56 @@ from wengert.numpy._reductions import logsumexp as _logsumexp_without_weights
 
 __all__ = [
     "beta",
+    "betainc",
     "betaln",
     "digamma",
     "entr",
     "erf",
     "erfc",
     "erfcinv",
+    "erfcx",
     "erfinv",
     "expit",
     "gamma",
+    "gammainc",
+    "gammaincc",
     "gammaln",
+    "gammasgn",
+    "i0",
+    "i0e",
+    "i1",
+    "i1e",
+    "iv",
+    "ive",
+    "j0",
+    "j1",
+    "jn",
+    "jv",
+    "k0",
+    "k0e",
+    "k1",
+    "k1e",
+    "kv",
+    "kve",
     "log_expit",
     "log_ndtr",
     "log_softmax",
     "logit",
     "logsumexp",
+    "multigammaln",
     "ndtr",
     "ndtri",
     "polygamma",
     "psi",
+    "rgamma",
     "softmax",
     "softplus",
     "xlog1py",
     "xlogy",
+    "y0",
+    "y1",
+    "yn",
+    "yv",
 ]
 
 erf, erfc, erfinv, erfcinv = _special.erf, _special.erfc, _special.erfinv, _special.erfcinv
@@ -63,6 +96,9 @@ ndtri, log_ndtr = _special.ndtri, _special.log_ndtr
 gammaln, gamma, beta, betaln = _special.gammaln, _special.gamma, _special.beta, _special.betaln
 digamma = psi = _special.digamma
 xlogy, xlog1py = _special.xlogy, _special.xlog1py
+erfcx, rgamma, gammasgn = _special.erfcx, _special.rgamma, _special.gammasgn
+gammainc, gammaincc, betainc = _special.gammainc, _special.gammaincc, _special.betainc
+jv, yv, iv, ive, kv, kve = _special.jv, _special.yv, _special.iv, _special.ive, _special.kv, _special.kve
 expit = _elementwise.expit
 softplus = _special.softplus
 
@@ -80,13 +116,102 @@ def polygamma(n, x):
 
 
 def _derivative_order(n) -> int:
+    return _whole_number(n, "polygamma", "n", "non-negative", "the order of the derivative of digamma")
+
+
+def multigammaln(a, d):
+    """The log of the multivariate gamma function, ``log Gamma_d(a)``, for an integer ``d >= 1``.
+
+    ``log Gamma_d(a) = d (d - 1) / 4 log(pi) + sum_{j<d} gammaln(a - j / 2)``, so
+    ``d/da = sum_{j<d} digamma(a - j / 2)``; ``d`` carries no derivative.
+
+    >>> round(float(multigammaln(2.5, 1)), 12) == round(math.lgamma(2.5), 12)
+    True
+    """
+    d = _whole_number(d, "multigammaln", "d", "positive", "the dimension")
+    terms = [gammaln(wnp.asarray(a) - 0.5 * j) for j in range(d)]
+    return 0.25 * d * (d - 1) * math.log(math.pi) + sum(terms[1:], terms[0])
+
+
+def _whole_number(n, function: str, name: str, kind: str, meaning: str) -> int:
+    """``n`` as a Python int, checked to be one ``kind`` ("positive" or "non-negative") integer."""
     value = xp.asarray(n.concrete() if isinstance(n, Tracer) else n)
-    if value.ndim != 0 or not (value == value.round()) or value < 0:
+    if value.ndim != 0 or not (value == value.round()) or value < (1 if kind == "positive" else 0):
         raise ArgumentError(
-            f"polygamma: n must be one non-negative integer (the order of the derivative of "
-            f"digamma), got {n!r}. For several orders, call polygamma once per order."
+            f"{function}: {name} must be one {kind} integer ({meaning}), got {n!r}. "
+            f"For several values, call {function} once per value."
         )
     return int(value)
+
+
+def j0(x):
+    """Bessel function of the first kind of order 0; ``d j0(x) = -j1(x) dx``."""
+    return jv(0.0, x)
+
+
+def j1(x):
+    """Bessel function of the first kind of order 1; ``d j1(x) = (j0(x) - jv(2, x)) / 2 dx``."""
+    return jv(1.0, x)
+
+
+def jn(n, x):
+    """Bessel function of the first kind of integer order ``n`` (no derivative in ``n``)."""
+    return jv(n, x)
+
+
+def y0(x):
+    """Bessel function of the second kind of order 0 (``x > 0``); ``d y0(x) = -y1(x) dx``."""
+    return yv(0.0, x)
+
+
+def y1(x):
+    """Bessel function of the second kind of order 1 (``x > 0``)."""
+    return yv(1.0, x)
+
+
+def yn(n, x):
+    """Bessel function of the second kind of integer order ``n`` (no derivative in ``n``)."""
+    return yv(n, x)
+
+
+def i0(x):
+    """Modified Bessel function of the first kind of order 0; ``d i0(x) = i1(x) dx``."""
+    return iv(0.0, x)
+
+
+def i1(x):
+    """Modified Bessel function of the first kind of order 1."""
+    return iv(1.0, x)
+
+
+def i0e(x):
+    """``i0(x) exp(-|x|)``, without overflow."""
+    return ive(0.0, x)
+
+
+def i1e(x):
+    """``i1(x) exp(-|x|)``, without overflow."""
+    return ive(1.0, x)
+
+
+def k0(x):
+    """Modified Bessel function of the second kind of order 0 (``x > 0``); ``d k0(x) = -k1(x) dx``."""
+    return kv(0.0, x)
+
+
+def k1(x):
+    """Modified Bessel function of the second kind of order 1 (``x > 0``)."""
+    return kv(1.0, x)
+
+
+def k0e(x):
+    """``k0(x) exp(x)``, without underflow."""
+    return kve(0.0, x)
+
+
+def k1e(x):
+    """``k1(x) exp(x)``, without underflow."""
+    return kve(1.0, x)
 
 
 def ndtr(x):

@@ -1,4 +1,4 @@
-"""Special-function primitives: error functions, the gamma family, softplus, softmax.
+"""Special-function primitives: error functions, the gamma and beta families, Bessel functions, softplus, softmax.
 
 Each is declared with its derivative, written with wengert's own primitives,
 so that every order works (the derivative chains close on themselves):
@@ -8,6 +8,8 @@ so that every order works (the derivative chains close on themselves):
     d gammaln(x)       =  digamma(x) dx
     d digamma(x)       =  polygamma(1, x) dx
     d polygamma(n, x)  =  polygamma(n + 1, x) dx
+    d J_v(x)           =  (J_{v-1}(x) - J_{v+1}(x)) / 2 dx      (and Y, I, K alike)
+    d P(a, x)          =  x^(a-1) e^(-x) / Gamma(a) dx         (gammainc; none in a)
     d softplus(x)      =  expit(x) dx
     d softmax(x)       =  s * (dx - sum(s dx)),          s = softmax(x)
     d log_softmax(x)   =  dx - sum(s dx)
@@ -22,13 +24,13 @@ softmaxes are plain NumPy.
 
 import math
 
-from wengert.errors import MissingDependencyError
+from wengert.errors import ArgumentError, MissingDependencyError
 
 from ..backend import is_float_dtype, xp
 from ..core.primitive import Primitive
-from .elementwise import add, binary_primitive, equal, exp, expit, log, log1p, logical_and, where
+from .elementwise import add, binary_primitive, equal, exp, expit, log, log1p, logical_and, sign, where
 from .rules import elementwise_flops
-from .structural import reduce_sum, reduction_batch
+from .structural import broadcast_like, broadcasting_batch, reduce_sum, reduction_batch, unbroadcast
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
@@ -289,4 +291,133 @@ log_softmax = Primitive(
         "x - logsumexp(x) over ``axis`` (None or a sorted tuple), stable for any input; "
         "d log_softmax(x) = dx - sum(softmax(x) dx), and its VJP is g - softmax(x) sum(g)."
     ),
+)
+
+# --- the order-carrying and incomplete functions: derivatives in the last argument only ---------
+
+
+def _no_derivative_in(function: str, argument: str, why: str):
+    """A derivative rule for an argument that has none here: it raises, naming the argument."""
+
+    def refuse(*_args, **_params):
+        raise ArgumentError(
+            f"{function}: no derivative with respect to {argument} ({why}). Pass {argument} as a "
+            f"constant, or wrap it in stop_gradient, and differentiate with respect to the last argument."
+        )
+
+    return refuse
+
+
+def _in_last_argument(name, impl, derivative, argument, why, doc):
+    """A broadcasting primitive ``f(p_1, ..., p_k, x)`` differentiable in ``x`` only:
+    ``d f = derivative(ans, p_1, ..., x) dx``; a tangent of a ``p_i`` raises (``argument`` names them)."""
+    arity = impl.__code__.co_argcount
+    refuse = _no_derivative_in(name, argument, why)
+    prim = Primitive(
+        name,
+        impl,
+        jvps=(*[refuse] * (arity - 1), lambda t, ans, *args: broadcast_like(t * derivative(ans, *args), ans)),
+        vjps=(*[refuse] * (arity - 1), lambda g, ans, *args: unbroadcast(g * derivative(ans, *args), args[-1])),
+        batch=lambda args, dims: broadcasting_batch(prim, args, dims),
+        flops=elementwise_flops,
+        doc=doc,
+    )
+    return prim
+
+
+def _scipy_function(name: str, arity: int):
+    """``scipy.special.<name>`` of ``arity`` arguments, float32 kept (its arity visible to the declaration)."""
+    evaluate = _scipy_impl(name)
+    if arity == 2:
+        return lambda p, x: evaluate(p, x)
+    return lambda p, q, x: evaluate(p, q, x)
+
+
+_ORDER = ("the order v", "the recurrences give derivatives in x only, as in SciPy, JAX and autograd")
+jv = _in_last_argument(
+    "jv",
+    _scipy_function("jv", 2),
+    lambda ans, v, x: 0.5 * (jv(v - 1.0, x) - jv(v + 1.0, x)),
+    *_ORDER,
+    "Bessel function of the first kind J_v(x); d J_v = (J_{v-1} - J_{v+1}) / 2 dx.",
+)
+yv = _in_last_argument(
+    "yv",
+    _scipy_function("yv", 2),
+    lambda ans, v, x: 0.5 * (yv(v - 1.0, x) - yv(v + 1.0, x)),
+    *_ORDER,
+    "Bessel function of the second kind Y_v(x), x > 0; d Y_v = (Y_{v-1} - Y_{v+1}) / 2 dx.",
+)
+iv = _in_last_argument(
+    "iv",
+    _scipy_function("iv", 2),
+    lambda ans, v, x: 0.5 * (iv(v - 1.0, x) + iv(v + 1.0, x)),
+    *_ORDER,
+    "Modified Bessel function of the first kind I_v(x); d I_v = (I_{v-1} + I_{v+1}) / 2 dx.",
+)
+ive = _in_last_argument(
+    "ive",
+    _scipy_function("ive", 2),
+    lambda ans, v, x: 0.5 * (ive(v - 1.0, x) + ive(v + 1.0, x)) - sign(x) * ans,
+    *_ORDER,
+    "I_v(x) exp(-|x|); d ive_v = ((ive_{v-1} + ive_{v+1}) / 2 - sign(x) ive_v) dx.",
+)
+kv = _in_last_argument(
+    "kv",
+    _scipy_function("kv", 2),
+    lambda ans, v, x: -0.5 * (kv(v - 1.0, x) + kv(v + 1.0, x)),
+    *_ORDER,
+    "Modified Bessel function of the second kind K_v(x), x > 0; d K_v = -(K_{v-1} + K_{v+1}) / 2 dx.",
+)
+kve = _in_last_argument(
+    "kve",
+    _scipy_function("kve", 2),
+    lambda ans, v, x: ans - 0.5 * (kve(v - 1.0, x) + kve(v + 1.0, x)),
+    *_ORDER,
+    "K_v(x) exp(x), x > 0; d kve_v = (kve_v - (kve_{v-1} + kve_{v+1}) / 2) dx.",
+)
+
+_SHAPE = ("the shape parameter", "SciPy, autograd and wengert give the derivative in x only")
+gammainc = _in_last_argument(
+    "gammainc",
+    _scipy_function("gammainc", 2),
+    lambda ans, a, x: exp((a - 1.0) * log(x) - x - gammaln(a)),
+    "a",
+    _SHAPE[1],
+    "The regularized lower incomplete gamma function P(a, x); d P = x^(a-1) e^(-x) / Gamma(a) dx.",
+)
+gammaincc = _in_last_argument(
+    "gammaincc",
+    _scipy_function("gammaincc", 2),
+    lambda ans, a, x: -exp((a - 1.0) * log(x) - x - gammaln(a)),
+    "a",
+    _SHAPE[1],
+    "The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x); d Q = -x^(a-1) e^(-x) / Gamma(a) dx.",
+)
+betainc = _in_last_argument(
+    "betainc",
+    _scipy_function("betainc", 3),
+    lambda ans, a, b, x: exp((a - 1.0) * log(x) + (b - 1.0) * log1p(-x) - betaln(a, b)),
+    "a and b",
+    _SHAPE[1],
+    "The regularized incomplete beta function I_x(a, b); d I = x^(a-1) (1-x)^(b-1) / B(a, b) dx.",
+)
+erfcx = _unary(
+    "erfcx",
+    _scipy_impl("erfcx"),
+    lambda ans, x: 2.0 * x * ans - _TWO_OVER_SQRT_PI,
+    "exp(x^2) erfc(x), without overflow; d erfcx(x) = (2 x erfcx(x) - 2/sqrt(pi)) dx.",
+)
+rgamma = _unary(
+    "rgamma",
+    _scipy_impl("rgamma"),
+    lambda ans, x: -ans * digamma(x),
+    "1 / Gamma(x), 0 at the poles; d rgamma(x) = -rgamma(x) digamma(x) dx.",
+)
+gammasgn = Primitive(
+    "gammasgn",
+    _scipy_impl("gammasgn"),
+    batch=lambda args, dims: (gammasgn(args[0]), dims[0]),
+    flops=elementwise_flops,
+    doc="The sign of Gamma(x), +1 or -1: piecewise constant, so it carries no derivative.",
 )
