@@ -28,7 +28,7 @@ import wengert
 import wengert.check
 import wengert.numpy as wnp
 from tests.registry import OpCase
-from wengert._src.transforms import compiled_backward
+from wengert._src.compile import compiled_backward
 
 VALUE_RTOL, VALUE_ATOL = 1e-10, 1e-12
 """Agreement with NumPy: the same computation, up to rounding in another order."""

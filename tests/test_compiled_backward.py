@@ -1,4 +1,4 @@
-"""The compiled backward pass of eager reverse mode (``transforms/compiled_backward.py``).
+"""The compiled backward pass of eager reverse mode (``_src/compile/compiled_backward.py``).
 
 ``grad`` / ``value_and_grad`` / ``vjp`` compile the backward pass of a tape whose
 structure they see a second time. Through the public API nothing changes but
@@ -11,7 +11,7 @@ import pytest
 
 import wengert
 import wengert.numpy as wnp
-from wengert._src.transforms import compiled_backward
+from wengert._src.compile import compiled_backward
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,8 @@ import pytest
 import wengert
 import wengert.numpy as wnp
 from wengert import jit, trace
-from wengert._src.core import codegen
-from wengert._src.transforms import checkpoint, optimize
+from wengert._src.compile import codegen, optimize
+from wengert._src.transforms import checkpoint
 from wengert._src.transforms import jit as jit_module
 from wengert.errors import InPlaceError, LeakedTracerError, TracerError, TransformError
 

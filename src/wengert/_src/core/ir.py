@@ -31,12 +31,26 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from wengert.errors import DtypeError, PytreeError, ShapeError
 
 from ..backend import xp
 from .pytree import TreeDef, tree_flatten, tree_unflatten
+
+_source_writer: Callable[[Program, str], str]
+"""What :meth:`Program.to_source` calls: the compile layer's code generator, set by :func:`register_source_writer`."""
+
+
+def register_source_writer(writer: Callable[[Program, str], str]) -> None:
+    """Make ``writer(program, name)`` the function behind :meth:`Program.to_source`.
+
+    The IR sits below the compiler and does not import it (no import cycle);
+    :mod:`wengert._src.compile.codegen` registers its ``to_source`` here when
+    it is imported, which ``import wengert`` does.
+    """
+    global _source_writer
+    _source_writer = writer
 
 
 class ShapedArray:
@@ -279,11 +293,9 @@ class Program:
         One line per equation, with the program's variable names; constants are
         written as exact literals, so ``exec`` of the source defines a function of
         the flat inputs that gives the program's flat outputs. See
-        :mod:`wengert._src.core.codegen`.
+        :mod:`wengert._src.compile.codegen`, which writes it.
         """
-        from .codegen import to_source
-
-        return to_source(self, name)
+        return _source_writer(self, name)
 
     # --- printing -------------------------------------------------------------------------------
     def lines(self) -> list[str]:

@@ -12,11 +12,11 @@ from collections.abc import Callable, Sequence
 from wengert.errors import ArgumentError, DtypeError, ShapeError, TransformError
 
 from ..backend import dtype_of, is_float_dtype, shape_of, xp
+from ..compile import compiled_backward
 from ..core.gc_pause import collector_paused
 from ..core.primitive import Tracer, new_trace
 from ..core.pytree import tree_flatten, tree_map, tree_unflatten
 from ..core.source_info import user_frame_summary
-from . import compiled_backward
 from .complex_guard import refuse_complex_seed
 from .inputs import as_float_input, check_output, own_arrays, private_copy, split_aux
 from .jvp import JVPTrace

@@ -5,8 +5,8 @@ of the arguments, the shape and dtype of every array leaf, and the values of
 the static arguments. The first call with a signature stages the function
 (:mod:`~wengert._src.transforms.stage`, values hidden, so a program serves
 every argument of that signature), optimises the program
-(:mod:`~wengert._src.transforms.optimize`), compiles it to Python/NumPy
-source (:mod:`~wengert._src.core.codegen`) and caches the compiled function;
+(:mod:`~wengert._src.compile.optimize`), compiles it to Python/NumPy
+source (:mod:`~wengert._src.compile.codegen`) and caches the compiled function;
 later calls with the same signature run the compiled function directly.
 A Python number argument is weakly typed, as NumPy 2 promotes it: its
 signature holds its type, and the program keeps it a Python number
@@ -40,12 +40,12 @@ from collections.abc import Callable, Sequence
 from wengert.errors import TracerError, TransformError
 
 from ..backend import xp
-from ..core.codegen import compile_program, release_buffers
+from ..compile.codegen import compile_program, release_buffers
+from ..compile.optimize import optimize
 from ..core.ir import Program
 from ..core.primitive import Tracer
 from ..core.pytree import tree_flatten, tree_unflatten
 from .batching import BatchTracer
-from .optimize import optimize
 from .python_numbers import PYTHON_NUMBERS
 from .stage import StagedTracer, WeakStagedTracer, stage, staging_argument
 

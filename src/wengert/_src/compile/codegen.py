@@ -48,8 +48,8 @@ from collections.abc import Callable
 from wengert.errors import TransformError
 
 from ..backend import BINCOUNT_DTYPES, reduced_count, xp
-from .ir import Program, Var
-from .primitive import Primitive
+from ..core.ir import Program, Var, register_source_writer
+from ..core.primitive import Primitive
 
 _BINARY_OPERATORS = {
     "add": "+",
@@ -117,6 +117,9 @@ def to_source(program: Program, name: str = "f") -> str:
     <BLANKLINE>
     """
     return _Generator(inline_constants=True, fuse=False).module(program, name)
+
+
+register_source_writer(to_source)
 
 
 def compile_program(

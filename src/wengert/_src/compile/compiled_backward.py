@@ -4,11 +4,11 @@ A training loop calls ``value_and_grad(loss)`` on batch after batch of the same
 shapes, and each call records a tape of the same *structure*: the same
 primitives with the same parameters, on values of the same shapes and dtypes,
 connected the same way. Only the values differ. The eager backward pass
-(:func:`~.reverse.pull_back_tape`) interprets that structure anew each time,
+(:func:`~wengert._src.transforms.reverse.pull_back_tape`) interprets that structure anew each time,
 a Python call per VJP rule and the rule's own dispatch inside it.
 
 The second time a structure is seen, its backward pass is staged
-(:mod:`.stage`, values hidden) over placeholders for the tape's values,
+(:mod:`~wengert._src.transforms.stage`, values hidden) over placeholders for the tape's values,
 optimised and compiled to NumPy source as ``jit`` does (keeping no buffers
 between calls, as the eager pass keeps none), and cached by the structure.
 Every later tape of that structure hands its values to the compiled
@@ -42,12 +42,12 @@ import math
 import threading
 
 from ..backend import xp
-from ..core.codegen import compile_program
 from ..core.primitive import Tracer, new_trace
 from ..primitives.indexing import getitem, take_by_index_operands
+from ..transforms.reverse import ReverseTrace, ReverseTracer, pull_back_tape
+from ..transforms.stage import stage
+from .codegen import compile_program
 from .optimize import optimize
-from .reverse import ReverseTrace, ReverseTracer, pull_back_tape
-from .stage import stage
 
 _MAX_ENTRIES = 1000
 """Longer tapes run eagerly: compiling costs about 65 µs per entry, once, and a long tape of small
