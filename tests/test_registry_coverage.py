@@ -19,6 +19,11 @@ from tests.registry import all_cases, numpy_ops
 
 CASES = all_cases()
 
+SCIPY_STATS = [
+    "bernoulli", "beta", "binom", "cauchy", "chi2", "dirichlet", "expon", "gamma", "geom", "laplace",
+    "logistic", "multivariate_normal", "nbinom", "norm", "poisson", "t", "uniform",
+]  # fmt: skip
+
 NOT_ARRAY_FUNCTIONS = {
     "wengert.numpy": {
         **dict.fromkeys(
@@ -45,9 +50,19 @@ NOT_ARRAY_FUNCTIONS = {
     },
     "wengert.numpy.linalg": {},
     "wengert.scipy.special": {},
+    "wengert.scipy.linalg": {},
+    "wengert.scipy.signal": {},
+    **{f"wengert.scipy.stats.{name}": {} for name in SCIPY_STATS},
 }
 
-PREFIXES = {"wengert.numpy": "wnp.", "wengert.numpy.linalg": "wnp.linalg.", "wengert.scipy.special": "wsp."}
+PREFIXES = {
+    "wengert.numpy": "wnp.",
+    "wengert.numpy.linalg": "wnp.linalg.",
+    "wengert.scipy.special": "wsp.",
+    "wengert.scipy.linalg": "wsl.",
+    "wengert.scipy.signal": "wsig.",
+    **{f"wengert.scipy.stats.{name}": f"wss.{name}." for name in SCIPY_STATS},
+}
 
 
 def public_functions(module) -> set:
@@ -75,7 +90,7 @@ def covered(module_name: str, cases=CASES, min_order: int = 0) -> set:
 
 
 def _module(module_name: str):
-    if module_name == "wengert.scipy.special":
+    if module_name.startswith("wengert.scipy."):
         return pytest.importorskip(module_name)
     return importlib.import_module(module_name)
 

@@ -9,6 +9,7 @@ float32).
 
 from . import _methods, linalg
 from ._contract import cross, dot, einsum, inner, kron, matmul, outer, tensordot, trace, vdot
+from ._convolution import convolve, correlate
 from ._creation import *
 from ._creation import array, asarray
 from ._indexing import at

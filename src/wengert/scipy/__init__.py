@@ -1,5 +1,9 @@
-"""SciPy's API on traced values, as far as covered: ``import wengert.scipy.special as wsp``."""
+"""SciPy's API on traced values, as far as covered: ``special``, ``stats``, ``linalg``, ``signal``.
 
-from . import special
+``import wengert.scipy.special as wsp``, ``from wengert.scipy.stats import norm``,
+``import wengert.scipy.linalg as wsl``, ``import wengert.scipy.signal as wsig``.
+"""
 
-__all__ = ["special"]
+from . import linalg, signal, special, stats
+
+__all__ = ["linalg", "signal", "special", "stats"]

@@ -1,0 +1,193 @@
+"""SciPy's linear algebra on traced values: ``import wengert.scipy.linalg as wsl``.
+
+SciPy's names and argument conventions (``lower``, ``trans``,
+``unit_diagonal``; ``cholesky`` upper by default), built on wengert's
+linear-algebra primitives, so each differentiates in every array argument to
+every order:
+
+    >>> import numpy as np, wengert
+    >>> a = np.array([[2.0, 0.0], [1.0, 3.0]])
+    >>> solve_triangular(a, np.array([2.0, 7.0]), lower=True).tolist()
+    [1.0, 2.0]
+
+``expm`` is the scaling-and-squaring Padé approximant of Higham (2005), as in
+SciPy and JAX, written in ``wengert.numpy`` operations: its derivative is the
+exact derivative of that approximant (the Fréchet derivative of ``expm`` to
+rounding). The number of squarings is read from the value of the input where it is
+known, and masked under ``jit`` and ``vmap``.
+Not here yet: ``lu_factor``/``lu_solve``, ``sqrtm``, ``logm``.
+"""
+
+import math
+
+import wengert.numpy as wnp
+from wengert._src.backend import xp
+from wengert._src.core.primitive import Tracer
+from wengert._src.primitives.linalg import triangular_solve
+from wengert.errors import ArgumentError, ShapeError, TracerError
+
+__all__ = [
+    "block_diag",
+    "cho_factor",
+    "cho_solve",
+    "cholesky",
+    "det",
+    "eigh",
+    "expm",
+    "inv",
+    "solve",
+    "solve_triangular",
+    "svd",
+]
+
+inv, det = wnp.linalg.inv, wnp.linalg.det
+
+
+def _transposed(trans) -> bool:
+    if trans in (0, "N"):
+        return False
+    if trans in (1, 2, "T", "C"):  # real matrices: the conjugate transpose is the transpose
+        return True
+    raise ArgumentError(f"solve_triangular: trans must be 0, 1, 2, 'N', 'T' or 'C', got {trans!r}.")
+
+
+def solve_triangular(a, b, trans=0, lower: bool = False, unit_diagonal: bool = False, **_scipy_options):
+    """``x`` with ``op(a) x = b`` for a triangular ``a`` (only the ``lower`` or upper triangle is read).
+
+    ``op`` is the identity (``trans=0``) or the transpose (``1``, ``2``); with
+    ``unit_diagonal`` the diagonal is taken as ones. ``b`` is a vector or a
+    matrix of right-hand sides. SciPy's ``overwrite_b``, ``check_finite`` are
+    accepted and ignored. dX = op(A)⁻¹ (dB - op(dA) X), by triangular solves.
+    """
+    a, b = wnp.asarray(a), wnp.asarray(b)
+    if a.ndim != 2 or a.shape[0] != a.shape[1] or b.ndim not in (1, 2) or b.shape[0] != a.shape[0]:
+        raise ShapeError(
+            f"solve_triangular: a must be square (n, n) and b (n,) or (n, k), got a {a.shape} and b {b.shape}."
+        )
+    if unit_diagonal:
+        eye = wnp.eye(a.shape[0], dtype=a.dtype)
+        a = a * (1.0 - eye) + eye
+    columns = b if b.ndim == 2 else wnp.reshape(b, (b.shape[0], 1))
+    x = triangular_solve(a, columns, lower=bool(lower), transpose_a=_transposed(trans))
+    return x if b.ndim == 2 else wnp.reshape(x, b.shape)
+
+
+def cholesky(a, lower: bool = False, **_scipy_options):
+    """SciPy's Cholesky factor: upper ``U`` with ``a = Uᵀ U`` by default, lower ``L`` with ``lower=True``."""
+    return wnp.linalg.cholesky(a, upper=not lower)
+
+
+def cho_factor(a, lower: bool = False, **_scipy_options):
+    """``(c, lower)`` for ``cho_solve``. Unlike SciPy, the other triangle of ``c`` holds zeros, not leftovers."""
+    return cholesky(a, lower=lower), lower
+
+
+def cho_solve(c_and_lower, b, **_scipy_options):
+    """``x`` with ``a x = b`` from ``cho_factor(a)``: two triangular solves."""
+    c, lower = c_and_lower
+    middle = solve_triangular(c, b, trans=0 if lower else 1, lower=lower)
+    return solve_triangular(c, middle, trans=1 if lower else 0, lower=lower)
+
+
+def solve(a, b, lower: bool = False, assume_a: str = "gen", **_scipy_options):
+    """``x`` with ``a x = b``; ``assume_a='pos'`` solves by Cholesky (reading the ``lower`` or upper triangle)."""
+    if assume_a in ("pos", "positive definite"):
+        return cho_solve(cho_factor(_symmetrized(a, lower), lower=True), b)
+    if assume_a in ("sym", "her", "symmetric", "hermitian"):
+        a = _symmetrized(a, lower)
+    return wnp.linalg.solve(a, b)
+
+
+def _symmetrized(a, lower: bool):
+    """The symmetric matrix whose ``lower`` (or upper) triangle is ``a``'s."""
+    a = wnp.asarray(a)
+    triangle = wnp.tril(a) if lower else wnp.triu(a)
+    return triangle + wnp.swapaxes(triangle, -1, -2) - wnp.eye(a.shape[-1], dtype=a.dtype) * a
+
+
+def eigh(a, lower: bool = True, eigvals_only: bool = False, **_scipy_options):
+    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix, reading the ``lower`` triangle."""
+    w, v = wnp.linalg.eigh(a, UPLO="L" if lower else "U")
+    return w if eigvals_only else (w, v)
+
+
+def svd(a, full_matrices: bool = True, compute_uv: bool = True, **_scipy_options):
+    """``(U, s, Vh)``, or ``s`` with ``compute_uv=False``, as ``numpy.linalg.svd``."""
+    return wnp.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+
+
+def block_diag(*arrays):
+    """The block-diagonal matrix of ``arrays`` (scalars and vectors count as 1-row blocks, as in SciPy)."""
+    blocks = [wnp.atleast_2d(wnp.asarray(block)) for block in arrays]
+    if not blocks:
+        return wnp.zeros((1, 0))
+    if any(block.ndim != 2 for block in blocks):
+        raise ShapeError("block_diag: each argument must be at most 2-D.")
+    total = sum(block.shape[1] for block in blocks)
+    rows, start = [], 0
+    for block in blocks:
+        width = block.shape[1]
+        rows.append(wnp.pad(block, ((0, 0), (start, total - start - width))))
+        start += width
+    return wnp.concatenate(rows, axis=0)
+
+
+_PADE_13 = (
+    64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
+    129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0,
+    1323241920.0, 40840800.0, 960960.0, 16380.0, 182.0, 1.0,
+)  # fmt: skip
+_THETA_13 = 5.371920351148152
+
+
+def expm(a):
+    """The matrix exponential of a square matrix (or a stack): Padé-13 with scaling and squaring.
+
+    ``s = max(0, ceil(log2(||A||_1 / theta_13)))`` squarings of ``r(A / 2^s)``,
+    ``r = (V - U)⁻¹ (V + U)`` the [13/13] Padé approximant (Higham 2005); SciPy's
+    smaller approximants for small norms are not used, which costs a few more
+    products and changes the value only at rounding. Eagerly ``s`` is read from
+    the value; under ``jit`` or ``vmap``, where it is not known, up to
+    ``_MOST_SQUARINGS`` masked squarings run (norms up to about 5e9).
+    """
+    a = wnp.asarray(a)
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise ShapeError(f"expm: a must be a square matrix (or a stack of them), got shape {a.shape}.")
+    norms = wnp.stop_gradient(wnp.max(wnp.sum(wnp.abs(a), axis=-2), axis=-1))
+    largest = _value_if_known(wnp.max(norms))
+    if largest is not None:
+        squarings = max(0, math.ceil(math.log2(largest / _THETA_13))) if largest > 0 else 0
+        result = _pade_13(a / 2.0**squarings)
+        for _ in range(squarings):
+            result = result @ result
+        return result
+    counts = wnp.maximum(0.0, wnp.ceil(wnp.log2(wnp.maximum(norms, 1e-300) / _THETA_13)))[..., None, None]
+    result = _pade_13(a * wnp.power(2.0, -counts))
+    for k in range(_MOST_SQUARINGS):
+        result = wnp.where(wnp.less(k, counts), result @ result, result)
+    return result
+
+
+_MOST_SQUARINGS = 30
+
+
+def _pade_13(a):
+    """The [13/13] Padé approximant of exp at a matrix of 1-norm at most theta_13."""
+    eye = wnp.broadcast_to(wnp.eye(a.shape[-1], dtype=a.dtype), a.shape)
+    b = _PADE_13
+    a2 = a @ a
+    a4 = a2 @ a2
+    a6 = a4 @ a2
+    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * eye)
+    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * eye
+    return wnp.linalg.solve(v - u, v + u)
+
+
+def _value_if_known(value) -> float | None:
+    """A Python float of a scalar, or None where its value is not known (under jit or vmap)."""
+    if not isinstance(value, Tracer):
+        return float(xp.asarray(value))
+    try:
+        return float(value.concrete())
+    except TracerError:
+        return None
