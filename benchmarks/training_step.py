@@ -1,7 +1,7 @@
 """The benchmark's training section: one whole makemore training step, forward, backward and SGD update.
 
 The model is the makemore MLP of :mod:`makemore_reference` (and of
-``wengert.makemore``): ``Embedding -> Flatten -> Linear -> BatchNorm1d
+``wengert.apps.makemore``): ``Embedding -> Flatten -> Linear -> BatchNorm1d
 (Bessel's correction) -> Tanh -> Linear``, cross-entropy, plain SGD with
 learning rate :data:`LEARNING_RATE`; batch :data:`BATCH`, float64. Every row
 starts from the same parameters (``makemore_reference.init_params``) and the

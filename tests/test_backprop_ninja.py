@@ -26,9 +26,9 @@ import wengert
 import wengert.nn.functional as F
 import wengert.numpy as wnp
 from wengert import no_grad, tensor
-from wengert.datasets import load_names
-from wengert.diagnostics import layer_outputs
-from wengert.makemore import VOCABULARY_SIZE, MakemoreConfig, build_dataset, make_model
+from wengert.apps.datasets import load_names
+from wengert.apps.diagnostics import layer_outputs
+from wengert.apps.makemore import VOCABULARY_SIZE, MakemoreConfig, build_dataset, make_model
 
 BATCH = 32
 BLOCK_SIZE = 3
@@ -322,7 +322,7 @@ def test_pytorch_gradient_equals_the_hand_derived_one(name, torch_gradients, han
 def test_the_makemore_model_built_from_nn_layers_has_the_hand_derived_gradients(
     problem, forward_values, hand_gradients
 ):
-    """``wengert.makemore.make_model`` (nn.Embedding, Linear, BatchNorm1d with Bessel's correction, Tanh, Linear).
+    """``wengert.apps.makemore.make_model`` (nn.Embedding, Linear, BatchNorm1d with Bessel's correction, Tanh, Linear).
 
     Given the same weights (``nn.Linear`` stores ``W`` transposed; its first
     layer has no bias, which batch norm's mean subtraction cancels anyway), its

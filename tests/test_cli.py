@@ -19,8 +19,8 @@ import pytest
 import wengert
 import wengert.numpy as wnp
 from wengert._src.transforms.evaluation_trace import evaluation_trace
-from wengert.cli import main
-from wengert.expression import FUNCTIONS, ExpressionError, parse_expression
+from wengert.apps.cli import main
+from wengert.apps.expression import FUNCTIONS, ExpressionError, parse_expression
 
 
 def run(capsys, *argv):

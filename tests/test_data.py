@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import wengert
+import wengert.apps.data
 import wengert.data
 import wengert.random
 from wengert import Tensor, tensor
@@ -121,4 +122,5 @@ def test_minibatches_index_tensors_too():
 
 
 def test_the_examples_in_the_docstrings_run():
+    assert doctest.testmod(wengert.apps.data).failed == 0
     assert doctest.testmod(wengert.data).failed == 0

@@ -15,10 +15,10 @@ import sys
 import numpy as np
 import pytest
 
-import wengert.diagnostics
+import wengert.apps.diagnostics
 import wengert.nn.functional as F
 from wengert import nn, tensor
-from wengert.diagnostics import (
+from wengert.apps.diagnostics import (
     UpdateRatioTracker,
     activation_statistics,
     format_statistics,
@@ -183,5 +183,5 @@ def test_parameter_labels_name_the_layer_that_owns_each_parameter(tiny):
 
 
 def test_the_examples_in_the_docstrings_run():
-    result = doctest.testmod(wengert.diagnostics)
+    result = doctest.testmod(wengert.apps.diagnostics)
     assert result.failed == 0 and result.attempted > 0

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 import wengert
+from wengert.apps.cli import main
 from wengert.apps.explorer import ExplorerServer, api_network, api_sweep
 from wengert.apps.explorer.server import network_loss
-from wengert.cli import main
-from wengert.expression import parse_expression
+from wengert.apps.expression import parse_expression
 
 SCREENSHOTS = Path(os.environ.get("WENGERT_SCREENSHOTS", Path(__file__).parent / "screenshots"))
 

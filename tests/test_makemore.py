@@ -25,14 +25,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import wengert.datasets
-import wengert.makemore
+import wengert.apps.datasets
+import wengert.apps.makemore
 import wengert.nn.functional as F
 from wengert import nn, no_grad
-from wengert.cli import main
-from wengert.datasets import load_names
-from wengert.errors import ArgumentError
-from wengert.makemore import (
+from wengert.apps.cli import main
+from wengert.apps.datasets import load_names
+from wengert.apps.makemore import (
     VOCABULARY,
     MakemoreConfig,
     build_dataset,
@@ -44,10 +43,11 @@ from wengert.makemore import (
     sample_names,
     split_names,
 )
+from wengert.errors import ArgumentError
 from wengert.serialization import load
 
 ROOT = Path(__file__).resolve().parent.parent
-DATASETS = ROOT / "src" / "wengert" / "datasets"
+DATASETS = ROOT / "src" / "wengert" / "apps" / "datasets"
 SMALL = MakemoreConfig(steps=120, hidden=32, samples=5, seed=5)
 SUBSET = 3000
 """Runs other than the command's train on the first names only, to keep the tests quick."""
@@ -214,8 +214,8 @@ def test_the_saved_model_loads_back_and_gives_the_same_validation_loss(cli_run, 
 
 def test_without_tqdm_and_matplotlib_the_command_prints_plain_progress_and_says_so(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "tqdm", None)
-    monkeypatch.setattr("wengert.makemore.plotting_available", lambda: False)
-    monkeypatch.setattr("wengert.makemore.load_names", lambda: load_names()[:SUBSET])
+    monkeypatch.setattr("wengert.apps.makemore.plotting_available", lambda: False)
+    monkeypatch.setattr("wengert.apps.makemore.load_names", lambda: load_names()[:SUBSET])
     assert main(["makemore", "--steps", "50", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "tqdm is not installed" in out and "matplotlib is not installed" in out
@@ -255,7 +255,7 @@ def test_the_help_says_what_each_option_does_and_its_default(capsys):
 
 def test_the_command_repeats_exactly_from_steps_and_seed(tmp_path, monkeypatch, capsys):
     """The same ``--steps`` and ``--seed`` print the same losses, sample the same names and save the same model."""
-    monkeypatch.setattr("wengert.makemore.load_names", lambda: load_names()[:SUBSET])
+    monkeypatch.setattr("wengert.apps.makemore.load_names", lambda: load_names()[:SUBSET])
 
     def command(seed: str, folder: str) -> tuple[list[str], dict]:
         assert main(["makemore", "--steps", "80", "--seed", seed, "--out", str(tmp_path / folder)]) == 0
@@ -291,7 +291,7 @@ def test_the_defaults_are_the_ones_the_documentation_states():
         assert claim in doc, claim
 
 
-@pytest.mark.parametrize("module", [wengert.makemore, wengert.datasets], ids=lambda module: module.__name__)
+@pytest.mark.parametrize("module", [wengert.apps.makemore, wengert.apps.datasets], ids=lambda module: module.__name__)
 def test_the_examples_in_the_docstrings_run(module):
     result = doctest.testmod(module)
     assert result.failed == 0 and result.attempted > 0

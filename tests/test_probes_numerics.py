@@ -18,7 +18,7 @@ import pytest
 import wengert
 import wengert.numpy as wnp
 from wengert import grad, hessian, jit, jvp, linear_transpose, linearize, vjp, vmap
-from wengert.cli import main
+from wengert.apps.cli import main
 
 jax.config.update("jax_enable_x64", True)
 

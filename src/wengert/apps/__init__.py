@@ -1,1 +1,1 @@
-"""Applications built on wengert: the explorer (``wengert explore``)."""
+"""Applications built on wengert: the command line (``wengert``), makemore, the explorer, their data and diagnostics."""

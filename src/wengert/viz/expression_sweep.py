@@ -1,6 +1,6 @@
 """A typed expression at a point, as the textbook tables it: one row per primitive, value, tangent and adjoint.
 
-The expression (the ``wengert diff`` grammar, :mod:`wengert.expression`) is
+The expression (the ``wengert diff`` grammar, :mod:`wengert.apps.expression`) is
 staged with ``wengert.trace`` and swept by
 :func:`~wengert.viz.sweep.sweep_program`: every row has its value, its
 tangent ``dv/dx`` (forward mode, seeded on one input) and its adjoint
@@ -14,7 +14,7 @@ Inputs keep their variable names; intermediates are ``v1, v2, ...``.
 ``wengert diff --tangents --adjoints`` prints these rows, and the explorer
 (``wengert explore``) draws them.
 
->>> from wengert.expression import parse_expression
+>>> from wengert.apps.expression import parse_expression
 >>> sweep = sweep_expression(parse_expression("(a*b)*(b+1)"), (2.0, 3.0), seed="a")
 >>> [(row.name, row.definition, float(row.value), float(row.tangent), float(row.adjoint)) for row in sweep.rows]
 ... # doctest: +NORMALIZE_WHITESPACE
@@ -33,8 +33,8 @@ import numpy as np
 
 import wengert
 from wengert._src.core.ir import Literal, Program, Var
+from wengert.apps.expression import Expression
 from wengert.errors import ExpressionError
-from wengert.expression import Expression
 
 from .graph import Graph, program_graph
 from .sweep import local_partials, sweep_program

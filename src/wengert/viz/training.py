@@ -1,6 +1,6 @@
 """Training pictures of any model: the loss curve, activation and gradient histograms, update-to-data ratios.
 
-The numbers come from :mod:`wengert.diagnostics`; these functions draw them
+The numbers come from :mod:`wengert.apps.diagnostics`; these functions draw them
 with matplotlib (the ``plot`` extra) at a size and resolution fit for a
 slide (16:9, 200 dots per inch), with each legend outside the axes, so it
 never covers the data. Each returns the matplotlib ``Figure`` (it displays
@@ -14,7 +14,7 @@ from os import PathLike
 
 import numpy as np
 
-from wengert.diagnostics import SATURATION, UpdateRatioTracker, activation_statistics, gradient_statistics
+from wengert.apps.diagnostics import SATURATION, UpdateRatioTracker, activation_statistics, gradient_statistics
 from wengert.errors import MissingDependencyError
 
 __all__ = [
@@ -129,7 +129,7 @@ def plot_update_ratios(
 ):
     """Each parameter's ``log10`` update-to-data ratio over the steps, with a guide line at ``guide``.
 
-    ``labels`` may rename parameters in the legend (see :func:`wengert.diagnostics.parameter_labels`).
+    ``labels`` may rename parameters in the legend (see :func:`wengert.apps.diagnostics.parameter_labels`).
     """
     labels = {} if labels is None else labels
     fig, (axes,) = figure()

@@ -32,9 +32,9 @@ import numpy as np
 
 import wengert
 import wengert.numpy as wnp
+from wengert.apps.expression import parse_expression
 from wengert.check import numerical_grad
 from wengert.errors import WengertError
-from wengert.expression import parse_expression
 from wengert.viz.expression_sweep import sweep_expression
 from wengert.viz.graph import Graph
 from wengert.viz.layout import layout_graph

@@ -5,7 +5,7 @@ first: the data set the makemore character model (``wengert makemore``) trains
 on. Where they come from and how they were derived is in ``NAMES_SOURCE.md``
 beside this file; ``scripts/make_names_dataset.py`` rebuilds them.
 
->>> from wengert.datasets import load_names
+>>> from wengert.apps.datasets import load_names
 >>> names = load_names()
 >>> len(names), names[:3]
 (32000, ['emma', 'sophia', 'jacob'])

@@ -28,9 +28,9 @@ import numpy as np
 
 import wengert
 from wengert._src.transforms.evaluation_trace import evaluation_trace
+from wengert.apps.expression import CONSTANTS, FUNCTIONS, Expression, parse_expression
 from wengert.check import default_step, numerical_grad
 from wengert.errors import ArgumentError, ExpressionError, TransformError
-from wengert.expression import CONSTANTS, FUNCTIONS, Expression, parse_expression
 from wengert.viz.expression_sweep import sweep_expression, table_lines
 
 USAGE_ERROR = 2
@@ -156,7 +156,7 @@ def _explore(args: argparse.Namespace) -> int:
 
 def _add_makemore_parser(commands) -> None:
     """``wengert makemore``: the character-level MLP of the classic text, trained on US first names."""
-    from wengert.makemore import MakemoreConfig
+    from wengert.apps.makemore import MakemoreConfig
 
     defaults = MakemoreConfig()
     makemore = commands.add_parser(
@@ -197,7 +197,7 @@ def _add_makemore_parser(commands) -> None:
 
 
 def _makemore(args: argparse.Namespace) -> int:
-    from wengert.makemore import MakemoreConfig, makemore_report
+    from wengert.apps.makemore import MakemoreConfig, makemore_report
 
     try:
         config = MakemoreConfig(

@@ -13,8 +13,8 @@ Training is minibatch SGD with a step decay of the learning rate (0.1, then
 a tenth of it for the last quarter of the steps), the recipe of the classic
 text. ``run_makemore`` does the whole job that ``wengert makemore`` runs:
 
->>> from wengert.datasets import load_names
->>> from wengert.makemore import MakemoreConfig, run_makemore
+>>> from wengert.apps.datasets import load_names
+>>> from wengert.apps.makemore import MakemoreConfig, run_makemore
 >>> run = run_makemore(MakemoreConfig(steps=200, hidden=32, samples=3), names=load_names()[:2000])
 >>> len(run.samples), run.losses.shape, bool(run.val_loss < 3.0)
 (3, (200,), True)
@@ -38,9 +38,9 @@ import numpy as np
 import wengert.nn.functional as F
 from wengert import nn
 from wengert._src.tensor.api import no_grad
-from wengert.data import sample_batch
-from wengert.datasets import load_names
-from wengert.diagnostics import (
+from wengert.apps.data import sample_batch
+from wengert.apps.datasets import load_names
+from wengert.apps.diagnostics import (
     UpdateRatioTracker,
     activation_statistics,
     format_statistics,
@@ -91,7 +91,7 @@ class MakemoreConfig:
     ``round(decay_at * steps)``). ``seed`` fixes everything random: the
     split of the names, the initial weights, the minibatches and the samples.
     ``update_ratio_every`` is how often (in steps) the update-to-data ratio
-    of each parameter is recorded (see :mod:`wengert.diagnostics`).
+    of each parameter is recorded (see :mod:`wengert.apps.diagnostics`).
     """
 
     block_size: int = 3
@@ -316,7 +316,7 @@ def run_makemore(
 ) -> MakemoreRun:
     """Split the names, build the examples, train, evaluate train and validation loss, and sample names.
 
-    ``names`` defaults to :func:`wengert.datasets.load_names`. The
+    ``names`` defaults to :func:`wengert.apps.datasets.load_names`. The
     update-to-data ratio of every parameter is recorded every
     ``config.update_ratio_every`` steps (``log10 std(lr * grad) / std(data)``).
     """
@@ -357,7 +357,7 @@ def diagnose(model: nn.Sequential, contexts: np.ndarray, targets: np.ndarray) ->
     running statistics it was trained to. Returns ``activations`` (the tanh
     outputs by layer name, each with its ``.grad``) and ``weights`` (the
     2-D parameters, labelled with their layer, each with its ``.grad``), ready for the
-    :mod:`wengert.diagnostics` statistics and pictures. The gradients of this
+    :mod:`wengert.apps.diagnostics` statistics and pictures. The gradients of this
     pass stay in ``.grad``.
     """
     was_training = model.training
