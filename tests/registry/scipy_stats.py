@@ -150,6 +150,7 @@ _ALPHA = np.array([1.5, 2.0, 3.5])
 _SIMPLEX = np.array([[0.2, 0.1], [0.3, 0.6], [0.5, 0.3]])
 _SQUARE = rng(83).normal(size=(3, 3))
 _COV = _SQUARE @ _SQUARE.T + np.eye(3)
+_SINGULAR = np.array([[1.0, 0.5, 0.0], [0.5, 2.0, 0.0], [0.0, 0.0, 0.0]])
 _MULTIVARIATE = [
     *[_case("dirichlet", name, (_SIMPLEX[:, 0], _ALPHA)) for name in ("logpdf", "pdf")],
     _case("dirichlet", "logpdf", (_SIMPLEX, _ALPHA), suffix="[(K, N) samples]", peers=False),
@@ -163,6 +164,12 @@ _MULTIVARIATE = [
         (rng(85).normal(size=3), np.array([0.1, -0.3, 0.2]), _COV),
         suffix="[one sample]",
         rtol=1e-4,
+    ),
+    OpCase(
+        "wss.multivariate_normal.logpdf[allow_singular]",
+        lambda x, mean: wss.multivariate_normal.logpdf(x, mean, _SINGULAR.astype(x.dtype), allow_singular=True),
+        (rng(86).normal(size=(4, 3)) * np.array([1.0, 1.0, 0.0]), np.array([0.1, -0.3, 0.0])),
+        numpy_fn=lambda x, mean: st.multivariate_normal.logpdf(x, mean, _SINGULAR, allow_singular=True),
     ),
     _case("multivariate_normal", "entropy", (np.array([0.1, -0.3, 0.2]), _COV), argnums=(1,), rtol=1e-4),
 ]

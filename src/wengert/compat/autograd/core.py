@@ -47,9 +47,14 @@ __all__ = [
     "make_vjp",
     "notrace_primitive",
     "primitive",
+    "primitive_vjps",
     "register_notrace",
     "vspace",
 ]
+
+primitive_vjps: dict = {}
+"""autograd's table of VJP makers by primitive. wengert keeps each rule on its primitive, so
+this stays empty; code that reads it or pops from it (as autograd's tests do) keeps running."""
 
 
 def make_vjp(fun: Callable, x):

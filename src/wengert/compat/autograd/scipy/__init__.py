@@ -1,9 +1,9 @@
-"""``autograd.scipy``: ``special``, as far as ``wengert.scipy`` reaches (see docs/autograd_migration.md).
+"""``autograd.scipy``: ``special``, ``stats``, ``linalg`` and ``signal``, as far as ``wengert.scipy`` reaches
+(see docs/autograd_migration.md).
 
-autograd's ``scipy.stats``, ``scipy.linalg``, ``scipy.signal`` and ``scipy.integrate``
-are not provided yet; importing them raises ``ImportError``.
+``integrate.odeint`` differentiates in reverse mode only (by the adjoint method).
 """
 
-from . import special
+from . import integrate, linalg, signal, special, stats
 
-__all__ = ["special"]
+__all__ = ["integrate", "linalg", "signal", "special", "stats"]

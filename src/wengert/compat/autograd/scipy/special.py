@@ -8,13 +8,6 @@ one raises ``TracerError``.
 import wengert.scipy.special as _wsp
 from wengert.scipy.special import *  # noqa: F403 - the namespace is the point of this module
 
-try:
-    import scipy.special as _sp
-except ImportError:  # SciPy is optional: without it, only wengert's functions are here
-    _sp = None
+from ._scipy_names import add_scipy_names
 
-if _sp is not None:
-    for _name in dir(_sp):
-        if not _name.startswith("_") and _name not in _wsp.__all__:
-            globals()[_name] = getattr(_sp, _name)
-    del _name
+add_scipy_names(globals(), "scipy.special", _wsp.__all__)

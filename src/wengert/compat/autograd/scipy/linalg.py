@@ -1,0 +1,13 @@
+"""``autograd.scipy.linalg``: ``wengert.scipy.linalg`` (solve_triangular, cholesky, cho_factor/cho_solve,
+solve, eigh, svd, inv, det, block_diag, expm), and SciPy's other names on plain arrays.
+
+autograd's ``sqrtm``, ``solve_banded`` and ``solve_sylvester`` are not differentiable here yet:
+they run on plain arrays only.
+"""
+
+import wengert.scipy.linalg as _wsl
+from wengert.scipy.linalg import *  # noqa: F403 - the namespace is the point of this module
+
+from ._scipy_names import add_scipy_names
+
+add_scipy_names(globals(), "scipy.linalg", _wsl.__all__)

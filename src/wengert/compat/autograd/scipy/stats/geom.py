@@ -1,0 +1,9 @@
+"""``autograd.scipy.stats.geom``: wengert's, plus SciPy's ``rvs`` (sampling, not differentiated)."""
+
+from scipy.stats import geom as _scipy_distribution
+
+from wengert.scipy.stats.geom import *  # noqa: F403 - the namespace is the point of this module
+from wengert.scipy.stats.geom import __all__ as _differentiable
+
+rvs = _scipy_distribution.rvs
+__all__ = [*_differentiable, "rvs"]

@@ -1,0 +1,9 @@
+"""``autograd.scipy.stats.nbinom``: wengert's, plus SciPy's ``rvs`` (sampling, not differentiated)."""
+
+from scipy.stats import nbinom as _scipy_distribution
+
+from wengert.scipy.stats.nbinom import *  # noqa: F403 - the namespace is the point of this module
+from wengert.scipy.stats.nbinom import __all__ as _differentiable
+
+rvs = _scipy_distribution.rvs
+__all__ = [*_differentiable, "rvs"]
