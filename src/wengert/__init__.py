@@ -20,7 +20,16 @@ from . import (
 )
 from ._src.core.ir import Program
 from ._src.core.pytree import register_pytree_node, tree_flatten, tree_leaves, tree_map, tree_unflatten
-from ._src.tensor.api import (
+from ._src.transforms.api import grad, jvp, value_and_grad, vjp
+from ._src.transforms.batching import vmap
+from ._src.transforms.checkpoint import checkpoint
+from ._src.transforms.custom_derivatives import custom_jvp, custom_vjp
+from ._src.transforms.jacobians import hessian, hvp, jacfwd, jacobian, jacrev
+from ._src.transforms.jit import jit
+from ._src.transforms.linearize import linearize
+from ._src.transforms.stage import trace
+from ._src.transforms.transpose import linear_transpose
+from ._tensor.api import (
     RemovableHandle,
     Tensor,
     arange,
@@ -64,15 +73,6 @@ from ._src.tensor.api import (
     zeros,
     zeros_like,
 )
-from ._src.transforms.api import grad, jvp, value_and_grad, vjp
-from ._src.transforms.batching import vmap
-from ._src.transforms.checkpoint import checkpoint
-from ._src.transforms.custom_derivatives import custom_jvp, custom_vjp
-from ._src.transforms.jacobians import hessian, hvp, jacfwd, jacobian, jacrev
-from ._src.transforms.jit import jit
-from ._src.transforms.linearize import linearize
-from ._src.transforms.stage import trace
-from ._src.transforms.transpose import linear_transpose
 from .elimination import elimination_cost
 from .errors import WengertError
 from .numpy import stop_gradient

@@ -14,7 +14,7 @@
 (12.0, 12.0)
 """
 
-from wengert._src.tensor.autograd import backward, grad
-from wengert._src.tensor.function import Function, FunctionCtx, once_differentiable
+from wengert._tensor.autograd import backward, grad
+from wengert._tensor.function import Function, FunctionCtx, once_differentiable
 
 __all__ = ["Function", "FunctionCtx", "backward", "grad", "once_differentiable"]

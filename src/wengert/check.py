@@ -61,9 +61,9 @@ from collections.abc import Callable, Sequence
 from wengert._src.backend import is_float_dtype, xp
 from wengert._src.core.primitive import Tracer
 from wengert._src.core.pytree import tree_flatten, tree_unflatten
-from wengert._src.tensor.gradcheck import gradcheck as gradcheck
-from wengert._src.tensor.gradcheck import gradgradcheck as gradgradcheck
 from wengert._src.transforms.api import argnum_positions, argnums_as_tuple, jvp, vjp
+from wengert._tensor.gradcheck import gradcheck as gradcheck
+from wengert._tensor.gradcheck import gradgradcheck as gradgradcheck
 from wengert.errors import DtypeError, GradientCheckError, ShapeError, TracerError, TransformError
 
 METHODS = ("forward", "backward", "central", "richardson", "complex_step")

@@ -61,7 +61,7 @@ import zipfile
 
 from wengert._src.backend import xp
 from wengert._src.core.primitive import Tracer
-from wengert._src.tensor.api import Tensor, tensor
+from wengert._tensor.api import Tensor, tensor
 from wengert.errors import ArgumentError, DtypeError, SerializationError
 
 try:

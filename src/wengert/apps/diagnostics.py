@@ -34,7 +34,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from wengert import nn
-from wengert._src.tensor.api import Tensor
+from wengert._tensor.api import Tensor
 from wengert.errors import ArgumentError
 
 __all__ = [

@@ -37,7 +37,7 @@ import numpy as np
 
 import wengert.nn.functional as F
 from wengert import nn
-from wengert._src.tensor.api import no_grad
+from wengert._tensor.api import no_grad
 from wengert.apps.data import sample_batch
 from wengert.apps.datasets import load_names
 from wengert.apps.diagnostics import (

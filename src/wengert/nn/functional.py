@@ -353,7 +353,7 @@ def embedding(input, weight, padding_idx: int | None = None):
     rows = weight[indices]
     if padding_idx is None:
         return rows
-    padding_idx = _normalized_padding_idx(padding_idx, weight.shape[0], "embedding")
+    padding_idx = normalized_padding_idx(padding_idx, weight.shape[0], "embedding")
     # The padding positions take the same values through stop_gradient, and where() sends a
     # branch no cotangent where it is not chosen: the values are unchanged, while the padding
     # row collects no gradient, under backward() and every transform alike.
@@ -361,7 +361,7 @@ def embedding(input, weight, padding_idx: int | None = None):
     return wnp.where(is_padding, wnp.stop_gradient(rows), rows)
 
 
-def _normalized_padding_idx(padding_idx: int, num_embeddings: int, op: str) -> int:
+def normalized_padding_idx(padding_idx: int, num_embeddings: int, op: str) -> int:
     """``padding_idx`` as a row in ``[0, num_embeddings)``; a negative one counts from the end, as in PyTorch."""
     if not -num_embeddings <= padding_idx < num_embeddings:
         raise ArgumentError(

@@ -66,7 +66,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 def _fill(tensor, values):
     """Write ``values`` into ``tensor`` in place, outside the tape, and return it."""
-    from wengert._src.tensor.api import no_grad
+    from wengert._tensor.api import no_grad
 
     with no_grad():
         tensor.copy_(xp.asarray(values, dtype=tensor.dtype))

@@ -13,13 +13,13 @@ import math
 
 import wengert.numpy as wnp
 from wengert._src.backend import xp
-from wengert._src.tensor.api import no_grad, tensor
+from wengert._tensor.api import no_grad, tensor
 from wengert.errors import ArgumentError, ShapeError
 from wengert.random import resolve_generator
 
 from . import functional as F
 from . import init
-from .functional import _normalized_padding_idx
+from .functional import normalized_padding_idx
 from .module import Module, Parameter
 
 __all__ = ["BatchNorm1d", "Dropout", "Embedding", "Flatten", "Linear", "ReLU", "Sigmoid", "Tanh"]
@@ -73,7 +73,7 @@ class Embedding(Module):
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         if padding_idx is not None:
-            padding_idx = _normalized_padding_idx(padding_idx, num_embeddings, "Embedding")
+            padding_idx = normalized_padding_idx(padding_idx, num_embeddings, "Embedding")
         self.padding_idx = padding_idx
         self.weight = _empty_parameter((num_embeddings, embedding_dim), dtype)
         self.reset_parameters(generator)

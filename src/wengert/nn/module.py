@@ -28,8 +28,8 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from wengert._src.backend import xp
-from wengert._src.tensor.api import Tensor, clear_gradients, no_grad
-from wengert._src.tensor.methods import check_device, requested_dtype
+from wengert._tensor.api import Tensor, clear_gradients, no_grad
+from wengert._tensor.methods import check_device, requested_dtype
 from wengert.errors import ArgumentError, StateDictError
 
 __all__ = ["IncompatibleKeys", "Module", "Parameter", "functional_call"]

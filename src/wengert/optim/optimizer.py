@@ -12,7 +12,7 @@ arrays, so that ``state_dict()`` can be saved with ``wengert.save``.
 from collections.abc import Callable, Iterable
 
 from wengert._src.backend import xp
-from wengert._src.tensor.api import Tensor, clear_gradients, enable_grad, no_grad
+from wengert._tensor.api import Tensor, clear_gradients, enable_grad, no_grad
 from wengert.errors import ArgumentError, StateDictError
 
 __all__ = ["Optimizer"]

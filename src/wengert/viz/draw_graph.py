@@ -10,7 +10,7 @@ import numpy as np
 import wengert
 from wengert._src.core.ir import Program
 from wengert._src.core.pytree import tree_flatten, tree_map
-from wengert._src.tensor.api import Tensor
+from wengert._tensor.api import Tensor
 from wengert.errors import ArgumentError
 from wengert.scalar import Value
 

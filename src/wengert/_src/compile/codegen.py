@@ -50,6 +50,7 @@ from wengert.errors import TransformError
 from ..backend import BINCOUNT_DTYPES, reduced_count, xp
 from ..core.ir import Program, Var, register_source_writer
 from ..core.primitive import Primitive
+from ..primitives.indexing import is_basic_index
 
 _BINARY_OPERATORS = {
     "add": "+",
@@ -330,7 +331,7 @@ class _Generator:
         """
         out, (x, updates) = outs[0], args
         var, idx = eqn.outputs[0], eqn.params["idx"]
-        if eqn.primitive.name == "scatter_add" and not _is_basic(idx) and var.dtype in BINCOUNT_DTYPES:
+        if eqn.primitive.name == "scatter_add" and not is_basic_index(idx) and var.dtype in BINCOUNT_DTYPES:
             positions = xp.arange(var.size).reshape(var.shape)[idx]
             flat = self.constant(positions.ravel(), "k1")
             return self.bincount(eqn, out, flat, positions.shape, x, updates)
@@ -338,7 +339,7 @@ class _Generator:
         index = self.index(idx)
         if eqn.primitive.name == "scatter":
             return [first, f"{out}[{index}] = {updates}"]
-        if _is_basic(idx):
+        if is_basic_index(idx):
             return [first, f"{out}[{index}] += {updates}"]
         return [first, f"np.add.at({out}, ({index}), {updates})"]
 
@@ -660,10 +661,6 @@ def _is_ufunc(prim) -> bool:
     return isinstance(prim.impl, xp.ufunc) and prim.impl.nout == 1 and not prim.multiple_results
 
 
-def _is_basic(idx: tuple) -> bool:
-    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in idx)
-
-
 def _python_numbers_only(eqn) -> bool:
     """True if every input of ``eqn`` is a Python number when the program runs (a variable holding one,
     or a literal one)."""
@@ -676,7 +673,7 @@ def _makes_new_array(eqn) -> bool:
     if prim.multiple_results:
         return False
     if prim.name == "gather":
-        return not _is_basic(eqn.params["idx"])
+        return not is_basic_index(eqn.params["idx"])
     return _is_ufunc(prim) or prim.name in _FRESH_RESULTS
 
 

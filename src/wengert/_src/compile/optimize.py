@@ -41,7 +41,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from ..backend import xp
+from ..backend import dtype_of, xp
 from ..core.ir import Equation, Literal, Program, ShapedArray, Var, WeakVar
 from ..core.primitive import Tracer
 from ..primitives.elementwise import add, multiply, subtract
@@ -147,7 +147,7 @@ class _Rewriter:
 
     def add_constant(self, value, like: Var | None = None) -> Var:
         shape = like.shape if like is not None else xp.shape(value)
-        dtype = like.dtype if like is not None else _dtype(value)
+        dtype = like.dtype if like is not None else dtype_of(value)
         var = Var(shape, dtype)
         self.constvars.append(var)
         self.consts.append(value)
@@ -411,8 +411,3 @@ def _broadcast_shape(shapes: Sequence[tuple]):
         return tuple(xp.broadcast_shapes(*shapes))
     except ValueError:
         return None
-
-
-def _dtype(value):
-    dtype = getattr(value, "dtype", None)
-    return dtype if dtype is not None else xp.result_type(value)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 from wengert.errors import TransformError
 
-from ..backend import is_float_dtype, xp
+from ..backend import dtype_of, is_float_dtype, xp
 from ..core.ir import Program, Var
 from ..core.primitive import Primitive, Tracer
 from ..core.pytree import tree_flatten, tree_unflatten
@@ -195,7 +195,7 @@ def _staged_while(cond_fun, body_fun, val):
     flat, tree = tree_flatten(val)
     cond_program = _stage(lambda *c: cond_fun(tree_unflatten(tree, c)), flat)
     body_program = _stage(lambda *c: body_fun(tree_unflatten(tree, c)), flat)
-    carry_types = [(tuple(getattr(c, "shape", xp.shape(c))), _dtype(c)) for c in flat]
+    carry_types = [(tuple(getattr(c, "shape", xp.shape(c))), dtype_of(c)) for c in flat]
     body_types = [(tuple(v.shape), v.dtype) for v in body_program.outvars]
     if body_program.out_tree != tree or body_types != carry_types:
         raise TransformError(
@@ -322,11 +322,6 @@ def check_scalar(value, transform: str, what: str):
             "Reduce it (wnp.all, wnp.any) or select elementwise with wnp.where."
         )
     return value
-
-
-def _dtype(value):
-    dtype = getattr(value, "dtype", None)
-    return dtype if dtype is not None else xp.result_type(value)
 
 
 def batch_control_flow(prim, args: list, dims: list, params: dict):

@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 
 from wengert.errors import InPlaceError, TracerError
 
-from ..backend import xp
+from ..backend import dtype_of, xp
 from ..core.ir import Equation, Literal, Program, Var, WeakVar
 from ..core.primitive import Trace, Tracer, new_trace, run_impl
 from ..core.pytree import tree_flatten, tree_unflatten
@@ -378,7 +378,7 @@ def _staged(trace: StagingTrace, stand_in) -> StagedTracer:
     it is a Python number (an input, or what Python's operator made of Python numbers)."""
     if type(stand_in) in PYTHON_NUMBERS:
         return WeakStagedTracer(trace, WeakVar((), type(stand_in)), stand_in)
-    return StagedTracer(trace, Var(xp.shape(stand_in), _dtype(stand_in)), stand_in)
+    return StagedTracer(trace, Var(xp.shape(stand_in), dtype_of(stand_in)), stand_in)
 
 
 def _stand_in(value):
@@ -408,11 +408,6 @@ def staging_argument(value):
     """What :func:`stage` should take for ``value``, an argument of a staged function: the Python number
     of a staged Python number (``jit`` within ``jit``: the inner program takes a Python number too)."""
     return value._value if isinstance(value, WeakStagedTracer) else value
-
-
-def _dtype(value):
-    dtype = getattr(value, "dtype", None)
-    return dtype if dtype is not None else xp.result_type(value)
 
 
 def _quiet(values_visible: bool):

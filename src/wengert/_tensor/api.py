@@ -31,9 +31,9 @@ import numpy as _np
 
 import wengert.numpy as _wnp
 from wengert._src.backend import xp
-from wengert._src.tensor.graph import grad_enabled
-from wengert._src.tensor.methods import values_indices
-from wengert._src.tensor.tensor import RemovableHandle, Tensor, array_of, as_graph_tensor
+from wengert._tensor.graph import grad_enabled
+from wengert._tensor.methods import values_indices
+from wengert._tensor.tensor import RemovableHandle, Tensor, array_of, as_graph_tensor
 from wengert.errors import ArgumentError
 from wengert.random import resolve_generator
 

@@ -28,9 +28,9 @@ from operator import attrgetter
 
 from wengert.errors import AutogradError
 
-from ..backend import xp
-from ..core.primitive import Tracer
-from ..primitives.rules import JointVJP
+from .._src.backend import xp
+from .._src.core.primitive import Tracer
+from .._src.primitives.rules import JointVJP
 
 grad_enabled = contextvars.ContextVar("wengert_grad_enabled", default=True)
 """Whether Tensor operations record a graph (``no_grad`` sets it False)."""

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 
 from wengert.errors import AutogradError, ShapeError
 
-from ..backend import xp
-from ..transforms.complex_guard import refuse_complex_seed
+from .._src.backend import xp
+from .._src.transforms.complex_guard import refuse_complex_seed
 from .graph import accumulate_grad, run_backward
-from .tensor import Tensor, _wrap_history
+from .tensor import Tensor, wrap_history
 
 
 def _as_tuple(value, what: str) -> tuple:
@@ -90,14 +90,14 @@ def backward(
     roots, seeds = _seeds(outputs, grad_tensors, create_graph, "backward")
     retain = create_graph if retain_graph is None else retain_graph
     if inputs is None:
-        run_backward(roots, seeds, retain_graph=retain, create_graph=create_graph, wrap=_wrap_history)
+        run_backward(roots, seeds, retain_graph=retain, create_graph=create_graph, wrap=wrap_history)
         return
     targets = _as_tuple(inputs, "inputs")
     captured = _gradients_reaching(targets, roots, seeds, retain, create_graph, "backward")
     given: set = set()
     for tensor, ct in zip(targets, captured):
         if ct is not None:
-            accumulate_grad(tensor, ct, _wrap_history, create_graph, given)
+            accumulate_grad(tensor, ct, wrap_history, create_graph, given)
 
 
 def _gradients_reaching(targets: tuple, roots, seeds, retain: bool, create_graph: bool, caller: str) -> list:
@@ -113,7 +113,7 @@ def _gradients_reaching(targets: tuple, roots, seeds, retain: bool, create_graph
         seeds,
         retain_graph=retain,
         create_graph=create_graph,
-        wrap=_wrap_history,
+        wrap=wrap_history,
         inputs=[(t._node, t._slot) for t in targets],
     )
 
@@ -149,13 +149,13 @@ def grad(
                     "it has no gradient. Pass allow_unused=True to get None for it (or materialize_grads=True "
                     "for zeros)."
                 )
-            results.append(_wrap_history(xp.zeros(tensor.shape, tensor.dtype)) if materialize_grads else None)
+            results.append(wrap_history(xp.zeros(tensor.shape, tensor.dtype)) if materialize_grads else None)
             continue
         if not isinstance(ct, Tensor):
             ct = xp.asarray(ct)
             if ct.base is not None or not ct.flags.writeable:
                 ct = ct.copy()
-        results.append(_wrap_history(ct))
+        results.append(wrap_history(ct))
     return tuple(results)
 
 

@@ -29,13 +29,13 @@ import warnings
 
 from wengert.errors import AutogradError, DtypeError, ShapeError
 
-from ..backend import is_float_dtype, xp
-from ..core.primitive import Trace, Tracer, ValueTracer, new_trace, reraise_with_shapes
-from ..core.pytree import tree_unflatten
-from ..primitives import elementwise, indexing, reductions, structural
-from ..transforms.complex_guard import COMPLEX_DTYPES, complex_derivative_error, refuse_complex
-from ..transforms.custom_derivatives import CustomCall
-from ..transforms.reverse import ReverseTrace
+from .._src.backend import is_float_dtype, xp
+from .._src.core.primitive import Trace, Tracer, ValueTracer, new_trace, reraise_with_shapes
+from .._src.core.pytree import tree_unflatten
+from .._src.primitives import elementwise, indexing, reductions, structural
+from .._src.transforms.complex_guard import COMPLEX_DTYPES, complex_derivative_error, refuse_complex
+from .._src.transforms.custom_derivatives import CustomCall
+from .._src.transforms.reverse import ReverseTrace
 from .graph import (
     GraphNode,
     Hooks,
@@ -151,14 +151,14 @@ class EagerGraph(Trace):
         if type(out) is not _ndarray:
             out = xp.asarray(out)
         if not parents:
-            result = _make(out)
+            result = make_tensor(out)
             if out.base is not None or out is primals[0]:
                 _share_storage(result, args)
             return result
         if out.dtype in COMPLEX_DTYPES:
             raise complex_derivative_error(prim.name, out.dtype, _AUTOGRAD)
         node = Node(prim, primals, params, out, tuple(parents), None)
-        result = _make(out, node)
+        result = make_tensor(out, node)
         if out.base is not None or out is primals[0]:
             _share_storage(result, args)
         saves = _SAVES.get(prim)
@@ -167,7 +167,7 @@ class EagerGraph(Trace):
         if saves:
             node.saved = args
             if saves is _ARGS_AND_OUTPUT:
-                node.out_counters = _version_counter(result)
+                node.out_counters = version_counter(result)
         return result
 
     def _results(self, prim, args, primals, params, out, parents):
@@ -175,7 +175,7 @@ class EagerGraph(Trace):
         if parents:
             refuse_complex(prim.name, out, _AUTOGRAD)
         node = Node(prim, primals, params, out, tuple(parents), None) if parents else None
-        results = tuple(_make(o, node, k if node is not None else -1) for k, o in enumerate(out))
+        results = tuple(make_tensor(o, node, k if node is not None else -1) for k, o in enumerate(out))
         for result in results:
             if result._primal.base is not None:
                 _share_storage(result, args)
@@ -185,7 +185,7 @@ class EagerGraph(Trace):
         if node is not None and saves:
             node.saved = args
             if saves is _ARGS_AND_OUTPUT:
-                node.out_counters = tuple(_version_counter(r) for r in results)
+                node.out_counters = tuple(version_counter(r) for r in results)
         return results
 
     def process_custom_vjp(self, custom, args):
@@ -231,7 +231,7 @@ def _record_custom(call, primals_out: list, out_tree, pullback):
         if isinstance(leaf, Tensor) and leaf._node is not None
     )
     node = CustomRuleNode(call.name, pullback, parents, tuple(xp.asarray(p) for p in primals_out))
-    return tree_unflatten(out_tree, [_make(out, node, k) for k, out in enumerate(node.out)])
+    return tree_unflatten(out_tree, [make_tensor(out, node, k) for k, out in enumerate(node.out)])
 
 
 class CustomRuleNode(GraphNode):
@@ -269,7 +269,7 @@ EAGER = EagerGraph(0)
 """The one eager graph trace: every Tensor belongs to it."""
 
 
-def _version_counter(tensor) -> list:
+def version_counter(tensor) -> list:
     """The tensor's version counter, shared by the tensors over one array (made when first needed).
 
     ``[version, when]``: how many in-place changes the array has had, and the
@@ -300,7 +300,7 @@ def _share_storage(result, args) -> None:
     for arg in args:
         if isinstance(arg, Tensor) and _owner(arg._primal) is owner:
             base = arg if arg._base is None else arg._base
-            result._version = _version_counter(arg)
+            result._version = version_counter(arg)
             result._base = base
             result._view_of = base._node
             return
@@ -331,7 +331,7 @@ def _flat_history(base):
     """``base``'s current value and history, flattened to one axis (C order)."""
     from wengert.numpy import reshape
 
-    return reshape(_make(base._primal, base._node, base._slot), (-1,))
+    return reshape(make_tensor(base._primal, base._node, base._slot), (-1,))
 
 
 def _byte_offsets(array, origin: int):
@@ -368,7 +368,7 @@ def _not_one_to_one() -> AutogradError:
     )
 
 
-def _make(primal, node=None, slot: int = -1):
+def make_tensor(primal, node=None, slot: int = -1):
     """A Tensor over ``primal`` (an ndarray), with history ``node`` (None: a constant or a plain leaf)."""
     tensor = _object_new(Tensor)
     tensor._primal = primal
@@ -381,13 +381,13 @@ def _make(primal, node=None, slot: int = -1):
     return tensor
 
 
-def _wrap_history(primal, node=None, slot: int = -1):
+def wrap_history(primal, node=None, slot: int = -1):
     """A Tensor over a cotangent or over a node's value (the backward pass's view of the graph)."""
     if type(primal) is not _ndarray and not isinstance(primal, Tensor):
         primal = xp.asarray(primal)
     if isinstance(primal, Tensor):
         return primal
-    return _make(primal, node, slot)
+    return make_tensor(primal, node, slot)
 
 
 def array_of(value):
@@ -452,13 +452,13 @@ class Tensor(TensorMethods, ValueTracer):
         self._node = None
         self._slot = -1
         self._grad = None
-        self._version = _version_counter(data) if isinstance(data, Tensor) and primal is data._primal else None
+        self._version = version_counter(data) if isinstance(data, Tensor) and primal is data._primal else None
         self._base = None
         self._view_of = None
         if requires_grad:
             self.requires_grad_(True)
 
-    _wrap_array = staticmethod(_make)
+    _wrap_array = staticmethod(make_tensor)
 
     # --- the array ----------------------------------------------------------------------------
     def concrete(self):
@@ -568,8 +568,8 @@ class Tensor(TensorMethods, ValueTracer):
                     tensor._bump_version()
             return out[0] if len(out) == 1 else out
         if isinstance(result, tuple):
-            return tuple(_make(xp.asarray(r)) for r in result)
-        return None if result is None else _make(xp.asarray(result))
+            return tuple(make_tensor(xp.asarray(r)) for r in result)
+        return None if result is None else make_tensor(xp.asarray(result))
 
     # --- autograd -------------------------------------------------------------------------------
     @property
@@ -630,7 +630,7 @@ class Tensor(TensorMethods, ValueTracer):
         if value is None:
             self._grad = None
             return
-        value = value if isinstance(value, Tensor) else _make(xp.asarray(value))
+        value = value if isinstance(value, Tensor) else make_tensor(xp.asarray(value))
         if value.shape != self.shape:
             raise ShapeError(f"assigned grad has shape {value.shape}, but the tensor has shape {self.shape}")
         self._grad = value
@@ -638,7 +638,7 @@ class Tensor(TensorMethods, ValueTracer):
     @property
     def data(self):
         """The same array as a Tensor that does not require grad (changes to it are not tracked)."""
-        return _make(self._primal)
+        return make_tensor(self._primal)
 
     @data.setter
     def data(self, value) -> None:
@@ -653,14 +653,14 @@ class Tensor(TensorMethods, ValueTracer):
         return 0 if counter is None else counter[0]
 
     def _bump_version(self) -> None:
-        counter = _version_counter(self)
+        counter = version_counter(self)
         counter[0] += 1
         counter[1] = new_sequence_number()
 
     def detach(self):
         """A tensor over the same array that does not require grad (in-place changes show in both)."""
-        tensor = _make(self._primal)
-        tensor._version = _version_counter(self)
+        tensor = make_tensor(self._primal)
+        tensor._version = version_counter(self)
         return tensor
 
     def detach_(self):
@@ -769,7 +769,7 @@ class Tensor(TensorMethods, ValueTracer):
 
     def _snapshot(self, copy: bool = True):
         """The current value with its history, as a new tensor (a copy unless the rule only reads shapes)."""
-        return _make(self._primal.copy() if copy else self._primal, self._node, self._slot)
+        return make_tensor(self._primal.copy() if copy else self._primal, self._node, self._slot)
 
     def _assign_recorded(self, new) -> Tensor:
         """Write ``new`` (computed out-of-place, recorded) into this tensor's array and take its history.
@@ -779,7 +779,7 @@ class Tensor(TensorMethods, ValueTracer):
         base then derive theirs again when next used.
         """
         if not isinstance(new, Tensor):
-            new = _make(xp.asarray(new))
+            new = make_tensor(xp.asarray(new))
         if new.shape != self.shape:
             raise ShapeError(
                 f"in-place operation: the result has shape {new.shape}, which does not fit this tensor's "
@@ -887,7 +887,9 @@ class Tensor(TensorMethods, ValueTracer):
         return self._update(
             lambda a: xp.copyto(a, array_of(src), casting="unsafe"),
             lambda old: (
-                broadcast_to(src, self.shape) if isinstance(src, Tensor) else _make(xp.broadcast_to(src, self.shape))
+                broadcast_to(src, self.shape)
+                if isinstance(src, Tensor)
+                else make_tensor(xp.broadcast_to(src, self.shape))
             ),
             (src,),
             False,
@@ -1072,7 +1074,7 @@ class Tensor(TensorMethods, ValueTracer):
         new = _rebuild(type(self), self._primal.copy(), self.requires_grad, _copy.deepcopy(_state_of(self), memo))
         memo[id(self)] = new
         if self._grad is not None:
-            new._grad = _make(self._grad._primal.copy())
+            new._grad = make_tensor(self._grad._primal.copy())
         return new
 
 
@@ -1205,7 +1207,7 @@ def as_view(result, tensor, view_of_array):
 
 def as_graph_tensor(value) -> Tensor:
     """``value`` as a Tensor (arrays and scalars become constants)."""
-    return value if isinstance(value, Tensor) else _make(xp.asarray(value))
+    return value if isinstance(value, Tensor) else make_tensor(xp.asarray(value))
 
 
 __all__ = ["EAGER", "RemovableHandle", "Tensor", "array_of", "as_graph_tensor", "as_tensor", "run_backward"]

@@ -21,10 +21,10 @@ from collections import namedtuple
 import wengert.numpy as wnp
 from wengert.errors import ArgumentError, DtypeError, ShapeError
 
-from ..backend import xp
-from ..core.primitive import Tracer
-from ..primitives import elementwise, special, structural
-from ..primitives.rules import normalize_axis
+from .._src.backend import xp
+from .._src.core.primitive import Tracer
+from .._src.primitives import elementwise, special, structural
+from .._src.primitives.rules import normalize_axis
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 """What ``max(dim)``, ``min(dim)``, ``sort`` and ``topk`` return, as ``torch.return_types`` do."""

@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from wengert.errors import AutogradError, GradientCheckError
 
-from ..backend import is_float_dtype, xp
+from .._src.backend import is_float_dtype, xp
 from .autograd import grad as autograd_grad
 from .tensor import Tensor
 

@@ -30,11 +30,11 @@ import inspect
 
 from wengert.errors import AutogradError, TracerError
 
-from ..backend import is_float_dtype, xp
-from ..core.primitive import Tracer
-from ..transforms.complex_guard import complex_derivative_error
+from .._src.backend import is_float_dtype, xp
+from .._src.core.primitive import Tracer
+from .._src.transforms.complex_guard import complex_derivative_error
 from .graph import GraphNode, as_tensor, freed_graph_error, grad_enabled, new_sequence_number
-from .tensor import Tensor, _make, _version_counter
+from .tensor import Tensor, make_tensor, version_counter
 
 
 class FunctionCtx:
@@ -64,7 +64,7 @@ class FunctionCtx:
                     f"{type(t).__name__}; keep other values as attributes of ctx (ctx.value = ...)."
                 )
         self._saved = tensors
-        self._saved_versions = tuple(None if t is None else _version_counter(t)[0] for t in tensors)
+        self._saved_versions = tuple(None if t is None else version_counter(t)[0] for t in tensors)
 
     @property
     def saved_tensors(self) -> tuple:
@@ -72,10 +72,10 @@ class FunctionCtx:
         if self._freed:
             raise freed_graph_error(f"{self._function_name}Backward")
         for i, (t, version) in enumerate(zip(self._saved, self._saved_versions)):
-            if t is not None and _version_counter(t)[0] != version:
+            if t is not None and version_counter(t)[0] != version:
                 raise AutogradError(
                     f"{self._function_name}: saved tensor {i} (shape {t.shape}) was modified by an in-place "
-                    f"operation after save_for_backward (it is at version {_version_counter(t)[0]}; version "
+                    f"operation after save_for_backward (it is at version {version_counter(t)[0]}; version "
                     f"{version} was saved). Save a .clone(), or make that operation out-of-place."
                 )
         return self._saved
@@ -181,8 +181,8 @@ def _record(cls, ctx: FunctionCtx, args: tuple, output):
         if out.dtype.kind == "c" and id(out) not in ctx._non_differentiable:
             raise complex_derivative_error(f"{cls.__name__}.forward", out.dtype, "Tensor autograd")
         if id(out) not in ctx._dirty and (id(out) in arg_ids or out._node is not None):
-            alias = _make(out._primal)
-            alias._version = _version_counter(out)
+            alias = make_tensor(out._primal)
+            alias._version = version_counter(out)
             out = alias
         if differentiable:
             out._node = node
@@ -238,7 +238,7 @@ class FunctionNode(GraphNode):
             if create_graph:
                 grad = as_tensor(grad, wrap)
                 if once:
-                    grad = _make(grad.concrete(), _OnceDifferentiableNode(self.name()))
+                    grad = make_tensor(grad.concrete(), _OnceDifferentiableNode(self.name()))
             else:
                 grad = grad.concrete() if isinstance(grad, Tracer) else grad
             out.append((parent, slot, grad))
