@@ -117,6 +117,26 @@ _LINALG = [
         numpy_fn=sl.block_diag,
         jax_fn=_jax("jax.scipy.linalg", "block_diag"),
     ),
+    OpCase(
+        "wsl.sqrtm",
+        wsl.sqrtm,
+        (_SPD,),
+        numpy_fn=sl.sqrtm,
+        rtol=1e-4,
+    ),
+    OpCase(
+        "wsl.sqrtm[non-symmetric]",
+        wsl.sqrtm,
+        (_A,),
+        numpy_fn=sl.sqrtm,
+        rtol=1e-4,
+    ),
+    OpCase(
+        "wsl.solve_sylvester",
+        wsl.solve_sylvester,
+        (_A, _well_conditioned(2, 94), rng(95).normal(size=(3, 2))),
+        numpy_fn=sl.solve_sylvester,
+    ),
     *[
         OpCase(
             f"wsl.expm[norm={scale}]",

@@ -15,7 +15,12 @@ SciPy and JAX, written in ``wengert.numpy`` operations: its derivative is the
 exact derivative of that approximant (the Fréchet derivative of ``expm`` to
 rounding). The number of squarings is read from the value of the input where it is
 known, and masked under ``jit`` and ``vmap``.
-Not here yet: ``lu_factor``/``lu_solve``, ``sqrtm``, ``logm``.
+``sqrtm`` is SciPy's (Schur) square root forward, with the derivative of
+``X X = A``: ``X dX + dX X = dA``, a Sylvester equation solved by
+``solve_sylvester`` (a ``custom_jvp`` whose rule calls ``sqrtm`` again, so
+every order works). ``solve_sylvester`` solves its Kronecker form, O(n⁶):
+meant for the small matrices where it is used. Not here yet:
+``lu_factor``/``lu_solve``, ``logm``, ``solve_banded``.
 """
 
 import math
@@ -24,7 +29,8 @@ import wengert.numpy as wnp
 from wengert._src.backend import xp
 from wengert._src.core.primitive import Tracer
 from wengert._src.primitives.linalg import triangular_solve
-from wengert.errors import ArgumentError, ShapeError, TracerError
+from wengert._src.transforms.custom_derivatives import custom_jvp
+from wengert.errors import ArgumentError, DtypeError, ShapeError, TracerError
 
 __all__ = [
     "block_diag",
@@ -36,7 +42,9 @@ __all__ = [
     "expm",
     "inv",
     "solve",
+    "solve_sylvester",
     "solve_triangular",
+    "sqrtm",
     "svd",
 ]
 
@@ -114,6 +122,66 @@ def eigh(a, lower: bool = True, eigvals_only: bool = False, **_scipy_options):
 def svd(a, full_matrices: bool = True, compute_uv: bool = True, **_scipy_options):
     """``(U, s, Vh)``, or ``s`` with ``compute_uv=False``, as ``numpy.linalg.svd``."""
     return wnp.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+
+
+def solve_sylvester(a, b, q):
+    """``x`` with ``a x + x b = q``: the Kronecker form ``(I ⊗ a + bᵀ ⊗ I) vec(x) = vec(q)``, solved
+    as one linear system (O((nm)³); for small matrices), differentiable in ``a``, ``b`` and ``q``."""
+    a, b, q = wnp.asarray(a), wnp.asarray(b), wnp.asarray(q)
+    n, m = a.shape[0], b.shape[0]
+    if a.shape != (n, n) or b.shape != (m, m) or q.shape != (n, m):
+        raise ShapeError(f"solve_sylvester: a (n, n), b (m, m), q (n, m); got {a.shape}, {b.shape}, {q.shape}.")
+    system = wnp.kron(wnp.eye(m, dtype=a.dtype), a) + wnp.kron(wnp.transpose(b), wnp.eye(n, dtype=a.dtype))
+    columns = wnp.linalg.solve(system, wnp.ravel(wnp.transpose(q)))
+    return wnp.transpose(wnp.reshape(columns, (m, n)))
+
+
+def _real_square_root(a):
+    if isinstance(a, Tracer):  # under vmap or jit: an iteration written in wengert operations
+        return _denman_beavers(a)
+    from scipy.linalg import sqrtm as scipy_sqrtm
+
+    root = scipy_sqrtm(xp.asarray(a))
+    if xp.iscomplexobj(root):
+        if xp.max(xp.abs(root.imag), initial=0.0) > 1e-8 * max(1.0, float(xp.max(xp.abs(root.real), initial=0.0))):
+            raise DtypeError(
+                "sqrtm: this matrix has no real square root (an eigenvalue lies on the negative real axis), "
+                "and wengert does not differentiate complex values."
+            )
+        root = root.real
+    return root.astype(xp.result_type(a.dtype, xp.float32), copy=False)
+
+
+_DENMAN_BEAVERS_STEPS = 12
+
+
+def _denman_beavers(a):
+    """The scaled Denman–Beavers iteration, ``Y -> sqrt(A)``, ``Z -> sqrt(A)⁻¹`` (quadratic convergence
+    once scaled; a fixed number of steps, so that it stages under jit)."""
+    n = a.shape[-1]
+    y, z = a, wnp.broadcast_to(wnp.eye(n, dtype=a.dtype), a.shape)
+    for _ in range(_DENMAN_BEAVERS_STEPS):
+        scale = wnp.abs(wnp.linalg.det(y) * wnp.linalg.det(z)) ** (-0.5 / n)
+        scale = wnp.stop_gradient(scale)[..., None, None]
+        y, z = 0.5 * (scale * y + wnp.linalg.inv(z) / scale), 0.5 * (scale * z + wnp.linalg.inv(y) / scale)
+    return y
+
+
+sqrtm = custom_jvp(_real_square_root)
+
+
+@sqrtm.defjvp
+def _sqrtm_jvp(primals, tangents):
+    (a,), (da,) = primals, tangents
+    root = sqrtm(a)
+    return root, solve_sylvester(root, root, da)
+
+
+sqrtm.__doc__ = """The principal square root ``X`` of a square matrix (``X X = A``), real; SciPy's forward.
+
+``X dX + dX X = dA`` gives the derivative (``solve_sylvester``). A matrix
+whose square root is complex raises ``DtypeError``.
+"""
 
 
 def block_diag(*arrays):

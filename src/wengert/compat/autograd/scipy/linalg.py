@@ -1,8 +1,6 @@
-"""``autograd.scipy.linalg``: ``wengert.scipy.linalg`` (solve_triangular, cholesky, cho_factor/cho_solve,
-solve, eigh, svd, inv, det, block_diag, expm), and SciPy's other names on plain arrays.
-
-autograd's ``sqrtm``, ``solve_banded`` and ``solve_sylvester`` are not differentiable here yet:
-they run on plain arrays only.
+"""``autograd.scipy.linalg``: ``wengert.scipy.linalg`` (solve_triangular, sqrtm, solve_sylvester,
+cholesky, cho_factor/cho_solve, solve, eigh, svd, inv, det, block_diag, expm), and SciPy's other names
+on plain arrays. autograd's ``solve_banded`` is not differentiable here yet (plain arrays only).
 """
 
 import wengert.scipy.linalg as _wsl
