@@ -132,6 +132,12 @@ _LINALG = [
         rtol=1e-4,
     ),
     OpCase(
+        "wsl.solve_banded[l=1,u=2]",
+        lambda ab, b: wsl.solve_banded((1, 2), ab, b),
+        (rng(96).normal(size=(4, 5)) + np.array([[0.0], [0.0], [4.0], [0.0]]), rng(97).normal(size=(5, 2))),
+        numpy_fn=lambda ab, b: sl.solve_banded((1, 2), ab, b),
+    ),
+    OpCase(
         "wsl.solve_sylvester",
         wsl.solve_sylvester,
         (_A, _well_conditioned(2, 94), rng(95).normal(size=(3, 2))),

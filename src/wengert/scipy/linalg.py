@@ -20,7 +20,7 @@ known, and masked under ``jit`` and ``vmap``.
 ``solve_sylvester`` (a ``custom_jvp`` whose rule calls ``sqrtm`` again, so
 every order works). ``solve_sylvester`` solves its Kronecker form, O(n⁶):
 meant for the small matrices where it is used. Not here yet:
-``lu_factor``/``lu_solve``, ``logm``, ``solve_banded``.
+``lu_factor``/``lu_solve``, ``logm``.
 """
 
 import math
@@ -42,6 +42,7 @@ __all__ = [
     "expm",
     "inv",
     "solve",
+    "solve_banded",
     "solve_sylvester",
     "solve_triangular",
     "sqrtm",
@@ -104,6 +105,25 @@ def solve(a, b, lower: bool = False, assume_a: str = "gen", **_scipy_options):
     if assume_a in ("sym", "her", "symmetric", "hermitian"):
         a = _symmetrized(a, lower)
     return wnp.linalg.solve(a, b)
+
+
+def solve_banded(l_and_u, ab, b, **_scipy_options):
+    """``x`` with ``a x = b`` for a banded ``a`` in SciPy's storage: ``a[i, j] = ab[u + i - j, j]``.
+
+    The matrix is gathered from ``ab`` (zeros outside the band) and solved densely,
+    so ``ab`` and ``b`` both differentiate; fine for the moderate sizes where
+    derivatives are taken, not a banded LAPACK solve.
+    """
+    lower, upper = (int(count) for count in l_and_u)
+    ab = wnp.asarray(ab)
+    n = ab.shape[1]
+    if ab.shape[0] != lower + upper + 1:
+        raise ShapeError(f"solve_banded: ab must have l + u + 1 = {lower + upper + 1} rows, got shape {ab.shape}.")
+    rows, columns = xp.indices((n, n))
+    diagonal = upper + rows - columns
+    inside = (diagonal >= 0) & (diagonal <= lower + upper)
+    gathered = ab[xp.clip(diagonal, 0, lower + upper), columns]
+    return wnp.linalg.solve(wnp.where(inside, gathered, 0.0), b)
 
 
 def _symmetrized(a, lower: bool):

@@ -1,6 +1,6 @@
-"""``autograd.scipy.linalg``: ``wengert.scipy.linalg`` (solve_triangular, sqrtm, solve_sylvester,
-cholesky, cho_factor/cho_solve, solve, eigh, svd, inv, det, block_diag, expm), and SciPy's other names
-on plain arrays. autograd's ``solve_banded`` is not differentiable here yet (plain arrays only).
+"""``autograd.scipy.linalg``: ``wengert.scipy.linalg`` (solve_triangular, solve_banded, sqrtm,
+solve_sylvester, cholesky, cho_factor/cho_solve, solve, eigh, svd, inv, det, block_diag, expm), and
+SciPy's other names on plain arrays.
 """
 
 import wengert.scipy.linalg as _wsl
