@@ -22,17 +22,23 @@ pass refuses to use a value changed since.
 from __future__ import annotations
 
 import copy as _copy
-import dis
-import functools
 import itertools
 import warnings
 
 from wengert.errors import AutogradError, DtypeError, ShapeError
 
 from .._src.backend import is_float_dtype, xp
-from .._src.core.primitive import Trace, Tracer, ValueTracer, new_trace, reraise_with_shapes
+from .._src.core.primitive import (
+    READS_ARGUMENTS_AND_OUTPUT,
+    Trace,
+    Tracer,
+    ValueTracer,
+    new_trace,
+    reraise_with_shapes,
+    what_vjps_read,
+)
 from .._src.core.pytree import tree_unflatten
-from .._src.primitives import elementwise, indexing, reductions, structural
+from .._src.primitives import elementwise, structural
 from .._src.transforms.complex_guard import COMPLEX_DTYPES, complex_derivative_error, refuse_complex
 from .._src.transforms.custom_derivatives import CustomCall
 from .._src.transforms.reverse import ReverseTrace
@@ -54,66 +60,6 @@ _ndarray = xp.ndarray
 _AUTOGRAD = "Tensor autograd"
 _object_new = object.__new__
 _new_handle_id = itertools.count().__next__
-
-SHAPE_ONLY_RULES = frozenset(
-    {
-        elementwise.add,
-        elementwise.subtract,
-        elementwise.neg,
-        structural.reshape,
-        structural.transpose,
-        structural.broadcast_to,
-        structural.flip,
-        structural.reduce_sum,
-        structural.astype,
-        indexing.getitem,
-        indexing.index_add,
-        indexing.index_set,
-        indexing.concatenate,
-        indexing.pad,
-        reductions.cumsum,
-    }
-)
-"""Primitives whose VJP rules read only the shapes and dtypes of their values, never the numbers.
-
-A node of one of these checks no versions, so changing its input or output in
-place afterwards is allowed, as PyTorch allows ``y = x + 1; y.mul_(2)``.
-"""
-
-
-_ARGS = "arguments"
-_ARGS_AND_OUTPUT = "arguments and output"
-_SAVES: dict = {}
-"""Per primitive, what a node must check for in-place changes: ``""`` (nothing), ``_ARGS``, ``_ARGS_AND_OUTPUT``."""
-
-
-def _what_rules_read(prim) -> str:
-    """Which values ``prim``'s VJP rules may read: none (shape-only rules), the arguments, or the output too.
-
-    A rule reads the output if its ``ans`` parameter appears in its code at
-    all (passing it on to a helper counts as reading it); ``mul``'s and
-    ``matmul``'s rules never mention it, so, as in PyTorch, their output may
-    be changed in place (``h = x @ w; h.relu_()``).
-    """
-    if prim in SHAPE_ONLY_RULES:
-        return ""
-    vjps = prim.vjps
-    rules = [r for r in vjps if r is not None] if isinstance(vjps, tuple) else [vjps[0]]
-    return _ARGS_AND_OUTPUT if any(_mentions_output(rule) for rule in rules) else _ARGS
-
-
-def _mentions_output(rule) -> bool:
-    bound = 0
-    while isinstance(rule, functools.partial):
-        bound += len(rule.args)
-        rule = rule.func
-    code = getattr(rule, "__code__", None)
-    if code is None or code.co_argcount < bound + 2:
-        return True
-    name = code.co_varnames[bound + 1]
-    if name in code.co_cellvars:
-        return True
-    return any(op.argval == name for op in dis.get_instructions(code) if op.opname.startswith("LOAD"))
 
 
 class EagerGraph(Trace):
@@ -161,12 +107,12 @@ class EagerGraph(Trace):
         result = make_tensor(out, node)
         if out.base is not None or out is primals[0]:
             _share_storage(result, args)
-        saves = _SAVES.get(prim)
+        saves = prim.vjp_reads
         if saves is None:
-            saves = _SAVES[prim] = _what_rules_read(prim)
+            saves = what_vjps_read(prim)
         if saves:
             node.saved = args
-            if saves is _ARGS_AND_OUTPUT:
+            if saves is READS_ARGUMENTS_AND_OUTPUT:
                 node.out_counters = version_counter(result)
         return result
 
@@ -179,12 +125,12 @@ class EagerGraph(Trace):
         for result in results:
             if result._primal.base is not None:
                 _share_storage(result, args)
-        saves = _SAVES.get(prim)
+        saves = prim.vjp_reads
         if saves is None:
-            saves = _SAVES[prim] = _what_rules_read(prim)
+            saves = what_vjps_read(prim)
         if node is not None and saves:
             node.saved = args
-            if saves is _ARGS_AND_OUTPUT:
+            if saves is READS_ARGUMENTS_AND_OUTPUT:
                 node.out_counters = tuple(version_counter(r) for r in results)
         return results
 

@@ -7,6 +7,7 @@ on a tracer (``np.sin(x)``, ``array + x``) are routed to the matching
 ``wengert.numpy`` function.
 """
 
+from wengert._src.backend import xp
 from wengert._src.core.primitive import Primitive, Tracer
 from wengert._src.core.source_info import user_frame_summary
 from wengert.errors import InPlaceError, TracerError
@@ -77,16 +78,22 @@ def _tolist(self):
     return self.concrete_number(".tolist()").tolist()
 
 
-_UFUNCS = {
-    "add", "subtract", "multiply", "divide", "true_divide", "power", "negative", "positive",
-    "maximum", "minimum", "arctan2", "remainder", "fmod", "floor_divide", "equal", "not_equal",
-    "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "logical_xor",
-    "logical_not", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sin", "cos", "tan",
-    "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "sqrt",
-    "cbrt", "absolute", "fabs", "sign", "floor", "ceil", "trunc", "rint", "isnan", "isinf",
-    "isfinite", "signbit", "square", "reciprocal", "hypot", "logaddexp", "logaddexp2", "deg2rad",
-    "rad2deg", "copysign", "float_power", "matmul", "heaviside", "conjugate",
-}
+_FACE_OF_UFUNC: dict = {}
+"""Each NumPy ufunc that ``wengert.numpy`` has a function of the same name for, mapped to that
+function (derived from the namespace on first use, not listed: a function added to the face is
+reached from ``np.<ufunc>(tracer)`` too)."""
+
+
+def _face_of(ufunc):
+    """The ``wengert.numpy`` function computing ``ufunc``, or None."""
+    if not _FACE_OF_UFUNC:
+        import wengert.numpy
+
+        for name in dir(wengert.numpy):
+            numpy_function = getattr(xp, name, None)
+            if isinstance(numpy_function, xp.ufunc):
+                _FACE_OF_UFUNC.setdefault(numpy_function, getattr(wengert.numpy, name))
+    return _FACE_OF_UFUNC.get(ufunc)
 
 
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
@@ -96,14 +103,13 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
             f"{user_frame_summary()}; traced arrays are immutable: write `y = x + v` or use "
             "`x.at[idx].set(...)`."
         )
-    if method != "__call__" or ufunc.__name__ not in _UFUNCS or kwargs:
+    face = _face_of(ufunc) if method == "__call__" and not kwargs else None
+    if face is None:
         raise TracerError(
             f"np.{ufunc.__name__}.{method} cannot differentiate a traced value, at "
             f"{user_frame_summary()}; use wengert.numpy (`import wengert.numpy as wnp`)."
         )
-    import wengert.numpy
-
-    return getattr(wengert.numpy, ufunc.__name__)(*inputs)
+    return face(*inputs)
 
 
 def _as_method(fn):

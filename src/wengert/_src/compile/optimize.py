@@ -10,8 +10,9 @@ values but the derivatives, so an optimised program can still be run under
   (unless it is a large array, which the program would hold: that one is
   computed on each call, and a large broadcast is left for the next pass);
 * **algebraic identities**: ``x * 1``, ``x + 0``, ``x - 0``, ``x / 1``,
-  ``x ** 1``, ``-(-x)``, reshapes, transposes, broadcasts and conversions that
-  change nothing are replaced by ``x`` (only when the result has ``x``'s shape
+  ``x ** 1`` (each primitive's declared ``neutral`` operand), ``-(-x)``,
+  reshapes, transposes, broadcasts and conversions that change nothing are
+  replaced by ``x`` (only when the result has ``x``'s shape
   and dtype, so NumPy's broadcasting and type promotion are kept);
 * **broadcast elimination**: an elementwise operation reading
   ``broadcast_to(x)`` reads ``x`` when NumPy's own broadcasting gives the same
@@ -44,19 +45,13 @@ from collections.abc import Sequence
 from ..backend import dtype_of, xp
 from ..core.ir import Equation, Literal, Program, ShapedArray, Var, WeakVar
 from ..core.primitive import Tracer
-from ..primitives.elementwise import add, multiply, subtract
-from ..primitives.structural import broadcast_to
+from ..primitives.contractions import matmul
+from ..primitives.elementwise import add, multiply, neg, subtract
+from ..primitives.structural import astype, broadcast_to, reshape, transpose
 
-_IDENTITY_ELEMENT = {
-    "mul": (1, "either"),
-    "add": (0, "either"),
-    "sub": (0, "right"),
-    "div": (1, "right"),
-    "pow": (1, "right"),
-}
-"""Binary primitives with a neutral operand: ``x * 1 = 1 * x = x``, ``x - 0 = x``, ``x ** 1 = x`` ..."""
-
-_SHAPE_ONLY = {"reshape", "broadcast_to", "convert", "transpose"}
+_SHAPE_ONLY = (reshape, broadcast_to, astype, transpose)
+"""Primitives that leave their input unchanged when the result has its type (a transpose: by the
+identity permutation)."""
 _FOLDED_BYTES = 1 << 16
 """A result this large (its logical size: a broadcast counts in full) is not folded into a constant."""
 
@@ -216,11 +211,11 @@ class _Rewriter:
 
     def identity(self, eqn: Equation, inputs: list):
         """The input an equation leaves unchanged, if it is an identity (see the module docstring)."""
-        name, out = eqn.primitive.name, eqn.outputs[0]
+        prim, out, neutral = eqn.primitive, eqn.outputs[0], eqn.primitive.neutral
         if eqn.primitive.multiple_results:
             return None
-        if name in _IDENTITY_ELEMENT and not (self.exact and name == "add" and out.dtype.kind in "fc"):  # -0.0+0 = 0.0
-            neutral, side = _IDENTITY_ELEMENT[name]
+        if neutral is not None and not (self.exact and eqn.primitive is add and out.dtype.kind in "fc"):  # -0.0+0 = 0.0
+            neutral, side = neutral
             candidates = [(1, 0)] if side == "right" else [(1, 0), (0, 1)]
             for constant_position, kept_position in candidates:
                 value = self.value_of(inputs[constant_position])
@@ -228,13 +223,13 @@ class _Rewriter:
                 if value is not None and _same_type(kept, out) and _all_equal(value, neutral):
                     return [kept]
             return None
-        if name == "neg":
+        if prim is neg:
             inner = self.producer.get(id(inputs[0]))
-            if inner is not None and inner.primitive.name == "neg" and _same_type(inner.inputs[0], out):
+            if inner is not None and inner.primitive is neg and _same_type(inner.inputs[0], out):
                 return [inner.inputs[0]]
             return None
-        if name in _SHAPE_ONLY:
-            if name == "transpose" and tuple(eqn.params["axes"]) != tuple(range(len(out.shape))):
+        if prim in _SHAPE_ONLY:
+            if prim is transpose and tuple(eqn.params["axes"]) != tuple(range(len(out.shape))):
                 return None
             if _same_type(inputs[0], out):
                 return [inputs[0]]
@@ -249,7 +244,7 @@ class _Rewriter:
         result = list(inputs)
         for i, x in enumerate(inputs):
             producer = self.producer.get(id(x)) if isinstance(x, Var) else None
-            if producer is None or producer.primitive.name != "broadcast_to":
+            if producer is None or producer.primitive is not broadcast_to:
                 continue
             source = producer.inputs[0]
             if source.dtype != x.dtype:
@@ -280,17 +275,17 @@ class _Rewriter:
 
     def signs_and_scales(self, eqn: Equation, inputs: list) -> tuple[Equation, list]:
         """``eqn`` and its inputs after sign and scale folding (see the module docstring), on floats."""
-        name, out = eqn.primitive.name, eqn.outputs[0]
-        if name not in ("add", "sub", "mul") or not _is_builtin_elementwise(eqn.primitive) or out.dtype.kind != "f":
+        prim, out = eqn.primitive, eqn.outputs[0]
+        if prim not in (add, subtract, multiply) or out.dtype.kind != "f":
             return eqn, inputs
         negated = [self.negated(x) for x in inputs]
-        if name == "add" and negated[1] is not None:
+        if prim is add and negated[1] is not None:
             return Equation(subtract, (), {}, eqn.outputs), [inputs[0], negated[1]]
-        if name == "add" and negated[0] is not None:
+        if prim is add and negated[0] is not None:
             return Equation(subtract, (), {}, eqn.outputs), [inputs[1], negated[0]]
-        if name == "sub" and negated[1] is not None:
+        if prim is subtract and negated[1] is not None:
             return Equation(add, (), {}, eqn.outputs), [inputs[0], negated[1]]
-        if name != "mul":
+        if prim is not multiply:
             return eqn, inputs
         for k in (0, 1):
             scale = _scalar(inputs[1 - k])
@@ -305,7 +300,7 @@ class _Rewriter:
     def negated(self, atom):
         """``y`` if ``atom`` is a variable ``-y`` of the same shape and dtype, else None."""
         producer = self.producer.get(id(atom)) if isinstance(atom, Var) else None
-        if producer is None or producer.primitive.name != "neg" or not _is_builtin_elementwise(producer.primitive):
+        if producer is None or producer.primitive is not neg:
             return None
         inner = producer.inputs[0]
         return inner if _same_type(inner, atom) else None
@@ -314,9 +309,9 @@ class _Rewriter:
         """``[small * k, b]`` if ``product`` is ``k * b`` (``k`` a scalar literal), read only here,
         ``b`` has the result's shape and ``small`` fewer elements; else None."""
         producer = self.producer.get(id(product)) if isinstance(product, Var) else None
-        if producer is None or producer.primitive.name != "mul" or self.new_reads.get(id(product)) != 1:
+        if producer is None or producer.primitive is not multiply or self.new_reads.get(id(product)) != 1:
             return None
-        if not _is_builtin_elementwise(producer.primitive) or not isinstance(small, Var):
+        if not isinstance(small, Var):
             return None
         for k in (0, 1):
             scale, big = _scalar(producer.inputs[k]), producer.inputs[1 - k]
@@ -397,13 +392,8 @@ def _scalar(atom):
     return None
 
 
-def _is_builtin_elementwise(prim) -> bool:
-    """True for wengert's own elementwise primitives (not a user's primitive of the same name)."""
-    return prim in (add, subtract, multiply) or (prim.name == "neg" and _is_elementwise(prim))
-
-
 def _is_elementwise(prim) -> bool:
-    return isinstance(prim.impl, xp.ufunc) and prim.name != "matmul" and not prim.multiple_results
+    return isinstance(prim.impl, xp.ufunc) and prim is not matmul and not prim.multiple_results
 
 
 def _broadcast_shape(shapes: Sequence[tuple]):

@@ -19,9 +19,12 @@ transforms at once never see each other's levels.
 from __future__ import annotations
 
 import contextvars
+import dis
+import functools
 
 from wengert.errors import ConcretizationError, InPlaceError, LeakedTracerError, ShapeError, TracerError
 
+from ..backend import xp
 from .source_info import is_storing_into_a_container, user_frame_summary
 
 _stack_depth: contextvars.ContextVar[int] = contextvars.ContextVar("wengert_trace_depth", default=0)
@@ -316,6 +319,29 @@ class Primitive:
             is a sum of its elements), or ``None``. ``None`` (the default, for the whole
             primitive or one argument) means dense: vertex elimination
             (``wengert.elimination``) then builds the whole local Jacobian, never a wrong one.
+        linear_in: the argument positions in which the primitive is linear (``mul`` in each of
+            ``(0, 1)`` while the other stays fixed), ``"every"`` for every argument of a variadic
+            one (``concatenate``), ``()`` for none. The positions whose ``transposes`` entry is a
+            rule; a linearized program holds only primitives linear in some argument.
+        source: how code generation (``compile/codegen.py``) writes one application: a Python
+            operator (``"+"``; written prefix for one operand, ``"-x"``), or a function
+            ``source(gen, eqn, args)`` returning the NumPy expression (``args`` the operands'
+            source text; ``gen`` writes parameters: ``gen.param``, ``gen.index``,
+            ``gen.keywords``, ``gen.array``). ``None``: a ufunc is written ``np.<ufunc>(...)``,
+            anything else calls ``impl`` by an importable name.
+        result_memory: ``"new"`` if the result is always an array of its own, ``"view"`` if it
+            may be a view of the first argument (and never of another array), or a function of
+            the parameters returning one of those (``gather``: a view for a basic index); ``None``
+            (unknown: it may alias any argument) is always safe. Defaults to ``"new"`` for a
+            single-result ufunc. Code generation reuses only memory it knows is the call's own.
+        vjp_reads: which values the VJP rules read: :data:`READS_NOTHING` (only shapes and
+            dtypes), :data:`READS_ARGUMENTS`, :data:`READS_ARGUMENTS_AND_OUTPUT`. The Tensor face
+            checks in-place changes only of what is read (PyTorch allows ``y = x + 1;
+            y.mul_(2)``). ``None``: derived from the rules' code on first use
+            (:func:`what_vjps_read`) and stored here.
+        neutral: ``(value, side)`` for a binary primitive with a neutral operand, for the
+            optimiser's identities: ``x * 1 = 1 * x = x`` is ``(1, "either")``, ``x - 0 = x``
+            is ``(0, "right")``.
 
     Rules are written with wengert's own primitives, so that a derivative is
     itself differentiable and every order works.
@@ -328,10 +354,15 @@ class Primitive:
         "impl",
         "jacobian_structure",
         "jvps",
+        "linear_in",
         "multiple_results",
         "name",
+        "neutral",
+        "result_memory",
         "single_call",
+        "source",
         "transposes",
+        "vjp_reads",
         "vjps",
     )
 
@@ -348,6 +379,11 @@ class Primitive:
         multiple_results=False,
         single_call=False,
         jacobian_structure=None,
+        linear_in=(),
+        source=None,
+        result_memory=None,
+        vjp_reads=None,
+        neutral=None,
         doc=None,
     ):
         self.name = name
@@ -360,6 +396,13 @@ class Primitive:
         self.multiple_results = multiple_results
         self.single_call = single_call
         self.jacobian_structure = jacobian_structure
+        self.linear_in = linear_in
+        self.source = source
+        if result_memory is None and _is_single_result_ufunc(impl) and not multiple_results:
+            result_memory = "new"
+        self.result_memory = result_memory
+        self.vjp_reads = vjp_reads
+        self.neutral = neutral
         self.__doc__ = doc or f"The ``{name}`` primitive."
 
     @property
@@ -388,6 +431,46 @@ class Primitive:
 
     def __repr__(self) -> str:
         return f"Primitive({self.name})"
+
+
+def _is_single_result_ufunc(impl) -> bool:
+    return isinstance(impl, xp.ufunc) and impl.nout == 1
+
+
+READS_NOTHING = ""
+"""``Primitive.vjp_reads``: the VJP rules read only shapes and dtypes (falsy)."""
+READS_ARGUMENTS = "arguments"
+"""``Primitive.vjp_reads``: the VJP rules read the arguments' values, never the output's."""
+READS_ARGUMENTS_AND_OUTPUT = "arguments and output"
+"""``Primitive.vjp_reads``: the VJP rules may read the output's value too."""
+
+
+def what_vjps_read(prim: Primitive) -> str:
+    """``prim.vjp_reads``, derived from its rules' code where not declared (and stored there).
+
+    A rule reads the output if its ``ans`` parameter appears in its code at all (passing it on to
+    a helper counts as reading it); ``mul``'s and ``matmul``'s rules never mention it.
+    """
+    if prim.vjp_reads is None:
+        vjps = prim.vjps
+        rules = [r for r in vjps if r is not None] if isinstance(vjps, tuple) else [vjps[0]]
+        mentions = any(_mentions_output(rule) for rule in rules)
+        prim.vjp_reads = READS_ARGUMENTS_AND_OUTPUT if mentions else READS_ARGUMENTS
+    return prim.vjp_reads
+
+
+def _mentions_output(rule) -> bool:
+    bound = 0
+    while isinstance(rule, functools.partial):
+        bound += len(rule.args)
+        rule = rule.func
+    code = getattr(rule, "__code__", None)
+    if code is None or code.co_argcount < bound + 2:
+        return True
+    name = code.co_varnames[bound + 1]
+    if name in code.co_cellvars:
+        return True
+    return any(op.argval == name for op in dis.get_instructions(code) if op.opname.startswith("LOAD"))
 
 
 def run_impl(prim: Primitive, args, params: dict):

@@ -143,6 +143,8 @@ matmul = Primitive(
     transposes=Multilinear((BY_VJP, BY_VJP)),
     batch=_matmul_batch,
     flops=lambda out_shapes, a, b: 2 * math.prod(out_shapes[0]) * a[-1],
+    linear_in=(0, 1),
+    source="@",
     doc="a @ b with NumPy's rules for 1-D operands and batch broadcasting.",
 )
 
@@ -219,5 +221,7 @@ einsum = Primitive(
     transposes=Multilinear(EveryArgument(BY_VJP)),
     batch=_einsum_batch,
     flops=lambda out_shapes, *shapes, spec: _einsum_flops(shapes, spec),
+    linear_in="every",
+    source=lambda gen, eqn, args: f"np.einsum({eqn.params['spec']!r}, {', '.join(args)}, optimize={len(args) > 2})",
     doc="Einstein summation with an explicit ``spec`` ('ij,jk->ik', no ellipsis).",
 )

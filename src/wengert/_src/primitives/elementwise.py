@@ -14,7 +14,7 @@ Conventions at kinks (tested): ``abs'(0) = 0`` (``sign(0) = 0``);
 import math
 
 from ..backend import xp
-from ..core.primitive import Primitive, Tracer
+from ..core.primitive import READS_NOTHING, Primitive, Tracer
 from .rules import BY_VJP, Multilinear, elementwise_flops, no_flops
 from .structural import broadcast_like, broadcasting_batch, unbroadcast
 
@@ -36,10 +36,11 @@ def _unary(name, impl, derivative, doc, vjp=None):
     return prim
 
 
-def _nondiff(name, impl, doc):
+def _nondiff(name, impl, doc, source=None):
     prim = Primitive(
         name,
         impl,
+        source=source,
         batch=lambda args, dims: broadcasting_batch(prim, args, dims),
         flops=elementwise_flops,
         doc=doc + " Not differentiable: its output carries no derivative.",
@@ -56,6 +57,9 @@ neg = Primitive(
     batch=lambda args, dims: broadcasting_batch(neg, args, dims),
     flops=elementwise_flops,
     jacobian_structure=("negation",),
+    linear_in=(0,),
+    source="-",
+    vjp_reads=READS_NOTHING,
     doc="-x",
 )
 exp = _unary("exp", xp.exp, lambda ans, x: ans, "exp(x); d exp(x) = exp(x) dx")
@@ -119,16 +123,16 @@ isfinite = _nondiff("isfinite", xp.isfinite, "isfinite(x).")
 signbit = _nondiff("signbit", xp.signbit, "signbit(x).")
 logical_not = _nondiff("logical_not", xp.logical_not, "not x.")
 
-equal = _nondiff("eq", xp.equal, "x == y.")
-not_equal = _nondiff("ne", xp.not_equal, "x != y.")
-less = _nondiff("lt", xp.less, "x < y.")
-less_equal = _nondiff("le", xp.less_equal, "x <= y.")
-greater = _nondiff("gt", xp.greater, "x > y.")
-greater_equal = _nondiff("ge", xp.greater_equal, "x >= y.")
+equal = _nondiff("eq", xp.equal, "x == y.", source="==")
+not_equal = _nondiff("ne", xp.not_equal, "x != y.", source="!=")
+less = _nondiff("lt", xp.less, "x < y.", source="<")
+less_equal = _nondiff("le", xp.less_equal, "x <= y.", source="<=")
+greater = _nondiff("gt", xp.greater, "x > y.", source=">")
+greater_equal = _nondiff("ge", xp.greater_equal, "x >= y.", source=">=")
 logical_and = _nondiff("and", xp.logical_and, "x and y.")
 logical_or = _nondiff("or", xp.logical_or, "x or y.")
 logical_xor = _nondiff("xor", xp.logical_xor, "x xor y.")
-floor_divide = _nondiff("floordiv", xp.floor_divide, "x // y.")
+floor_divide = _nondiff("floordiv", xp.floor_divide, "x // y.", source="//")
 
 # The parts of a complex array. Complex values carry no derivative yet: every differentiating transform
 # refuses them before a rule sees them (transforms/complex_guard.py), so these run only where none flows.
@@ -145,11 +149,12 @@ imag = _nondiff("imag", _imag_impl, "The imaginary part of a complex array.")
 conj = _nondiff("conj", xp.conjugate, "The complex conjugate.")
 
 
-def binary_primitive(name, impl, dx, dy, doc, transposes=None, vjp_x=None):
+def binary_primitive(name, impl, dx, dy, doc, transposes=None, vjp_x=None, source=None, neutral=None):
     """A broadcasting binary primitive with ``d f = dx(ans, x, y) dx + dy(ans, x, y) dy``.
 
     ``transposes`` for one linear in an argument (``x / y`` in ``x``); ``vjp_x``: a VJP rule for
-    ``x`` computing ``unbroadcast(g * dx(ans, x, y), x)`` faster than that.
+    ``x`` computing ``unbroadcast(g * dx(ans, x, y), x)`` faster than that; ``source`` and
+    ``neutral`` as :class:`Primitive` declares them.
     """
     prim = Primitive(
         name,
@@ -165,6 +170,9 @@ def binary_primitive(name, impl, dx, dy, doc, transposes=None, vjp_x=None):
         transposes=transposes,
         batch=lambda args, dims: broadcasting_batch(prim, args, dims),
         flops=elementwise_flops,
+        linear_in=tuple(i for i, rule in enumerate(transposes or ()) if rule is not None),
+        source=source,
+        neutral=neutral,
         doc=doc,
     )
     return prim
@@ -179,6 +187,10 @@ add = Primitive(
     batch=lambda args, dims: broadcasting_batch(add, args, dims),
     flops=elementwise_flops,
     jacobian_structure=("identity", "identity"),
+    linear_in=(0, 1),
+    source="+",
+    vjp_reads=READS_NOTHING,
+    neutral=(0, "either"),
     doc="x + y",
 )
 subtract = Primitive(
@@ -190,6 +202,10 @@ subtract = Primitive(
     batch=lambda args, dims: broadcasting_batch(subtract, args, dims),
     flops=elementwise_flops,
     jacobian_structure=("identity", "negation"),
+    linear_in=(0, 1),
+    source="-",
+    vjp_reads=READS_NOTHING,
+    neutral=(0, "right"),
     doc="x - y",
 )
 multiply = Primitive(
@@ -201,6 +217,9 @@ multiply = Primitive(
     batch=lambda args, dims: broadcasting_batch(multiply, args, dims),
     flops=elementwise_flops,
     jacobian_structure=("elementwise", "elementwise"),
+    linear_in=(0, 1),
+    source="*",
+    neutral=(1, "either"),
     doc="x * y",
 )
 divide = Primitive(
@@ -220,6 +239,9 @@ divide = Primitive(
     batch=lambda args, dims: broadcasting_batch(divide, args, dims),
     flops=elementwise_flops,
     jacobian_structure=("elementwise", None),
+    linear_in=(0,),
+    source="/",
+    neutral=(1, "right"),
     doc="x / y",
 )
 
@@ -252,7 +274,9 @@ def _power_vjp_x(g, ans, x, y):
     return unbroadcast(g * d, x)
 
 
-power = binary_primitive("pow", xp.power, _power_dx, _power_dy, "x ** y", vjp_x=_power_vjp_x)
+power = binary_primitive(
+    "pow", xp.power, _power_dx, _power_dy, "x ** y", vjp_x=_power_vjp_x, source="**", neutral=(1, "right")
+)
 
 
 def _tie_split(x, y):
@@ -302,6 +326,7 @@ remainder = binary_primitive(
     lambda ans, x, y: 1.0,
     lambda ans, x, y: neg(floor_divide(x, y)),
     "x mod y (NumPy's sign convention); d = dx - floor(x / y) dy",
+    source="%",
 )
 fmod = binary_primitive(
     "fmod",
@@ -333,6 +358,9 @@ where = Primitive(
     batch=lambda args, dims: broadcasting_batch(where, args, dims),
     flops=elementwise_flops,
     jacobian_structure=(None, "elementwise", "elementwise"),
+    linear_in=(1, 2),
+    source=lambda gen, eqn, args: f"np.where({', '.join(args)})",
+    result_memory="new",
     doc=(
         "where(c, x, y): x where c holds, else y. Derivatives flow only to the chosen branch, "
         "but a nan/inf derivative computed *inside* the untaken branch still multiplies a zero; "
@@ -347,6 +375,8 @@ stop_gradient = Primitive(
     transposes=(lambda ct, x: xp.zeros(x.shape, x.dtype),),
     batch=lambda args, dims: (stop_gradient(args[0]), dims[0]),
     flops=no_flops,
+    linear_in=(0,),
+    source=lambda gen, eqn, args: args[0],
     doc=(
         "The identity, with a zero derivative: the value is treated as a constant (so in a linear "
         "program it transposes to zero)."

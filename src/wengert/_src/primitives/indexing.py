@@ -10,7 +10,7 @@ import itertools
 import math
 
 from ..backend import BINCOUNT_DTYPES, shape_of, xp
-from ..core.primitive import Primitive, Tracer
+from ..core.primitive import READS_NOTHING, Primitive, Tracer
 from .elementwise import where
 from .rules import BY_VJP, EveryArgument, JointJVP, JointVJP, no_flops
 from .structural import (
@@ -161,6 +161,10 @@ getitem = Primitive(
     batch=_getitem_batch,
     flops=no_flops,
     jacobian_structure=("selection",),
+    linear_in=(0,),
+    source=lambda gen, eqn, args: f"{args[0]}[{gen.index(eqn.params['idx'])}]",
+    result_memory=lambda params: "view" if is_basic_index(params["idx"]) else "new",
+    vjp_reads=READS_NOTHING,
     doc="x[idx]. Its VJP scatter-adds the cotangent into zeros of x's shape.",
 )
 
@@ -192,6 +196,9 @@ index_add = Primitive(
     transposes=(BY_VJP, BY_VJP),
     batch=lambda args, dims, idx: _scatter_batch(index_add, args, dims, idx),
     flops=lambda out_shapes, x, updates, idx: math.prod(updates),
+    linear_in=(0, 1),
+    result_memory="new",
+    vjp_reads=READS_NOTHING,
     doc="x.at[idx].add(u): a copy of x with u added at idx (repeated indices add up).",
 )
 
@@ -228,6 +235,9 @@ index_set = Primitive(
     transposes=(BY_VJP, BY_VJP),
     batch=lambda args, dims, idx: _scatter_batch(index_set, args, dims, idx),
     flops=no_flops,
+    linear_in=(0, 1),
+    result_memory="new",
+    vjp_reads=READS_NOTHING,
     doc="x.at[idx].set(u): a copy of x with u written at idx (of repeated indices, the last wins).",
 )
 
@@ -273,6 +283,8 @@ take_along_axis = Primitive(
     batch=lambda args, dims, axis: _operand_indices_batch(take_along_axis, args, dims, axis),
     flops=no_flops,
     jacobian_structure=("selection", None),
+    linear_in=(0,),
+    result_memory="new",
     doc=(
         "take_along_axis(x, indices, axis): x's entries at ``indices`` along ``axis`` (indices, an integer "
         "operand, have x's shape but along ``axis``). Linear in x; its VJP scatter-adds along the axis."
@@ -299,6 +311,8 @@ def _adding_back(name: str, impl, gather: Primitive, batch, doc: str) -> Primiti
         transposes=(BY_VJP, None, BY_VJP),
         batch=lambda args, dims, axis: batch(prim, args, dims, axis),
         flops=lambda out_shapes, x, indices, updates, axis: math.prod(updates),
+        linear_in=(0, 2),
+        result_memory="new",
         doc=doc,
     )
     return prim
@@ -371,6 +385,8 @@ take = Primitive(
     transposes=(BY_VJP, None),
     batch=_take_batch,
     flops=no_flops,
+    linear_in=(0,),
+    result_memory="new",
     doc=(
         "take(x, indices, axis): the slices of x at ``indices`` (an integer operand of any shape) along "
         "``axis``, as np.take. Linear in x; its VJP adds the cotangent's slices back (take_add)."
@@ -460,6 +476,9 @@ concatenate = Primitive(
     transposes=EveryArgument(BY_VJP),
     batch=_concatenate_batch,
     flops=no_flops,
+    linear_in="every",
+    source=lambda gen, eqn, args: f"np.concatenate(({', '.join(args)},), axis={eqn.params['axis']})",
+    vjp_reads=READS_NOTHING,
     doc="Join arrays along ``axis``. Its VJP slices the cotangent into pieces.",
 )
 
@@ -491,6 +510,10 @@ def _stack_cotangents(cts, x, axis):
     return concatenate(*pieces, axis=axis)
 
 
+def _unstack_source(x: str, axis: int) -> str:
+    return f"tuple({x})" if axis == 0 else f"tuple(np.moveaxis({x}, {axis}, 0))"
+
+
 unstack = Primitive(
     "unstack",
     _unstack_impl,
@@ -500,6 +523,9 @@ unstack = Primitive(
     batch=_unstack_batch,
     flops=no_flops,
     multiple_results=True,
+    linear_in=(0,),
+    source=lambda gen, eqn, args: _unstack_source(args[0], eqn.params["axis"]),
+    result_memory="view",
     doc="The slices of ``x`` along ``axis``, as a tuple (``tuple(x)`` for axis 0). Its VJP stacks them.",
 )
 
@@ -514,5 +540,7 @@ pad = Primitive(
     transposes=(BY_VJP,),
     batch=_pad_batch,
     flops=no_flops,
+    linear_in=(0,),
+    vjp_reads=READS_NOTHING,
     doc="Pad with a constant (``widths`` as ((before, after), ...)). Its VJP crops.",
 )

@@ -198,6 +198,7 @@ solve = Primitive(
     ),
     vjps=JointVJP(_solve_vjps),
     transposes=(None, BY_VJP),
+    linear_in=(1,),
     batch=_solve_batch,
     flops=lambda out_shapes, a, b: (
         _stack_flops(lambda m, n: 2 * n**3 / 3)(out_shapes, a) + 2 * a[-1] * math.prod(out_shapes[0])
@@ -263,6 +264,7 @@ triangular_solve = Primitive(
     ),
     vjps=JointVJP(_triangular_vjps),
     transposes=(None, BY_VJP),
+    linear_in=(1,),
     batch=_triangular_solve_batch,
     flops=lambda out_shapes, a, b, **params: a[-1] * math.prod(out_shapes[0]),
     doc=(
@@ -396,6 +398,7 @@ cofactor_derivative = Primitive(
     jvps=_COFACTOR_DERIVATIVE_RULES,
     vjps=_COFACTOR_DERIVATIVE_RULES,
     transposes=(None, BY_VJP),
+    linear_in=(1,),
     batch=lambda args, dims: _pair_batch(cofactor_derivative, args, dims),
     flops=_stack_flops(lambda m, n: _svd_count(n, n) + 7 * n**3),
     doc=(

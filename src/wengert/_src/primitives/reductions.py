@@ -6,7 +6,7 @@ derivatives are exact everywhere (``prod`` at zeros included) and to any order.
 """
 
 from ..backend import xp
-from ..core.primitive import Primitive, Tracer
+from ..core.primitive import READS_NOTHING, Primitive, Tracer
 from .elementwise import equal
 from .rules import BY_VJP, input_flops
 from .structural import astype, batch_first, batched_axis, flip, reduce_sum, reduction_batch, reshape
@@ -80,6 +80,8 @@ reduce_max = Primitive(
     vjps=(_extremum_vjp,),
     batch=lambda args, dims, **params: reduction_batch(reduce_max, args, dims, **params),
     flops=input_flops,
+    source=lambda gen, eqn, args: f"{gen.array(eqn, args)}.max({gen.keywords(eqn.params, 'axis', 'keepdims')})",
+    result_memory="new",
     doc="Max over ``axis``; tied maxima share the gradient evenly.",
 )
 reduce_min = Primitive(
@@ -89,6 +91,8 @@ reduce_min = Primitive(
     vjps=(_extremum_vjp,),
     batch=lambda args, dims, **params: reduction_batch(reduce_min, args, dims, **params),
     flops=input_flops,
+    source=lambda gen, eqn, args: f"{gen.array(eqn, args)}.min({gen.keywords(eqn.params, 'axis', 'keepdims')})",
+    result_memory="new",
     doc="Min over ``axis``; tied minima share the gradient evenly.",
 )
 
@@ -97,6 +101,7 @@ argmax = Primitive(
     lambda x, axis, keepdims: xp.argmax(x, axis=axis, keepdims=keepdims),
     batch=lambda args, dims, **params: _arg_reduction_batch(argmax, args, dims, **params),
     flops=input_flops,
+    source=lambda gen, eqn, args: f"np.argmax({args[0]}, {gen.keywords(eqn.params, 'axis', 'keepdims')})",
     doc="Index of the max (integer output, not differentiable).",
 )
 argmin = Primitive(
@@ -104,6 +109,7 @@ argmin = Primitive(
     lambda x, axis, keepdims: xp.argmin(x, axis=axis, keepdims=keepdims),
     batch=lambda args, dims, **params: _arg_reduction_batch(argmin, args, dims, **params),
     flops=input_flops,
+    source=lambda gen, eqn, args: f"np.argmin({args[0]}, {gen.keywords(eqn.params, 'axis', 'keepdims')})",
     doc="Index of the min (integer output, not differentiable).",
 )
 reduce_all = Primitive(
@@ -140,5 +146,8 @@ cumsum = Primitive(
     transposes=(BY_VJP,),
     batch=lambda args, dims, **params: _along_axis_batch(cumsum, args, dims, **params),
     flops=input_flops,
+    linear_in=(0,),
+    source=lambda gen, eqn, args: f"np.cumsum({args[0]}, axis={gen.param(eqn.params['axis'])})",
+    vjp_reads=READS_NOTHING,
     doc="Running sum along ``axis``. Its VJP is the running sum from the other end.",
 )

@@ -7,7 +7,7 @@ broadcast in the forward pass is a sum in the backward pass).
 import functools
 
 from ..backend import reduced_count, xp
-from ..core.primitive import Primitive, Tracer
+from ..core.primitive import READS_NOTHING, Primitive, Tracer
 from .rules import BY_VJP, input_flops, no_flops
 
 # --- batching helpers (vmap), shared by every family's ``batch`` rule ---------------------------------
@@ -119,6 +119,10 @@ reshape = Primitive(
     batch=_reshape_batch,
     flops=no_flops,
     jacobian_structure=("identity",),
+    linear_in=(0,),
+    source=lambda gen, eqn, args: f"{gen.array(eqn, args)}.reshape({gen.param(eqn.params['shape'])})",
+    result_memory="view",
+    vjp_reads=READS_NOTHING,
     doc="Reshape to ``shape`` (fully specified). Linear: its VJP reshapes back.",
 )
 
@@ -139,6 +143,10 @@ transpose = Primitive(
     batch=_transpose_batch,
     flops=no_flops,
     jacobian_structure=("selection",),
+    linear_in=(0,),
+    source=lambda gen, eqn, args: f"{gen.array(eqn, args)}.transpose({gen.param(eqn.params['axes'])})",
+    result_memory="view",
+    vjp_reads=READS_NOTHING,
     doc="Permute axes. Its VJP applies the inverse permutation.",
 )
 
@@ -151,6 +159,9 @@ broadcast_to = Primitive(
     batch=_broadcast_to_batch,
     flops=no_flops,
     jacobian_structure=("selection",),
+    linear_in=(0,),
+    source=lambda gen, eqn, args: f"np.broadcast_to({args[0]}, {gen.param(eqn.params['shape'])})",
+    vjp_reads=READS_NOTHING,
     doc="Broadcast to ``shape``. Its VJP sums over the broadcast axes.",
 )
 
@@ -164,6 +175,10 @@ flip = Primitive(
     jacobian_structure=("selection",),
     flops=no_flops,
     doc="Reverse the order along ``axes`` (a tuple). Its own transpose.",
+    linear_in=(0,),
+    source=lambda gen, eqn, args: f"np.flip({args[0]}, {gen.param(eqn.params['axes'])})",
+    result_memory="view",
+    vjp_reads=READS_NOTHING,
 )
 
 
@@ -199,7 +214,7 @@ def _broadcast_view(g, shape: tuple):
     return view
 
 
-def _linear_reduction(name: str, impl, vjp, doc: str, jacobian_structure=None) -> Primitive:
+def _linear_reduction(name: str, impl, vjp, doc: str, source, jacobian_structure=None, vjp_reads=None) -> Primitive:
     """A reduction over ``axis`` (``None`` or a sorted tuple) that is linear: its JVP is itself."""
     prim = Primitive(
         name,
@@ -210,13 +225,33 @@ def _linear_reduction(name: str, impl, vjp, doc: str, jacobian_structure=None) -
         batch=lambda args, dims, **params: reduction_batch(prim, args, dims, **params),
         flops=input_flops,
         jacobian_structure=jacobian_structure,
+        linear_in=(0,),
+        source=source,
+        result_memory="new",
+        vjp_reads=vjp_reads,
         doc=doc,
     )
     return prim
 
 
+def _sum_source(gen, eqn, args) -> str:
+    reducer = "np.sum" if eqn.inputs[0].dtype == xp.bool_ else "np.add.reduce"
+    return f"{reducer}({args[0]}, {gen.keywords(eqn.params, 'axis', 'keepdims')})"
+
+
+def _mean_source(gen, eqn, args) -> str:
+    count = reduced_count(eqn.inputs[0].shape, eqn.params["axis"])
+    return f"np.add.reduce({args[0]}, {gen.keywords(eqn.params, 'axis', 'keepdims')}) / {count}"
+
+
 reduce_sum = _linear_reduction(
-    "sum", _sum_impl, _sum_vjp, "Sum over ``axis``. Its VJP broadcasts back.", jacobian_structure=("sum",)
+    "sum",
+    _sum_impl,
+    _sum_vjp,
+    "Sum over ``axis``. Its VJP broadcasts back.",
+    _sum_source,
+    jacobian_structure=("sum",),
+    vjp_reads=READS_NOTHING,
 )
 
 
@@ -238,6 +273,7 @@ reduce_mean = _linear_reduction(
     _mean_impl,
     _mean_vjp,
     "Mean over ``axis``: the sum over the count. Its VJP spreads the cotangent evenly, ``g / count`` broadcast back.",
+    _mean_source,
 )
 
 
@@ -254,6 +290,10 @@ astype = Primitive(
     batch=lambda args, dims, dtype: (astype(args[0], dtype=dtype), dims[0]),
     flops=no_flops,
     jacobian_structure=("identity",),
+    linear_in=(0,),
+    source=lambda gen, eqn, args: f"{gen.array(eqn, args)}.astype({gen.param(eqn.params['dtype'])})",
+    result_memory="new",
+    vjp_reads=READS_NOTHING,
     doc="Convert between floating dtypes (conversions to ints go through stop_gradient).",
 )
 

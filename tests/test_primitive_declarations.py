@@ -1,0 +1,140 @@
+"""Every primitive declares each fact another part of the engine reads from it (issue 16).
+
+A primitive is declared once, with everything about it (``Primitive``'s docstring lists the
+fields). The parts that read a declared fact (code generation, the optimiser, the Tensor face,
+``linearize``) keep no table of their own by name; these tests fail when a declaration lacks a
+fact one of them needs, or declares one that contradicts its rules.
+"""
+
+import numpy as np
+import pytest
+
+import wengert  # noqa: F401  (every module that declares primitives is imported)
+from wengert._src.compile import codegen
+from wengert._src.core.primitive import (
+    READS_ARGUMENTS,
+    READS_ARGUMENTS_AND_OUTPUT,
+    READS_NOTHING,
+    Primitive,
+    what_vjps_read,
+)
+from wengert._src.primitives import contractions, elementwise, indexing, linalg, reductions, special, structural
+from wengert._src.primitives.rules import EveryArgument, Multilinear
+
+FAMILIES = (structural, elementwise, reductions, indexing, contractions, linalg, special)
+
+
+def declared_primitives() -> list[Primitive]:
+    """Every primitive declared in a family module under ``_src/primitives/``, once each."""
+    found: dict[int, Primitive] = {}
+    for module in FAMILIES:
+        for value in vars(module).values():
+            if isinstance(value, Primitive):
+                found.setdefault(id(value), value)
+    return list(found.values())
+
+
+def linear_primitive_names() -> set[str]:
+    """The primitives a linear program may hold: those linear in some argument."""
+    return {prim.name for prim in declared_primitives() if prim.linear_in}
+
+
+PRIMITIVES = declared_primitives()
+DIFFERENTIABLE = [prim for prim in PRIMITIVES if prim.differentiable]
+WITH_NEUTRAL = [prim for prim in PRIMITIVES if prim.neutral is not None]
+
+
+def _ids(prims):
+    return [prim.name for prim in prims]
+
+
+def _transposed_positions(transposes):
+    """The positions ``transposes`` gives a rule for: a tuple of positions, or ``"every"``."""
+    if isinstance(transposes, Multilinear):
+        transposes = transposes.rules
+    if isinstance(transposes, EveryArgument):
+        return "every"
+    return tuple(i for i, rule in enumerate(transposes) if rule is not None)
+
+
+def test_the_primitives_have_distinct_names():
+    names = _ids(PRIMITIVES)
+    assert sorted(name for name in set(names) if names.count(name) > 1) == []
+
+
+@pytest.mark.parametrize("prim", PRIMITIVES, ids=_ids(PRIMITIVES))
+def test_linear_inputs_agree_with_the_transpose_rules(prim):
+    linear_in = prim.linear_in
+    assert linear_in == "every" or (isinstance(linear_in, tuple) and all(type(i) is int for i in linear_in))
+    if prim.transposes is None:
+        assert linear_in == (), f"{prim.name} declares linear inputs {linear_in} but no transpose rule"
+        return
+    transposed = _transposed_positions(prim.transposes)
+    assert transposed == linear_in, f"{prim.name}: linear_in {linear_in} but transpose rules for {transposed}"
+
+
+@pytest.mark.parametrize("prim", PRIMITIVES, ids=_ids(PRIMITIVES))
+def test_code_generation_can_write_every_primitive(prim):
+    """Each primitive is written by its declared ``source``, as a ufunc, by a statement of the code
+    generator's own (scatters, indexing along an axis), or by calling ``impl`` through an importable
+    name (which standalone source needs)."""
+    source = prim.source
+    if isinstance(source, str):
+        assert codegen._is_ufunc(prim), f"{prim.name}: an operator is declared for a ufunc primitive only"
+        compile(f"{source}a" if prim.impl.nin == 1 else f"a {source} b", prim.name, "eval")
+        return
+    if source is not None:
+        assert callable(source)
+        return
+    written = codegen._is_ufunc(prim) or prim in codegen._SCATTERS or prim in codegen._ALONG_AXIS
+    assert written or codegen.importable(prim) is not None, f"{prim.name}: code generation cannot write it"
+
+
+@pytest.mark.parametrize("prim", PRIMITIVES, ids=_ids(PRIMITIVES))
+def test_result_memory_is_declared_in_the_known_terms(prim):
+    memory = prim.result_memory
+    assert memory in (None, "new", "view") or callable(memory)
+    if codegen._is_ufunc(prim):
+        assert memory == "new", f"{prim.name}: a single-result ufunc makes a new array"
+    if prim in codegen._SCATTERS or prim in codegen._ALONG_AXIS:
+        assert memory == "new", f"{prim.name}: code generation writes it into an array of its own"
+
+
+def test_a_gather_is_a_view_for_a_basic_index_only():
+    assert indexing.getitem.result_memory({"idx": (slice(1, 3),)}) == "view"
+    assert indexing.getitem.result_memory({"idx": (np.array([0, 2]),)}) == "new"
+
+
+@pytest.mark.parametrize("prim", DIFFERENTIABLE, ids=_ids(DIFFERENTIABLE))
+def test_every_differentiable_primitive_says_what_its_vjp_rules_read(prim):
+    assert prim.vjp_reads in (None, READS_NOTHING, READS_ARGUMENTS, READS_ARGUMENTS_AND_OUTPUT)
+    assert what_vjps_read(prim) in (READS_NOTHING, READS_ARGUMENTS, READS_ARGUMENTS_AND_OUTPUT)
+
+
+def test_rules_declared_to_read_nothing_run_on_zeros_of_the_right_shape():
+    """A primitive declared ``READS_NOTHING`` gets the same cotangents whatever its values are."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    g = rng.normal(size=(2, 3))
+    for prim, args in ((elementwise.add, (x, y)), (elementwise.subtract, (x, y)), (elementwise.neg, (x,))):
+        assert prim.vjp_reads is READS_NOTHING
+        ans = prim(*args)
+        zeros = tuple(np.zeros_like(a) for a in args)
+        for rule in prim.vjps:
+            np.testing.assert_array_equal(rule(g, ans, *args), rule(g, np.zeros_like(ans), *zeros), err_msg=prim.name)
+
+
+@pytest.mark.parametrize("prim", WITH_NEUTRAL, ids=_ids(WITH_NEUTRAL))
+def test_a_declared_neutral_operand_leaves_the_other_unchanged(prim):
+    neutral, side = prim.neutral
+    assert side in ("either", "right")
+    x = np.array([-1.5, 0.25, 3.0])
+    np.testing.assert_array_equal(prim.impl(x, neutral), x)
+    if side == "either":
+        np.testing.assert_array_equal(prim.impl(neutral, x), x)
+
+
+def test_the_linear_primitives_include_the_ones_linearize_emits():
+    names = linear_primitive_names()
+    assert {"add", "sub", "neg", "mul", "matmul", "sum", "reshape", "gather", "scatter_add", "concatenate"} <= names
+    assert not names & {"tanh", "exp", "pow", "max", "reduce_max"}
