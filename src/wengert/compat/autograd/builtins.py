@@ -19,8 +19,16 @@ type_ = _builtins.type
 isinstance = notrace_primitive(_builtins.isinstance)
 type = notrace_primitive(_builtins.type)
 
+SequenceBox = Box
+"""autograd's box around a traced list or tuple. wengert traces the items, not the container (a list of
+traced values is a pytree), so no value is ever a ``SequenceBox``: the name serves imports and type hints."""
+DictBox = Box
+"""autograd's box around a traced dict; as :data:`SequenceBox`, a name for imports and type hints."""
+
 __all__ = [
     "Box",
+    "DictBox",
+    "SequenceBox",
     "SparseObject",
     "VSpace",
     "defjvp",
