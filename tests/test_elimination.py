@@ -12,7 +12,7 @@ import wengert.numpy as wnp
 from tests import sweep
 from tests.registry import all_cases
 from wengert import elimination
-from wengert.errors import ArgumentError
+from wengert.errors import ArgumentError, TracerError
 
 DOC = pathlib.Path(__file__).parent.parent / "docs" / "elimination.md"
 
@@ -188,6 +188,58 @@ def test_every_order_gives_the_same_jacobian_over_pytrees(order):
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
 
 
+def test_a_second_point_of_the_same_shapes_reuses_the_staged_graph_with_its_own_values():
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((3, 6)), rng.standard_normal((6, 3))
+    jac = wengert.jacobian(diamond, method="elimination", order="optimal")
+    for _ in range(3):  # new x and new (undifferentiated) matrices at every call
+        x = rng.standard_normal(6)
+        np.testing.assert_allclose(jac(x, a, b), wengert.jacfwd(diamond)(x, a, b), rtol=1e-12, atol=1e-12)
+        a, b = a + 1.0, b * 0.5
+
+
+def test_array_aux_is_computed_at_each_point():
+    jac = wengert.jacobian(
+        lambda x: (wnp.sin(x), {"norm": wnp.sum(x**2), "tag": "t"}), method="elimination", has_aux=True
+    )
+    for x in (np.ones(3), np.arange(3.0)):
+        got, aux = jac(x)
+        np.testing.assert_allclose(got, np.diag(np.cos(x)))
+        assert aux["tag"] == "t" and np.isclose(aux["norm"], np.sum(x**2))
+
+
+def test_a_matrix_products_edge_is_its_operand():
+    rng = np.random.default_rng(4)
+    a, x = rng.standard_normal((3, 5)), rng.standard_normal(5)
+    graph = elimination.linearized_graph(lambda x, a: a @ x, x, a, fold=False)
+    (edge,) = graph.edges.values()
+    assert edge.structure == "dense" and edge.shape == (3, 5)
+    np.testing.assert_array_equal(edge.to_dense(), a)
+    matrices = elimination.linearized_graph(lambda x, a: a @ x, rng.standard_normal((5, 2)), a, fold=False)
+    (edge,) = matrices.edges.values()
+    np.testing.assert_array_equal(edge.to_dense(), np.kron(a, np.eye(2)))  # d vec(A X) / d vec(X) = A ⊗ I
+
+
+def test_a_sums_edge_is_a_unit_zero_one_matrix():
+    graph = elimination.linearized_graph(lambda x: wnp.sum(x, axis=0), np.ones((2, 3)), fold=False)
+    (edge,) = graph.edges.values()
+    assert edge.structure == "sum" and edge.apply_cost() == 0
+    np.testing.assert_array_equal(edge.to_dense(), np.tile(np.eye(3), 2))
+
+
+def test_the_exact_search_takes_each_connected_part_alone():
+    def two_chains(x, s):
+        for _ in range(6):
+            x, s = wnp.sin(x) * 1.5, wnp.cos(s) * 0.5
+        return x, s
+
+    graph = elimination.linearized_graph(two_chains, np.ones(3), 0.5, argnums=(0, 1))
+    assert len(graph.intermediates) > elimination.MAX_EXACT_VERTICES
+    parts = elimination.connected_parts(graph)
+    assert len(parts) == 2 and max(map(len, parts)) <= elimination.MAX_EXACT_VERTICES
+    assert graph.cost("optimal") <= graph.cost("markowitz")
+
+
 def test_an_explicit_order_by_name_and_has_aux():
     graph = lighthouse_graph()
     order = list(graph.intermediates)[::-1]
@@ -238,6 +290,27 @@ def test_the_exact_search_refuses_large_graphs_and_suggests_markowitz():
 
     with pytest.raises(ArgumentError, match="markowitz"):
         wengert.elimination_cost(chain, 0.5, order="optimal")
+
+
+def branchy(x):
+    if x[0] > 0:  # value-dependent control flow: no single graph
+        return wnp.sin(x)
+    return wnp.cos(x)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: wengert.jacobian(branchy, method="elimination")(x),
+        lambda x: wengert.elimination_cost(branchy, x),
+        lambda x: elimination.elimination_report(branchy, x),
+    ],
+    ids=["jacobian", "elimination_cost", "elimination_report"],
+)
+def test_value_dependent_control_flow_gets_the_staging_error_at_the_users_line(call):
+    line = branchy.__code__.co_firstlineno + 1
+    with pytest.raises(TracerError, match=rf"vertex elimination: .*test_elimination.py:{line} \(in branchy\).*where"):
+        call(np.ones(3))
 
 
 def test_an_unknown_method_is_refused():

@@ -10,7 +10,7 @@ import math
 from ..backend import xp
 from ..core.primitive import Primitive, Tracer
 from .rules import BY_VJP, EveryArgument, Multilinear, PerPosition
-from .structural import batch_first, broadcast_to, rank_of, reshape, transpose, unbroadcast
+from .structural import astype, batch_first, broadcast_to, rank_of, reshape, transpose, unbroadcast
 
 
 def _matmul_batch(args, dims):
@@ -110,7 +110,7 @@ def _plain_matrices(g, a, b) -> bool:
 def _matmul_vjp_a(g, ans, a, b):
     if _plain_matrices(g, a, b):  # NumPy directly, the same products as the general path
         grad = xp.matmul(g, b.T)
-        return grad if grad.dtype == a.dtype else grad.astype(a.dtype)
+        return grad if grad.dtype == a.dtype else astype(grad, dtype=a.dtype)  # complex to real: the real part
     if a.ndim == 1 and b.ndim == 1:
         return unbroadcast(g * b, a)
     g = _as_matrix_cotangent(g, a, b)
@@ -124,7 +124,7 @@ def _matmul_vjp_a(g, ans, a, b):
 def _matmul_vjp_b(g, ans, a, b):
     if _plain_matrices(g, a, b):
         grad = xp.matmul(a.T, g)
-        return grad if grad.dtype == b.dtype else grad.astype(b.dtype)
+        return grad if grad.dtype == b.dtype else astype(grad, dtype=b.dtype)
     if a.ndim == 1 and b.ndim == 1:
         return unbroadcast(g * a, b)
     g = _as_matrix_cotangent(g, a, b)
@@ -144,6 +144,7 @@ matmul = Primitive(
     batch=_matmul_batch,
     flops=lambda out_shapes, a, b: 2 * math.prod(out_shapes[0]) * a[-1],
     linear_in=(0, 1),
+    jacobian_structure=("matrix product", "matrix product"),
     source="@",
     doc="a @ b with NumPy's rules for 1-D operands and batch broadcasting.",
 )
@@ -177,7 +178,7 @@ def _einsum_vjp(position, g, ans, *operands, spec):
     if len(unique) != len(target):
         grad = _embed_diagonals(grad, unique, target, sizes)
     dtype = operands[position].dtype
-    return grad if grad.dtype == dtype else grad.astype(dtype)
+    return grad if grad.dtype == dtype else astype(grad, dtype=dtype)
 
 
 def _embed_diagonals(grad, unique: str, target: str, sizes: dict):

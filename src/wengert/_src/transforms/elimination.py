@@ -17,10 +17,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from wengert.errors import ArgumentError, MissingDependencyError
+from wengert.errors import ArgumentError, MissingDependencyError, TracerError
 
 from ..backend import xp
 from ..core.ir import Literal, Var
+from ..core.primitive import Tracer
+from ..core.pytree import tree_flatten, tree_leaves, tree_unflatten
+from .jit import jit
 from .linearize import linearize
 from .local_jacobians import compose, equation_edges, identity_edge, merge, product_cost
 
@@ -88,8 +91,12 @@ class LinearizedGraph:
     # --- the orders ----------------------------------------------------------------------------------------
 
     def order(self, order="markowitz", max_vertices: int = MAX_EXACT_VERTICES) -> EliminationOrder:
-        """The elimination order ``order`` names (one of :data:`ORDERS`, or a sequence of intermediates'
-        names) with its cost under the cost model."""
+        """The elimination order ``order`` names (one of :data:`ORDERS`, a sequence of intermediates'
+        names, or an :class:`EliminationOrder` planned on a graph of the same structure) with its cost
+        under the cost model."""
+        if isinstance(order, EliminationOrder):
+            self._checked_order(order.vertices)
+            return order
         if isinstance(order, str):
             if order not in ORDERS:
                 raise ArgumentError(
@@ -223,21 +230,83 @@ def linearized_graph(fun: Callable, *args, argnums: int | Sequence[int] = 0, fol
     for p in positions:
         if not isinstance(p, int) or not -len(args) <= p < len(args):
             raise ArgumentError(f"linearized_graph: argnums {argnums!r} does not fit {len(args)} arguments")
-
-    def of_chosen(*chosen):
-        full = list(args)
-        for p, value in zip(positions, chosen):
-            full[p] = value
-        return fun(*full)
-
-    _, f_lin = linearize(of_chosen, *(args[p] for p in positions))
-    graph = graph_of_program(f_lin.program)
-    return fold_relays(graph) if fold else graph
+    positions = tuple(p % len(args) for p in positions)
+    graph, _ = StagedLinearization(lambda *a: (fun(*a), None), args, positions).graph(args, fold)
+    return graph
 
 
-def graph_of_program(program) -> LinearizedGraph:
-    """The graph of a linear program (``linearize``'s): one vertex per variable that depends on its inputs."""
-    env = dict(zip(program.constvars, program.consts))
+class StagedLinearization:
+    """``linearize``'s program of a function staged once for the shapes of its arguments, and compiled.
+
+    The graph's structure (its vertices and which edges there are) depends only on the program;
+    the edges' values are the program's constants, the local partial derivatives at the point.
+    Staged with ``jit``, the function's values are hidden while the program is recorded, so one
+    program serves every point of the same shapes, and each later point costs only the compiled
+    computation of the constants (no tracing). Python control flow on a value (``if x[0] > 0``)
+    has no single graph, and raises the staging error that points at the user's line.
+
+    ``with_aux(*args)`` returns ``(result, aux)``; ``positions`` are the differentiated arguments.
+    Arguments that are not arrays or numbers are passed to ``jit`` as static.
+    """
+
+    def __init__(self, with_aux: Callable, args: tuple, positions: tuple):
+        self.program = None
+        self.aux_tree = None
+        self.static_aux: list = []
+        self.orders: dict = {}
+        """The elimination orders planned on this program's graph, by what order was asked for."""
+        static = tuple(p for p, a in enumerate(args) if p not in positions and not _is_data(a))
+
+        def residuals(*full):
+            def of_chosen(*chosen):
+                replaced = list(full)
+                for p, value in zip(positions, chosen):
+                    replaced[p] = value
+                return with_aux(*replaced)
+
+            _, f_lin, aux = linearize(of_chosen, *(full[p] for p in positions), has_aux=True)
+            self.program = f_lin.program
+            aux_leaves, self.aux_tree = tree_flatten(aux)
+            self.static_aux = [None if isinstance(leaf, Tracer) else leaf for leaf in aux_leaves]
+            return list(f_lin.program.consts), [leaf for leaf in aux_leaves if isinstance(leaf, Tracer)]
+
+        self.compiled = jit(residuals, static_argnums=static)
+
+    def graph(self, args: tuple, fold: bool = True) -> tuple[LinearizedGraph, object]:
+        """The graph at ``args`` (of the shapes staged for) and the function's ``aux`` there."""
+        try:
+            consts, traced_aux = self.compiled(*args)
+        except TracerError as error:
+            raise _staging_error(error) from error
+        graph = graph_of_program(self.program, consts)
+        traced = iter(traced_aux)
+        aux = tree_unflatten(self.aux_tree, [next(traced) if kept is None else kept for kept in self.static_aux])
+        return (fold_relays(graph) if fold else graph), aux
+
+
+def _staging_error(error: TracerError) -> TracerError:
+    """``jit``'s error for Python code that needs a value, with what it means for vertex elimination."""
+    message = str(error)
+    if "needs the value of a traced array" not in message or "; but " not in message:
+        return error
+    what_and_where = message.split("; but ", 1)[0].removeprefix("jit: ")
+    return TracerError(
+        f"vertex elimination: {what_and_where}; but the elimination reads one linearized graph for every point "
+        "of the same shapes (the graph is staged without values, once), and Python control flow on a value "
+        "has no single graph. Write the choice with wengert.numpy.where or wengert.lax.cond, or use jacfwd / "
+        "jacrev, which differentiate the branch taken at the point."
+    )
+
+
+def _is_data(value) -> bool:
+    """An argument ``jit`` traces: arrays and numbers, or containers of them (anything else is static)."""
+    return all(isinstance(leaf, (Tracer, xp.ndarray, xp.generic, int, float, complex)) for leaf in tree_leaves(value))
+
+
+def graph_of_program(program, consts: Sequence | None = None) -> LinearizedGraph:
+    """The graph of a linear program (``linearize``'s): one vertex per variable that depends on its inputs.
+    ``consts`` are the values of the program's constants (by default its own)."""
+    env = dict(zip(program.constvars, program.consts if consts is None else consts))
     vertices, edges, intermediates = {}, {}, []
     defined_by = {}
     for var in program.invars:
@@ -286,17 +355,56 @@ def fold_relays(graph: LinearizedGraph) -> LinearizedGraph:
 
 
 def optimal_order(graph: LinearizedGraph, max_vertices: int = MAX_EXACT_VERTICES) -> EliminationOrder:
-    """The cheapest elimination order, exactly: depth-first branch and bound over the orders, each set
-    of eliminated vertices searched once per cheaper way of reaching it (the graph left after
-    eliminating a set does not depend on the order), bounded by the best heuristic order."""
-    count = len(graph.intermediates)
-    if count > max_vertices:
+    """The cheapest elimination order, exactly.
+
+    The graph's connected parts (intermediates joined by edges) are searched one by one: eliminating
+    a vertex only touches its neighbours, so the optimum of the whole is the optima of its parts one
+    after the other. Each part is searched depth first, branch and bound over the orders, each set of
+    eliminated vertices expanded only when reached more cheaply than before (the graph left after
+    eliminating a set does not depend on the order), bounded by the best heuristic order of the part.
+    """
+    parts = connected_parts(graph)
+    largest = max(map(len, parts), default=0)
+    if largest > max_vertices:
         raise ArgumentError(
-            f"the exact elimination search takes graphs of at most {max_vertices} intermediates (this one has "
-            f"{count}; the search grows as 2^n): use order='markowitz' or 'lowest_fill', or raise max_vertices"
+            f"the exact elimination search takes at most {max_vertices} intermediates in one connected part "
+            f"of the graph (this graph's largest part has {largest}; the search grows as 2^n): use "
+            "order='markowitz' or 'lowest_fill', or raise max_vertices"
         )
-    best = min((graph.order(name) for name in ("forward", "reverse", "markowitz", "lowest_fill")), key=lambda o: o.cost)
-    best_cost, best_order = best.cost, list(best.vertices)
+    state, order, total = _State(graph), [], 0
+    for part in parts:
+        names, cost = _cheapest_order(state, part)
+        state.run(names)
+        order += names
+        total += cost
+    return EliminationOrder("optimal", tuple(order), total)
+
+
+def connected_parts(graph: LinearizedGraph) -> list[list]:
+    """The intermediates grouped by the edges between them, each group in evaluation order."""
+    part_of = {v: {v} for v in graph.intermediates}
+    for u, v in graph.edges:
+        if u in part_of and v in part_of and part_of[u] is not part_of[v]:
+            joined = part_of[u] | part_of[v]
+            for w in joined:
+                part_of[w] = joined
+    parts, seen = [], set()
+    for v in graph.intermediates:
+        if id(part_of[v]) not in seen:
+            seen.add(id(part_of[v]))
+            parts.append([w for w in graph.intermediates if w in part_of[v]])
+    return parts
+
+
+def _cheapest_order(start: _State, part: list) -> tuple[list, int]:
+    """The cheapest order of eliminating the intermediates ``part`` (one connected part) from ``start``."""
+    heuristics = [(_run_copy(start, part), part), (_run_copy(start, part[::-1]), part[::-1])]
+    for rule in ("markowitz", "lowest_fill"):
+        names, cost = _greedy_order(start.copy(), part, rule)
+        heuristics.append((cost, names))
+    best_cost, best_order = min(heuristics, key=lambda h: h[0])
+    best_order = list(best_order)
+    count = len(part)
     reached: dict = {}
 
     def search(state: _State, eliminated: frozenset, spent: int, path: list) -> None:
@@ -307,7 +415,7 @@ def optimal_order(graph: LinearizedGraph, max_vertices: int = MAX_EXACT_VERTICES
         if len(path) == count:
             best_cost, best_order = spent, list(path)
             return
-        candidates = sorted((state.elimination_cost(j), state.position[j], j) for j in state.remaining())
+        candidates = sorted((state.elimination_cost(j), state.position[j], j) for j in part if j not in eliminated)
         for cost, _, j in candidates:
             if spent + cost >= best_cost or reached.get(eliminated | {j}, math.inf) <= spent + cost:
                 continue
@@ -315,8 +423,12 @@ def optimal_order(graph: LinearizedGraph, max_vertices: int = MAX_EXACT_VERTICES
             child.eliminate(j)
             search(child, eliminated | {j}, spent + cost, path + [j])
 
-    search(_State(graph), frozenset(), 0, [])
-    return EliminationOrder("optimal", tuple(best_order), best_cost)
+    search(start.copy(), frozenset(), 0, [])
+    return best_order, best_cost
+
+
+def _run_copy(state: _State, names: list) -> int:
+    return state.copy().run(names)
 
 
 def elimination_cost(fun: Callable, *args, order="markowitz", argnums: int | Sequence[int] = 0) -> int:
@@ -366,21 +478,51 @@ def elimination_report(
     """Every named order's cost for ``fun`` at ``args`` (the exact optimum where the graph has at most
     ``max_vertices`` intermediates), with ``jacfwd``'s, ``jacrev``'s and ``jacobian``'s."""
     graph = linearized_graph(fun, *args, argnums=argnums)
-    names = [n for n in ORDERS if n != "optimal" or len(graph.intermediates) <= max_vertices]
+    largest = max(map(len, connected_parts(graph)), default=0)
+    names = [n for n in ORDERS if n != "optimal" or largest <= max_vertices]
     return EliminationReport(graph, [graph.order(n, max_vertices) for n in names], graph.mode_costs())
 
 
-def jacobian_by_elimination(with_aux: Callable, chosen: tuple, order) -> tuple:
-    """``(out_tree, blocks, aux)`` for ``jacobians``: ``with_aux(*chosen)`` returns ``(result, aux)``."""
-    aux_box = []
+MAX_PLANS = 32
+"""The most argument signatures one ``jacobian(method="elimination")`` function keeps staged."""
 
-    def result_only(*xs):
-        result, aux = with_aux(*xs)
-        aux_box.append(aux)
-        return result
 
-    graph = linearized_graph(result_only, *chosen, argnums=tuple(range(len(chosen))))
-    return graph.program.out_tree, graph.jacobian_blocks(order), aux_box[0]
+def jacobian_by_elimination(with_aux: Callable, args: tuple, positions: tuple, order, plans: dict) -> tuple:
+    """``(out_tree, blocks, aux)`` for ``jacobians``: ``with_aux(*args)`` returns ``(result, aux)``,
+    differentiated in the arguments at ``positions``.
+
+    ``plans`` (a dict the caller keeps between calls) holds a :class:`StagedLinearization` per
+    signature of the arguments, and on it the orders already planned: a call at a new point of the
+    same shapes runs the compiled constants and the elimination at once, without tracing or
+    planning (the exact search, above all, costs more than the elimination it plans).
+    """
+    key = _signature(args, positions)
+    staged = plans.get(key)
+    if staged is None:
+        if len(plans) >= MAX_PLANS:
+            plans.clear()
+        staged = StagedLinearization(with_aux, args, positions)
+        graph, aux = staged.graph(args)
+        plans[key] = staged
+    else:
+        graph, aux = staged.graph(args)
+    order_key = _order_key(order)
+    if order_key not in staged.orders:
+        staged.orders[order_key] = graph.order(order)
+    return graph.program.out_tree, graph.jacobian_blocks(staged.orders[order_key]), aux
+
+
+def _signature(args: tuple, positions: tuple) -> tuple:
+    """What a staged program depends on: the pytree structure, shapes and dtypes of the data arguments,
+    the Python type of numbers, and the static arguments themselves."""
+    parts = []
+    for p, arg in enumerate(args):
+        leaves, tree = tree_flatten(arg)
+        if p not in positions and not _is_data(arg):
+            parts.append(("static", arg))  # hashable: jit takes it as a static argument
+            continue
+        parts.append((tree, tuple((type(x), getattr(x, "shape", ()), getattr(x, "dtype", None)) for x in leaves)))
+    return tuple(parts)
 
 
 # --- the pieces ---------------------------------------------------------------------------------------------
@@ -410,9 +552,6 @@ class _State:
         state.succs = {v: set(s) for v, s in self.succs.items()}
         state.position = self.position
         return state
-
-    def remaining(self) -> list:
-        return [v for v in self.position if v in self.preds]
 
     def elimination_cost(self, j) -> int:
         return sum(product_cost(self.edges[(j, k)], self.edges[(i, j)]) for i in self.preds[j] for k in self.succs[j])
@@ -447,20 +586,34 @@ def _greedy(graph: LinearizedGraph, rule: str) -> EliminationOrder:
     """Markowitz: the lowest ``|pred| * |succ|`` first, ties to the cheapest elimination now, then to the
     earliest vertex. Lowest fill: the fewest new edges first, ties to the lowest Markowitz degree, then
     the earliest vertex."""
-    state = _State(graph)
-    order, total = [], 0
-    while state.remaining():
+    order, total = _greedy_order(_State(graph), list(graph.intermediates), rule)
+    return EliminationOrder(rule, tuple(order), total)
 
-        def key(j):
-            degree = len(state.preds[j]) * len(state.succs[j])
-            if rule == "markowitz":
-                return (degree, state.elimination_cost(j), state.position[j])
-            return (state.fill(j), degree, state.position[j])
 
-        j = min(state.remaining(), key=key)
+def _greedy_order(state: _State, names: list, rule: str) -> tuple[list, int]:
+    """Eliminate ``names`` from ``state`` greedily by ``rule`` (see :func:`_greedy`): the order and its cost."""
+    left, order, total = list(names), [], 0
+
+    def key(j):
+        degree = len(state.preds[j]) * len(state.succs[j])
+        if rule == "markowitz":
+            return (degree, state.elimination_cost(j), state.position[j])
+        return (state.fill(j), degree, state.position[j])
+
+    while left:
+        j = min(left, key=key)
+        left.remove(j)
         total += state.eliminate(j)
         order.append(j)
-    return EliminationOrder(rule, tuple(order), total)
+    return order, total
+
+
+def _order_key(order):
+    """What names ``order`` (a name, an :class:`EliminationOrder` or a sequence of vertices) for the plans."""
+    if isinstance(order, str):
+        return order
+    names = order.vertices if isinstance(order, EliminationOrder) else order
+    return tuple(getattr(v, "name", v) for v in names)
 
 
 def _value(x, env: dict, defined_by: dict):

@@ -149,10 +149,17 @@ def jacobian(
     if method not in METHODS:
         raise ArgumentError(f"jacobian: method={method!r} is not one of {METHODS}")
     if method == "elimination":
+        plans: dict = {}  # the orders planned so far, by graph structure
 
         def eliminating_fun(*args, **kwargs):
             problem = _Problem(fun, args, kwargs, argnums, has_aux, "jacobian")
-            out_tree, blocks, aux = jacobian_by_elimination(problem.with_aux, problem.chosen, order)
+            full = list(args)
+            for argnum, value in zip(problem.argnums, problem.chosen):
+                full[argnum] = value
+            staged_for = plans if not kwargs else {}  # keyword arguments are closed over: staged per call
+            out_tree, blocks, aux = jacobian_by_elimination(
+                problem.with_all_args, tuple(full), problem.argnums, order, staged_for
+            )
             return problem.result(out_tree, blocks, aux)
 
         _name(eliminating_fun, "jacobian", fun)
@@ -234,16 +241,20 @@ class _Problem:
         self.has_aux = has_aux
         self.transform = transform
 
-        def with_aux(*chosen):
-            full = list(args)
-            for argnum, value in zip(self.argnums, chosen):
-                full[argnum] = value
+        def with_all_args(*full):
             result = fun(*full, **kwargs)
             result, aux = split_aux(result, transform) if has_aux else (result, None)
             check_output(result, tree_flatten(result)[0], transform)
             return result, aux
 
+        def with_aux(*chosen):
+            full = list(args)
+            for argnum, value in zip(self.argnums, chosen):
+                full[argnum] = value
+            return with_all_args(*full)
+
         self.with_aux = with_aux
+        self.with_all_args = with_all_args
 
     def result(self, out_tree, blocks: list, aux):
         """The Jacobian pytree: output structure outside, chosen-argument structure inside."""

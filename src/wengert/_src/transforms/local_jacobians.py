@@ -35,7 +35,7 @@ import math
 from ..backend import xp
 from .batching import vmap
 
-DECLARED_STRUCTURES = ("identity", "negation", "elementwise", "selection", "sum")
+DECLARED_STRUCTURES = ("identity", "negation", "elementwise", "selection", "sum", "matrix product")
 """What a primitive may declare per argument in ``Primitive.jacobian_structure``."""
 
 
@@ -119,7 +119,7 @@ def compose(outer: Edge, inner: Edge) -> Edge:
     m, n = outer.shape[0], inner.shape[1]
     unit = outer.unit and inner.unit
     planned = outer.planned or inner.planned
-    dtype = xp.result_type(outer.dtype, inner.dtype)
+    dtype = _joint_dtype(outer.dtype, inner.dtype)
     if outer.kind == "pick" and inner.kind == "pick":
         idx = _compose_indices(outer.idx, inner.idx)
         values = None
@@ -141,7 +141,7 @@ def compose(outer: Edge, inner: Edge) -> Edge:
 
 def merge(a: Edge, b: Edge) -> Edge:
     """``a + b``: two paths between the same vertices meeting (additions only)."""
-    dtype = xp.result_type(a.dtype, b.dtype)
+    dtype = _joint_dtype(a.dtype, b.dtype)
     planned = a.planned or b.planned
     if a.kind == "pick" and b.kind == "pick" and _same_indices(a.idx, b.idx):
         values = None
@@ -178,6 +178,10 @@ def equation_edges(eqn, args: list, vertex_positions: list[int]) -> list[tuple[i
 
 
 # --- the pieces ---------------------------------------------------------------------------------------------
+
+
+def _joint_dtype(a, b):
+    return a if a == b else xp.result_type(a, b)
 
 
 def _picked(values, idx):
@@ -217,7 +221,12 @@ def _declared_edge(eqn, args: list, position: int, kind: str) -> Edge | None:
     source, target = eqn.inputs[position], eqn.outputs[0]
     n, m = math.prod(source.shape), math.prod(target.shape)
     if kind == "sum":
-        return None  # a 0/1 matrix, built dense and marked unit by the caller
+        return _sum_edge(eqn, args, position, m, n)
+    if kind == "matrix product":
+        matrix = _matrix_product_jacobian(args, position)
+        if matrix is None:
+            return None
+        return Edge("dense", (m, n), target.dtype, unit=False, values=matrix.astype(target.dtype, copy=True))
     if kind == "selection":
         positions = xp.arange(n).reshape(source.shape)
         try:
@@ -237,8 +246,49 @@ def _declared_edge(eqn, args: list, position: int, kind: str) -> Edge | None:
     if kind == "negation":
         return Edge("pick", (m, n), target.dtype, unit=True, idx=idx, values=-xp.ones(m, target.dtype))
     ones = xp.ones(source.shape, source.dtype)
-    weights = xp.asarray(eqn.primitive(*_with(args, position, ones), **eqn.params))
-    return Edge("pick", (m, n), target.dtype, unit=False, idx=idx, values=weights.reshape(m).astype(target.dtype))
+    weights = xp.asarray(eqn.primitive.impl(*_with(args, position, ones), **eqn.params))
+    values = weights.reshape(m).astype(target.dtype, copy=False)
+    return Edge("pick", (m, n), target.dtype, unit=False, idx=idx, values=values)
+
+
+def _sum_edge(eqn, args: list, position: int, m: int, n: int) -> Edge | None:
+    """The 0/1 matrix of a sum, read off its VJP rule: the rule broadcasts each output element back to
+    the input elements summed into it, so applied to the output positions it names, for each input
+    element, the output it adds to. None where the rule does not answer that way (built dense instead)."""
+    vjps = eqn.primitive.vjps
+    rule = vjps[position] if isinstance(vjps, tuple) and position < len(vjps) else None
+    target = eqn.outputs[0]
+    if rule is None:
+        return None
+    try:
+        owner = xp.asarray(rule(xp.arange(m).reshape(target.shape), None, *args, **eqn.params))
+    except (TypeError, ValueError, AttributeError):
+        return None
+    if owner.dtype.kind not in "iu" or owner.size != n:
+        return None
+    matrix = xp.zeros((m, n), target.dtype)
+    matrix[owner.reshape(n), xp.arange(n)] = 1
+    return Edge("dense", (m, n), target.dtype, unit=True, values=matrix)
+
+
+def _matrix_product_jacobian(args: list, position: int):
+    """``d (a @ b) / d (args[position])`` read off the other operand, for operands of at most two axes.
+
+    With 1-D operands taken as a row ``a`` (``1 x k``) or a column ``b`` (``k x 1``), ``a`` of ``m x k``
+    and ``b`` of ``k x p``, and C-order flattening: ``d vec(a b) / d vec(b) = a ⊗ I_p`` and
+    ``d vec(a b) / d vec(a) = I_m ⊗ bᵀ``. Where ``p`` (or ``m``) is 1 this is the operand itself
+    (``A`` for ``A @ x``), with no product formed; None for stacks of matrices (built dense instead).
+    """
+    a, b = args
+    if xp.ndim(a) > 2 or xp.ndim(b) > 2:
+        return None
+    if position == 1:
+        left = xp.reshape(a, (1, -1)) if xp.ndim(a) == 1 else xp.asarray(a)
+        p = 1 if xp.ndim(b) == 1 else b.shape[1]
+        return left if p == 1 else xp.kron(left, xp.eye(p, dtype=left.dtype))
+    right = (xp.reshape(b, (-1, 1)) if xp.ndim(b) == 1 else xp.asarray(b)).T
+    m = 1 if xp.ndim(a) == 1 else a.shape[0]
+    return right if m == 1 else xp.kron(xp.eye(m, dtype=right.dtype), right)
 
 
 def _is_arange(idx, n: int) -> bool:
