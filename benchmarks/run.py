@@ -1,6 +1,6 @@
 """The benchmark harness: wengert against hand-written NumPy and its peers, in ratios.
 
-Eight sections, each a table followed by the targets it is held to
+Nine sections, each a table followed by the targets it is held to
 (``--only`` picks one):
 
 1. ``makemore``: the makemore MLP loss and every parameter gradient at batch
@@ -27,6 +27,9 @@ Eight sections, each a table followed by the targets it is held to
    likelihood in its hyperparameters, N = 500 (``gaussian_process.py``).
 8. ``matmul``: the Hessian of ``sum(log(1 + exp(A @ x)))`` and the Jacobians
    of ``log(1 + exp(A @ x))``, A 1000x500 (``matmul_hessian.py``).
+9. ``elimination``: Jacobians by vertex elimination against jacfwd and jacrev on
+   a diamond (R^200 -> R^5 -> R^200) and two chains (fan-in beside fan-out):
+   multiplications and time (``elimination.py``).
 
 Every implementation runs the same program and its result is checked against
 the reference once before it is timed. Peers that are not installed are
@@ -49,6 +52,7 @@ import sys
 from collections.abc import Callable
 
 import divergence
+import elimination
 import gaussian_process
 import jacobians
 import makemore_reference as reference
@@ -83,7 +87,7 @@ CHAIN_OPS = CHAIN_LENGTH + 1  # and the final sum that makes the output a scalar
 TARGET_US_PER_OP = 3.0
 TARGET_RATIO = {32: 2.0, 1024: 1.3}  # wengert eager / hand-written NumPy, per batch
 TARGET_JIT_RATIO = {32: 1.2, 1024: 1.0}  # wengert jit / hand-written NumPy, per batch (issue 4)
-SECTIONS = ("makemore", "chain", "jacobian", "hessian", "training", "divergence", "gp", "matmul")
+SECTIONS = ("makemore", "chain", "jacobian", "hessian", "training", "divergence", "gp", "matmul", "elimination")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -491,6 +495,7 @@ def main(argv: list[str] | None = None) -> int:
         "divergence": divergence.run_divergence,
         "gp": gaussian_process.run_gaussian_process,
         "matmul": matmul_hessian.run_matmul_hessian,
+        "elimination": elimination.run_elimination,
     }
     for name in SECTIONS if args.only is None else (args.only,):
         sections[name](peers, settings)
