@@ -13,7 +13,7 @@ from wengert.compat.autograd import extend as wext
 from wengert.compat.autograd.misc import flatten as wflatten
 from wengert.compat.autograd.misc import optimizers as woptimizers
 from wengert.compat.autograd.test_util import check_grads as wcheck_grads
-from wengert.errors import DtypeError, GradientCheckError, ShapeError, TransformError
+from wengert.errors import ArgumentError, DtypeError, GradientCheckError, ShapeError, TransformError
 
 autograd = pytest.importorskip("autograd")
 import autograd.numpy as anp  # noqa: E402
@@ -316,3 +316,50 @@ def test_the_docstring_examples_run(name):
 
     module = importlib.import_module("wengert.compat.autograd" + name)
     assert doctest.testmod(module).failed == 0
+
+
+def test_autograd_internals_trace_and_backward_pass_pull_back_to_the_root():
+    from autograd import core as acore
+    from autograd import tracer as atracer
+
+    from wengert.compat.autograd import core as wcore
+    from wengert.compat.autograd import tracer as wtracer
+
+    def f(x):
+        for _ in range(5):
+            x = x * wnp.sin(x) if wtracer.isbox(x) else x * anp.sin(x)
+        return x
+
+    results = []
+    for core, tracer in ((wcore, wtracer), (acore, atracer)):
+        value, end_node = tracer.trace(core.VJPNode.new_root(), f, X)
+        results.append((value, core.backward_pass(np.ones(3), end_node)))
+    assert_same(results[0][0], results[1][0])
+    assert_same(results[0][1], results[1][1])
+
+
+def test_new_box_outside_a_trace_records_on_its_roots_tape():
+    from wengert.compat.autograd import core as wcore
+    from wengert.compat.autograd import tracer as wtracer
+
+    root = wcore.VJPNode.new_root()
+    box = wtracer.new_box(X, 0, root)
+    _, end_node = wtracer.trace(wcore.VJPNode.new_root(), lambda x: x, X)
+    out = wnp.exp(box) * 2.0
+    node = wcore.VJPNode(out._trace, out.index, out.slot, root)
+    assert_same(wcore.backward_pass(np.ones(3), node), 2.0 * np.exp(X))
+    with pytest.raises(ArgumentError, match="not a root node"):
+        wtracer.new_box(X, 0, end_node)
+
+
+def test_make_vjp_of_a_tuple_argnum_matches_autograd_and_a_container_output_pulls_back_each_part():
+    (w_vjp, w_ans), (a_vjp, a_ans) = (
+        op.make_vjp(lambda x, y: np_.sin(x) * y, argnum=(0, 1))(X, Y) for op, np_ in ((wag, wnp), (autograd, anp))
+    )
+    assert_same(w_ans, a_ans)
+    assert_same(w_vjp(A[0]), a_vjp(A[0]))
+    # autograd boxes a container output only when built with autograd.builtins; wengert's outputs are pytrees
+    vjp, ans = wag.make_vjp(lambda x: (wnp.sin(x) * Y, {"s": wnp.sum(x * Y)}))(X)
+    np.testing.assert_allclose(vjp((Y, {"s": 2.0})), np.cos(X) * Y * Y + 2.0 * Y, rtol=1e-12)
+    with pytest.raises(ShapeError, match="cotangent 0 has shape"):
+        vjp((np.ones(2), {"s": 1.0}))

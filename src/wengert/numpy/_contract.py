@@ -5,6 +5,7 @@ explicit here (ellipsis expanded, output letters written out) before they
 reach the primitive.
 """
 
+import math
 import string
 
 from wengert._src.core.source_info import user_frame_summary
@@ -13,7 +14,7 @@ from wengert.errors import ShapeError
 
 from ._core import asarray_or_tracer
 from ._math import conj
-from ._shape import reshape
+from ._shape import reshape, transpose
 
 
 def matmul(a, b):
@@ -45,13 +46,7 @@ def dot(a, b):
         return a * b
     if b.ndim <= 2:
         return matmul(a, b)
-    letters = iter(string.ascii_letters)
-    a_spec = "".join(next(letters) for _ in range(a.ndim))
-    b_spec = [next(letters) for _ in range(b.ndim)]
-    b_spec[-2] = a_spec[-1]
-    b_spec = "".join(b_spec)
-    out = a_spec[:-1] + b_spec[:-2] + b_spec[-1]
-    return einsum(f"{a_spec},{b_spec}->{out}", a, b)
+    return tensordot(a, b, axes=([a.ndim - 1], [b.ndim - 2]))
 
 
 def vdot(a, b):
@@ -86,15 +81,26 @@ def tensordot(a, b, axes=2):
         b_axes = [b_axes] if isinstance(b_axes, int) else list(b_axes)
     a_axes = [i % a.ndim for i in a_axes]
     b_axes = [i % b.ndim for i in b_axes]
-    letters = iter(string.ascii_letters)
-    a_spec = [next(letters) for _ in range(a.ndim)]
-    b_spec = [next(letters) for _ in range(b.ndim)]
     for i, j in zip(a_axes, b_axes):
         if a.shape[i] != b.shape[j]:
             raise ShapeError(f"tensordot: axis {i} of {a.shape} and axis {j} of {b.shape} differ")
-        b_spec[j] = a_spec[i]
-    out = [c for k, c in enumerate(a_spec) if k not in a_axes] + [c for k, c in enumerate(b_spec) if k not in b_axes]
-    return einsum(f"{''.join(a_spec)},{''.join(b_spec)}->{''.join(out)}", a, b)
+    free_a = [k for k in range(a.ndim) if k not in a_axes]
+    free_b = [k for k in range(b.ndim) if k not in b_axes]
+    a_free_shape, b_free_shape = tuple(a.shape[k] for k in free_a), tuple(b.shape[k] for k in free_b)
+    contracted = math.prod(a.shape[i] for i in a_axes)
+    rows = _as_matrix(a, free_a + a_axes, (math.prod(a_free_shape), contracted))
+    columns = _as_matrix(b, b_axes + free_b, (contracted, math.prod(b_free_shape)))
+    return reshape(matmul(rows, columns), a_free_shape + b_free_shape)
+
+
+def _as_matrix(x, axes: list, shape: tuple):
+    """``x`` with its axes in the order ``axes``, as a matrix of ``shape``: how NumPy's tensordot reaches BLAS.
+
+    (``einsum`` of two operands contracts in a plain loop; the matrix product's rules are matrix products too.)
+    """
+    if axes != list(range(x.ndim)):
+        x = transpose(x, axes)
+    return reshape(x, shape)
 
 
 def kron(a, b):

@@ -25,15 +25,22 @@ import numpy as _np
 
 import wengert
 import wengert.numpy as wnp
+from wengert._src.backend import dtype_of, shape_of
+from wengert._src.core.primitive import new_trace
 from wengert._src.core.pytree import tree_flatten, tree_unflatten
-from wengert.errors import ArgumentError
+from wengert._src.transforms.inputs import as_float_input
+from wengert._src.transforms.reverse import ReverseTrace, ReverseTracer
+from wengert.errors import ArgumentError, ShapeError
 
+from ._graph import VJPNode, backward_pass
 from .tracer import Box, Primitive, getval, isbox, notrace_primitive, primitive, register_notrace
 
 __all__ = [
     "Box",
     "SparseObject",
+    "VJPNode",
     "VSpace",
+    "backward_pass",
     "def_linear",
     "defjvp",
     "defjvp_argnum",
@@ -58,9 +65,36 @@ this stays empty; code that reads it or pops from it (as autograd's tests do) ke
 
 
 def make_vjp(fun: Callable, x):
-    """``(vjp, fun(x))``, where ``vjp(g)`` pulls a cotangent ``g`` of the output back to ``x`` (autograd's order)."""
-    ans, pullback = wengert.vjp(fun, x)
-    return (lambda g: pullback(g)[0]), ans
+    """``(vjp, fun(x))``, where ``vjp(g)`` pulls a cotangent ``g`` of the output back to ``x`` (autograd's order).
+
+    As autograd's: ``fun`` runs once on a new reverse-mode level, and each ``vjp(g)`` walks its
+    tape back (``x`` and the output are pytrees). Like autograd, and unlike ``wengert.vjp``, no
+    copy of ``x`` or of the output is kept: write into them only after the last ``vjp`` call.
+    """
+    leaves, in_tree = tree_flatten(x)
+    with new_trace(ReverseTrace) as level:
+        inputs = level.new_inputs([as_float_input(leaf, "make_vjp", "input leaf", i) for i, leaf in enumerate(leaves)])
+        out_leaves, out_tree = tree_flatten(fun(tree_unflatten(in_tree, inputs)))
+        ans = [o._primal if isinstance(o, ReverseTracer) and o._trace is level else o for o in out_leaves]
+
+    def vjp(g):
+        cotangents, g_tree = tree_flatten(g)
+        if g_tree != out_tree:
+            raise ShapeError(f"vjp: the cotangent's structure {g_tree} differs from the output's {out_tree}.")
+        checked = []
+        for i, (ct, primal) in enumerate(zip(cotangents, ans)):
+            if not isbox(ct):
+                ct = _np.asarray(ct, dtype=dtype_of(primal))
+            if ct.shape != shape_of(primal):
+                raise ShapeError(
+                    f"vjp: cotangent {i} has shape {ct.shape} but the output has shape {shape_of(primal)}; "
+                    "give the cotangent the output's shape."
+                )
+            checked.append(ct)
+        grads = level.backward(out_leaves, checked, inputs)
+        return tree_unflatten(in_tree, [_np.zeros(b.shape, b.dtype) if c is None else c for c, b in zip(grads, inputs)])
+
+    return vjp, tree_unflatten(out_tree, ans)
 
 
 def make_jvp(fun: Callable, x):

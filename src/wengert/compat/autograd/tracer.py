@@ -27,6 +27,9 @@ from wengert._src.transforms.jvp import JVPTrace
 from wengert._src.transforms.reverse import ReverseTrace
 from wengert.errors import TransformError
 
+from ._graph import new_box as new_box  # autograd.tracer names: re-exported
+from ._graph import trace as trace
+
 Box = Tracer
 """autograd's ``Box`` is wengert's traced value: ``isinstance(x, Box)`` asks whether ``x`` is being differentiated."""
 

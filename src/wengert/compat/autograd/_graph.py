@@ -1,0 +1,106 @@
+"""autograd's tracing internals on wengert's tape: ``VJPNode``, ``trace``, ``new_box`` and ``backward_pass``.
+
+autograd records a graph: each box points at a node, each node at its parents,
+and ``backward_pass`` sorts the graph and pulls a cotangent back to the root.
+wengert records a tape (the Wengert list, in evaluation order), so a node here
+is a place on a tape: the trace that owns the tape, and the entry (and result
+slot) of a value. ``trace(VJPNode.new_root(), fun, x)`` runs ``fun`` on a
+fresh reverse-mode level and returns ``(value, end_node)``;
+``backward_pass(g, end_node)`` walks the tape once, backwards, and returns the
+cotangent of the root, as autograd's does. Code that drives autograd's
+internals this way (autograd's own benchmarks, libraries that build their own
+``make_vjp``) runs unchanged.
+
+``new_box(x, trace_id, root)`` outside ``trace`` starts a tape of the root's
+own, below every transform on the stack: operations on the box record on it
+until ``backward_pass``, and the tape lives as long as the root node or a box
+on it does (as autograd's graph lives as long as its nodes).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+from wengert._src.backend import xp
+from wengert._src.core.primitive import Tracer, new_trace
+from wengert._src.transforms.inputs import as_float_input
+from wengert._src.transforms.reverse import ReverseTrace, ReverseTracer, pull_back_tape
+from wengert.errors import ArgumentError
+
+
+class VJPNode:
+    """A value's place on a reverse-mode tape: the trace owning the tape, the entry and its result slot.
+
+    A root (``VJPNode.new_root()``) has no place until a box is made on it; it then keeps the
+    tape entries of its boxes (``inputs``), whose cotangents ``backward_pass`` sums.
+    """
+
+    __slots__ = ("dtype", "index", "inputs", "root", "shape", "slot", "trace")
+
+    def __init__(self, trace: ReverseTrace | None, index: int = -1, slot: int = -1, root: VJPNode | None = None):
+        self.trace, self.index, self.slot, self.root = trace, index, slot, root
+        self.inputs: list = []
+        self.shape, self.dtype = (), None  # of the value (of a root's boxes): a zero cotangent's
+
+    @classmethod
+    def new_root(cls, *args, **kwargs) -> VJPNode:
+        """A root node, where a trace starts (autograd's arguments are accepted and not needed)."""
+        return cls(None)
+
+    def __repr__(self) -> str:
+        where = "root" if self.root is None else f"entry {self.index}"
+        return f"VJPNode({where}, tape of {len(self.trace.tape) if self.trace else 0} entries)"
+
+
+def new_box(value, trace, node: VJPNode) -> ReverseTracer:
+    """A traced value for ``value`` on the tape of the root ``node`` (an input of it).
+
+    Within :func:`trace` the box is on that trace's level; outside any, on a tape of the root's
+    own below every active transform. ``trace`` (autograd's trace id) is accepted and not needed.
+    """
+    if not isinstance(node, VJPNode) or node.root is not None:
+        raise ArgumentError(
+            f"new_box: {node!r} is not a root node; on wengert a box starts a trace, so make it on "
+            "VJPNode.new_root(), and let operations on boxes make the other nodes."
+        )
+    if node.trace is None:
+        node.trace = ReverseTrace(0)
+    box = node.trace.new_input(as_float_input(value, "new_box", "value", 0))
+    node.inputs.append(box.index)
+    node.shape, node.dtype = box.shape, box.dtype
+    return box
+
+
+def trace(start_node: VJPNode, fun: Callable, x):
+    """``(fun(x), end_node)``, ``fun`` run on a new reverse-mode level from the root ``start_node``.
+
+    ``end_node`` is ``None`` (with autograd's warning) when the output does not depend on ``x``.
+    """
+    if start_node.trace is not None:
+        raise ArgumentError("trace: the start node already holds a tape; give each trace a fresh VJPNode.new_root().")
+    with new_trace(ReverseTrace) as level:
+        start_node.trace = level
+        end_box = fun(new_box(x, level, start_node))
+        if isinstance(end_box, ReverseTracer) and end_box._trace is level:
+            end_node = VJPNode(level, end_box.index, end_box.slot, start_node)
+            end_node.dtype = end_box.dtype
+            return end_box._primal, end_node
+    warnings.warn("Output seems independent of input.", stacklevel=2)
+    return end_box, None
+
+
+def backward_pass(g, end_node: VJPNode):
+    """The cotangent of ``end_node``'s root, given the cotangent ``g`` of ``end_node``'s value."""
+    root = end_node.root
+    if root is None:
+        raise ArgumentError("backward_pass: the end node is a root; give the node trace() returned.")
+    if not isinstance(g, Tracer):
+        g = xp.asarray(g, dtype=end_node.dtype)
+    cotangents = pull_back_tape(end_node.trace.tape, [(end_node.index, end_node.slot, g)])
+    total = None
+    for index in root.inputs:
+        ct = cotangents[index]
+        if ct is not None:
+            total = ct if total is None else total + ct
+    return xp.zeros(root.shape, root.dtype) if total is None else total
