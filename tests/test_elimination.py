@@ -144,6 +144,29 @@ def test_the_graph_draws_with_graphviz():
     assert "t1" in dot.source and "identity" in dot.source
 
 
+def _sigmoid_neuron_loss(w, x, y):
+    return wnp.sum((1 / (1 + wnp.exp(-(x @ w))) - y) ** 2)
+
+
+SEED_EXAMPLES = {
+    "e = (a b)(b + 1)": (lambda a, b: (a * b) * (b + 1), (2.0, 3.0)),
+    "f = 1 + x + exp(sin(x y))": (lambda x, y: 1 + x + wnp.exp(wnp.sin(x * y)), (0.5, 2.0)),
+    "sigmoid neuron loss": (_sigmoid_neuron_loss, (np.full(3, 0.1), np.arange(15.0).reshape(5, 3) / 10, np.ones(5))),
+}
+
+
+@pytest.mark.parametrize("name", SEED_EXAMPLES)
+def test_the_seeds_examples_print_and_draw(name):
+    fun, args = SEED_EXAMPLES[name]
+    graph = elimination.linearized_graph(fun, *args, argnums=tuple(range(len(args))))
+    text = str(graph)
+    assert all(vertex in text for vertex in graph.vertices)
+    assert all(edge.structure in text for edge in graph.edges.values())
+    pytest.importorskip("graphviz")
+    source = graph.draw().source
+    assert all(vertex in source for vertex in graph.vertices)
+
+
 # --- Jacobians by elimination equal jacfwd -------------------------------------------------------------------
 
 SWEEP_ORDERS = ("markowitz", "forward", "reverse", "lowest_fill", "optimal")
