@@ -782,6 +782,8 @@ add(same(lambda m, a, b: m.einsum("ij,ij", a, b), _uniform((3, 4)), _uniform((3,
 add(same(lambda m, a: m.einsum("ii", a), _uniform((3, 3)), name="wnp.einsum", label="ii (implicit trace)"))
 add(same(lambda m, a, b: m.einsum("...i,...i->...", a, b), _uniform((2, 3, 4)), _uniform((3, 4)),
          name="wnp.einsum", label="...i,...i->... (broadcast ellipsis)"))
+add(same(lambda m, a, b: m.einsum("ij,jk->ik", a, b), _uniform((3, 4)), _uniform((1, 5)),
+         name="wnp.einsum", label="ij,jk->ik (a size-1 axis broadcast)"))
 add(same(lambda m, a, b: m.matmul(a, b), _uniform((3, 1, 2, 4)), _uniform((1, 5, 4, 2)), name="wnp.matmul",
          label="both broadcast"))
 

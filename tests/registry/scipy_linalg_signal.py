@@ -143,6 +143,41 @@ _LINALG = [
         (_A, _well_conditioned(2, 94), rng(95).normal(size=(3, 2))),
         numpy_fn=sl.solve_sylvester,
     ),
+    OpCase(
+        "wsl.lu_factor",
+        lambda a: wsl.lu_factor(a)[0],
+        (_A,),
+        numpy_fn=lambda a: sl.lu_factor(a)[0],
+        jax_fn=lambda jnp, a: _jax("jax.scipy.linalg", "lu_factor")(jnp, a)[0],
+    ),
+    *[
+        OpCase(
+            f"wsl.lu_solve[trans={trans}]",
+            lambda a, b, trans=trans: wsl.lu_solve(wsl.lu_factor(a), b, trans=trans),
+            (_A, _B),
+            numpy_fn=lambda a, b, trans=trans: sl.lu_solve(sl.lu_factor(a), b, trans=trans),
+            jax_fn=lambda jnp, a, b, trans=trans: _jax("jax.scipy.linalg", "lu_solve")(
+                jnp, _jax("jax.scipy.linalg", "lu_factor")(jnp, a), b, trans=trans
+            ),
+        )
+        for trans in (0, 1)
+    ],
+    OpCase(
+        "wsl.lu_solve[vector,factors]",
+        lambda lu, b: wsl.lu_solve((lu, sl.lu_factor(_A)[1]), b),
+        (sl.lu_factor(_A)[0], _b),
+        numpy_fn=lambda lu, b: sl.lu_solve((lu, sl.lu_factor(_A)[1]), b),
+    ),
+    *[
+        OpCase(
+            f"wsl.logm[{name}]",
+            wsl.logm,
+            (matrix,),
+            numpy_fn=sl.logm,
+            rtol=1e-4,
+        )
+        for name, matrix in (("symmetric", _SPD), ("non-symmetric", _A))
+    ],
     *[
         OpCase(
             f"wsl.expm[norm={scale}]",

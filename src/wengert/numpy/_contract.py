@@ -14,7 +14,7 @@ from wengert.errors import ShapeError
 
 from ._core import asarray_or_tracer
 from ._math import conj
-from ._shape import reshape, transpose
+from ._shape import broadcast_to, reshape, transpose
 
 
 def matmul(a, b):
@@ -151,8 +151,17 @@ def einsum(subscripts: str, *operands, optimize=None):
         if len(term) != op.ndim:
             raise ShapeError(f"einsum: '{term}' names {len(term)} axes but the operand has shape {op.shape}")
         for letter, size in zip(term, op.shape):
-            if sizes.setdefault(letter, size) != size and size != 1:
-                raise ShapeError(f"einsum: axis '{letter}' has sizes {sizes[letter]} and {size} in {subscripts!r}")
+            known = sizes.setdefault(letter, size)
+            if known != size and 1 not in (known, size):
+                raise ShapeError(f"einsum: axis '{letter}' has sizes {known} and {size} in {subscripts!r}")
+            sizes[letter] = max(known, size)
+    # An axis of size 1 against a longer one broadcasts (as NumPy's einsum allows): made explicit, so that
+    # the derivative in that operand sums over the broadcast axis (the broadcast's own rule).
+    operands = [
+        broadcast_to(op, tuple(sizes[letter] for letter in term)) if any(
+            size != sizes[letter] for letter, size in zip(term, op.shape)) else op
+        for term, op in zip(inputs, operands)
+    ]  # fmt: skip
     return ct.einsum(*operands, spec=spec)
 
 

@@ -19,8 +19,12 @@ known, and masked under ``jit`` and ``vmap``.
 ``X X = A``: ``X dX + dX X = dA``, a Sylvester equation solved by
 ``solve_sylvester`` (a ``custom_jvp`` whose rule calls ``sqrtm`` again, so
 every order works). ``solve_sylvester`` solves its Kronecker form, O(n⁶):
-meant for the small matrices where it is used. Not here yet:
-``lu_factor``/``lu_solve``, ``logm``.
+meant for the small matrices where it is used. ``lu_factor`` is SciPy's
+(LAPACK) on plain arrays and Gaussian elimination with partial pivoting in
+wengert operations on traced ones (the pivots are read, not differentiated),
+so ``lu_solve`` differentiates in the factors and in ``b``. ``logm`` is SciPy's
+forward (inverse scaling and squaring under ``jit`` and ``vmap``) with the
+derivative that inverts ``expm``'s Fréchet derivative at the logarithm.
 """
 
 import math
@@ -41,6 +45,9 @@ __all__ = [
     "eigh",
     "expm",
     "inv",
+    "logm",
+    "lu_factor",
+    "lu_solve",
     "solve",
     "solve_banded",
     "solve_sylvester",
@@ -279,3 +286,132 @@ def _value_if_known(value) -> float | None:
         return float(value.concrete())
     except TracerError:
         return None
+
+
+def lu_factor(a, overwrite_a: bool = False, check_finite: bool = True):
+    """``(lu, piv)`` with ``a = P L U`` as SciPy gives them: ``L`` (unit diagonal) below ``lu``'s diagonal,
+    ``U`` on and above it, and row ``i`` swapped with row ``piv[i]`` (int32) in turn.
+
+    Plain arrays go to SciPy (LAPACK's getrf). Traced ones are eliminated step by step in
+    wengert operations, the pivot of each column its largest entry in magnitude (as getrf
+    picks it), so ``lu`` differentiates in ``a`` to every order and under ``vmap`` and ``jit``;
+    the pivots are integers and carry no derivative.
+    """
+    a = wnp.asarray(a)
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise ShapeError(f"lu_factor: a must be a square matrix (n, n), got shape {a.shape}.")
+    if not isinstance(a, Tracer):
+        from scipy.linalg import lu_factor as scipy_lu_factor
+
+        return scipy_lu_factor(a, check_finite=check_finite)
+    n = a.shape[0]
+    rows = wnp.arange(n)
+    lu, pivots = a, []
+    for k in range(n):
+        pivot = wnp.argmax(wnp.abs(lu[k:, k])) + k
+        pivots.append(pivot)
+        lu = lu[wnp.where(rows == k, pivot, wnp.where(rows == pivot, k, rows))]
+        if k + 1 < n:
+            multipliers = lu[k + 1 :, k] / lu[k, k]
+            lu = wnp.at(lu)[k + 1 :, k].set(multipliers)
+            lu = wnp.at(lu)[k + 1 :, k + 1 :].add(-wnp.outer(multipliers, lu[k, k + 1 :]))
+    return lu, wnp.stack(pivots).astype(xp.int32)
+
+
+def _row_order(piv, n: int):
+    """The rows of ``b`` in the order ``piv``'s swaps leave them: ``(P^T b) = b[order]``."""
+    order = wnp.arange(n)
+    positions = wnp.arange(n)
+    for i in range(n):
+        j = piv[i]
+        order = wnp.where(positions == i, wnp.take(order, j), wnp.where(positions == j, order[i], order))
+    return order
+
+
+def lu_solve(lu_and_piv, b, trans=0, overwrite_b: bool = False, check_finite: bool = True):
+    """``x`` with ``a x = b`` (``trans=0``) or ``aᵀ x = b`` (``1``, ``2``), from ``lu_factor(a)``.
+
+    Two triangular solves and the row permutation: ``L U x = P^T b``, or ``Uᵀ Lᵀ (P^T x) = b``;
+    differentiable in ``lu`` and ``b`` (the pivots are integers).
+    """
+    lu, piv = lu_and_piv
+    lu, b = wnp.asarray(lu), wnp.asarray(b)
+    n = lu.shape[0]
+    if lu.ndim != 2 or lu.shape[1] != n or b.shape[:1] != (n,):
+        raise ShapeError(f"lu_solve: lu must be (n, n) and b (n, ...), got lu {lu.shape} and b {b.shape}.")
+    order = _row_order(piv, n)
+    if not _transposed(trans):
+        lower = solve_triangular(lu, wnp.take(b, order, axis=0), lower=True, unit_diagonal=True)
+        return solve_triangular(lu, lower, lower=False)
+    upper = solve_triangular(lu, b, trans=1, lower=False)
+    permuted = solve_triangular(lu, upper, trans=1, lower=True, unit_diagonal=True)
+    return wnp.take(permuted, wnp.argsort(order), axis=0)
+
+
+_LOGM_SQUARE_ROOTS = 8
+_LOGM_SERIES_TERMS = 18
+
+
+def _real_logarithm(a):
+    if isinstance(a, Tracer):  # under vmap or jit: inverse scaling and squaring in wengert operations
+        return _inverse_scaling_and_squaring(a)
+    from scipy.linalg import logm as scipy_logm
+
+    a = xp.asarray(a)
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise ShapeError(f"logm: a must be a square matrix (n, n), got shape {a.shape}.")
+    with xp.errstate(all="ignore"):
+        log = scipy_logm(a)
+    if xp.iscomplexobj(log):
+        if xp.max(xp.abs(log.imag), initial=0.0) > 1e-8 * max(1.0, float(xp.max(xp.abs(log.real), initial=0.0))):
+            raise DtypeError(
+                "logm: this matrix has no real principal logarithm (an eigenvalue is negative or zero), "
+                "and wengert does not differentiate complex values here."
+            )
+        log = log.real
+    return log.astype(xp.result_type(a.dtype, xp.float32), copy=False)
+
+
+def _inverse_scaling_and_squaring(a):
+    """``log A = 2^k log(A^(1/2^k))``: ``k`` square roots bring ``A`` near ``I``, where the series of
+    ``log(I + Y)`` converges fast (a fixed ``k`` and number of terms, so that it stages under jit)."""
+    root = a
+    for _ in range(_LOGM_SQUARE_ROOTS):
+        root = _denman_beavers(root)
+    y = root - wnp.eye(a.shape[-1], dtype=a.dtype)
+    term, log = y, y
+    for k in range(2, _LOGM_SERIES_TERMS + 1):
+        term = term @ y
+        log = log + ((-1) ** (k + 1) / k) * term
+    return log * 2.0**_LOGM_SQUARE_ROOTS
+
+
+def _expm_frechet_matrix(x):
+    """The ``n² x n²`` matrix of ``E -> L_exp(X, E)`` (row-major ``vec``), column by column from
+    ``expm([[X, E], [0, X]])``, whose upper right block is ``L_exp(X, E)`` (Mathias 1996)."""
+    n = x.shape[-1]
+    basis = wnp.reshape(wnp.eye(n * n, dtype=x.dtype), (n * n, n, n))
+    stacked_x = wnp.broadcast_to(x, (n * n, n, n))
+    top = wnp.concatenate([stacked_x, basis], axis=-1)
+    bottom = wnp.concatenate([wnp.zeros((n * n, n, n), dtype=x.dtype), stacked_x], axis=-1)
+    blocks = expm(wnp.concatenate([top, bottom], axis=-2))
+    return wnp.transpose(wnp.reshape(blocks[:, :n, n:], (n * n, n * n)))
+
+
+logm = custom_jvp(_real_logarithm)
+
+
+@logm.defjvp
+def _logm_jvp(primals, tangents):
+    (a,), (da,) = primals, tangents
+    log = logm(a)
+    n = a.shape[-1]
+    return log, wnp.reshape(wnp.linalg.solve(_expm_frechet_matrix(log), wnp.reshape(da, (n * n,))), (n, n))
+
+
+logm.__doc__ = """The principal logarithm ``X`` of a square matrix (``expm(X) = A``), real; SciPy's forward.
+
+``dA = L_exp(X, dX)`` (``expm``'s Fréchet derivative at ``X``) gives the derivative, solved
+for ``dX`` in Kronecker form (an ``n² x n²`` system: for small matrices). The logarithm of a
+matrix with a negative or zero eigenvalue has no real principal value: ``DtypeError``.
+"""

@@ -1,5 +1,6 @@
 """``autograd.scipy.linalg``: ``wengert.scipy.linalg`` (solve_triangular, solve_banded, sqrtm,
-solve_sylvester, cholesky, cho_factor/cho_solve, solve, eigh, svd, inv, det, block_diag, expm), and
+solve_sylvester, cholesky, cho_factor/cho_solve, lu_factor/lu_solve, solve, eigh, svd, inv, det, block_diag, expm,
+logm), and
 SciPy's other names on plain arrays.
 """
 
