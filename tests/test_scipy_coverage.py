@@ -128,3 +128,24 @@ def test_the_compat_package_provides_autograds_scipy_modules():
         assert kernel.shape == (2, 4)
     finally:
         wag.uninstall()
+
+
+def test_lu_factor_gives_scipys_factors_and_pivots_on_plain_and_traced_matrices():
+    sl = scipy_linalg
+    a = np.random.default_rng(5).normal(size=(4, 4))
+    want_lu, want_piv = sl.lu_factor(a)
+    got_lu, got_piv = wengert.vmap(wsl.lu_factor)(a[None])
+    np.testing.assert_allclose(got_lu[0], want_lu, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(got_piv[0], want_piv)
+    assert got_piv.dtype == want_piv.dtype
+    b = np.arange(4.0)
+    for trans in (0, 1, 2):
+        np.testing.assert_allclose(wsl.lu_solve((want_lu, want_piv), b, trans=trans),
+                                   sl.lu_solve((want_lu, want_piv), b, trans=trans), rtol=1e-12)  # fmt: skip
+
+
+def test_logm_refuses_a_matrix_without_a_real_logarithm():
+    from wengert.errors import DtypeError
+
+    with pytest.raises(DtypeError, match="no real principal logarithm"):
+        wsl.logm(-np.eye(2))

@@ -168,15 +168,22 @@ def _real_square_root(a):
         return _denman_beavers(a)
     from scipy.linalg import sqrtm as scipy_sqrtm
 
-    root = scipy_sqrtm(xp.asarray(a))
-    if xp.iscomplexobj(root):
-        if xp.max(xp.abs(root.imag), initial=0.0) > 1e-8 * max(1.0, float(xp.max(xp.abs(root.real), initial=0.0))):
-            raise DtypeError(
-                "sqrtm: this matrix has no real square root (an eigenvalue lies on the negative real axis), "
-                "and wengert does not differentiate complex values."
-            )
-        root = root.real
-    return root.astype(xp.result_type(a.dtype, xp.float32), copy=False)
+    return _real_result(
+        scipy_sqrtm(xp.asarray(a)),
+        a,
+        "sqrtm: this matrix has no real square root (an eigenvalue lies on the negative real axis), "
+        "and wengert does not differentiate complex values.",
+    )
+
+
+def _real_result(result, a, refusal: str):
+    """SciPy's ``result`` of a matrix function of the real ``a``, real, in ``a``'s floating dtype; ``DtypeError``
+    (``refusal``) where its imaginary part is more than rounding."""
+    if xp.iscomplexobj(result):
+        if xp.max(xp.abs(result.imag), initial=0.0) > 1e-8 * max(1.0, float(xp.max(xp.abs(result.real), initial=0.0))):
+            raise DtypeError(refusal)
+        result = result.real
+    return result.astype(xp.result_type(a.dtype, xp.float32), copy=False)
 
 
 _DENMAN_BEAVERS_STEPS = 12
@@ -362,14 +369,12 @@ def _real_logarithm(a):
         raise ShapeError(f"logm: a must be a square matrix (n, n), got shape {a.shape}.")
     with xp.errstate(all="ignore"):
         log = scipy_logm(a)
-    if xp.iscomplexobj(log):
-        if xp.max(xp.abs(log.imag), initial=0.0) > 1e-8 * max(1.0, float(xp.max(xp.abs(log.real), initial=0.0))):
-            raise DtypeError(
-                "logm: this matrix has no real principal logarithm (an eigenvalue is negative or zero), "
-                "and wengert does not differentiate complex values here."
-            )
-        log = log.real
-    return log.astype(xp.result_type(a.dtype, xp.float32), copy=False)
+    return _real_result(
+        log,
+        a,
+        "logm: this matrix has no real principal logarithm (an eigenvalue is negative or zero), "
+        "and wengert does not differentiate complex values here.",
+    )
 
 
 def _inverse_scaling_and_squaring(a):
