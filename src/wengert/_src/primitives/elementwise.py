@@ -15,6 +15,7 @@ import math
 
 from ..backend import xp
 from ..core.primitive import READS_NOTHING, Primitive, Tracer
+from . import structural
 from .rules import BY_VJP, Multilinear, elementwise_flops, no_flops
 from .structural import broadcast_like, broadcasting_batch, unbroadcast
 
@@ -95,7 +96,6 @@ arccosh = _unary("arccosh", xp.arccosh, lambda ans, x: 1.0 / sqrt(x * x - 1.0), 
 arctanh = _unary("arctanh", xp.arctanh, lambda ans, x: 1.0 / (1.0 - x * x), "d atanh(x) = dx / (1 - x^2)")
 sqrt = _unary("sqrt", xp.sqrt, lambda ans, x: 0.5 / ans, "sqrt(x); d = dx / (2 sqrt(x)), inf at 0")
 cbrt = _unary("cbrt", xp.cbrt, lambda ans, x: 1.0 / (3.0 * ans * ans), "cbrt(x); d = dx / (3 cbrt(x)^2)")
-abs_ = _unary("abs", xp.abs, lambda ans, x: sign(x), "|x|; d|x| = sign(x) dx, so |x|'(0) = 0")
 square = _unary(
     "square",
     xp.square,
@@ -134,8 +134,9 @@ logical_or = _nondiff("or", xp.logical_or, "x or y.")
 logical_xor = _nondiff("xor", xp.logical_xor, "x xor y.")
 floor_divide = _nondiff("floordiv", xp.floor_divide, "x // y.", source="//")
 
-# The parts of a complex array. Complex values carry no derivative yet: every differentiating transform
-# refuses them before a rule sees them (transforms/complex_guard.py), so these run only where none flows.
+# The parts of a complex array, with JAX's rules (transforms/complex_guard.py): real and imag map a complex
+# tangent to a real one, and their transposes (the VJPs) map a real cotangent back to a complex one,
+# Re(ct t) = ct Re(t) for real and Re(-i ct t) = ct Im(t) for imag; conj is its own transpose.
 def _real_impl(x):  # NumPy's own function is no ufunc: compiled code calls it through this module
     return xp.real(x)
 
@@ -144,9 +145,78 @@ def _imag_impl(x):
     return xp.imag(x)
 
 
-real = _nondiff("real", _real_impl, "The real part of a complex array.")
-imag = _nondiff("imag", _imag_impl, "The imaginary part of a complex array.")
-conj = _nondiff("conj", xp.conjugate, "The complex conjugate.")
+def _as_complex_of(g, x):
+    """The real cotangent ``g`` as one of ``x``'s complex dtype (imaginary part 0)."""
+    return structural.astype(g, dtype=x.dtype) if g.dtype != x.dtype else g
+
+
+def _part(name, impl, jvp, vjp, doc):
+    prim = Primitive(
+        name,
+        impl,
+        jvps=(jvp,),
+        vjps=(vjp,),
+        transposes=(BY_VJP,),
+        batch=lambda args, dims: broadcasting_batch(prim, args, dims),
+        flops=elementwise_flops,
+        linear_in=(0,),
+        doc=doc,
+    )
+    return prim
+
+
+real = _part(
+    "real",
+    _real_impl,
+    lambda t, ans, x: real(t),
+    lambda g, ans, x: _as_complex_of(g, x),
+    "The real part of a complex array; d Re(z) = Re(dz), its transpose ct -> ct + 0i.",
+)
+imag = _part(
+    "imag",
+    _imag_impl,
+    lambda t, ans, x: imag(t),
+    lambda g, ans, x: multiply(_as_complex_of(g, x), -1j),
+    "The imaginary part of a complex array; d Im(z) = Im(dz), its transpose ct -> -i ct.",
+)
+conj = _part(
+    "conj",
+    xp.conjugate,
+    lambda t, ans, x: conj(t),
+    lambda g, ans, x: conj(g),
+    "The complex conjugate; d conj(z) = conj(dz), its own transpose.",
+)
+
+
+def _complex_abs_derivative(ans, z):
+    """``conj(z) / |z|``, 0 at ``z = 0`` (as the real rule's ``sign(0) = 0``)."""
+    origin = equal(ans, 0)
+    return where(origin, 0.0, conj(z) / where(origin, 1.0, ans))
+
+
+def _abs_jvp(t, ans, x):
+    """``sign(x) dx``; for complex ``z``, the real tangent ``Re(conj(z) dz) / |z|``."""
+    if x.dtype.kind != "c":
+        return t * sign(x)
+    return real(t * _complex_abs_derivative(ans, x))
+
+
+def _abs_vjp(g, ans, x):
+    """``g sign(x)``; for complex ``z`` the transpose of the JVP, ``g conj(z) / |z|`` (JAX's convention)."""
+    if x.dtype.kind != "c":
+        return g * sign(x)
+    return g * _complex_abs_derivative(ans, x)
+
+
+abs_ = Primitive(
+    "abs",
+    xp.abs,
+    jvps=(_abs_jvp,),
+    vjps=(_abs_vjp,),
+    batch=lambda args, dims: broadcasting_batch(abs_, args, dims),
+    flops=elementwise_flops,
+    doc="|x|; d|x| = sign(x) dx, so |x|'(0) = 0; for complex z, d|z| = Re(conj(z) dz) / |z|, 0 at 0",
+)
 
 
 def binary_primitive(name, impl, dx, dy, doc, transposes=None, vjp_x=None, source=None, neutral=None):

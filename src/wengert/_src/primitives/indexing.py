@@ -459,7 +459,9 @@ def _concatenate_pieces(g, ans, positions, *xs, axis):
         starts = list(itertools.accumulate((x.shape[axis] for x in xs), initial=0))
         lead = (slice(None),) * axis
         pieces = [getitem(g, idx=lead + (slice(starts[p], starts[p + 1]),)) for p in positions]
-    return [piece if piece.dtype == xs[p].dtype else piece.astype(xs[p].dtype) for piece, p in zip(pieces, positions)]
+    return [
+        piece if piece.dtype == xs[p].dtype else astype(piece, dtype=xs[p].dtype) for piece, p in zip(pieces, positions)
+    ]
 
 
 def _concatenate_tangent(tangents, ans, *xs, axis):
@@ -505,7 +507,7 @@ def _stack_cotangents(cts, x, axis):
     """The slices' cotangents put back together along ``axis``: the transpose of ``unstack``."""
     shape = x.shape[:axis] + (1,) + x.shape[axis + 1 :]
     pieces = [
-        reshape(ct, shape=shape) if ct.dtype == x.dtype else reshape(ct.astype(x.dtype), shape=shape) for ct in cts
+        reshape(ct if ct.dtype == x.dtype else astype(ct, dtype=x.dtype), shape=shape) for ct in cts
     ]
     return concatenate(*pieces, axis=axis)
 

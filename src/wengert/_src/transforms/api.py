@@ -17,6 +17,7 @@ from ..core.gc_pause import collector_paused
 from ..core.primitive import Tracer, new_trace
 from ..core.pytree import tree_flatten, tree_map, tree_unflatten
 from ..core.source_info import user_frame_summary
+from ..distributed import dask_chunks
 from .complex_guard import refuse_complex_seed
 from .inputs import as_float_input, check_output, own_arrays, private_copy, split_aux
 from .jvp import JVPTrace
@@ -45,11 +46,13 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
     flat_tangents, tangent_tree = tree_flatten(tuple(tangents))
     if in_tree != tangent_tree:
         raise TransformError(f"jvp: primals {in_tree} and tangents {tangent_tree} differ in structure")
+    if dask_chunks.any_dask_array(flat_primals):  # data in row chunks: spread over them (docs/dask.md)
+        return dask_chunks.jvp(jvp, fun, primals, tangents, has_aux)
     with new_trace(JVPTrace) as trace:
         tracers = []
         for i, (primal, tangent) in enumerate(zip(flat_primals, flat_tangents)):
             primal = as_float_input(primal, "jvp", "primal", i)
-            refuse_complex_seed(tangent, "jvp", f"tangent {i}")
+            refuse_complex_seed(tangent, "jvp", f"tangent {i}", primal)
             if not isinstance(tangent, Tracer):
                 tangent = xp.asarray(tangent, dtype=primal.dtype)
             if tuple(tangent.shape) != tuple(primal.shape):
@@ -115,16 +118,17 @@ class _Recording:
             self.primals_out = [_primal_of(trace, o) for o in self.flat_out]
         self.trace, self.inputs = trace, inputs
 
-    def pull_back(self, flat_cts: list, unit_seed: bool = False):
+    def pull_back(self, flat_cts: list, unit_seed: bool = False, last: bool = False):
         """The input cotangents (zeros for inputs the outputs don't depend on), as the input pytree.
 
         ``unit_seed``: the cotangents are ones (``grad``'s seed), which a compiled backward pass
-        may then fold into its constants. The arrays returned are the caller's own and writable
-        (see :func:`.inputs.own_arrays`).
+        may then fold into its constants. ``last``: no pull back follows, so the eager pass frees
+        each tape entry's values as it passes it. The arrays returned are the caller's own and
+        writable (see :func:`.inputs.own_arrays`).
         """
         grads = compiled_backward.pull_back(self.trace, self.flat_out, flat_cts, self.inputs, unit_seed)
         if grads is None:
-            grads = self.trace.backward(self.flat_out, flat_cts, self.inputs)
+            grads = self.trace.backward(self.flat_out, flat_cts, self.inputs, release=last)
         grads = [_zeros_like(x) if g is None else g for g, x in zip(grads, self.inputs)]
         return tree_unflatten(self.in_tree, own_arrays(grads, flat_cts))
 
@@ -147,7 +151,7 @@ def _reverse(fun: Callable, primals: tuple, has_aux: bool, transform: str):
         if ct_tree != out_tree:
             raise TransformError(f"vjp_fn: cotangent structure {ct_tree} differs from the output's {out_tree}")
         for i, (ct, primal) in enumerate(zip(flat_cts, primals_out)):
-            refuse_complex_seed(ct, "vjp_fn", f"cotangent {i}")
+            refuse_complex_seed(ct, "vjp_fn", f"cotangent {i}", primal)
             if tuple(shape_of(ct)) != tuple(shape_of(primal)):
                 raise ShapeError(
                     f"vjp_fn: cotangent {i} has shape {shape_of(ct)}, but the output has shape "
@@ -163,18 +167,24 @@ def _reverse(fun: Callable, primals: tuple, has_aux: bool, transform: str):
     return (out, vjp_fn, recording.aux) if has_aux else (out, vjp_fn)
 
 
-def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
+def value_and_grad(
+    fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False
+):
     """A function returning ``(fun(*args), gradient)``, or ``((value, aux), gradient)``.
 
     The gradient is with respect to the positional argument(s) ``argnums``; it
     has the structure of that argument (a tuple of them for a tuple of
-    ``argnums``). ``fun`` must return a scalar.
+    ``argnums``). ``fun`` must return a real scalar, or, with ``holomorphic=True``, a
+    complex one of complex arguments, whose gradient is then ``f'(z)`` (JAX's convention,
+    docs/complex.md; a real scalar of complex arguments has gradient ``df/dx - i df/dy``).
     """
     single = isinstance(argnums, int)
     argnum_tuple = argnums_as_tuple(argnums, "grad")
 
     def value_and_grad_fun(*args, **kwargs):
         positions = argnum_positions(argnum_tuple, argnums, len(args), "grad")
+        if dask_chunks.dask_arrays_in((args, kwargs)):  # data in row chunks: spread over them (docs/dask.md)
+            return dask_chunks.value_and_grad(value_and_grad, fun, argnums, has_aux, positions, args, kwargs)
         chosen = tuple([args[a] for a in positions])
 
         def of_chosen(*diff_args):
@@ -189,8 +199,10 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
             recording = _Recording(of_chosen, chosen, has_aux, "grad")
             out_tree, primals_out = recording.out_tree, recording.primals_out
             value = primals_out[0] if out_tree.node_type is None else tree_unflatten(out_tree, primals_out)
-            _check_scalar(value)
-            grads = recording.pull_back([xp.array(1, dtype_of(value))], unit_seed=True)
+            _check_scalar(value, holomorphic)
+            if holomorphic:
+                _check_holomorphic_inputs(chosen)
+            grads = recording.pull_back([xp.array(1, dtype_of(value))], unit_seed=True, last=True)
             aux = recording.aux
             del recording  # the tape is freed while the collector is still paused: none of it to traverse
         grads = grads[0] if single else grads
@@ -200,14 +212,17 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
     return value_and_grad_fun
 
 
-def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
+def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False):
     """The gradient of a scalar function, as a function of the same arguments.
+
+    ``holomorphic=True`` differentiates a complex function of complex arguments: the result is
+    ``f'(z)`` (see :func:`value_and_grad`).
 
     >>> import wengert, wengert.numpy as wnp
     >>> float(wengert.grad(lambda x: x ** 3)(2.0))
     12.0
     """
-    value_and_grad_fun = value_and_grad(fun, argnums, has_aux)
+    value_and_grad_fun = value_and_grad(fun, argnums, has_aux, holomorphic)
 
     def grad_fun(*args, **kwargs):
         (value_or_pair, grads) = value_and_grad_fun(*args, **kwargs)
@@ -252,8 +267,9 @@ def argnum_positions(argnum_tuple: tuple, argnums, count: int, transform: str) -
     return positions
 
 
-def _check_scalar(value) -> None:
-    if isinstance(value, (xp.ndarray, xp.generic)) and value.shape == () and value.dtype.kind == "f":
+def _check_scalar(value, holomorphic: bool = False) -> None:
+    is_array = isinstance(value, (xp.ndarray, xp.generic))
+    if is_array and value.shape == () and value.dtype.kind == "f" and not holomorphic:
         return
     if isinstance(value, (tuple, list, dict)):
         returned = f"a {type(value).__name__}"
@@ -266,8 +282,32 @@ def _check_scalar(value) -> None:
             f"grad: the function must return a scalar, but returned {returned}. "
             "Reduce it (e.g. .sum()), use has_aux=True for extra outputs, or use vjp / jacrev."
         )
-    if not is_float_dtype(dtype_of(value)):
-        raise DtypeError(f"grad: the function returned dtype {dtype_of(value)}; it must return a float")
+    dtype = dtype_of(value)
+    if holomorphic and dtype.kind != "c":
+        raise DtypeError(
+            f"grad with holomorphic=True: the function returned dtype {dtype}, at {user_frame_summary()}; a "
+            "holomorphic function returns a complex value. Drop holomorphic=True for a real-valued function."
+        )
+    if dtype.kind == "c" and not holomorphic:
+        raise DtypeError(
+            f"grad: the function returned a complex value (dtype {dtype}), at {user_frame_summary()}; grad needs a "
+            "real-valued output. For a holomorphic function pass holomorphic=True (the gradient is then f'(z)); "
+            "for another complex-valued function use vjp directly, or grad of its real part (as JAX)."
+        )
+    if not is_float_dtype(dtype) and dtype.kind != "c":
+        raise DtypeError(f"grad: the function returned dtype {dtype}; it must return a float")
+
+
+def _check_holomorphic_inputs(chosen: tuple) -> None:
+    """Refuse a real input to ``grad(..., holomorphic=True)`` (JAX does): its derivative would be a complex
+    number for a real variable."""
+    for i, leaf in enumerate(tree_flatten(chosen)[0]):
+        if dtype_of(leaf).kind != "c":
+            raise DtypeError(
+                f"grad with holomorphic=True: input leaf {i} has dtype {dtype_of(leaf)}, at {user_frame_summary()}; "
+                "a holomorphic derivative is taken in complex inputs. Pass it as complex (x + 0j), or drop "
+                "holomorphic=True."
+            )
 
 
 def _primal_of(trace, value):

@@ -14,14 +14,15 @@ _OUTPUT_LEAF_TYPES = (Tracer, xp.ndarray, xp.generic, int, float, complex)
 
 
 def as_float_input(value, transform: str, kind: str, i: int):
-    """An input of ``transform`` (named ``kind i`` in errors): an array (or outer tracer) of a floating dtype."""
+    """An input of ``transform`` (named ``kind i`` in errors): an array (or outer tracer) of a floating or
+    complex dtype (complex values differentiate with JAX's convention, docs/complex.md)."""
     if type(value) is xp.ndarray and value.dtype.kind == "f":  # the common case, answered at once
         return value
     value = xp.asarray(value) if not isinstance(value, Tracer) else as_array(value)  # 2.0 as np.asarray(2.0)
     dtype = value.dtype
-    if not is_float_dtype(dtype):
+    if not is_float_dtype(dtype) and dtype.kind != "c":
         raise DtypeError(
-            f"{transform}: {kind} {i} has dtype {dtype}; only floating-point inputs have derivatives. "
+            f"{transform}: {kind} {i} has dtype {dtype}; only floating-point and complex inputs have derivatives. "
             "Pass floats (1.0 instead of 1), or convert with x.astype(float)."
         )
     return value

@@ -19,7 +19,7 @@ from __future__ import annotations
 from ..core.primitive import Trace, Tracer, ValueTracer, run_impl
 from ..core.pytree import tree_unflatten
 from ..primitives.rules import JointJVP
-from .complex_guard import COMPLEX_DTYPES, refuse_complex
+from .complex_guard import COMPLEX_DTYPES, ChecksComplexArguments, refuse_complex, refuse_unproven_complex
 from .custom_derivatives import CustomCall, forward_mode_error
 
 _TRANSFORM = "forward mode (jvp, jacfwd, linearize, hessian)"
@@ -58,7 +58,7 @@ class JVPTrace(Trace):
         if rules is None:
             return out
         if prim.multiple_results or out.dtype in COMPLEX_DTYPES:
-            self._refuse_complex(prim, out, rules, tangents)
+            self._admit_complex(prim, args, out, rules, tangents)
         tangent_out = None
         if type(rules) is JointJVP:  # one rule for all the tangents (``n`` stacked pieces: one concatenation)
             if any(tangent is not None for tangent in tangents):
@@ -80,11 +80,15 @@ class JVPTrace(Trace):
             return tuple(JVPTracer(self, o, t) for o, t in zip(out, tangent_out))
         return JVPTracer(self, out, tangent_out)
 
-    @staticmethod
-    def _refuse_complex(prim, out, rules, tangents) -> None:
-        """Raise before a rule gives a complex result a tangent (see :mod:`.complex_guard`)."""
-        if any(tangent is not None and rules[i] is not None for i, tangent in enumerate(tangents)):
-            refuse_complex(prim.name, out if prim.multiple_results else (out,), _TRANSFORM)
+    def _admit_complex(self, prim, args, out, rules, tangents) -> None:
+        """Let a complex result carry a tangent if ``prim`` is proven in complex, else raise (see
+        :mod:`.complex_guard`); from then on this trace is a :class:`ComplexJVPTrace`."""
+        if not any(tangent is not None and rules[i] is not None for i, tangent in enumerate(tangents)):
+            return
+        results = out if prim.multiple_results else (out,)
+        if any(o.dtype in COMPLEX_DTYPES for o in results):
+            refuse_unproven_complex(prim, args, results, self, _TRANSFORM)
+            self.__class__ = ComplexJVPTrace
 
     def process_custom_jvp(self, custom, args):
         """Forward mode through a ``custom_jvp`` function: its rule gives the output and its tangent.
@@ -104,6 +108,8 @@ class JVPTrace(Trace):
         raise forward_mode_error(custom)
 
     def lift(self, primal, tangent) -> JVPTracer:
+        if primal.dtype in COMPLEX_DTYPES:
+            self.__class__ = ComplexJVPTrace
         return JVPTracer(self, primal, tangent)
 
     def tangent_of(self, value):
@@ -116,3 +122,10 @@ class JVPTrace(Trace):
         if isinstance(value, JVPTracer) and value._trace is self:
             return value._primal
         return value
+
+
+class ComplexJVPTrace(ChecksComplexArguments, JVPTrace):
+    """A forward trace that holds a complex value (see :class:`.complex_guard.ChecksComplexArguments`)."""
+
+    __slots__ = ()
+    transform = _TRANSFORM

@@ -22,7 +22,7 @@ from ..backend import dtype_of, shape_of, xp
 from ..core.primitive import Trace, Tracer, ValueTracer, new_trace, reraise_with_shapes
 from ..core.pytree import tree_unflatten
 from ..primitives.rules import JointVJP
-from .complex_guard import COMPLEX_DTYPES, complex_derivative_error, refuse_complex
+from .complex_guard import COMPLEX_DTYPES, ChecksComplexArguments, refuse_complex, refuse_unproven_complex
 from .custom_derivatives import CustomCall, custom_call_primitive
 
 _TRANSFORM = "reverse mode (grad, vjp, jacrev, hessian)"
@@ -69,6 +69,8 @@ class ReverseTrace(Trace):
         tape = self.tape
         start = len(tape)
         tape.extend([None] * len(primals))
+        if any(dtype_of(primal) in COMPLEX_DTYPES for primal in primals):
+            self.__class__ = ComplexReverseTrace
         return [ReverseTracer(self, primal, start + i) for i, primal in enumerate(primals)]
 
     def process(self, prim, args, params):
@@ -102,13 +104,24 @@ class ReverseTrace(Trace):
         tape = self.tape
         index = len(tape)
         if prim.multiple_results:
-            refuse_complex(prim.name, out, _TRANSFORM)
+            if any(o.dtype in COMPLEX_DTYPES for o in out):
+                self.admit_complex(prim, args, out)
             tape.append((prim, primals, params, out, parents))
             return tuple(ReverseTracer(self, o, index, k) for k, o in enumerate(out))
         if out.dtype in COMPLEX_DTYPES:
-            raise complex_derivative_error(prim.name, out.dtype, _TRANSFORM)
+            self.admit_complex(prim, args, (out,))
         tape.append((prim, primals, params, out, parents))  # an entry (see :func:`entry`), built inline
         return ReverseTracer(self, out, index)
+
+    def admit_complex(self, prim, args, out) -> None:
+        """Let ``prim``'s complex result carry a derivative if its rules are proven in complex, else raise.
+
+        From the first complex value on, this trace is a :class:`ComplexReverseTrace`, which also
+        checks the arguments of every primitive (``abs`` of a complex value is real); until then the
+        real path pays only the result's dtype test it always made.
+        """
+        refuse_unproven_complex(prim, args, out, self, _TRANSFORM)
+        self.__class__ = ComplexReverseTrace
 
     def process_custom_jvp(self, custom, args):
         """Reverse mode through a ``custom_jvp`` function: record the transpose of its JVP rule.
@@ -161,6 +174,13 @@ class ReverseTrace(Trace):
         ]
         cts = pull_back_tape(self.tape, seeds)
         return [cts[x.index] if isinstance(x, ReverseTracer) else None for x in inputs]
+
+
+class ComplexReverseTrace(ChecksComplexArguments, ReverseTrace):
+    """A tape that holds a complex value (see :class:`.complex_guard.ChecksComplexArguments`)."""
+
+    __slots__ = ()
+    transform = _TRANSFORM
 
 
 def pull_back_tape(tape: list, seeds: list) -> list:

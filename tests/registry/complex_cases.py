@@ -1,0 +1,159 @@
+"""Registry cases in complex numbers: every primitive the engine differentiates in complex
+(``complex_guard.COMPLEX_DIFFERENTIABLE``), through the ``wengert.numpy`` functions built on it.
+
+These are :data:`COMPLEX_CASES`, not ``CASES``: the real sweeps (float32, vmap, finite differences
+along real directions) assume real dtypes, and ``tests/test_registry_complex.py`` sweeps these
+with the complex checks instead (finite differences along real and imaginary directions, reverse as
+the transpose of forward for the pairing ``Re(sum(a b))``, order 2, complex64, against JAX's
+``jvp`` and ``vjp``). Samples keep away from branch cuts (``log`` and ``sqrt`` have theirs on the
+negative real axis) and from ``|z| = 0``. An argument sampled real is a real input whose path goes
+through complex values: its cotangent must be real.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import wengert.numpy as wnp
+
+from . import OpCase, rng
+
+_R = rng(20250101)
+
+
+def _complex(shape, lo=-1.5, hi=1.5):
+    return _R.uniform(lo, hi, size=shape) + 1j * _R.uniform(lo, hi, size=shape)
+
+
+def _right_half_plane(shape):
+    """Real parts in [0.4, 2]: away from the branch cut of log and sqrt."""
+    return _R.uniform(0.4, 2.0, size=shape) + 1j * _R.uniform(-1.5, 1.5, size=shape)
+
+
+def _real(shape):
+    return _R.uniform(-1.5, 1.5, size=shape)
+
+
+def _same(name, **kwargs):
+    """The function ``name`` of ``wengert.numpy`` and of ``jax.numpy``, with the same arguments."""
+    return getattr(wnp, name), lambda jnp, *args: getattr(jnp, name)(*args, **kwargs)
+
+
+def _case(name, args, order=2, **kwargs):
+    fn, jax_fn = _same(name, **kwargs)
+    call = (lambda *a: fn(*a, **kwargs)) if kwargs else fn
+    suffix = "[" + ",".join(f"{k}={v}" for k, v in kwargs.items()) + "]" if kwargs else ""
+    return OpCase(f"complex wnp.{name}{suffix}", call, args, order=order, jax_fn=jax_fn)
+
+
+_Z = _complex((3,))
+_W = _complex((3,))
+_M = _complex((2, 3))
+
+COMPLEX_CASES = [
+    # holomorphic elementwise
+    *(_case(name, (_complex((2, 3)),)) for name in ("negative", "exp", "sin", "cos", "sinh", "cosh", "square")),
+    _case("tan", (_complex((3,), -0.6, 0.6),)),
+    _case("tanh", (_complex((3,), -0.6, 0.6),)),
+    _case("log", (_right_half_plane((2, 3)),)),
+    _case("sqrt", (_right_half_plane((2, 3)),)),
+    _case("reciprocal", (_right_half_plane((3,)),)),
+    _case("add", (_M, _complex((3,)))),
+    _case("subtract", (_complex((3,)), _M)),
+    _case("multiply", (_M, _complex((2, 1)))),
+    _case("divide", (_complex((3,)), _right_half_plane((3,)))),
+    _case("power", (_right_half_plane((3,)), _complex((3,), -1.0, 1.0))),
+    OpCase("complex z ** 2.5", lambda z: z**2.5, (_right_half_plane((3,)),), jax_fn=lambda jnp, z: z**2.5),
+    OpCase("complex z ** 3 (integer)", lambda z: z**3, (_Z,), jax_fn=lambda jnp, z: z**3),
+    # real inputs through complex values: their cotangents are real parts
+    OpCase("complex x * (1 + 2j)", lambda x: x * (1 + 2j), (_real((3,)),), jax_fn=lambda jnp, x: x * (1 + 2j)),
+    OpCase(
+        "complex x + 1j * y", lambda x, y: x + 1j * y, (_real((3,)), _real((3,))), jax_fn=lambda jnp, x, y: x + 1j * y
+    ),
+    OpCase("complex real x * complex z", lambda x, z: x * z, (_real((2, 3)), _Z), jax_fn=lambda jnp, x, z: x * z),
+    OpCase(
+        "complex exp(1j * x)",
+        lambda x: wnp.exp(1j * x),
+        (_real((3,)),),
+        jax_fn=lambda jnp, x: jnp.exp(1j * x),
+    ),
+    OpCase(
+        "complex x.astype(complex128)",
+        lambda x: wnp.astype(x, np.complex128) * _W,
+        (_real((3,)),),
+        jax_fn=lambda jnp, x: x.astype(np.complex128) * _W,
+    ),
+    OpCase(
+        "complex where(x > 0, z, w)",
+        lambda x, z, w: wnp.where(x > 0, z, w),
+        (_real((3,)), _Z, _W),
+        argnums=(1, 2),
+        jax_fn=lambda jnp, x, z, w: jnp.where(x > 0, z, w),
+    ),
+    # not holomorphic
+    _case("real", (_M,)),
+    _case("imag", (_M,)),
+    _case("conj", (_M,)),
+    _case("abs", (_M,)),
+    _case("angle", (_M,)),
+    OpCase("complex |z|^2", lambda z: wnp.abs(z) ** 2, (_M,), jax_fn=lambda jnp, z: jnp.abs(z) ** 2),
+    OpCase("complex z * conj(z)", lambda z: z * wnp.conj(z), (_Z,), jax_fn=lambda jnp, z: z * jnp.conj(z)),
+    OpCase("complex z.real, z.imag", lambda z: z.real * z.imag, (_Z,), jax_fn=lambda jnp, z: z.real * z.imag),
+    # linear: reductions, shapes, indexing
+    _case("sum", (_M,)),
+    _case("sum", (_M,), axis=1),
+    _case("mean", (_M,), axis=0),
+    OpCase("complex reshape", lambda z: wnp.reshape(z, (3, 2)), (_M,), jax_fn=lambda jnp, z: jnp.reshape(z, (3, 2))),
+    OpCase("complex transpose", lambda z: z.T, (_M,), jax_fn=lambda jnp, z: z.T),
+    OpCase("complex z[1, ::2]", lambda z: z[1, ::2], (_M,), jax_fn=lambda jnp, z: z[1, ::2]),
+    OpCase(
+        "complex z[[0, 2, 2]]", lambda z: z[np.array([0, 2, 2])], (_Z,), jax_fn=lambda jnp, z: z[np.array([0, 2, 2])]
+    ),
+    OpCase(
+        "complex take",
+        lambda z: wnp.take(z, np.array([2, 0, 2]), axis=1),
+        (_M,),
+        jax_fn=lambda jnp, z: jnp.take(z, np.array([2, 0, 2]), axis=1),
+    ),
+    OpCase(
+        "complex concatenate",
+        lambda z, w: wnp.concatenate([z, w, z]),
+        (_Z, _W),
+        jax_fn=lambda jnp, z, w: jnp.concatenate([z, w, z]),
+    ),
+    OpCase(
+        "complex stack",
+        lambda z, w: wnp.stack([z, w], axis=1),
+        (_Z, _W),
+        jax_fn=lambda jnp, z, w: jnp.stack([z, w], axis=1),
+    ),
+    OpCase("complex flip", lambda z: wnp.flip(z, axis=1), (_M,), jax_fn=lambda jnp, z: jnp.flip(z, axis=1)),
+    OpCase(
+        "complex broadcast_to",
+        lambda z: wnp.broadcast_to(z, (2, 3)),
+        (_Z,),
+        jax_fn=lambda jnp, z: jnp.broadcast_to(z, (2, 3)),
+    ),
+    # contractions: transposed, never conjugated
+    OpCase("complex matmul", lambda a, b: a @ b, (_M, _complex((3, 2))), jax_fn=lambda jnp, a, b: a @ b),
+    OpCase("complex matrix @ vector", lambda a, z: a @ z, (_M, _Z), jax_fn=lambda jnp, a, z: a @ z),
+    _case("dot", (_Z, _W)),
+    OpCase(
+        "complex real matrix @ complex vector",
+        lambda a, z: a @ z,
+        (_real((2, 3)), _Z),
+        jax_fn=lambda jnp, a, z: a @ z,
+    ),
+    OpCase(
+        "complex einsum",
+        lambda a, b: wnp.einsum("ij,jk->ik", a, b),
+        (_M, _complex((3, 2))),
+        jax_fn=lambda jnp, a, b: jnp.einsum("ij,jk->ik", a, b),
+    ),
+    OpCase(
+        "complex vdot",
+        lambda z, w: wnp.vdot(z, w),
+        (_Z, _W),
+        jax_fn=lambda jnp, z, w: jnp.vdot(z, w),
+    ),
+]
