@@ -45,6 +45,7 @@ from ..compile.optimize import optimize
 from ..core.ir import Program
 from ..core.primitive import Tracer
 from ..core.pytree import tree_flatten, tree_unflatten
+from ..distributed import dask_chunks
 from .batching import BatchTracer
 from .python_numbers import PYTHON_NUMBERS
 from .stage import StagedTracer, WeakStagedTracer, stage, staging_argument
@@ -101,6 +102,8 @@ class JittedFunction:
     # --- calling --------------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         key, leaves, static_args, static_kwargs = self._signature(args, kwargs)
+        if dask_chunks.any_dask_array(leaves):  # data in row chunks: spread over them (docs/dask.md)
+            return dask_chunks.jit(jit, self.fun, self.static_argnums, self.static_argnames, args, kwargs)
         if any(_batched(leaf) for leaf in leaves):
             return self.fun(*args, **kwargs)
         entry = self._cache.get(key)
