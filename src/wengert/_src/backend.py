@@ -22,9 +22,9 @@ def is_float_dtype(dtype) -> bool:
 
 
 def dtype_of(value):
-    """The dtype NumPy would give ``value`` (works for Python scalars too)."""
+    """The dtype NumPy would give ``value``: an array's, a scalar's or a nested list's."""
     dtype = getattr(value, "dtype", None)
-    return dtype if dtype is not None else xp.result_type(value)
+    return dtype if dtype is not None else xp.asarray(value).dtype
 
 
 def reduced_count(shape: tuple, axis) -> int:

@@ -30,12 +30,16 @@ from collections.abc import Iterable
 import numpy as _np
 
 import wengert.numpy as _wnp
-from wengert._src.backend import xp
+from wengert._src.backend import dtype_of, xp
+from wengert._tensor import autograd, inplace
 from wengert._tensor.graph import grad_enabled
 from wengert._tensor.methods import values_indices
 from wengert._tensor.tensor import RemovableHandle, Tensor, array_of, as_graph_tensor
 from wengert.errors import ArgumentError
 from wengert.random import resolve_generator
+
+inplace.install()
+autograd.install()
 
 float16, float32, float64 = _np.dtype("float16"), _np.dtype("float32"), _np.dtype("float64")
 int8, int16, int32, int64, uint8 = (_np.dtype(n) for n in ("int8", "int16", "int32", "int64", "uint8"))
@@ -174,23 +178,19 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
 
 
 def zeros_like(input, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _new(xp.zeros(_np.shape(array_of(input)), dtype=dtype or _dtype(input)), requires_grad)
+    return _new(xp.zeros(_np.shape(array_of(input)), dtype=dtype or dtype_of(input)), requires_grad)
 
 
 def ones_like(input, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _new(xp.ones(_np.shape(array_of(input)), dtype=dtype or _dtype(input)), requires_grad)
+    return _new(xp.ones(_np.shape(array_of(input)), dtype=dtype or dtype_of(input)), requires_grad)
 
 
 def full_like(input, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _new(xp.full(_np.shape(array_of(input)), fill_value, dtype=dtype or _dtype(input)), requires_grad)
+    return _new(xp.full(_np.shape(array_of(input)), fill_value, dtype=dtype or dtype_of(input)), requires_grad)
 
 
 def empty_like(input, dtype=None, requires_grad: bool = False) -> Tensor:
     return zeros_like(input, dtype, requires_grad)
-
-
-def _dtype(value):
-    return xp.asarray(array_of(value)).dtype
 
 
 def rand(*size, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -207,13 +207,13 @@ def randn(*size, generator=None, dtype=None, requires_grad: bool = False) -> Ten
 
 def rand_like(input, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
     return rand(
-        *_np.shape(array_of(input)), generator=generator, dtype=dtype or _dtype(input), requires_grad=requires_grad
+        *_np.shape(array_of(input)), generator=generator, dtype=dtype or dtype_of(input), requires_grad=requires_grad
     )
 
 
 def randn_like(input, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
     return randn(
-        *_np.shape(array_of(input)), generator=generator, dtype=dtype or _dtype(input), requires_grad=requires_grad
+        *_np.shape(array_of(input)), generator=generator, dtype=dtype or dtype_of(input), requires_grad=requires_grad
     )
 
 

@@ -5,6 +5,10 @@ calls it); ``grad`` returns the gradients of chosen tensors and touches no
 ``.grad`` (PyTorch's ``torch.autograd.grad``). Both check what PyTorch checks,
 and say so in plain words: outputs that require grad, a ``gradient`` for
 every output that is not a single number, shapes that match.
+
+``Tensor`` (``tensor.py``) sits below this module, so its ``backward()``
+method is installed on it here (:func:`install`, called when the face is
+assembled in ``api.py``).
 """
 
 from __future__ import annotations
@@ -159,4 +163,24 @@ def grad(
     return tuple(results)
 
 
-__all__ = ["backward", "grad"]
+def _tensor_backward(
+    self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False, inputs=None
+) -> None:
+    """Accumulate the gradient of this tensor into ``.grad`` of the leaves it depends on.
+
+    ``gradient`` is dL/d(self) (required unless the tensor has one
+    element). The graph's saved values are freed afterwards unless
+    ``retain_graph`` (default: ``create_graph``). With ``create_graph`` the
+    gradients are recorded too, so they can be differentiated again.
+    ``inputs`` limits accumulation to those tensors.
+    """
+    backward((self._synced(),), None if gradient is None else (gradient,), retain_graph, create_graph, inputs=inputs)
+
+
+def install() -> None:
+    """Give ``Tensor`` its ``backward()`` method."""
+    _tensor_backward.__name__ = _tensor_backward.__qualname__ = "backward"
+    Tensor.backward = _tensor_backward
+
+
+__all__ = ["backward", "grad", "install"]

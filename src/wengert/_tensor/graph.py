@@ -3,7 +3,9 @@
 Every operation on a :class:`~wengert.Tensor` that requires grad leaves one
 :class:`Node` behind: the primitive, the values it saw, and an edge to the
 node of each differentiable input. A leaf tensor that requires grad has a
-:class:`LeafNode`, where its gradient is accumulated. Nodes are numbered in
+:class:`LeafNode`, where its gradient is accumulated; a ``custom_vjp`` or
+``custom_jvp`` function applied to Tensors leaves a :class:`CustomRuleNode`,
+whose backward step runs the custom rule. Nodes are numbered in
 creation order, and an operation is always created after its inputs, so the
 numbers sort the graph topologically: the backward pass collects the nodes
 reachable from the outputs (an iterative depth-first walk), sorts them by
@@ -187,6 +189,37 @@ class Node(GraphNode):
         if self.prim.multiple_results:
             return args, tuple(wrap(o, self, k) for k, o in enumerate(self.out))
         return args, wrap(self.out, self, -1)
+
+
+class CustomRuleNode(GraphNode):
+    """The ``grad_fn`` of the outputs of a ``custom_vjp``/``custom_jvp`` function applied to Tensors."""
+
+    __slots__ = ("function_name", "hooks", "out", "parents", "pullback", "seq")
+
+    def __init__(self, function_name: str, pullback, parents: tuple, out: tuple):
+        self.function_name = function_name
+        self.pullback = pullback
+        self.parents = parents
+        self.out = out
+        self.seq = new_sequence_number()
+        self.hooks = None
+
+    def name(self) -> str:
+        return f"{self.function_name}Backward"
+
+    def backward_step(self, cts: list, retain_graph: bool, create_graph: bool, wrap):
+        if self.pullback is None:
+            raise freed_graph_error(self.name())
+        if create_graph:
+            raise AutogradError(
+                f"create_graph through the custom-derivative function {self.function_name!r} on Tensors: its rule "
+                "runs on plain arrays here, so its gradient would not be differentiable. Take higher derivatives "
+                "of custom_jvp/custom_vjp functions with the functional transforms (wengert.grad of wengert.grad)."
+            )
+        cotangents = self.pullback(fill_zeros(cts, self.out))
+        if not retain_graph:
+            self.pullback = None
+        return [(parent, slot, cotangents[position]) for position, parent, slot in self.parents]
 
 
 def freed_graph_error(name: str) -> AutogradError:

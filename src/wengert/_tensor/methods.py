@@ -705,12 +705,6 @@ class TensorMethods:
         """Elements at flat ``index`` (of the flattened tensor)."""
         return wnp.take(self, index)
 
-    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1):
-        """The diagonal along ``dim1``, ``dim2``: a view (in-place changes reach ``self``), as in PyTorch."""
-        from .tensor import as_view
-
-        return as_view(wnp.diagonal(self, offset, dim1, dim2), self, lambda a: xp.diagonal(a, offset, dim1, dim2))
-
     def diag(self, diagonal: int = 0):
         return wnp.diag(self, diagonal)
 
@@ -807,9 +801,7 @@ class TensorMethods:
         check_device("cuda", "cuda")
 
     def new_tensor(self, data, dtype=None, requires_grad: bool = False):
-        from .tensor import Tensor
-
-        return Tensor(xp.array(data, dtype=dtype or self.dtype), requires_grad=requires_grad)
+        return self._wrap_array(xp.array(data, dtype=dtype or self.dtype)).requires_grad_(requires_grad)
 
     def new_zeros(self, *size, dtype=None):
         return self._wrap_array(xp.zeros(_shape_args(size), dtype=dtype or self.dtype))

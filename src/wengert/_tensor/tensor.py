@@ -25,7 +25,8 @@ import copy as _copy
 import itertools
 import warnings
 
-from wengert.errors import AutogradError, DtypeError, ShapeError
+import wengert.numpy as wnp
+from wengert.errors import AutogradError, DtypeError, ShapeError, TracerError
 
 from .._src.backend import is_float_dtype, xp
 from .._src.core.primitive import (
@@ -38,23 +39,13 @@ from .._src.core.primitive import (
     what_vjps_read,
 )
 from .._src.core.pytree import tree_unflatten
-from .._src.primitives import elementwise, structural
+from .._src.primitives import elementwise
 from .._src.transforms.complex_guard import COMPLEX_DTYPES, complex_derivative_error, refuse_complex
 from .._src.transforms.custom_derivatives import CustomCall
 from .._src.transforms.reverse import ReverseTrace
-from .graph import (
-    GraphNode,
-    Hooks,
-    LeafNode,
-    Node,
-    as_tensor,
-    fill_zeros,
-    freed_graph_error,
-    grad_enabled,
-    new_sequence_number,
-    run_backward,
-)
+from .graph import CustomRuleNode, Hooks, LeafNode, Node, grad_enabled
 from .methods import TensorMethods
+from .storage import bump_version, owner, positions_in_base, version_counter
 
 _ndarray = xp.ndarray
 _AUTOGRAD = "Tensor autograd"
@@ -180,57 +171,8 @@ def _record_custom(call, primals_out: list, out_tree, pullback):
     return tree_unflatten(out_tree, [make_tensor(out, node, k) for k, out in enumerate(node.out)])
 
 
-class CustomRuleNode(GraphNode):
-    """The ``grad_fn`` of the outputs of a ``custom_vjp``/``custom_jvp`` function applied to Tensors."""
-
-    __slots__ = ("function_name", "hooks", "out", "parents", "pullback", "seq")
-
-    def __init__(self, function_name: str, pullback, parents: tuple, out: tuple):
-        self.function_name = function_name
-        self.pullback = pullback
-        self.parents = parents
-        self.out = out
-        self.seq = new_sequence_number()
-        self.hooks = None
-
-    def name(self) -> str:
-        return f"{self.function_name}Backward"
-
-    def backward_step(self, cts: list, retain_graph: bool, create_graph: bool, wrap):
-        if self.pullback is None:
-            raise freed_graph_error(self.name())
-        if create_graph:
-            raise AutogradError(
-                f"create_graph through the custom-derivative function {self.function_name!r} on Tensors: its rule "
-                "runs on plain arrays here, so its gradient would not be differentiable. Take higher derivatives "
-                "of custom_jvp/custom_vjp functions with the functional transforms (wengert.grad of wengert.grad)."
-            )
-        cotangents = self.pullback(fill_zeros(cts, self.out))
-        if not retain_graph:
-            self.pullback = None
-        return [(parent, slot, cotangents[position]) for position, parent, slot in self.parents]
-
-
 EAGER = EagerGraph(0)
 """The one eager graph trace: every Tensor belongs to it."""
-
-
-def version_counter(tensor) -> list:
-    """The tensor's version counter, shared by the tensors over one array (made when first needed).
-
-    ``[version, when]``: how many in-place changes the array has had, and the
-    sequence number (see ``graph.new_sequence_number``) of the last one, so a
-    node knows a value changed after it was recorded when ``when > node.seq``.
-    """
-    counter = tensor._version
-    if counter is None:
-        counter = tensor._version = [0, -1]
-    return counter
-
-
-def _owner(array):
-    base = array.base
-    return array if base is None else base
 
 
 def _share_storage(result, args) -> None:
@@ -242,9 +184,9 @@ def _share_storage(result, args) -> None:
     is out of date and :func:`_sync_view` derives it again, as PyTorch regenerates
     a view's ``grad_fn``.
     """
-    owner = _owner(result._primal)
+    array_owner = owner(result._primal)
     for arg in args:
-        if isinstance(arg, Tensor) and _owner(arg._primal) is owner:
+        if isinstance(arg, Tensor) and owner(arg._primal) is array_owner:
             base = arg if arg._base is None else arg._base
             result._version = version_counter(arg)
             result._base = base
@@ -255,7 +197,7 @@ def _share_storage(result, args) -> None:
 def _sync_view(view) -> None:
     """Derive ``view``'s history again from its base's, which an in-place operation has replaced.
 
-    The view is the base's elements at :func:`_positions_in_base`, so its new
+    The view is the base's elements at :func:`~.storage.positions_in_base`, so its new
     history gathers them from the base's current history (recorded even under
     ``no_grad``: it stands for the history the view would have had).
     """
@@ -266,52 +208,16 @@ def _sync_view(view) -> None:
         return
     token = grad_enabled.set(True)
     try:
-        fresh = _flat_history(base)[_positions_in_base(view._primal, base._primal)]
+        fresh = flat_history(base)[positions_in_base(view._primal, base._primal)]
     finally:
         grad_enabled.reset(token)
     view._node = fresh._node
     view._slot = fresh._slot
 
 
-def _flat_history(base):
+def flat_history(base):
     """``base``'s current value and history, flattened to one axis (C order)."""
-    from wengert.numpy import reshape
-
-    return reshape(make_tensor(base._primal, base._node, base._slot), (-1,))
-
-
-def _byte_offsets(array, origin: int):
-    """The address of each element of ``array``, in bytes from ``origin``."""
-    offsets = xp.full(array.shape, array.__array_interface__["data"][0] - origin, dtype=xp.intp)
-    for axis, (length, stride) in enumerate(zip(array.shape, array.strides)):
-        steps = xp.arange(length, dtype=xp.intp) * stride
-        offsets += steps.reshape((1,) * axis + (length,) + (1,) * (array.ndim - axis - 1))
-    return offsets
-
-
-def _positions_in_base(view, base):
-    """For each element of ``view`` (an array over ``base``'s memory), its flat C-order index in ``base``."""
-    origin = base.__array_interface__["data"][0]
-    offsets = _byte_offsets(view, origin)
-    if base.flags.c_contiguous:
-        positions, remainder = xp.divmod(offsets, base.itemsize)
-        if remainder.any() or view.itemsize != base.itemsize:
-            raise _not_one_to_one()
-        return positions
-    base_offsets = _byte_offsets(base, origin).ravel()
-    order = xp.argsort(base_offsets, kind="stable")
-    found = xp.minimum(xp.searchsorted(base_offsets[order], offsets), base_offsets.size - 1)
-    if (base_offsets[order][found] != offsets).any() or view.itemsize != base.itemsize:
-        raise _not_one_to_one()
-    return order[found]
-
-
-def _not_one_to_one() -> AutogradError:
-    return AutogradError(
-        "an in-place operation on a view whose elements do not map one to one onto the elements of the tensor "
-        "it is a view of (a view of another dtype): its gradient cannot be traced. Change a clone() of it, or "
-        "change the base tensor itself."
-    )
+    return wnp.reshape(make_tensor(base._primal, base._node, base._slot), (-1,))
 
 
 def make_tensor(primal, node=None, slot: int = -1):
@@ -599,9 +505,7 @@ class Tensor(TensorMethods, ValueTracer):
         return 0 if counter is None else counter[0]
 
     def _bump_version(self) -> None:
-        counter = version_counter(self)
-        counter[0] += 1
-        counter[1] = new_sequence_number()
+        bump_version(self)
 
     def detach(self):
         """A tensor over the same array that does not require grad (in-place changes show in both)."""
@@ -656,22 +560,7 @@ class Tensor(TensorMethods, ValueTracer):
         slot_hooks[key] = hook
         return RemovableHandle(slot_hooks, key)
 
-    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False, inputs=None):
-        """Accumulate the gradient of this tensor into ``.grad`` of the leaves it depends on.
-
-        ``gradient`` is dL/d(self) (required unless the tensor has one
-        element). The graph's saved values are freed afterwards unless
-        ``retain_graph`` (default: ``create_graph``). With ``create_graph`` the
-        gradients are recorded too, so they can be differentiated again.
-        ``inputs`` limits accumulation to those tensors.
-        """
-        from .autograd import backward
-
-        backward(
-            (self._synced(),), None if gradient is None else (gradient,), retain_graph, create_graph, inputs=inputs
-        )
-
-    # --- in-place operations ----------------------------------------------------------------------
+    # --- views (the in-place operations are installed by inplace.py) -----------------------------
     def _synced(self):
         """``self``, with its history derived again if it is a view whose base has a new history."""
         base = self._base
@@ -679,284 +568,9 @@ class Tensor(TensorMethods, ValueTracer):
             _sync_view(self)
         return self
 
-    def _record_inplace(self, others) -> bool:
-        """Whether an in-place operation on ``self`` must be recorded; raises where PyTorch refuses it."""
-        if not self._primal.flags.writeable:
-            raise AutogradError(
-                f"an in-place operation on a tensor of shape {self.shape} whose array is read-only: a view made "
-                "by expand, expand_as or broadcast_to, where more than one element refers to a single memory "
-                "location, or a read-only NumPy array. Change a clone() of it instead."
-            )
-        if not grad_enabled.get():
-            return False
-        node = self._synced()._node
-        base = self._base
-        if base is not None and type(base._node) is LeafNode:
-            raise AutogradError(
-                "a view of a leaf tensor that requires grad is being used in an in-place operation: it would "
-                "overwrite the value the gradient is taken at. Do it under `with wengert.no_grad():` (as "
-                "optimizers do), or write it out-of-place."
-            )
-        if node is None and base is not None and base._node is not None:
-            raise AutogradError(
-                "a view made under no_grad() of a tensor that requires grad is being changed in place with "
-                "gradients recorded: it is ambiguous whether the change should be tracked. Make both the view "
-                "and the in-place operation inside no_grad() (not tracked), or both outside it (tracked)."
-            )
-        if node is None and not any(isinstance(o, Tensor) and o._synced()._node is not None for o in others):
-            return False
-        if type(node) is LeafNode:
-            raise AutogradError(
-                "an in-place operation on a leaf tensor that requires grad: it would overwrite the "
-                "value the gradient is taken at. Do it under `with wengert.no_grad():` (as optimizers "
-                "do), or write it out-of-place (`x = x + 1`)."
-            )
-        return True
-
-    def _snapshot(self, copy: bool = True):
-        """The current value with its history, as a new tensor (a copy unless the rule only reads shapes)."""
-        return make_tensor(self._primal.copy() if copy else self._primal, self._node, self._slot)
-
-    def _assign_recorded(self, new) -> Tensor:
-        """Write ``new`` (computed out-of-place, recorded) into this tensor's array and take its history.
-
-        On a view, the base takes a new history too: its old one with the view's
-        elements replaced by ``new`` (PyTorch's ``CopySlices``); other views of the
-        base then derive theirs again when next used.
-        """
-        if not isinstance(new, Tensor):
-            new = make_tensor(xp.asarray(new))
-        if new.shape != self.shape:
-            raise ShapeError(
-                f"in-place operation: the result has shape {new.shape}, which does not fit this tensor's "
-                f"shape {self.shape} (an in-place operation cannot change a tensor's shape)."
-            )
-        if new.dtype != self.dtype:
-            if not xp.can_cast(new.dtype, self.dtype, casting="same_kind"):
-                raise DtypeError(
-                    f"in-place operation: the result has dtype {new.dtype}, which cannot be stored in "
-                    f"this tensor of dtype {self.dtype}; write it out-of-place."
-                )
-            new = structural.astype(new, dtype=self.dtype)
-        base = self._base
-        if base is not None:
-            from wengert.numpy import at, reshape
-
-            positions = _positions_in_base(self._primal, base._primal)
-            rebased = reshape(at(_flat_history(base))[positions].set(new), base.shape)
-            base._node = rebased._node
-            base._slot = rebased._slot
-            self._view_of = rebased._node
-        self._primal[...] = new._primal
-        self._node = new._node
-        self._slot = new._slot
-        self._bump_version()
-        return self
-
-    def _update(self, raw, recorded, others=(), copy: bool = True):
-        """Apply an in-place operation: ``raw(array)`` in place, or ``recorded(old)`` on the graph."""
-        if self._record_inplace(others):
-            return self._assign_recorded(recorded(self._snapshot(copy)))
-        raw(self._primal)
-        self._bump_version()
-        return self
-
-    def add_(self, other, *, alpha=1):
-        """``self += alpha * other``, in place."""
-        if alpha == 1:
-            return self._update(lambda a: xp.add(a, array_of(other), out=a), lambda old: old + other, (other,), False)
-        return self._update(
-            lambda a: xp.add(a, alpha * array_of(other), out=a), lambda old: old + alpha * other, (other,), False
-        )
-
-    def sub_(self, other, *, alpha=1):
-        """``self -= alpha * other``, in place."""
-        if alpha == 1:
-            return self._update(
-                lambda a: xp.subtract(a, array_of(other), out=a), lambda old: old - other, (other,), False
-            )
-        return self._update(
-            lambda a: xp.subtract(a, alpha * array_of(other), out=a), lambda old: old - alpha * other, (other,), False
-        )
-
-    def mul_(self, other):
-        """``self *= other``, in place."""
-        return self._update(lambda a: xp.multiply(a, array_of(other), out=a), lambda old: old * other, (other,))
-
-    def div_(self, other):
-        """``self /= other``, in place."""
-        return self._update(lambda a: xp.true_divide(a, array_of(other), out=a), lambda old: old / other, (other,))
-
-    def pow_(self, exponent):
-        """``self **= exponent``, in place."""
-        return self._update(lambda a: xp.power(a, array_of(exponent), out=a), lambda old: old**exponent, (exponent,))
-
-    def addcmul_(self, tensor1, tensor2, *, value=1):
-        """``self += value * tensor1 * tensor2``, in place."""
-        return self._update(
-            lambda a: xp.add(a, value * array_of(tensor1) * array_of(tensor2), out=a),
-            lambda old: old + value * tensor1 * tensor2,
-            (tensor1, tensor2),
-            False,
-        )
-
-    def addcdiv_(self, tensor1, tensor2, *, value=1):
-        """``self += value * tensor1 / tensor2``, in place."""
-        return self._update(
-            lambda a: xp.add(a, value * array_of(tensor1) / array_of(tensor2), out=a),
-            lambda old: old + value * tensor1 / tensor2,
-            (tensor1, tensor2),
-            False,
-        )
-
-    def lerp_(self, end, weight):
-        """``self += weight * (end - self)``, in place."""
-        return self._update(
-            lambda a: xp.add(a, array_of(weight) * (array_of(end) - a), out=a),
-            lambda old: old + weight * (end - old),
-            (end, weight),
-        )
-
-    def clamp_(self, min=None, max=None):
-        """Limit the values to ``[min, max]``, in place."""
-        from wengert.numpy import clip
-
-        lo, hi = array_of(min), array_of(max)
-        return self._update(lambda a: xp.clip(a, lo, hi, out=a), lambda old: clip(old, min, max), (min, max))
-
-    clip_ = clamp_
-
-    def copy_(self, src):
-        """Overwrite the values with ``src`` (broadcast and converted to this tensor's dtype), in place."""
-        from wengert.numpy import broadcast_to
-
-        return self._update(
-            lambda a: xp.copyto(a, array_of(src), casting="unsafe"),
-            lambda old: (
-                broadcast_to(src, self.shape)
-                if isinstance(src, Tensor)
-                else make_tensor(xp.broadcast_to(src, self.shape))
-            ),
-            (src,),
-            False,
-        )
-
-    def fill_(self, value):
-        """Set every element to ``value``, in place."""
-        return self._update(lambda a: a.fill(array_of(value)), lambda old: _filled(old, value), (value,), False)
-
-    def zero_(self):
-        """Set every element to 0, in place."""
-        return self.fill_(0)
-
-    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
-        """Fill with samples of U(a, b), in place (``generator``: see ``wengert.random``)."""
-        from wengert.random import resolve_generator
-
-        values = resolve_generator(generator).uniform(a, b, self.shape)
-        return self.copy_(values)
-
-    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
-        """Fill with samples of N(mean, std^2), in place."""
-        from wengert.random import resolve_generator
-
-        values = resolve_generator(generator).normal(mean, std, self.shape)
-        return self.copy_(values)
-
-    def _unary_(self, ufunc, method: str):
-        return self._update(lambda a: ufunc(a, out=a), lambda old: getattr(old, method)())
-
-    def sqrt_(self):
-        """Square root, in place."""
-        return self._unary_(xp.sqrt, "sqrt")
-
-    def exp_(self):
-        return self._unary_(xp.exp, "exp")
-
-    def log_(self):
-        return self._unary_(xp.log, "log")
-
-    def neg_(self):
-        return self._unary_(xp.negative, "neg")
-
-    def abs_(self):
-        return self._unary_(xp.abs, "abs")
-
-    def tanh_(self):
-        return self._unary_(xp.tanh, "tanh")
-
-    def sigmoid_(self):
-        return self._update(lambda a: xp.copyto(a, elementwise.expit(a)), lambda old: old.sigmoid())
-
-    def relu_(self):
-        return self._update(lambda a: xp.maximum(a, 0, out=a), lambda old: old.relu())
-
-    def __setitem__(self, index, value):
-        """``t[index] = value``, in place; recorded (as a functional update) when gradients are."""
-        from wengert.numpy import at
-
-        if self._record_inplace((value,)):
-            self._assign_recorded(at(self._snapshot(False))[_index_of(index)].set(value))
-            return
-        self._primal[_index_of(index)] = array_of(value)
-        self._bump_version()
-
-    def floor_divide_(self, other):
-        """``self //= other``, in place (no derivative flows through a floor)."""
-        return self._update(lambda a: xp.floor_divide(a, array_of(other), out=a), lambda old: old // other, (other,))
-
-    def remainder_(self, other):
-        """``self %= other``, in place."""
-        return self._update(lambda a: xp.remainder(a, array_of(other), out=a), lambda old: old % other, (other,))
-
-    def masked_fill_(self, mask, value):
-        """Set the elements where ``mask`` holds to ``value``, in place."""
-        from wengert.numpy import where
-
-        condition = array_of(mask)
-        return self._update(
-            lambda a: xp.copyto(a, array_of(value), where=condition),
-            lambda old: where(condition, value, old),
-            (value,),
-            False,
-        )
-
-    def _bitwise_(self, ufunc, other):
-        if is_float_dtype(self.dtype):
-            raise DtypeError(f"{ufunc.__name__} in place of a tensor of dtype {self.dtype}: it takes integers or bools")
-        ufunc(self._primal, array_of(other), out=self._primal)
-        self._bump_version()
-        return self
-
-    def __iand__(self, other):
-        return self._bitwise_(xp.bitwise_and, other)
-
-    def __ior__(self, other):
-        return self._bitwise_(xp.bitwise_or, other)
-
-    def __ixor__(self, other):
-        return self._bitwise_(xp.bitwise_xor, other)
-
-    def __iadd__(self, other):
-        return self.add_(other)
-
-    def __isub__(self, other):
-        return self.sub_(other)
-
-    def __imul__(self, other):
-        return self.mul_(other)
-
-    def __itruediv__(self, other):
-        return self.div_(other)
-
-    def __ifloordiv__(self, other):
-        return self.floor_divide_(other)
-
-    def __imod__(self, other):
-        return self.remainder_(other)
-
-    def __ipow__(self, other):
-        return self.pow_(other)
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1):
+        """The diagonal along ``dim1``, ``dim2``: a view (in-place changes reach ``self``), as in PyTorch."""
+        return _as_view(wnp.diagonal(self, offset, dim1, dim2), self, lambda a: xp.diagonal(a, offset, dim1, dim2))
 
     # --- arithmetic operators (the common ones dispatched straight to the eager graph) ----------------
     def __add__(self, other):
@@ -1058,13 +672,6 @@ def _rebuild(cls, primal, requires_grad: bool, state: dict):
     return tensor
 
 
-def _filled(old, value):
-    """A tensor like ``old`` holding ``value`` everywhere; its derivative with respect to ``old`` is 0."""
-    from wengert.numpy import where
-
-    return where(xp.ones(old.shape, dtype=bool), value, old)
-
-
 def _needs_graph(values) -> bool:
     return any(isinstance(v, Tensor) and v._synced()._node is not None for v in values)
 
@@ -1076,8 +683,6 @@ def _concrete_data(data):
     if isinstance(data, Tensor):
         return data._primal
     if isinstance(data, Tracer):
-        from wengert.errors import TracerError
-
         raise TracerError(
             "wengert.tensor(...) of a value traced by a functional transform (wengert.grad, jvp, vmap): "
             "Tensors live below the transforms. Inside the transformed function use the value itself "
@@ -1096,13 +701,6 @@ def _element_index(index):
         elif item is not Ellipsis:
             return None
     return (*ints, Ellipsis)
-
-
-def _index_of(index):
-    """An index with Tensors replaced by their arrays (indices carry no derivative)."""
-    if isinstance(index, tuple):
-        return tuple(array_of(i) for i in index)
-    return array_of(index)
 
 
 def _missing_attribute(self, name: str):
@@ -1135,7 +733,7 @@ def _missing_attribute(self, name: str):
 Tracer.__getattr__ = _missing_attribute
 
 
-def as_view(result, tensor, view_of_array):
+def _as_view(result, tensor, view_of_array):
     """``result`` (computed from ``tensor``) made a view of ``tensor``'s array: its array is ``view_of_array(array)``.
 
     For the PyTorch view methods whose NumPy counterpart copies or gives a
@@ -1156,4 +754,13 @@ def as_graph_tensor(value) -> Tensor:
     return value if isinstance(value, Tensor) else make_tensor(xp.asarray(value))
 
 
-__all__ = ["EAGER", "RemovableHandle", "Tensor", "array_of", "as_graph_tensor", "as_tensor", "run_backward"]
+__all__ = [
+    "EAGER",
+    "RemovableHandle",
+    "Tensor",
+    "array_of",
+    "as_graph_tensor",
+    "flat_history",
+    "make_tensor",
+    "wrap_history",
+]

@@ -42,6 +42,6 @@ from ._reductions import (
 )
 from ._shape import *
 
-_methods.install()
+_methods.install(globals())
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -3,6 +3,7 @@
 from wengert._src.backend import xp
 from wengert._src.core.primitive import Tracer, concrete, known_value  # noqa: F401 (re-exported to the face's modules)
 from wengert._src.core.source_info import user_frame_summary
+from wengert._src.primitives import indexing, structural
 from wengert.errors import ShapeError
 
 
@@ -15,10 +16,17 @@ def asarray_or_tracer(x):
     if isinstance(x, Tracer) or isinstance(x, xp.ndarray):
         return x
     if isinstance(x, (list, tuple)) and _contains_tracer(x):
-        from ._shape import stack
-
-        return stack([asarray_or_tracer(item) for item in x])
+        return _stacked([asarray_or_tracer(item) for item in x])
     return xp.asarray(x)
+
+
+def _stacked(items: list):
+    """``wnp.stack(items)``, written with the primitives (``_shape``, which holds ``stack``, builds on this module)."""
+    shapes = {item.shape for item in items}
+    if len(shapes) != 1:
+        raise ShapeError(f"stack: all input arrays must have the same shape, got {[item.shape for item in items]}")
+    rows = [structural.reshape(item, shape=(1, *item.shape)) for item in items]
+    return rows[0] if len(rows) == 1 else indexing.concatenate(*rows, axis=0)
 
 
 def _contains_tracer(items) -> bool:

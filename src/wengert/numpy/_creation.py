@@ -2,7 +2,7 @@
 except that they accept traced values where NumPy would take an array (the values that fill
 an array, ``full``'s and ``linspace``'s, are then differentiated)."""
 
-from wengert._src.backend import xp
+from wengert._src.backend import dtype_of, xp
 from wengert._src.core.primitive import known_value
 from wengert._src.transforms.stage import as_array
 from wengert.errors import ShapeError
@@ -29,11 +29,11 @@ def asarray(obj, dtype=None):
 
 
 def zeros_like(a, dtype=None, shape=None):
-    return xp.zeros(shape_of(a) if shape is None else shape, dtype or _dtype(a))
+    return xp.zeros(shape_of(a) if shape is None else shape, dtype or dtype_of(a))
 
 
 def ones_like(a, dtype=None, shape=None):
-    return xp.ones(shape_of(a) if shape is None else shape, dtype or _dtype(a))
+    return xp.ones(shape_of(a) if shape is None else shape, dtype or dtype_of(a))
 
 
 def full(shape, fill_value, dtype=None):
@@ -51,15 +51,11 @@ def full(shape, fill_value, dtype=None):
 
 
 def full_like(a, fill_value, dtype=None, shape=None):
-    return full(shape_of(a) if shape is None else shape, fill_value, dtype or _dtype(a))
+    return full(shape_of(a) if shape is None else shape, fill_value, dtype or dtype_of(a))
 
 
 def empty_like(a, dtype=None, shape=None):
     return zeros_like(a, dtype, shape)
-
-
-def _dtype(a):
-    return a.dtype if hasattr(a, "dtype") else xp.asarray(a).dtype
 
 
 def shape(a) -> tuple:

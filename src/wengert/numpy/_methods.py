@@ -84,15 +84,17 @@ function (derived from the namespace on first use, not listed: a function added 
 reached from ``np.<ufunc>(tracer)`` too)."""
 
 
+_FACE: dict = {}
+"""The ``wengert.numpy`` namespace, handed to :func:`install` by the package (which imports this module)."""
+
+
 def _face_of(ufunc):
     """The ``wengert.numpy`` function computing ``ufunc``, or None."""
     if not _FACE_OF_UFUNC:
-        import wengert.numpy
-
-        for name in dir(wengert.numpy):
+        for name in sorted(_FACE):
             numpy_function = getattr(xp, name, None)
             if isinstance(numpy_function, xp.ufunc):
-                _FACE_OF_UFUNC.setdefault(numpy_function, getattr(wengert.numpy, name))
+                _FACE_OF_UFUNC.setdefault(numpy_function, _FACE[name])
     return _FACE_OF_UFUNC.get(ufunc)
 
 
@@ -140,8 +142,9 @@ def _without_out(fn):
     return method
 
 
-def install() -> None:
-    """Give ``Tracer`` NumPy's operators and methods."""
+def install(face: dict) -> None:
+    """Give ``Tracer`` NumPy's operators and methods; ``face`` is the ``wengert.numpy`` namespace (ufuncs map to it)."""
+    _FACE.update(face)
     m, r = _math, _reductions
     methods = {
         "__add__": _operator(m.add), "__radd__": _operator(m.add, reflected=True),
