@@ -122,8 +122,10 @@ def _structure(trace, outputs: list, cotangents: list, inputs: list, unit_seed: 
     """``(key, its hash, values)``: the tape's structure, and the values the compiled pass reads, in order.
 
     The values are the cotangents (unless they are a unit seed), the inputs, then per entry its
-    result(s), the index arrays of its parameters and its other array arguments. ``None`` if the
-    tape cannot be keyed.
+    result(s), the index arrays of its parameters, the arguments it pulls back to and its other
+    array arguments, each as the entry saved it: the value, or a stand-in of its shape where no
+    rule reads it (:mod:`~wengert._src.transforms.saved_values`; which are stand-ins follows from
+    the key). ``None`` if the tape cannot be keyed.
     """
     tape = trace.tape
     values = []
@@ -154,6 +156,8 @@ def _structure(trace, outputs: list, cotangents: list, inputs: list, unit_seed: 
             if params:
                 params = _params_key(prim, params, values) if "idx" in params else tuple(params.items())
             add_key((prim, params or (), *parents))
+            for position, _, _ in parents:  # what the entry saved of its parents' results, or stand-ins
+                add_value(args[position])
             if len(parents) != len(args):
                 _other_arguments(args, parents, key, values)
         key = tuple(key)
@@ -285,7 +289,8 @@ def _compile(
 
 def _staged_tape(tape: list, input_count: int, placeholders) -> list:
     """``tape`` with its values replaced by the staged ``placeholders``, taken in :func:`_structure`'s order."""
-    results: list = [next(placeholders) for _ in range(input_count)]
+    for _ in range(input_count):
+        next(placeholders)
     staged: list = [None] * input_count
     for index in range(input_count, len(tape)):
         prim, args, params, out, parents = tape[index]
@@ -296,8 +301,8 @@ def _staged_tape(tape: list, input_count: int, placeholders) -> list:
                 prim = _GATHER_BY_OPERANDS
         args = list(args)
         pulled = [position for position, _, _ in parents]
-        for position, parent, slot in parents:
-            args[position] = results[parent] if slot < 0 else results[parent][slot]
+        for position in pulled:
+            args[position] = next(placeholders)
         for position, arg in enumerate(args):
             if position in pulled:
                 continue
@@ -305,7 +310,6 @@ def _staged_tape(tape: list, input_count: int, placeholders) -> list:
                 args[position] = next(placeholders)
             elif isinstance(arg, xp.ndarray):  # a 0-d array, held as the value it was keyed by
                 args[position] = arg.copy()
-        results.append(out)
         staged.append((prim, args, params, out, parents))
     return staged
 

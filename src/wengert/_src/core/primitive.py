@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextvars
 import dis
 import functools
+import inspect
 
 from wengert.errors import ConcretizationError, InPlaceError, LeakedTracerError, ShapeError, TracerError
 
@@ -460,17 +461,35 @@ def what_vjps_read(prim: Primitive) -> str:
 
 
 def _mentions_output(rule) -> bool:
+    return what_a_rule_reads(rule)[0]
+
+
+def what_a_rule_reads(rule) -> tuple[bool, frozenset[int] | None]:
+    """``(reads the output, the positions of the arguments it reads)`` for a VJP rule
+    ``rule(cotangent, ans, *args, **params)``, from its code; ``None`` for the positions: maybe every one.
+
+    A parameter is read if the rule's code loads it at all (passing it on to a helper counts, even one
+    that reads only its shape) or an inner function closes over it; a rule whose code cannot be read
+    (no ``__code__``) or that takes the arguments as ``*args`` and loads them reads everything it
+    can. So the answer may say too much, never too little: ``mul``'s rule for ``x``,
+    ``unbroadcast(g * y, x)``, reads both arguments, its output never.
+    """
     bound = 0
-    while isinstance(rule, functools.partial):
-        bound += len(rule.args)
-        rule = rule.func
+    while isinstance(rule, functools.partial) or inspect.ismethod(rule):
+        if inspect.ismethod(rule):  # its instance is bound to the first parameter
+            bound, rule = bound + 1, rule.__func__
+        else:
+            bound, rule = bound + len(rule.args), rule.func
     code = getattr(rule, "__code__", None)
     if code is None or code.co_argcount < bound + 2:
-        return True
-    name = code.co_varnames[bound + 1]
-    if name in code.co_cellvars:
-        return True
-    return any(op.argval == name for op in dis.get_instructions(code) if op.opname.startswith("LOAD"))
+        return True, None
+    names = code.co_varnames
+    loaded = {op.argval for op in dis.get_instructions(code) if op.opname.startswith("LOAD")}
+    loaded.update(code.co_cellvars)
+    named = names[bound + 2 : code.co_argcount]
+    if code.co_flags & inspect.CO_VARARGS and names[code.co_argcount + code.co_kwonlyargcount] in loaded:
+        return names[bound + 1] in loaded, None
+    return names[bound + 1] in loaded, frozenset(k for k, name in enumerate(named) if name in loaded)
 
 
 def run_impl(prim: Primitive, args, params: dict):

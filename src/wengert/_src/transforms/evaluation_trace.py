@@ -99,7 +99,7 @@ def evaluation_trace(fun: Callable, *args, names: Sequence[str] | None = None) -
     out = v4
     """
     names = _argument_names(len(args), names)
-    with new_trace(ReverseTrace) as trace:
+    with new_trace(ReverseTrace, True) as trace:  # keeping every value, to print it
         inputs = [trace.new_input(xp.asarray(arg)) for arg in args]
         result = fun(*inputs)
         tape = list(trace.tape)

@@ -24,6 +24,7 @@ from ..core.pytree import tree_unflatten
 from ..primitives.rules import JointVJP
 from .complex_guard import COMPLEX_DTYPES, ChecksComplexArguments, refuse_complex, refuse_unproven_complex
 from .custom_derivatives import CustomCall, custom_call_primitive
+from .saved_values import SAVING_PLANS, saving_plan, stand_in
 
 _TRANSFORM = "reverse mode (grad, vjp, jacrev, hessian)"
 
@@ -53,13 +54,18 @@ class ReverseTracer(ValueTracer):
 
 
 class ReverseTrace(Trace):
-    """Reverse-mode interpreter: evaluates eagerly and records a tape."""
+    """Reverse-mode interpreter: evaluates eagerly and records a tape.
 
-    __slots__ = ("tape",)
+    Each entry keeps only the values its VJP rules read (:mod:`.saved_values`), unless
+    ``keeps_every_value`` (for a tape that is read for its values, as ``evaluation_trace`` is).
+    """
 
-    def __init__(self, level: int):
+    __slots__ = ("keeps_every_value", "tape")
+
+    def __init__(self, level: int, keeps_every_value: bool = False):
         super().__init__(level)
         self.tape: list = []
+        self.keeps_every_value = keeps_every_value
 
     def new_input(self, primal) -> ReverseTracer:
         return self.new_inputs([primal])[0]
@@ -77,6 +83,7 @@ class ReverseTrace(Trace):
         vjps = prim.vjps
         primals = []
         parents = []
+        pulled = 0  # a bit per position in parents
         lower = False
         position = 0
         for arg in args:
@@ -85,6 +92,7 @@ class ReverseTrace(Trace):
                     primal = arg._primal
                     if vjps is not None and vjps[position] is not None:
                         parents.append((position, arg.index, arg.slot))
+                        pulled |= 1 << position
                     if isinstance(primal, Tracer):
                         lower = True
                     arg = primal
@@ -103,14 +111,24 @@ class ReverseTrace(Trace):
             return out
         tape = self.tape
         index = len(tape)
+        saved = out
+        if not self.keeps_every_value:  # stand-ins for what the rules do not read (see saved_values)
+            plan = SAVING_PLANS.get((prim, pulled, position))  # position: the number of arguments by now
+            if plan is None:
+                plan = saving_plan(prim, pulled, position)
+            keeps_output, dropped = plan
+            for position in dropped:
+                primals[position] = stand_in(primals[position])
+            if not keeps_output:
+                saved = tuple(stand_in(o) for o in out) if prim.multiple_results else stand_in(out)
         if prim.multiple_results:
             if any(o.dtype in COMPLEX_DTYPES for o in out):
                 self.admit_complex(prim, args, out)
-            tape.append((prim, primals, params, out, parents))
+            tape.append((prim, primals, params, saved, parents))
             return tuple(ReverseTracer(self, o, index, k) for k, o in enumerate(out))
         if out.dtype in COMPLEX_DTYPES:
             self.admit_complex(prim, args, (out,))
-        tape.append((prim, primals, params, out, parents))  # an entry (see :func:`entry`), built inline
+        tape.append((prim, primals, params, saved, parents))  # an entry (see :func:`entry`), built inline
         return ReverseTracer(self, out, index)
 
     def admit_complex(self, prim, args, out) -> None:
@@ -162,17 +180,18 @@ class ReverseTrace(Trace):
         tape.append(entry(prim, tuple(call.primals), {}, tuple(primals_out), parents))
         return tree_unflatten(out_tree, [ReverseTracer(self, o, index, k) for k, o in enumerate(primals_out)])
 
-    def backward(self, outputs: list, cotangents: list, inputs: list) -> list:
+    def backward(self, outputs: list, cotangents: list, inputs: list, release: bool = False) -> list:
         """Cotangents of ``inputs`` (tracers of this trace) given those of ``outputs``.
 
-        An input that the outputs do not depend on gets ``None``.
+        An input that the outputs do not depend on gets ``None``. ``release``: this is the tape's
+        last backward pass, and each entry is dropped as soon as it is passed (see :func:`pull_back_tape`).
         """
         seeds = [
             (out.index, out.slot, ct)
             for out, ct in zip(outputs, cotangents)
             if isinstance(out, ReverseTracer) and out._trace is self and ct is not None
         ]
-        cts = pull_back_tape(self.tape, seeds)
+        cts = pull_back_tape(self.tape, seeds, release)
         return [cts[x.index] if isinstance(x, ReverseTracer) else None for x in inputs]
 
 
@@ -183,24 +202,29 @@ class ComplexReverseTrace(ChecksComplexArguments, ReverseTrace):
     transform = _TRANSFORM
 
 
-def pull_back_tape(tape: list, seeds: list) -> list:
+def pull_back_tape(tape: list, seeds: list, release: bool = False) -> list:
     """The backward pass over ``tape``: the cotangent of each input entry (``None`` if none reached it).
 
     ``seeds`` are ``(tape index, result slot or -1, cotangent)`` of the outputs. The entries are
     visited from the last seeded one to the first; each entry whose output received a cotangent
     pulls it back to its parents, and the cotangents of the others are dropped as they are used.
+    ``release``: no pass follows, so each entry is dropped from the tape (``None``) as soon as it
+    is passed, and the values it saved are freed while the pass goes on, as a hand-written
+    backward pass frees each activation after its last use.
     """
     cts: list = [None] * len(tape)
     last = -1
     for index, slot, ct in seeds:
         _accumulate(cts, tape, index, slot, ct)
         last = max(last, index)
+    if release:
+        del tape[last + 1 :]  # entries after the last output: no cotangent reaches them
     for index in range(last, -1, -1):
         ct = cts[index]
-        if ct is None:
-            continue
         recorded = tape[index]
-        if recorded is None:  # an input
+        if release:
+            tape[index] = None
+        if ct is None or recorded is None:  # not reached, or an input
             continue
         cts[index] = None
         prim, args, params, out, parents = recorded
