@@ -64,7 +64,7 @@ def test_tensor_backward_equals_grad(case):
             assert not np.any(gradient), f"{case.name}: a constant on Tensors, but grad's gradient {i} is not zero"
         return
     for i, (g, w) in enumerate(zip(got, want)):
-        assert (g.shape, g.dtype) == (w.shape, w.dtype), f"{case.name} [{i}]: {g.dtype}{g.shape}, grad {w.dtype}{w.shape}"
+        assert (g.shape, g.dtype) == (w.shape, w.dtype), f"{case.name} [{i}]: {g.dtype}{g.shape}, grad: {w.shape}"
         np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL, equal_nan=True, err_msg=f"{case.name} [{i}]")
 
 
@@ -82,6 +82,6 @@ def test_a_case_left_out_differs_on_tensors(name):
         got = sweep.leaves(case.fn(*[wengert.tensor(a) for a in case.args]))
     except Exception:  # PyTorch's method refuses NumPy's arguments
         return
-    assert len(got) != len(want) or any(
-        g.shape != w.shape or not np.allclose(g, w) for g, w in zip(got, want)
-    ), f"{name} now gives NumPy's value on Tensors: remove it from NOT_ON_TENSORS"
+    assert len(got) != len(want) or any(g.shape != w.shape or not np.allclose(g, w) for g, w in zip(got, want)), (
+        f"{name} now gives NumPy's value on Tensors: remove it from NOT_ON_TENSORS"
+    )
