@@ -70,12 +70,13 @@ def sign_probes(generator: np.random.Generator, n: int, k: int) -> np.ndarray:
     return np.where(bits.reshape(k, n).T, -1.0, 1.0)
 
 
-def probe_sets(d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The probes wengert's estimators draw from :data:`SEED`: Hutchinson's, then Hutch++'s sketch and test probes."""
+def probe_sets(d: int) -> tuple[np.ndarray, np.ndarray]:
+    """The probes wengert's estimators draw from :data:`SEED`: Hutchinson's, and Hutch++'s sketch probes ``S`` and
+    test probes ``G`` (drawn in turn) side by side, ``[S G]``, the first block Hutch++ multiplies."""
     hutchinson = sign_probes(np.random.default_rng(SEED), d, PROBES)
     generator = np.random.default_rng(SEED)
     sketch = sign_probes(generator, d, PROBES // 3)
-    return hutchinson, sketch, sign_probes(generator, d, PROBES - 2 * (PROBES // 3))
+    return hutchinson, np.concatenate([sketch, sign_probes(generator, d, PROBES - 2 * (PROBES // 3))], 1)
 
 
 # --- the hand-written references ----------------------------------------------------------------
@@ -100,13 +101,17 @@ def hutchinson_of(V, JV, xnp):
     return xnp.mean(xnp.sum(V * JV, 0))
 
 
-def hutchpp_of(S, G, jvps: Callable, xnp, qr: Callable):
-    """Hutch++ from the sketch ``S``, the test probes ``G`` and a function of a block ``V -> J V``."""
-    Q = qr(jvps(S))
-    projected = G - Q @ (Q.T @ G)
-    products = jvps(xnp.concatenate([Q, projected], 1))
-    k = S.shape[1]
-    return xnp.sum(Q * products[:, :k]) + xnp.mean(xnp.sum(projected * products[:, k:], 0))
+def hutchpp_of(SG, jvps: Callable, xnp, qr: Callable):
+    """Hutch++ from the probes ``[S G]`` and a function of a block ``V -> J V``, in two blocks of products as wengert
+    computes it: ``J [S G]``, then ``J Q`` with ``Q = orth(J S)``; ``J (I - QQᵀ) G = J G - (J Q)(Qᵀ G)``."""
+    k = PROBES // 3
+    products = jvps(SG)
+    Q = qr(products[:, :k])
+    JQ = jvps(Q)
+    G = SG[:, k:]
+    coefficients = Q.T @ G
+    rest = xnp.sum((G - Q @ coefficients) * (products[:, k:] - JQ @ coefficients), 0)
+    return xnp.sum(Q * JQ) + xnp.mean(rest)
 
 
 def _numpy_qr(Y):
@@ -120,7 +125,7 @@ def divergence_implementations(peers: dict, d: int) -> dict[str, list[Implementa
     """The rows of the table at size ``d``: one list per column of :data:`COLUMNS`."""
     jax, torch, stochtrace = peers["jax"], peers["torch"], peers.get("matfree")
     x, params = divergence_problem(d)
-    V, S, G = probe_sets(d)
+    V, SG = probe_sets(d)
 
     def by_hand_jvps(block):
         return jvps_by_hand(x, block, *params)
@@ -128,7 +133,7 @@ def divergence_implementations(peers: dict, d: int) -> dict[str, list[Implementa
     wants = {
         "exact": divergence_by_hand(x, *params),
         "hutchinson": hutchinson_of(V, by_hand_jvps(V), np),
-        "hutchpp": hutchpp_of(S, G, by_hand_jvps, np, _numpy_qr),
+        "hutchpp": hutchpp_of(SG, by_hand_jvps, np, _numpy_qr),
         "batched jvp": by_hand_jvps(V),
     }
 
@@ -149,7 +154,7 @@ def divergence_implementations(peers: dict, d: int) -> dict[str, list[Implementa
             {
                 "exact": lambda: divergence_by_hand(x, *params),
                 "hutchinson": lambda: hutchinson_of(V, by_hand_jvps(V), np),
-                "hutchpp": lambda: hutchpp_of(S, G, by_hand_jvps, np, _numpy_qr),
+                "hutchpp": lambda: hutchpp_of(SG, by_hand_jvps, np, _numpy_qr),
                 "batched jvp": lambda: by_hand_jvps(V),
             },
         )
@@ -186,10 +191,10 @@ def divergence_implementations(peers: dict, d: int) -> dict[str, list[Implementa
         exact = jax.jit(lambda x, *params: jnp.trace(jax.jacfwd(f)(x, *params)))
         hutchinson = jax.jit(lambda x, V, *params: hutchinson_of(V, jvps(x, V, *params), jnp))
         hutchpp = jax.jit(
-            lambda x, S, G, *params: hutchpp_of(S, G, lambda b: jvps(x, b, *params), jnp, lambda Y: jnp.linalg.qr(Y)[0])
+            lambda x, SG, *params: hutchpp_of(SG, lambda b: jvps(x, b, *params), jnp, lambda Y: jnp.linalg.qr(Y)[0])
         )
         batched = jax.jit(jvps)
-        xj, Vj, Sj, Gj = (jnp.asarray(a) for a in (x, V, S, G))
+        xj, Vj, SGj = (jnp.asarray(a) for a in (x, V, SG))
         pj = tuple(jnp.asarray(p) for p in params)
         ready = jax.block_until_ready
         return rows(
@@ -197,7 +202,7 @@ def divergence_implementations(peers: dict, d: int) -> dict[str, list[Implementa
             {
                 "exact": lambda: ready(exact(xj, *pj)),
                 "hutchinson": lambda: ready(hutchinson(xj, Vj, *pj)),
-                "hutchpp": lambda: ready(hutchpp(xj, Sj, Gj, *pj)),
+                "hutchpp": lambda: ready(hutchpp(xj, SGj, *pj)),
                 "batched jvp": lambda: ready(batched(xj, Vj, *pj)),
             },
         )
@@ -218,7 +223,7 @@ def divergence_implementations(peers: dict, d: int) -> dict[str, list[Implementa
     def torch_rows():
         func = torch.func
         f = mlp_field(torch)
-        xt, Vt, St, Gt = (torch.from_numpy(a) for a in (x, V, S, G))
+        xt, Vt, SGt = (torch.from_numpy(a) for a in (x, V, SG))
         pt = tuple(torch.from_numpy(p) for p in params)
 
         def jvps(block):
@@ -230,7 +235,7 @@ def divergence_implementations(peers: dict, d: int) -> dict[str, list[Implementa
             {
                 "exact": lambda: torch.trace(jacobian(xt, *pt)),
                 "hutchinson": lambda: hutchinson_of(Vt, jvps(Vt), torch),
-                "hutchpp": lambda: hutchpp_of(St, Gt, jvps, torch, lambda Y: torch.linalg.qr(Y)[0]),
+                "hutchpp": lambda: hutchpp_of(SGt, jvps, torch, lambda Y: torch.linalg.qr(Y)[0]),
                 "batched jvp": lambda: jvps(Vt),
             },
             lambda tensor: tensor.detach().numpy(),

@@ -144,6 +144,36 @@ def test_num_matvecs_counts_the_products_the_method_used(name, budget, used):
     assert sum(products) == used
 
 
+def counting(A, blocks: list):
+    """``V -> A @ V``, appending each block's number of probes to ``blocks``."""
+
+    def counted(V):
+        blocks.append(V.shape[1])
+        return A @ V
+
+    return counted
+
+
+def test_hutchpp_multiplies_two_blocks_and_equals_the_textbook_projected_probes():
+    blocks = []
+    result = te.hutchpp(counting(A_GENERAL, blocks), 14, n=40, seed=3, probes="gaussian")
+    assert blocks == [4 + 6, 4]  # A [S G], then A Q
+    generator = np.random.default_rng(3)  # the probes as drawn: S, then G, one probe after another
+    S, G = (generator.standard_normal((k, 40)).T for k in (4, 6))
+    Q = np.linalg.qr(A_GENERAL @ S)[0]
+    projected = G - Q @ (Q.T @ G)  # the paper's three rounds: A S, then A Q and A (I - QQᵀ) G
+    want = np.trace(Q.T @ A_GENERAL @ Q) + np.mean(np.sum(projected * (A_GENERAL @ projected), 0))
+    np.testing.assert_allclose(float(result), want, rtol=1e-12)
+
+
+def test_deflated_diagonal_multiplies_two_blocks_the_second_by_the_transpose():
+    blocks = []
+    result = te.diagonal(counting(A_GENERAL, blocks), 15, n=40, seed=0, method="hutchpp")
+    assert blocks == [5 + 5, 5]  # A [S G], then Aᵀ Q by reverse mode through counted (its forward pass: A Q)
+    assert result.num_matvecs == 15 + 5
+    np.testing.assert_allclose(result.estimate, te.diagonal(A_GENERAL, 15, seed=0, method="hutchpp").estimate)
+
+
 def test_na_hutchpp_of_a_general_matrix_uses_the_transpose_of_the_array_or_of_the_function():
     from_array = te.na_hutchpp(A_GENERAL, 18, seed=2)
     from_function = te.na_hutchpp(lambda V: A_GENERAL @ V, 18, n=40, seed=2)
@@ -195,7 +225,7 @@ def test_a_budget_too_small_for_the_method_is_refused(name, budget, minimum):
 def test_bad_inputs_say_what_was_wrong():
     with pytest.raises(ShapeError, match=r"returned shape \(60,\).*vectorized=False"):
         te.hutchinson(lambda V: A_PSD @ V[:, 0], 5, n=60)
-    with pytest.raises(ShapeError, match=r"returned shape \(59, 5\)"):
+    with pytest.raises(ShapeError, match=r"returned shape \(59, 10\)"):
         te.hutchpp(lambda V: (A_PSD @ V)[1:], 15, n=60)
     with pytest.raises(ShapeError, match="square"):
         te.hutchinson(np.ones((3, 4)), 5)

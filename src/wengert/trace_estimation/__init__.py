@@ -87,10 +87,11 @@ def hutchpp(
     """Hutch++ (Meyer, Musco, Musco & Woodruff, 2021): exact on a sketched top subspace, Hutchinson on the rest.
 
     A third of the budget sketches ``Q = orth(A S)``, a third computes ``tr(Qᵀ A Q)``, and
-    the last third runs Hutchinson on ``(I - QQᵀ) A (I - QQᵀ)``; the two last thirds go in
-    one block of products. Needs at least 3 products; unbiased for any square ``A``; for a
-    positive semi-definite ``A`` its relative error falls like ``1 / m`` where Hutchinson's
-    falls like ``1 / sqrt(m)``. ``stderr`` is the Hutchinson part's.
+    the last third runs Hutchinson on ``(I - QQᵀ) A (I - QQᵀ)``. Two blocks of products:
+    ``A [S G]`` (the Hutchinson probes ``G`` need no ``Q``: ``A (I - QQᵀ) G = A G - (A Q)(Qᵀ G)``
+    by linearity, the same estimate up to rounding), then ``A Q``. Needs at least 3 products;
+    unbiased for any square ``A``; for a positive semi-definite ``A`` its relative error falls
+    like ``1 / m`` where Hutchinson's falls like ``1 / sqrt(m)``. ``stderr`` is the Hutchinson part's.
     """
     op = Operator(A, n, "hutchpp", dtype=dtype, vectorized=vectorized)
     return estimate_trace(op, "hutchpp", num_matvecs, seed, probes)

@@ -175,18 +175,25 @@ PROBE_CACHE_ELEMENTS = 1 << 18
 divergence with the same seed at every step); a generator or ``None`` draws afresh, as it must."""
 
 
-def probe_blocks(seed, n: int, sizes: tuple, kind: str, dtype) -> tuple:
-    """Blocks of ``n``-dimensional probes, one ``(n, k)`` block per ``k`` in ``sizes``, drawn in turn from ``seed``."""
+def probe_blocks(seed, n: int, sizes: tuple, kind: str, dtype, joined: bool = False) -> tuple:
+    """Blocks of ``n``-dimensional probes, one ``(n, k)`` block per ``k`` in ``sizes``, drawn in turn from ``seed``.
+
+    ``joined=True`` gives the same blocks side by side in one ``(n, sum(sizes))`` array, so that
+    probes whose products do not depend on each other go to ``A`` in one block, with no copy per call.
+    """
     if isinstance(seed, (int, xp.integer)) and not isinstance(seed, bool) and n * sum(sizes) <= PROBE_CACHE_ELEMENTS:
-        return _kept_blocks(int(seed), n, sizes, kind, xp.dtype(dtype).str)
-    generator = resolve_generator(seed)
-    return tuple(draw_probes(generator, n, k, kind, dtype) for k in sizes)
+        return _kept_blocks(int(seed), n, sizes, kind, xp.dtype(dtype).str, joined)
+    return _drawn_blocks(resolve_generator(seed), n, sizes, kind, dtype, joined)
+
+
+def _drawn_blocks(generator, n: int, sizes: tuple, kind: str, dtype, joined: bool) -> tuple:
+    blocks = tuple(draw_probes(generator, n, k, kind, dtype) for k in sizes)
+    return (xp.concatenate(blocks, axis=1),) if joined and len(blocks) > 1 else blocks
 
 
 @functools.lru_cache(maxsize=8)
-def _kept_blocks(seed: int, n: int, sizes: tuple, kind: str, dtype: str) -> tuple:
-    generator = resolve_generator(seed)
-    blocks = tuple(draw_probes(generator, n, k, kind, xp.dtype(dtype)) for k in sizes)
+def _kept_blocks(seed: int, n: int, sizes: tuple, kind: str, dtype: str, joined: bool) -> tuple:
+    blocks = _drawn_blocks(resolve_generator(seed), n, sizes, kind, xp.dtype(dtype), joined)
     for block in blocks:
         block.flags.writeable = False  # shared by every call with this seed
     return blocks
@@ -217,12 +224,17 @@ def _fits(columns: int, op: Operator, caller: str) -> None:
 
 
 def _mean_and_stderr(samples):
-    """The mean of the samples along the last axis and its standard error (``nan`` for one sample)."""
+    """The mean of the samples along the last axis and its standard error (``nan`` for one sample).
+
+    Written as sums (``wnp.mean`` and ``wnp.std`` cost three times as much on the few samples an
+    estimator has): ``stderr = sqrt(sum((s - mean)^2) / ((m - 1) m))``.
+    """
     count = shape_of(samples)[-1]
-    mean = wnp.mean(samples, axis=-1)
+    mean = wnp.sum(samples, axis=-1, keepdims=True) * (1.0 / count)
     if count < 2:
-        return mean, wnp.full_like(mean, xp.nan)
-    return mean, wnp.std(samples, axis=-1, ddof=1) / math.sqrt(count)
+        return mean[..., 0], wnp.full_like(mean[..., 0], xp.nan)
+    centered = samples - mean
+    return mean[..., 0], wnp.sqrt(wnp.sum(centered * centered, axis=-1) * (1.0 / ((count - 1) * count)))
 
 
 def _column_dots(a, b):
@@ -251,19 +263,25 @@ def hutchpp_on(op: Operator, num_matvecs: int, seed, kind: str) -> Estimate:
 
     With ``s = m // 3`` sketch probes ``S`` and ``g = m - 2s`` Hutchinson probes ``G``:
     ``Q = orth(A S)``, then ``tr(A) = tr(Qᵀ A Q) + tr((I - QQᵀ) A (I - QQᵀ))``, the second
-    term estimated by Hutchinson with the projected probes ``(I - QQᵀ) G``. The products
-    ``A Q`` and ``A (I - QQᵀ) G`` go in one block. Unbiased for any square ``A``; the error
-    falls like ``1/m`` instead of ``1/sqrt(m)`` when the spectrum decays.
+    term estimated by Hutchinson with the projected probes ``P G = (I - QQᵀ) G``. Unbiased for
+    any square ``A``; the error falls like ``1/m`` instead of ``1/sqrt(m)`` when the spectrum decays.
+
+    Two blocks of products, the fewest the method allows (``Q`` depends on ``A S``): ``A [S G]``,
+    then ``A Q``. The products with the projected probes come by linearity,
+    ``A P G = A G - (A Q)(Qᵀ G)``, so ``G`` goes in the first block instead of waiting for ``Q``:
+    the same estimate as multiplying ``P G`` itself, up to rounding.
     """
     sketch_size = num_matvecs // 3
     _fits(sketch_size, op, "hutchpp")
-    sketch, hutch = probe_blocks(seed, op.n, (sketch_size, num_matvecs - 2 * sketch_size), kind, op.dtype)
-    Q = _orthonormal_basis(op.matmat(sketch))
-    projected = hutch - Q @ (wnp.matrix_transpose(Q) @ hutch)
-    products = op.matmat(wnp.concatenate([Q, projected], axis=1))
-    top = wnp.sum(Q * products[:, :sketch_size])
-    rest, stderr = _mean_and_stderr(_column_dots(projected, products[:, sketch_size:]))
-    return Estimate(top + rest, stderr, op.num_matvecs, "hutchpp")
+    (probes,) = probe_blocks(seed, op.n, (sketch_size, num_matvecs - 2 * sketch_size), kind, op.dtype, joined=True)
+    products = op.matmat(probes)
+    Q = _orthonormal_basis(products[:, :sketch_size])
+    AQ = op.matmat(Q)
+    coefficients = wnp.matrix_transpose(Q) @ probes[:, sketch_size:]  # Qᵀ G
+    projected = probes[:, sketch_size:] - Q @ coefficients
+    projected_products = products[:, sketch_size:] - AQ @ coefficients
+    rest, stderr = _mean_and_stderr(_column_dots(projected, projected_products))
+    return Estimate(wnp.sum(Q * AQ) + rest, stderr, op.num_matvecs, "hutchpp")
 
 
 def na_hutchpp_on(op: Operator, num_matvecs: int, seed, kind: str) -> Estimate:
@@ -376,7 +394,9 @@ def diagonal_on(op: Operator, num_matvecs: int, seed, kind: str, method: str) ->
 
     ``method="hutchpp"`` takes ``Q = orth(A S)`` from ``s = m // 3`` probes; then
     ``diag(A) = diag(Q Qᵀ A) + diag((I - Q Qᵀ) A)``, the first exactly
-    (row sums of ``Q * Aᵀ Q``), the second by Hutchinson's estimator with the rest.
+    (row sums of ``Q * Aᵀ Q``), the second by Hutchinson's estimator with the rest. The
+    Hutchinson probes ``G`` need no ``Q`` (``(I - QQᵀ) A G`` is ``A G`` projected afterwards), so
+    ``A [S G]`` is one block of products and ``Aᵀ Q`` the second (three blocks otherwise).
     """
     if method == "hutchinson":
         (probes,) = probe_blocks(seed, op.n, (num_matvecs,), kind, op.dtype)
@@ -384,15 +404,13 @@ def diagonal_on(op: Operator, num_matvecs: int, seed, kind: str, method: str) ->
         return Estimate(estimate, stderr, op.num_matvecs, "diagonal")
     sketch_size = num_matvecs // 3
     _fits(sketch_size, op, "diagonal")
-    sketch, hutch = probe_blocks(seed, op.n, (sketch_size, num_matvecs - 2 * sketch_size), kind, op.dtype)
-    Q = _orthonormal_basis(op.matmat(sketch))
-    if op.symmetric:
-        products = op.matmat(wnp.concatenate([Q, hutch], axis=1))
-        AtQ, AG = products[:, :sketch_size], products[:, sketch_size:]
-    else:
-        AtQ, AG = op.rmatmat(Q), op.matmat(hutch)
-    residual = AG - Q @ (wnp.matrix_transpose(Q) @ AG)
-    rest, stderr = _mean_and_stderr(hutch * residual)
+    sizes = (sketch_size, num_matvecs - 2 * sketch_size)
+    (probes,) = probe_blocks(seed, op.n, sizes, kind, op.dtype, joined=True)
+    products = op.matmat(probes)  # A S and A G in one block: G needs no Q
+    Q = _orthonormal_basis(products[:, :sketch_size])
+    AtQ = op.rmatmat(Q)
+    AG = products[:, sketch_size:]
+    rest, stderr = _mean_and_stderr(probes[:, sketch_size:] * (AG - Q @ (wnp.matrix_transpose(Q) @ AG)))
     return Estimate(wnp.sum(Q * AtQ, axis=1) + rest, stderr, op.num_matvecs, "diagonal")
 
 

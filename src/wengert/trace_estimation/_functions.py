@@ -107,9 +107,10 @@ def hessian_trace(
 def _trace_transform(caller: str, fun: Callable, argnums, operator_of: Callable, method, num_matvecs, seed, probes):
     """The function of ``fun``'s arguments that traces the matrix ``operator_of`` builds at them."""
     _check_method(method, num_matvecs, caller)
+    argnum_tuple = argnums_as_tuple(argnums, caller)  # refused here, at once, if it names no positions
 
     def trace_fun(*args, **kwargs):
-        point = _Point(fun, args, kwargs, argnums, caller)
+        point = _Point(fun, args, kwargs, argnums, argnum_tuple, caller)
         return _trace_of(operator_of(point), method, num_matvecs, seed, probes)
 
     name = getattr(fun, "__name__", "function")
@@ -132,16 +133,22 @@ def _check_method(method: str, num_matvecs, caller: str) -> None:
 
 def _trace_of(op: Operator, method: str, num_matvecs, seed, probes):
     if method == "exact":
-        return wnp.trace(op.matmat(xp.eye(op.n, dtype=op.dtype)))
+        return _diagonal_sum(op.matmat(xp.eye(op.n, dtype=op.dtype)))
     return estimate_trace(op, method, num_matvecs, seed, probes)
+
+
+def _diagonal_sum(matrix):
+    """The trace of the square ``matrix``: NumPy's own on a plain array (``wnp.trace``'s checks cost more than
+    the sum at n = 100), ``wnp.trace`` on a traced one."""
+    return wnp.trace(matrix) if isinstance(matrix, Tracer) else xp.trace(matrix)
 
 
 class _Point:
     """One call's differentiated arguments, flattened into one vector ``x``, and ``fun`` as a function of ``x``."""
 
-    def __init__(self, fun: Callable, args: tuple, kwargs: dict, argnums, caller: str):
+    def __init__(self, fun: Callable, args: tuple, kwargs: dict, argnums, argnum_tuple: tuple, caller: str):
         self.caller = caller
-        positions = argnum_positions(argnums_as_tuple(argnums, caller), argnums, len(args), caller)
+        positions = argnum_positions(argnum_tuple, argnums, len(args), caller)
         chosen = args[positions[0]] if isinstance(argnums, int) else tuple(args[a] for a in positions)
         leaves, self.tree = tree_flatten(chosen)
         if not leaves:
@@ -155,16 +162,24 @@ class _Point:
         leaves = [leaf if isinstance(leaf, Tracer) else xp.asarray(leaf) for leaf in leaves]
         self.shapes = [tuple(shape_of(leaf)) for leaf in leaves]
         self.dtypes = [dtype_of(leaf) for leaf in leaves]
-        self.dtype = xp.result_type(*self.dtypes) if leaves else xp.dtype(xp.float64)
+        self.dtype = self.dtypes[0] if len(leaves) == 1 else xp.result_type(*self.dtypes)
         self.x = _ravel(leaves, self.dtype)
         self.n = shape_of(self.x)[0]
+        if isinstance(argnums, int) and leaves[0] is chosen and len(self.shapes[0]) == 1:  # one vector: x itself
 
-        def at(flat_x):
-            value = tree_unflatten(self.tree, self._unravel(flat_x))
-            full = list(args)
-            for position, part in zip(positions, (value,) if isinstance(argnums, int) else value):
-                full[position] = part
-            return fun(*full, **kwargs)
+            def at(flat_x):
+                full = list(args)
+                full[positions[0]] = flat_x
+                return fun(*full, **kwargs)
+
+        else:
+
+            def at(flat_x):
+                value = tree_unflatten(self.tree, self._unravel(flat_x))
+                full = list(args)
+                for position, part in zip(positions, (value,) if isinstance(argnums, int) else value):
+                    full[position] = part
+                return fun(*full, **kwargs)
 
         self.at = at
 
@@ -184,9 +199,9 @@ class _Point:
         """``J V`` by one vmapped ``jvp``, ``Jᵀ V`` by one vmapped ``vjp`` pullback."""
 
         def field(flat_x):
-            out = self.at(flat_x)
-            self._check_square(out, same_structure)
-            return _ravel(tree_flatten(out)[0], self.dtype)
+            out_leaves, out_tree = tree_flatten(self.at(flat_x))
+            self._check_square(out_leaves, out_tree, same_structure)
+            return _ravel(out_leaves, self.dtype)
 
         def product(V):
             return vmap(lambda v: jvp(field, (self.x,), (v,))[1], in_axes=1, out_axes=1)(V)
@@ -206,8 +221,7 @@ class _Point:
 
         return Operator(product, self.n, self.caller, dtype=self.dtype, symmetric=True)
 
-    def _check_square(self, out, same_structure: bool) -> None:
-        out_leaves, out_tree = tree_flatten(out)
+    def _check_square(self, out_leaves: list, out_tree, same_structure: bool) -> None:
         out_shapes = [tuple(shape_of(leaf)) for leaf in out_leaves]
         if same_structure and (out_tree != self.tree or out_shapes != self.shapes):
             raise ShapeError(
