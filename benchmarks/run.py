@@ -1,6 +1,6 @@
 """The benchmark harness: wengert against hand-written NumPy and its peers, in ratios.
 
-Nine sections, each a table followed by the targets it is held to
+Ten sections, each a table followed by the targets it is held to
 (``--only`` picks one):
 
 1. ``makemore``: the makemore MLP loss and every parameter gradient at batch
@@ -30,6 +30,9 @@ Nine sections, each a table followed by the targets it is held to
 9. ``elimination``: Jacobians by vertex elimination against jacfwd and jacrev on
    a diamond (R^200 -> R^5 -> R^200) and two chains (fan-in beside fan-out):
    multiplications and time (``elimination.py``).
+10. ``memory``: the peak memory of one loss-and-gradient step of a 4-layer MLP (batch
+   2048) and of HIPS autograd's 100 additions, each implementation in a fresh process, by
+   tracemalloc and by resident size (``memory.py``).
 
 Every implementation runs the same program and its result is checked against
 the reference once before it is timed. Peers that are not installed are
@@ -57,6 +60,7 @@ import gaussian_process
 import jacobians
 import makemore_reference as reference
 import matmul_hessian
+import memory
 import numpy as np
 import training_step
 from harness import (
@@ -87,7 +91,18 @@ CHAIN_OPS = CHAIN_LENGTH + 1  # and the final sum that makes the output a scalar
 TARGET_US_PER_OP = 3.0
 TARGET_RATIO = {32: 2.0, 1024: 1.3}  # wengert eager / hand-written NumPy, per batch
 TARGET_JIT_RATIO = {32: 1.2, 1024: 1.0}  # wengert jit / hand-written NumPy, per batch (issue 4)
-SECTIONS = ("makemore", "chain", "jacobian", "hessian", "training", "divergence", "gp", "matmul", "elimination")
+SECTIONS = (
+    "makemore",
+    "chain",
+    "jacobian",
+    "hessian",
+    "training",
+    "divergence",
+    "gp",
+    "matmul",
+    "elimination",
+    "memory",
+)
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -496,6 +511,7 @@ def main(argv: list[str] | None = None) -> int:
         "gp": gaussian_process.run_gaussian_process,
         "matmul": matmul_hessian.run_matmul_hessian,
         "elimination": elimination.run_elimination,
+        "memory": memory.run_memory,
     }
     for name in SECTIONS if args.only is None else (args.only,):
         sections[name](peers, settings)
