@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 
 import wengert
+import wengert.numpy as wnp
 import wengert.scipy.linalg as wsl
 import wengert.scipy.special as wsp
-from wengert.errors import ArgumentError
+from wengert.errors import ArgumentError, TransformError
 from wengert.scipy.integrate import odeint
 from wengert.scipy.stats import gamma, t
 
@@ -149,3 +150,31 @@ def test_logm_refuses_a_matrix_without_a_real_logarithm():
 
     with pytest.raises(DtypeError, match="no real principal logarithm"):
         wsl.logm(-np.eye(2))
+
+
+def _logistic_decay(y, time, k):
+    return -k * y + wnp.sin(time) * y**2
+
+
+def test_odeint_jvp_in_y0_t_and_args_matches_finite_differences():
+    times, y0, k = np.linspace(0.0, 1.0, 5), np.array([1.0, 0.5]), 1.5
+    solve = lambda y0, times, k: odeint(_logistic_decay, y0, times, k)  # noqa: E731
+    direction = (np.array([0.3, -0.2]), np.array([0.1, 0.0, 0.2, -0.1, 0.3]), 0.7)
+    value, tangent = wengert.jvp(solve, (y0, times, k), direction)
+    h = 1e-6
+    plus = solve(*(p + h * d for p, d in zip((y0, times, k), direction)))
+    minus = solve(*(p - h * d for p, d in zip((y0, times, k), direction)))
+    np.testing.assert_allclose(value, solve(y0, times, k), rtol=1e-8)  # the state, solved beside its sensitivities
+    np.testing.assert_allclose(tangent, (plus - minus) / (2 * h), rtol=1e-6, atol=1e-8)
+
+
+def test_odeint_jacfwd_agrees_with_the_adjoint_gradients_and_second_order_is_refused():
+    times, y0 = np.linspace(0.0, 1.0, 4), np.array([1.0, 0.5])
+    solve = lambda y0: odeint(_logistic_decay, y0, times, (1.5,))  # noqa: E731
+    forward = wengert.jacfwd(solve)(y0)
+    for i, j in np.ndindex(forward.shape[:2]):
+        np.testing.assert_allclose(forward[i, j], wengert.grad(lambda y0: solve(y0)[i, j])(y0), rtol=1e-7, atol=1e-10)
+    with pytest.raises(TransformError, match="first order"):
+        wengert.hessian(lambda y0: wnp.sum(solve(y0)))(y0)
+    with pytest.raises(TransformError, match="use jacfwd|Use jacfwd"):
+        wengert.jacrev(solve)(y0)

@@ -290,7 +290,7 @@ class ArrayVSpace(VSpace):
         return _np.ones(self.shape, self.dtype)
 
     def randn(self):
-        return _np.random.randn(*self.shape).astype(self.dtype)
+        return _np.asarray(_np.random.randn(*self.shape)).astype(self.dtype)
 
     def standard_basis(self):
         for index in _np.ndindex(*self.shape):
