@@ -189,3 +189,11 @@ def test_examples_run_at_small_size_against_a_scheduler_address(client, tmp_path
     fitted = np.array(lines[-2].split(":")[1].split(), float)
     true = np.array(lines[-1].split(":")[1].split(), float)
     assert np.max(np.abs(fitted - true)) < 0.2  # 20000 rows estimate the weights the data were drawn from
+
+
+def test_other_transforms_compute_a_dask_array_into_memory_as_numpy_does():
+    data = np.arange(4.0)
+    square_sum = lambda x: wnp.sum(x**2)  # noqa: E731
+    value, pull_back = wengert.vjp(square_sum, da.from_array(data, chunks=2))
+    np.testing.assert_array_equal(pull_back(1.0)[0], 2 * data)
+    np.testing.assert_array_equal(wengert.hessian(square_sum)(da.from_array(data, chunks=2)), 2 * np.eye(4))
