@@ -64,12 +64,15 @@ def new_box(value, trace, node: VJPNode) -> ReverseTracer:
             f"new_box: {node!r} is not a root node; on wengert a box starts a trace, so make it on "
             "VJPNode.new_root(), and let operations on boxes make the other nodes."
         )
-    if node.trace is None:
-        node.trace = ReverseTrace(0)
-    box = node.trace.new_input(as_float_input(value, "new_box", "value", 0))
-    node.inputs.append(box.index)
-    node.shape, node.dtype = box.shape, box.dtype
-    return box
+    trace = node.trace
+    if trace is None:
+        trace = node.trace = ReverseTrace(0)
+    value = xp.asarray(value) if type(value) is float else as_float_input(value, "new_box", "value", 0)
+    tape = trace.tape
+    node.inputs.append(len(tape))
+    tape.append(None)  # an input's entry
+    node.shape, node.dtype = value.shape, value.dtype
+    return ReverseTracer(trace, value, len(tape) - 1)
 
 
 def trace(start_node: VJPNode, fun: Callable, x):

@@ -259,10 +259,20 @@ class VSpace:
         raise NotImplementedError
 
 
+_FLOAT64 = _np.dtype(_np.float64)
+
+
 class ArrayVSpace(VSpace):
     """The space of arrays of one shape and dtype (Python numbers are 0-d float64 or complex128)."""
 
     def __init__(self, value):
+        kind = type(value)
+        if kind is float:  # the common cases, at once
+            self.shape, self.dtype = (), _FLOAT64
+            return
+        if kind is _np.ndarray and value.dtype.kind == "f":
+            self.shape, self.dtype = value.shape, value.dtype
+            return
         value = getval(value)
         if isinstance(value, Box):
             self.shape, self.dtype = tuple(value.shape), value.dtype
@@ -341,7 +351,8 @@ class ContainerVSpace(VSpace):
 
 def vspace(value) -> VSpace:
     """The vector space of ``value``: an :class:`ArrayVSpace` for arrays and numbers, else a ContainerVSpace."""
-    if isinstance(value, (list, tuple, dict)):
+    kind = type(value)
+    if kind is not float and kind is not _np.ndarray and isinstance(value, (list, tuple, dict)):
         return ContainerVSpace(value)
     return ArrayVSpace(value)
 
