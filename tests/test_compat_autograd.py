@@ -281,7 +281,7 @@ def test_install_makes_import_autograd_give_wengert():
         "npr.seed(0); x = npr.randn(3)\n"
         "print(float(grad(lambda x: np.sum(np.tanh(x)))(x)[0]))\n"
         "try:\n"
-        "    import autograd.util\n"
+        "    import autograd.numpy.numpy_jvps\n"
         "except ImportError as error:\n"
         "    print('refused', 'does not provide' in str(error))\n"
         "wag.uninstall()\n"
@@ -363,3 +363,39 @@ def test_make_vjp_of_a_tuple_argnum_matches_autograd_and_a_container_output_pull
     np.testing.assert_allclose(vjp((Y, {"s": 2.0})), np.cos(X) * Y * Y + 2.0 * Y, rtol=1e-12)
     with pytest.raises(ShapeError, match="cotangent 0 has shape"):
         vjp((np.ones(2), {"s": 1.0}))
+
+
+def test_make_diagonal_and_unbroadcast_f_match_autograd():
+    from autograd.numpy.numpy_vjps import unbroadcast_f as a_unbroadcast_f
+
+    from wengert.compat.autograd.numpy.numpy_vjps import unbroadcast_f as w_unbroadcast_f
+
+    d = RNG.standard_normal((3, 4))
+    assert_same(wnp.make_diagonal(d, axis1=-1, axis2=-2), anp.make_diagonal(d, axis1=-1, axis2=-2))
+    assert_same(wag.jacobian(lambda d: wnp.make_diagonal(d, axis1=-1, axis2=-2))(d[0]),
+                autograd.jacobian(lambda d: anp.make_diagonal(d, axis1=-1, axis2=-2))(d[0]))  # fmt: skip
+    g = RNG.standard_normal((2, 3, 4))
+    for target in (np.ones((3, 1)), np.ones(4), 1.0):
+        assert_same(w_unbroadcast_f(target, lambda g: 2.0 * g)(g), a_unbroadcast_f(target, lambda g: 2.0 * g)(g))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_the_deprecated_rule_setters_on_a_primitive_still_define_its_vjps():
+    @wext.primitive
+    def product(x, y):
+        return x * y
+
+    product.defgrad(lambda ans, x, y: lambda g: g * y)
+    product.defvjp(lambda g, ans, vs, gvs, x, y: g * x, argnum=1)
+    assert_same(wag.grad(lambda x, y: wnp.sum(product(x, y)), argnum=(0, 1))(X, Y), (Y, X))
+    product.defvjp_is_zero([1])
+    assert_same(wag.grad(lambda y: wnp.sum(product(X, y)))(Y), np.zeros(3))
+
+
+def test_util_toposort_yields_each_node_after_its_users():
+    from wengert.compat.autograd.util import subval, toposort
+
+    parents = {"out": ["a", "b"], "a": ["x"], "b": ["x"], "x": []}
+    order = list(toposort("out", parents=parents.__getitem__))
+    assert order[0] == "out" and order[-1] == "x" and sorted(order) == ["a", "b", "out", "x"]
+    assert subval((1, 2, 3), 1, 9) == (1, 9, 3)

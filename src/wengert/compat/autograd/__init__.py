@@ -15,7 +15,7 @@ and why, is in docs/autograd_migration.md.
 [1.0, 1.0]
 """
 
-from . import builtins, differential_operators, extend, misc, numpy, scipy, test_util, wrap_util
+from . import builtins, differential_operators, extend, misc, numpy, scipy, test_util, util, wrap_util
 from ._install import install, is_installed, uninstall
 from .builtins import dict, isinstance, list, tuple, type
 from .differential_operators import (
@@ -75,6 +75,7 @@ __all__ = [
     "tuple",
     "type",
     "uninstall",
+    "util",
     "value_and_grad",
     "vector_jacobian_product",
     "wrap_util",

@@ -25,3 +25,15 @@ for _name in _wnp.__all__:
     if _name not in ("linalg",):
         globals()[_name] = getattr(_wnp, _name)
 del _name
+
+
+def make_diagonal(D, offset: int = 0, axis1: int = 0, axis2: int = 1):
+    """autograd's complement of ``diagonal``: ``D`` along a new last axis as the diagonal of square matrices.
+
+    As in autograd, only ``offset=0, axis1=-1, axis2=-2`` is supported: ``D[..., i]`` lands at
+    ``[..., i, i]``. Written with wengert's operations, so it differentiates in ``D``.
+    """
+    if not (offset == 0 and axis1 == -1 and axis2 == -2):
+        raise NotImplementedError("make_diagonal supports only offset=0, axis1=-1, axis2=-2, as autograd's does.")
+    D = _wnp.asarray(D)
+    return D[..., None] * _wnp.eye(D.shape[-1], dtype=D.dtype)
