@@ -94,7 +94,14 @@ def backward(
     roots, seeds = _seeds(outputs, grad_tensors, create_graph, "backward")
     retain = create_graph if retain_graph is None else retain_graph
     if inputs is None:
-        run_backward(roots, seeds, retain_graph=retain, create_graph=create_graph, wrap=wrap_history)
+        run_backward(
+            roots,
+            seeds,
+            retain_graph=retain,
+            create_graph=create_graph,
+            wrap=wrap_history,
+            unit_seeds=grad_tensors is None,
+        )
         return
     targets = _as_tuple(inputs, "inputs")
     captured = _gradients_reaching(targets, roots, seeds, retain, create_graph, "backward")

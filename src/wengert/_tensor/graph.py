@@ -31,8 +31,10 @@ from operator import attrgetter
 from wengert.errors import AutogradError
 
 from .._src.backend import xp
+from .._src.compile import compiled_backward
 from .._src.core.primitive import Tracer
 from .._src.primitives.rules import JointVJP
+from .._src.transforms.reverse import ReverseTrace, ReverseTracer, entry
 
 grad_enabled = contextvars.ContextVar("wengert_grad_enabled", default=True)
 """Whether Tensor operations record a graph (``no_grad`` sets it False)."""
@@ -275,20 +277,33 @@ def accumulate_grad(tensor, ct, wrap, create_graph: bool, given: set) -> None:
         tensor._grad = wrap(_array_of(grad) + ct)
 
 
-def run_backward(roots, seeds, *, retain_graph: bool, create_graph: bool, wrap, inputs=None):
+def run_backward(roots, seeds, *, retain_graph: bool, create_graph: bool, wrap, inputs=None, unit_seeds: bool = False):
     """Pull ``seeds`` back from ``roots`` (``(node, slot)`` pairs) through the graph.
 
     Without ``inputs`` the gradients of the leaves are accumulated into their
-    ``.grad`` (``Tensor.backward``). With ``inputs`` (a list of ``(node, slot)``)
-    nothing is accumulated: the gradient reaching each input is returned, in
-    order, ``None`` where none arrives (``autograd.grad``), and only the part
-    of the graph that leads to an input is walked.
+    ``.grad`` (``Tensor.backward``), by the compiled backward pass of the
+    graph's structure when it has one (:func:`_compiled_pull_back`). With
+    ``inputs`` (a list of ``(node, slot)``) nothing is accumulated: the
+    gradient reaching each input is returned, in order, ``None`` where none
+    arrives (``autograd.grad``), and only the part of the graph that leads to
+    an input is walked. ``unit_seeds``: every seed is ones (an implied
+    gradient), which the compiled pass may hold as a constant.
     """
-    cts: dict = {}
     given = {id(s) for s in seeds}
+    order = _reachable(node for node, _ in roots)
+    if inputs is None and not create_graph:
+        pulled = _compiled_pull_back(order, roots, seeds, unit_seeds)
+        if pulled is not None:
+            for leaf, ct in pulled:
+                accumulate_grad(leaf.tensor, ct, wrap, False, given)
+            if not retain_graph:
+                for node in order:
+                    if type(node) is Node:
+                        node.args = node.out = node.saved = None
+            return None
+    cts: dict = {}
     for (node, slot), seed in zip(roots, seeds):
         _accumulate_ct(cts, node, slot, seed)
-    order = _reachable(node for node, _ in roots)
     captured = None
     if inputs is not None:
         wanted: dict = {}
@@ -323,6 +338,57 @@ def run_backward(roots, seeds, *, retain_graph: bool, create_graph: bool, wrap, 
     finally:
         grad_enabled.reset(token)
     return captured
+
+
+def _compiled_pull_back(order: list, roots, seeds, unit_seeds: bool) -> list | None:
+    """``[(leaf node, its cotangent), ...]`` by the compiled backward pass of the graph's structure, or None.
+
+    A training loop builds a graph of the same structure at every step. Written
+    as a reverse-mode tape (the leaves its inputs, each node an entry, oldest
+    first), it goes to the compile layer
+    (:func:`~wengert._src.compile.compiled_backward.pull_back`), which compiles
+    the backward pass of a structure the second time it sees it, exactly as for
+    ``value_and_grad``'s tapes. None when the walk must run instead: a
+    structure not compiled (yet), a hook or retained gradient, a custom rule
+    (``CustomRuleNode``, ``autograd.Function``), values already freed.
+    """
+    leaves: list = []
+    nodes: list = []
+    for node in reversed(order):
+        if node.hooks is not None:
+            return None
+        kind = type(node)
+        if kind is Node:
+            if node.args is None:
+                return None
+            nodes.append(node)
+        elif kind is LeafNode:
+            leaves.append(node)
+        else:
+            return None
+    trace = ReverseTrace(1)
+    tape = trace.tape
+    tape.extend([None] * len(leaves))
+    index = {leaf: i for i, leaf in enumerate(leaves)}
+    for node in nodes:
+        if node.saved is not None:
+            node.check_saved()
+        index[node] = len(tape)
+        parents = [(position, index[parent], slot) for position, parent, slot in node.parents]
+        tape.append(entry(node.prim, node.args, node.params, node.out, parents))
+    outputs = [ReverseTracer(trace, _value_of(node, slot), index[node], slot) for node, slot in roots]
+    inputs = [ReverseTracer(trace, leaf.tensor._primal, i) for i, leaf in enumerate(leaves)]
+    cts = compiled_backward.pull_back(trace, outputs, list(seeds), inputs, unit_seeds)
+    if cts is None:
+        return None
+    return [(leaf, ct) for leaf, ct in zip(leaves, cts) if ct is not None]
+
+
+def _value_of(node, slot: int):
+    """The value of output ``slot`` of ``node`` (-1: its only one)."""
+    if type(node) is LeafNode:
+        return node.tensor._primal
+    return node.out if slot < 0 else node.out[slot]
 
 
 def _run_hooks(hooks: Hooks, node, ct, wrap, create_graph: bool, given: set, keep_retained: bool):

@@ -114,20 +114,22 @@ def _update(self, raw, recorded, others=(), copy: bool = True):
 
 def add_(self, other, *, alpha=1):
     """``self += alpha * other``, in place."""
-    if alpha == 1:
-        return _update(self, lambda a: xp.add(a, array_of(other), out=a), lambda old: old + other, (other,), False)
-    return _update(
-        self, lambda a: xp.add(a, alpha * array_of(other), out=a), lambda old: old + alpha * other, (other,), False
-    )
+    if _record_inplace(self, (other,)):
+        return _assign_recorded(self, _snapshot(self, False) + (other if alpha == 1 else alpha * other))
+    array = self._primal
+    xp.add(array, array_of(other) if alpha == 1 else alpha * array_of(other), out=array)
+    self._bump_version()
+    return self
 
 
 def sub_(self, other, *, alpha=1):
     """``self -= alpha * other``, in place."""
-    if alpha == 1:
-        return _update(self, lambda a: xp.subtract(a, array_of(other), out=a), lambda old: old - other, (other,), False)
-    return _update(
-        self, lambda a: xp.subtract(a, alpha * array_of(other), out=a), lambda old: old - alpha * other, (other,), False
-    )
+    if _record_inplace(self, (other,)):
+        return _assign_recorded(self, _snapshot(self, False) - (other if alpha == 1 else alpha * other))
+    array = self._primal
+    xp.subtract(array, array_of(other) if alpha == 1 else alpha * array_of(other), out=array)
+    self._bump_version()
+    return self
 
 
 def mul_(self, other):

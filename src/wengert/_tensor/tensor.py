@@ -40,7 +40,7 @@ from .._src.core.primitive import (
 )
 from .._src.core.pytree import tree_unflatten
 from .._src.primitives import elementwise
-from .._src.transforms.complex_guard import COMPLEX_DTYPES, complex_derivative_error, refuse_complex
+from .._src.transforms.complex_guard import complex_derivative_error, refuse_complex
 from .._src.transforms.custom_derivatives import CustomCall
 from .._src.transforms.reverse import ReverseTrace
 from .graph import CustomRuleNode, Hooks, LeafNode, Node, grad_enabled
@@ -87,24 +87,26 @@ class EagerGraph(Trace):
             return self._results(prim, args, primals, params, out, parents)
         if type(out) is not _ndarray:
             out = xp.asarray(out)
+        result = _object_new(Tensor)  # make_tensor's body, inlined to save a call per operation
+        result._primal = out
+        result._grad = result._version = result._base = result._view_of = None
         if not parents:
-            result = make_tensor(out)
+            result._node = None
+            result._slot = -1
             if out.base is not None or out is primals[0]:
                 _share_storage(result, args)
             return result
-        if out.dtype in COMPLEX_DTYPES:
+        if out.dtype.kind == "c":
             raise complex_derivative_error(prim.name, out.dtype, _AUTOGRAD)
-        node = Node(prim, primals, params, out, tuple(parents), None)
-        result = make_tensor(out, node)
-        if out.base is not None or out is primals[0]:
-            _share_storage(result, args)
         saves = prim.vjp_reads
         if saves is None:
             saves = what_vjps_read(prim)
-        if saves:
-            node.saved = args
-            if saves is READS_ARGUMENTS_AND_OUTPUT:
-                node.out_counters = version_counter(result)
+        result._node = node = Node(prim, primals, params, out, tuple(parents), args if saves else None)
+        result._slot = -1
+        if out.base is not None or out is primals[0]:
+            _share_storage(result, args)
+        if saves is READS_ARGUMENTS_AND_OUTPUT:
+            node.out_counters = version_counter(result)
         return result
 
     def _results(self, prim, args, primals, params, out, parents):

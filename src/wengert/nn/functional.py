@@ -418,10 +418,17 @@ def batch_norm(
             wnp.reshape(running_var, channel_shape) + eps
         ) ** -0.5
     if weight is not None:
-        out = out * wnp.reshape(weight, channel_shape)
+        out = out * _per_channel(weight, channel_shape)
     if bias is not None:
-        out = out + wnp.reshape(bias, channel_shape)
+        out = out + _per_channel(bias, channel_shape)
     return out
+
+
+def _per_channel(values, channel_shape: tuple):
+    """A per-channel parameter shaped to broadcast along the channel axis (as it is for ``(N, C)`` input)."""
+    if channel_shape == (-1,) and wnp.ndim(values) == 1:
+        return values
+    return wnp.reshape(values, channel_shape)
 
 
 def _update_running(statistic, batch_value, momentum: float) -> None:

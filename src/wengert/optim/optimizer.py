@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 
 from wengert._src.backend import xp
 from wengert._tensor.api import Tensor, clear_gradients, enable_grad, no_grad
+from wengert._tensor.tensor import array_of
 from wengert.errors import ArgumentError, StateDictError
 
 __all__ = ["Optimizer"]
@@ -99,11 +100,12 @@ class Optimizer:
 
         With ``maximize`` the gradient is negated, so a subclass's rule always descends.
         """
+        maximize = group["maximize"]
         for param in group["params"]:
-            if param.grad is None:
-                continue
-            grad = param.grad.detach().numpy()
-            yield param, (-grad if group["maximize"] else grad)
+            grad = param.grad
+            if grad is not None:
+                grad = array_of(grad)
+                yield param, (-grad if maximize else grad)
 
     def state_dict(self) -> dict:
         """``{"state": {index: {...}}, "param_groups": [{..., "params": [index, ...]}]}``, as PyTorch lays it out.
