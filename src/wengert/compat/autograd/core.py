@@ -18,6 +18,7 @@ and with a JVP to every order in forward and reverse mode.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from itertools import count
 
@@ -191,6 +192,45 @@ def _translate_jvp(maker, fun: Primitive, argnum: int):
     raise ArgumentError(
         f"defjvp: bad JVP {maker!r} for argument {argnum} of {fun.__name__!r}; give a function, None or 'same'."
     )
+
+
+def _set_deprecated_vjp(fun: Primitive, setter: str, argnum: int, vjpmaker) -> None:
+    warnings.warn(
+        f"{fun.__name__}.{setter}(...) is deprecated, as in autograd: use autograd.extend.defvjp.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    fun.deprecated_vjps[argnum] = vjpmaker
+    argnums = sorted(fun.deprecated_vjps)
+    defvjp(fun, *[fun.deprecated_vjps[i] for i in argnums], argnums=argnums)
+
+
+def _deprecated_defgrad(self: Primitive, vjpmaker: Callable, argnum: int = 0) -> None:
+    """Deprecated: ``vjpmaker(ans, *args) -> (g -> cotangent)`` for argument ``argnum``."""
+    _set_deprecated_vjp(self, "defgrad", argnum, vjpmaker)
+
+
+def _deprecated_defvjp(self: Primitive, vjp: Callable, argnum: int = 0) -> None:
+    """Deprecated: ``vjp(g, ans, vs, gvs, *args) -> cotangent`` for argument ``argnum`` (``vs``, ``gvs``: the
+    vector spaces of that argument and of ``g``)."""
+
+    def vjpmaker(ans, *args, **kwargs):
+        return lambda g: vjp(g, ans, vspace(args[argnum]), vspace(g), *args, **kwargs)
+
+    _set_deprecated_vjp(self, "defvjp", argnum, vjpmaker)
+
+
+def _deprecated_defvjp_is_zero(self: Primitive, argnums=(0,)) -> None:
+    """Deprecated: the VJP in each of ``argnums`` is zero."""
+    for argnum in argnums:
+        _set_deprecated_vjp(self, "defvjp_is_zero", argnum, None)
+
+
+# autograd's rule setters from before ``autograd.extend``, methods of a primitive (deprecated there and kept,
+# as here); they live beside the setters they call, which import the primitive's module.
+Primitive.defgrad = _deprecated_defgrad
+Primitive.defvjp = _deprecated_defvjp
+Primitive.defvjp_is_zero = _deprecated_defvjp_is_zero
 
 
 def def_linear(fun: Primitive) -> None:

@@ -18,7 +18,6 @@ argument is refused with a clear error rather than silently treated as a constan
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Callable
 
 from wengert._src.core.primitive import Tracer
@@ -79,44 +78,10 @@ class Primitive:
         self.vjp_defined: frozenset | None = frozenset()
         self.jvp_argnums: Callable | None = None
         self.jvp_defined: frozenset | None = frozenset()
-        self._deprecated_vjps: dict = {}
+        self.deprecated_vjps: dict = {}  # the VJP makers set one argument at a time (core.deprecated_setters)
 
     def __repr__(self) -> str:
         return f"autograd primitive {getattr(self, '__name__', self.fun)!r}"
-
-    # autograd's rule setters from before ``autograd.extend`` (deprecated there, and kept, as here):
-    # each sets the VJP of one argument, beside the ones set before.
-
-    def defgrad(self, vjpmaker: Callable, argnum: int = 0) -> None:
-        """Deprecated: ``vjpmaker(ans, *args) -> (g -> cotangent)`` for argument ``argnum``."""
-        self._set_deprecated_vjp("defgrad", argnum, vjpmaker)
-
-    def defvjp(self, vjp: Callable, argnum: int = 0) -> None:
-        """Deprecated: ``vjp(g, ans, vs, gvs, *args) -> cotangent`` for argument ``argnum`` (``vs``, ``gvs``:
-        the vector spaces of that argument and of ``g``)."""
-        from .core import vspace
-
-        def vjpmaker(ans, *args, **kwargs):
-            return lambda g: vjp(g, ans, vspace(args[argnum]), vspace(g), *args, **kwargs)
-
-        self._set_deprecated_vjp("defvjp", argnum, vjpmaker)
-
-    def defvjp_is_zero(self, argnums=(0,)) -> None:
-        """Deprecated: the VJP in each of ``argnums`` is zero."""
-        for argnum in argnums:
-            self._set_deprecated_vjp("defvjp_is_zero", argnum, None)
-
-    def _set_deprecated_vjp(self, setter: str, argnum: int, vjpmaker) -> None:
-        from .core import defvjp
-
-        warnings.warn(
-            f"{self.__name__}.{setter}(...) is deprecated, as in autograd: use autograd.extend.defvjp.",
-            DeprecationWarning,
-            stacklevel=3,
-        )
-        self._deprecated_vjps[argnum] = vjpmaker
-        argnums = sorted(self._deprecated_vjps)
-        defvjp(self, *[self._deprecated_vjps[i] for i in argnums], argnums=argnums)
 
     def __get__(self, instance, owner=None):
         return self if instance is None else functools.partial(self, instance)
