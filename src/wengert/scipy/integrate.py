@@ -14,11 +14,13 @@ the VJPs of ``func`` taken by wengert. ``t`` gets ``ḡ_i · f(y_i, t_i)`` for
 since ``y(t_0) = y_0``). The accuracy of the gradient is the solver's (``rtol``, ``atol``, passed on
 to SciPy as the other keywords are).
 
-Forward mode (``jvp``, ``jacfwd``) integrates the sensitivity equations beside the state instead,
+Forward mode (``jvp``, ``jacfwd``) integrates the sensitivities ``S = ∂y/∂(y_0, args)`` beside the
+state instead, and applies them to the tangents (a dot for a tangent):
 
-    ds/dt = ∂f/∂y s + ∂f/∂args ṙgs,    s(t_0) = ẏ_0 - f(y_0, t_0) ṫ_0,    ẏ(t_i) = s(t_i) + f(y_i, t_i) ṫ_i,
+    dS/dt = ∂f/∂y S + [0, ∂f/∂args],    S(t_0) = [I, 0],
+    ẏ(t_i) = S(t_i) (ẏ_0 - f(y_0, t_0) ṫ_0, args_dot) + f(y_i, t_i) ṫ_i,
 
-the JVPs of ``func`` taken by wengert. Which one runs is read from the transform that meets
+the Jacobians of ``func`` taken by wengert. Which one runs is read from the transform that meets
 ``odeint`` first (a ``custom_vjp`` for reverse mode, a ``custom_jvp`` for forward mode). Both are
 first order: a derivative of a derivative (``hessian``, ``grad`` of ``grad``) is refused with an error.
 
@@ -132,7 +134,7 @@ def _backward(func, options, residuals, g):
 def _tangents(func, options, primals, tangents):
     """``(y(t), ẏ(t))``. The sensitivities ``S(t) = ∂y(t)/∂(y_0, args)`` are integrated beside the state
     (``dS/dt = ∂f/∂y S + [0, ∂f/∂args]``, ``S(t_0) = [I, 0]``) on plain arrays; the tangent is then
-    ``S (ẏ_0 - f_0 ṫ_0, ȧrgs) + f ṫ``, wengert operations linear in the tangents, so batched tangents
+    ``S (ẏ_0 - f_0 ṫ_0, args_dot) + f ṫ``, wengert operations linear in the tangents, so batched tangents
     (``jacfwd``) and staged ones work as any other."""
     _refuse_higher_order(primals)
     (y0, t, args), (y0_dot, t_dot, args_dot) = primals, tangents
