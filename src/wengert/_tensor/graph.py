@@ -290,17 +290,13 @@ def run_backward(roots, seeds, *, retain_graph: bool, create_graph: bool, wrap, 
     gradient), which the compiled pass may hold as a constant.
     """
     given = {id(s) for s in seeds}
-    order = _reachable(node for node, _ in roots)
     if inputs is None and not create_graph:
-        pulled = _compiled_pull_back(order, roots, seeds, unit_seeds)
+        pulled = _compiled_pull_back(roots, seeds, unit_seeds, retain_graph)
         if pulled is not None:
             for leaf, ct in pulled:
                 accumulate_grad(leaf.tensor, ct, wrap, False, given)
-            if not retain_graph:
-                for node in order:
-                    if type(node) is Node:
-                        node.args = node.out = node.saved = None
             return None
+    order = _reachable(node for node, _ in roots)
     cts: dict = {}
     for (node, slot), seed in zip(roots, seeds):
         _accumulate_ct(cts, node, slot, seed)
@@ -340,7 +336,7 @@ def run_backward(roots, seeds, *, retain_graph: bool, create_graph: bool, wrap, 
     return captured
 
 
-def _compiled_pull_back(order: list, roots, seeds, unit_seeds: bool) -> list | None:
+def _compiled_pull_back(roots, seeds, unit_seeds: bool, retain_graph: bool) -> list | None:
     """``[(leaf node, its cotangent), ...]`` by the compiled backward pass of the graph's structure, or None.
 
     A training loop builds a graph of the same structure at every step. Written
@@ -350,11 +346,19 @@ def _compiled_pull_back(order: list, roots, seeds, unit_seeds: bool) -> list | N
     the backward pass of a structure the second time it sees it, exactly as for
     ``value_and_grad``'s tapes. None when the walk must run instead: a
     structure not compiled (yet), a hook or retained gradient, a custom rule
-    (``CustomRuleNode``, ``autograd.Function``), values already freed.
+    (``CustomRuleNode``, ``autograd.Function``), values already freed. The
+    saved values are checked as the walk checks them, and freed after unless
+    ``retain_graph``.
     """
     leaves: list = []
     nodes: list = []
-    for node in reversed(order):
+    seen: set = set()
+    stack = [node for node, _ in roots]
+    while stack:  # the nodes reachable from the roots, as _reachable finds them, refusing what the walk needs
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
         if node.hooks is not None:
             return None
         kind = type(node)
@@ -362,10 +366,13 @@ def _compiled_pull_back(order: list, roots, seeds, unit_seeds: bool) -> list | N
             if node.args is None:
                 return None
             nodes.append(node)
+            stack.extend(parent for _, parent, _ in node.parents)
         elif kind is LeafNode:
             leaves.append(node)
         else:
             return None
+    leaves.sort(key=_by_sequence)
+    nodes.sort(key=_by_sequence)
     trace = ReverseTrace(1)
     tape = trace.tape
     tape.extend([None] * len(leaves))
@@ -381,6 +388,9 @@ def _compiled_pull_back(order: list, roots, seeds, unit_seeds: bool) -> list | N
     cts = compiled_backward.pull_back(trace, outputs, list(seeds), inputs, unit_seeds)
     if cts is None:
         return None
+    if not retain_graph:
+        for node in nodes:
+            node.args = node.out = node.saved = None
     return [(leaf, ct) for leaf, ct in zip(leaves, cts) if ct is not None]
 
 

@@ -52,8 +52,12 @@ def _record_inplace(self, others) -> bool:
             "gradients recorded: it is ambiguous whether the change should be tracked. Make both the view "
             "and the in-place operation inside no_grad() (not tracked), or both outside it (tracked)."
         )
-    if node is None and not any(isinstance(o, Tensor) and o._synced()._node is not None for o in others):
-        return False
+    if node is None:
+        for other in others:
+            if isinstance(other, Tensor) and other._synced()._node is not None:
+                break
+        else:
+            return False
     if type(node) is LeafNode:
         raise AutogradError(
             "an in-place operation on a leaf tensor that requires grad: it would overwrite the "
@@ -187,17 +191,13 @@ def clamp_(self, min=None, max=None):
 
 def copy_(self, src):
     """Overwrite the values with ``src`` (broadcast and converted to this tensor's dtype), in place."""
-    return _update(
-        self,
-        lambda a: xp.copyto(a, array_of(src), casting="unsafe"),
-        lambda old: (
-            wnp.broadcast_to(src, self.shape)
-            if isinstance(src, Tensor)
-            else make_tensor(xp.broadcast_to(src, self.shape))
-        ),
-        (src,),
-        False,
-    )
+    if _record_inplace(self, (src,)):
+        if isinstance(src, Tensor):
+            return _assign_recorded(self, wnp.broadcast_to(src, self.shape))
+        return _assign_recorded(self, make_tensor(xp.broadcast_to(src, self.shape)))
+    xp.copyto(self._primal, array_of(src), casting="unsafe")
+    self._bump_version()
+    return self
 
 
 def fill_(self, value):

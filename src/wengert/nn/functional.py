@@ -210,15 +210,20 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     input = wnp.asarray(input)
     target, class_axis = _class_indices(input, target, "nll_loss")
     num_classes = input.shape[class_axis]
-    kept = target != ignore_index
-    all_kept = bool(kept.all())
-    picked_class = target if all_kept else xp.where(kept, target, 0)
-    if picked_class.size and (picked_class.min() < 0 or picked_class.max() >= num_classes):
-        bad = picked_class[(picked_class < 0) | (picked_class >= num_classes)][0]
-        raise ArgumentError(
-            f"nll_loss: target {int(bad)} is out of range for {num_classes} classes; class indices run "
-            f"from 0 to {num_classes - 1} (set ignore_index={int(bad)} to skip such positions)."
-        )
+    if not 0 <= ignore_index < num_classes and _class_range_holds(target, num_classes):
+        kept = None  # every target a class, so none is ignore_index: nothing is masked (the usual case)
+        picked_class = target
+    else:
+        kept = target != ignore_index
+        picked_class = target if kept.all() else xp.where(kept, target, 0)
+        if not _class_range_holds(picked_class, num_classes):
+            bad = picked_class[(picked_class < 0) | (picked_class >= num_classes)][0]
+            raise ArgumentError(
+                f"nll_loss: target {int(bad)} is out of range for {num_classes} classes; class indices run "
+                f"from 0 to {num_classes - 1} (set ignore_index={int(bad)} to skip such positions)."
+            )
+        if kept.all():
+            kept = None
     index = []
     for axis, size in enumerate(input.shape):
         if axis == class_axis:
@@ -227,13 +232,20 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
             target_axis = axis if axis < class_axis else axis - 1
             index.append(xp.arange(size).reshape([size if a == target_axis else 1 for a in range(target.ndim)]))
     losses = -input[tuple(index)]
-    if weight is None and all_kept:
+    if weight is None and kept is None:
         return _reduce(losses, reduction, "nll_loss")
+    if kept is None:
+        kept = xp.ones(target.shape, bool)
     weights = _position_weights(weight, picked_class, kept, input.dtype)
     losses = losses * weights
     if reduction == "mean":
         return wnp.sum(losses) / wnp.sum(weights)
     return _reduce(losses, reduction, "nll_loss")
+
+
+def _class_range_holds(indices, num_classes: int) -> bool:
+    """Whether every class index lies in ``[0, num_classes)`` (true for none)."""
+    return not indices.size or (indices.min() >= 0 and indices.max() < num_classes)
 
 
 def cross_entropy(
