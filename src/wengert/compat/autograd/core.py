@@ -327,7 +327,8 @@ class ArrayVSpace(VSpace):
 
     @property
     def size(self) -> int:
-        return int(_np.prod(self.shape, dtype=int))
+        """The real dimension: a complex entry counts twice (its real and imaginary parts)."""
+        return int(_np.prod(self.shape, dtype=int)) * (2 if self.iscomplex else 1)
 
     @property
     def ndim(self) -> int:
@@ -337,16 +338,32 @@ class ArrayVSpace(VSpace):
         return _np.zeros(self.shape, self.dtype)
 
     def ones(self):
-        return _np.ones(self.shape, self.dtype)
+        ones = _np.ones(self.shape, self.dtype)
+        return ones + 1j * ones if self.iscomplex else ones
 
     def randn(self):
-        return _np.asarray(_np.random.randn(*self.shape)).astype(self.dtype)
+        real = _np.asarray(_np.random.randn(*self.shape)).astype(self.dtype)
+        if self.iscomplex:  # the imaginary part drawn after the real one, as autograd draws them
+            return real + 1j * _np.asarray(_np.random.randn(*self.shape)).astype(self.dtype)
+        return real
 
     def standard_basis(self):
+        units = (1, 1j) if self.iscomplex else (1,)
         for index in _np.ndindex(*self.shape):
-            vector = _np.zeros(self.shape, self.dtype)
-            vector[index] = 1
-            yield vector
+            for unit in units:
+                vector = _np.zeros(self.shape, self.dtype)
+                vector[index] = unit
+                yield vector
+
+    def inner_prod(self, x, y):
+        """``sum(x * y)``; in a complex space the real inner product ``Re(sum(conj(x) y))`` of the pairs (re, im)."""
+        if self.iscomplex:
+            return wnp.real(wnp.sum(wnp.conj(x) * y))
+        return wnp.sum(x * y)
+
+    def covector(self, x):
+        """The cotangent that pairs with ``x`` as ``inner_prod`` does: ``conj(x)`` in a complex space."""
+        return wnp.conj(x) if self.iscomplex else x
 
     def _key(self):
         return (self.shape, self.dtype)
@@ -381,6 +398,13 @@ class ContainerVSpace(VSpace):
         for i, space in enumerate(self.spaces):
             for vector in space.standard_basis():
                 yield tree_unflatten(self.treedef, zeros[:i] + [vector] + zeros[i + 1 :])
+
+    def inner_prod(self, x, y):
+        pairs = zip(self.spaces, tree_flatten(x)[0], tree_flatten(y)[0])
+        return sum(space.inner_prod(a, b) for space, a, b in pairs)
+
+    def covector(self, x):
+        return tree_unflatten(self.treedef, [space.covector(a) for space, a in zip(self.spaces, tree_flatten(x)[0])])
 
     def _key(self):
         return (self.treedef, tuple(space._key() for space in self.spaces))

@@ -60,7 +60,17 @@ def _ones_like(value):
     return wnp.ones(wnp.shape(value), wnp.result_type(value))
 
 
+def _real_output(ans, operator: str) -> None:
+    if _np.iscomplexobj(ans):
+        raise DtypeError(
+            f"{operator} only applies to real scalar-output functions, but the function returned a complex value "
+            f"(dtype {wnp.result_type(ans)}), as in autograd. Take holomorphic_grad of a holomorphic function, the "
+            "gradient of its real part (grad(lambda z: np.real(f(z)))), or make_vjp for a complex cotangent."
+        )
+
+
 def _scalar_output(ans, operator: str) -> None:
+    _real_output(ans, operator)
     if int(_np.prod(wnp.shape(ans), dtype=int)) != 1:
         raise ShapeError(
             f"{operator} only applies to real scalar-output functions, but the function returned shape "
@@ -85,6 +95,7 @@ def grad(fun: Callable, x):
 def elementwise_grad(fun: Callable, x):
     """The sum of the Jacobian's rows in one reverse pass: the diagonal of the Jacobian when that is diagonal."""
     ans, pullback = wengert.vjp(fun, x)
+    _real_output(ans, "elementwise_grad")
     return pullback(_ones_like(ans))[0]
 
 
@@ -119,20 +130,18 @@ def _standard_basis(shape: tuple):
 
 @unary_to_nary
 def holomorphic_grad(fun: Callable, x):
-    """autograd's gradient of a holomorphic function of complex input: refused for complex input (see below).
+    """``f'(z)`` of a holomorphic ``fun`` of complex input: the gradient of its real part, as autograd defines it.
 
-    wengert does not differentiate complex values yet (``docs/conventions.md``), so a
-    complex ``x`` raises ``DtypeError``; for a real ``x`` it is, as in autograd, the
-    gradient of ``real(fun(x))``, with autograd's warning that the input is not complex.
+    With the transpose convention (docs/complex.md) the cotangent of ``Re f`` pulled back
+    through a holomorphic ``f`` is ``f'(z)``, which is JAX's ``grad(f, holomorphic=True)``.
+    A real ``x`` gives autograd's warning that the input is not complex.
+
+    >>> import wengert.compat.autograd.numpy as np
+    >>> complex(holomorphic_grad(np.sin)(1.0 + 2.0j)) == complex(np.cos(1.0 + 2.0j))
+    True
     """
-    if any(_np.iscomplexobj(leaf) for leaf in tree_flatten(x)[0]):
-        raise DtypeError(
-            "holomorphic_grad: the input is complex, and wengert does not differentiate complex numbers yet "
-            "(its derivative rules are those of real numbers; see docs/conventions.md and "
-            "docs/autograd_migration.md). Split the computation into real and imaginary parts and use grad "
-            "or jacobian on them."
-        )
-    warnings.warn("Input to holomorphic_grad is not complex", stacklevel=2)
+    if not any(_np.iscomplexobj(leaf) for leaf in tree_flatten(x)[0]):
+        warnings.warn("Input to holomorphic_grad is not complex", stacklevel=2)
     return grad(lambda x: wnp.real(fun(x)))(x)
 
 
