@@ -1,6 +1,6 @@
 """The benchmark harness: wengert against hand-written NumPy and its peers, in ratios.
 
-Ten sections, each a table followed by the targets it is held to
+Eleven sections, each a table followed by the targets it is held to
 (``--only`` picks one):
 
 1. ``makemore``: the makemore MLP loss and every parameter gradient at batch
@@ -33,6 +33,8 @@ Ten sections, each a table followed by the targets it is held to
 10. ``memory``: the peak memory of one loss-and-gradient step of a 4-layer MLP (batch
    2048) and of HIPS autograd's 100 additions, each implementation in a fresh process, by
    tracemalloc and by resident size (``memory.py``).
+11. ``scalar``: the gradient of a 2,029-operation program on 0-d float64
+   values, eager and jitted (``scalar_program.py``).
 
 Every implementation runs the same program and its result is checked against
 the reference once before it is timed. Peers that are not installed are
@@ -62,6 +64,7 @@ import makemore_reference as reference
 import matmul_hessian
 import memory
 import numpy as np
+import scalar_program
 import training_step
 from harness import (
     FULL,
@@ -102,6 +105,7 @@ SECTIONS = (
     "matmul",
     "elimination",
     "memory",
+    "scalar",
 )
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -512,6 +516,7 @@ def main(argv: list[str] | None = None) -> int:
         "matmul": matmul_hessian.run_matmul_hessian,
         "elimination": elimination.run_elimination,
         "memory": memory.run_memory,
+        "scalar": scalar_program.run_scalar_program,
     }
     for name in SECTIONS if args.only is None else (args.only,):
         sections[name](peers, settings)

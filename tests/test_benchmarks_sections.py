@@ -148,7 +148,19 @@ def test_a_row_that_computes_something_else_is_reported_and_not_timed():
 
 
 def test_every_section_is_selectable_with_only():
-    assert benchmark.SECTIONS == ("makemore", "chain", "jacobian", "hessian", "training", "divergence", "gp", "matmul")
+    assert benchmark.SECTIONS == (
+        "makemore",
+        "chain",
+        "jacobian",
+        "hessian",
+        "training",
+        "divergence",
+        "gp",
+        "matmul",
+        "elimination",
+        "memory",
+        "scalar",
+    )
     with pytest.raises(SystemExit):
         benchmark.main(["--only", "no-such-section"])
 
@@ -202,3 +214,26 @@ def test_matmul_references_match_central_differences():
     jacobian = np.stack([(layer(x + h * e) - layer(x - h * e)) / (2 * h) for e in basis], axis=1)
     np.testing.assert_allclose(matmul_hessian.hessian_by_hand(x, A), hessian, atol=1e-8)
     np.testing.assert_allclose(matmul_hessian.jacobian_by_hand(x, A), jacobian, atol=1e-8)
+
+
+# --- scalar: a program on 0-d values ------------------------------------------------------------
+
+
+def test_scalar_section_checks_every_installed_peer(peers):
+    import scalar_program
+
+    by_column = scalar_program.scalar_implementations(peers, trajectories=2, steps=3)
+    for column, implementations in by_column.items():
+        assert_every_row_passes(implementations, column)
+
+
+def test_scalar_reference_gradient_matches_central_differences():
+    import math
+
+    import scalar_program
+
+    program, h = scalar_program.scalar_program(math, 2, 3), 1e-6
+    gradient = scalar_program.gradient_by_hand(*scalar_program.INPUTS, 2, 3)
+    for k in range(4):
+        up, down = ([v + s * h * (i == k) for i, v in enumerate(scalar_program.INPUTS)] for s in (1, -1))
+        assert abs((program(*up) - program(*down)) / (2 * h) - gradient[k]) < 1e-8
