@@ -36,6 +36,17 @@ Two forms are generated from one code path:
   long as the compiled function lives.
   Indexing by traced indices is written as ``ndarray.take`` and its scatter-add
   as ``np.bincount`` (:meth:`_Generator.along_axis`).
+  With ``floats=True`` (``jit``), a program whose every value is a 0-d float64
+  runs on Python floats and ``math``, several times cheaper than NumPy scalars,
+  beside its NumPy code, which answers where Python raises or a result is not
+  finite (:mod:`~wengert._src.compile.scalar_floats`, :meth:`_Generator.float_functions`)::
+
+      def f(t1, t2):
+          try:
+              results = f_floats(float(t1), float(t2))
+          except (ArithmeticError, ValueError):
+              results = None
+          return f_arrays(t1, t2) if results is None else results
 """
 
 from __future__ import annotations
@@ -55,6 +66,7 @@ from ..core.ir import Program, Var, register_source_writer
 from ..core.primitive import Primitive
 from ..primitives import indexing
 from ..primitives.indexing import is_basic_index
+from .scalar_floats import MATH_NAMES, float_expression, float_literal, runs_as_floats
 
 _SCATTERS = (indexing.index_add, indexing.index_set)
 """Primitives written as statements by :meth:`_Generator.scatter` (a copy, then a write in place)."""
@@ -97,16 +109,19 @@ register_source_writer(to_source)
 
 
 def compile_program(
-    program: Program, name: str = "f", fuse: bool = True, keep_buffers: bool = True
+    program: Program, name: str = "f", fuse: bool = True, keep_buffers: bool = True, floats: bool = False
 ) -> tuple[Callable, str]:
     """``(function, source)``: ``program`` compiled to a NumPy function of its flat inputs.
 
     The function returns a tuple of the flat outputs (always a tuple). Constants
     live in the function's module namespace; ``fuse`` lets elementwise chains
-    reuse one array, and ``keep_buffers`` keeps the large ones from one call to
-    the next (see the module docstring).
+    reuse one array, ``keep_buffers`` keeps the large ones from one call to
+    the next, and ``floats`` runs a program of 0-d float64 values on Python
+    floats (see the module docstring).
     """
-    generator = _Generator(inline_constants=False, fuse=fuse, always_tuple=True, keep_buffers=keep_buffers)
+    generator = _Generator(
+        inline_constants=False, fuse=fuse, always_tuple=True, keep_buffers=keep_buffers, floats=floats
+    )
     source = generator.module(program, name)
     filename = f"<wengert.jit {name} #{next(_counter)}>"
     named = set(re.findall(r"[A-Za-z_]\w*", source))
@@ -129,8 +144,17 @@ def release_buffers(function: Callable) -> None:
 class _Generator:
     """Builds one module: header lines (imports, constants, helper functions) and function bodies."""
 
-    def __init__(self, *, inline_constants: bool, fuse: bool, always_tuple: bool = False, keep_buffers: bool = False):
+    def __init__(
+        self,
+        *,
+        inline_constants: bool,
+        fuse: bool,
+        always_tuple: bool = False,
+        keep_buffers: bool = False,
+        floats: bool = False,
+    ):
         self.inline_constants = inline_constants
+        self.floats = floats
         self.fuse = fuse
         self.keep_buffers = keep_buffers
         self.always_tuple = always_tuple
@@ -146,7 +170,10 @@ class _Generator:
     # --- the module ---------------------------------------------------------------------------------
     def module(self, program: Program, name: str) -> str:
         self.global_names.add(name)
-        self.function(program, name, self.always_tuple)
+        if self.floats and runs_as_floats(program):
+            self.float_functions(program, name)
+        else:
+            self.function(program, name, self.always_tuple)
         parts = ["\n".join(sorted(self.imports.values()))]
         if self.constants:
             parts.append("\n".join(self.constants))
@@ -185,6 +212,61 @@ class _Generator:
         body.append(f"return {returned}")
         signature = ", ".join(v.name for v in program.invars)
         self.functions.append(f"def {name}({signature}):\n" + "\n".join("    " + line for line in body))
+
+    def float_functions(self, program: Program, name: str) -> None:
+        """``name``, running ``program`` (a :func:`~wengert._src.compile.scalar_floats.runs_as_floats`
+        one) as ``name_floats`` on Python floats, or as ``name_arrays`` on NumPy where Python raises
+        (``1 / 0``, ``log(0)``, ``exp(1000)``) or ``name_floats`` finds an output not finite (None):
+        there NumPy gives its ``inf``/``nan``, with its warnings."""
+        arrays, floats = f"{name}_arrays", f"{name}_floats"
+        self.global_names.update((arrays, floats, "float64", *MATH_NAMES))
+        self.function(program, arrays, always_tuple=True)
+        body = self.float_body(program)
+        used = sorted(set(MATH_NAMES) & set(re.findall(r"[a-z_]\w*", "\n".join(body))))
+        self.imports["math"] = f"from math import {', '.join(used)}"
+        self.namespace["float64"] = xp.float64
+        parameters = ", ".join(v.name for v in program.invars)
+        converted = ", ".join(v.name if v.weak else f"float({v.name})" for v in program.invars)
+        self.functions.append(f"def {floats}({parameters}):\n" + "\n".join("    " + line for line in body))
+        self.functions.append(
+            f"def {name}({parameters}):\n"
+            "    try:\n"
+            f"        results = {floats}({converted})\n"
+            "    except (ArithmeticError, ValueError):  # Python raised (1 / 0, log(0), exp(1000)): NumPy answers\n"
+            "        results = None\n"
+            f"    return {arrays}({parameters}) if results is None else results"
+        )
+
+    def float_body(self, program: Program) -> list[str]:
+        """The lines of ``name_floats``: each equation on floats, then the outputs, of the types the NumPy
+        code returns (a float64 scalar for a result, a Python number for a Python number, a copy of the
+        array for a constant), or None when a result is not finite."""
+        names = {id(var): var.name for var in program.invars}
+        constants = {}
+        for var, value in zip(program.constvars, program.consts):
+            names[id(var)] = self.constant(float(value), f"{var.name}_float")
+            constants[id(var)] = self.constant(value, var.name)  # the NumPy code's name for it
+        body = []
+        for eqn in program.equations:
+            args = [names[id(x)] if isinstance(x, Var) else literal(float_literal(x.value)) for x in eqn.inputs]
+            names[id(eqn.outputs[0])] = eqn.outputs[0].name
+            body.append(f"{eqn.outputs[0].name} = {float_expression(eqn, args)}")
+        results, computed = [], []
+        for var in program.outvars:
+            if not isinstance(var, Var):
+                results.append(literal(var.value))
+            elif id(var) in constants:
+                results.append(f"{constants[id(var)]}.copy()")
+            elif var.weak:
+                results.append(names[id(var)])
+            else:
+                results.append(f"float64({names[id(var)]})")
+                computed.append(names[id(var)])
+        returned = "return (" + ", ".join(results) + ("," if len(results) == 1 else "") + ")"
+        if not computed:
+            return [*body, returned]
+        finite = " and ".join(f"-inf < {r} < inf" for r in computed)
+        return [*body, f"if {finite}:", "    " + returned, "return None"]
 
     def returned(self, var, name: str, state: _Body, handed_out: set[int]) -> str:
         """``name``, or a copy of it when the compiled function would otherwise hand out memory the

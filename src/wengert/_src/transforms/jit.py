@@ -71,7 +71,7 @@ class _Compiled:
 
     def compiled(self):
         if self.function is None:
-            self.function, self.source = compile_program(self.program, name=self.name)
+            self.function, self.source = compile_program(self.program, name=self.name, floats=True)
         return self.function
 
     def release_buffers(self) -> None:
