@@ -45,6 +45,7 @@ from ..backend import xp
 from ..core.primitive import Tracer, new_trace
 from ..primitives.indexing import getitem, take_by_index_operands
 from ..transforms.reverse import ReverseTrace, ReverseTracer, pull_back_tape
+from ..transforms.saved_values import KEPT_BELOW_BYTES, replaceable
 from ..transforms.stage import stage
 from .codegen import compile_program
 from .optimize import optimize
@@ -57,6 +58,7 @@ _HELD_BYTES = 1 << 20
 _CACHE_SIZE = 64
 """Structures kept compiled (each a compiled function and its small constants), the oldest dropped first."""
 _SCALARS = (bool, int, float, complex)
+_ndarray = xp.ndarray
 
 _compiled: dict = {}
 """The hash of a structure's key -> ``(key, compiled)``: the :class:`_CompiledBackward`, or ``None``
@@ -122,10 +124,10 @@ def _structure(trace, outputs: list, cotangents: list, inputs: list, unit_seed: 
     """``(key, its hash, values)``: the tape's structure, and the values the compiled pass reads, in order.
 
     The values are the cotangents (unless they are a unit seed), the inputs, then per entry its
-    result(s), the index arrays of its parameters, the arguments it pulls back to and its other
-    array arguments, each as the entry saved it: the value, or a stand-in of its shape where no
-    rule reads it (:mod:`~wengert._src.transforms.saved_values`; which are stand-ins follows from
-    the key). ``None`` if the tape cannot be keyed.
+    result(s), the index arrays of its parameters, the arguments it pulls back to that it may have
+    replaced by a stand-in (:func:`~wengert._src.transforms.saved_values.replaceable`: it keeps
+    what its rules read, though the entry that made the value may have dropped it; the others are
+    their parents' results) and its other array arguments. ``None`` if the tape cannot be keyed.
     """
     tape = trace.tape
     values = []
@@ -156,8 +158,10 @@ def _structure(trace, outputs: list, cotangents: list, inputs: list, unit_seed: 
             if params:
                 params = _params_key(prim, params, values) if "idx" in params else tuple(params.items())
             add_key((prim, params or (), *parents))
-            for position, _, _ in parents:  # what the entry saved of its parents' results, or stand-ins
-                add_value(args[position])
+            for position, _, _ in parents:
+                arg = args[position]
+                if arg.__class__ is _ndarray and arg.nbytes >= KEPT_BELOW_BYTES:  # replaceable(arg), inlined
+                    add_value(arg)
             if len(parents) != len(args):
                 _other_arguments(args, parents, key, values)
         key = tuple(key)
@@ -289,8 +293,7 @@ def _compile(
 
 def _staged_tape(tape: list, input_count: int, placeholders) -> list:
     """``tape`` with its values replaced by the staged ``placeholders``, taken in :func:`_structure`'s order."""
-    for _ in range(input_count):
-        next(placeholders)
+    results: list = [next(placeholders) for _ in range(input_count)]
     staged: list = [None] * input_count
     for index in range(input_count, len(tape)):
         prim, args, params, out, parents = tape[index]
@@ -301,8 +304,9 @@ def _staged_tape(tape: list, input_count: int, placeholders) -> list:
                 prim = _GATHER_BY_OPERANDS
         args = list(args)
         pulled = [position for position, _, _ in parents]
-        for position in pulled:
-            args[position] = next(placeholders)
+        for position, parent, slot in parents:
+            result = results[parent] if slot < 0 else results[parent][slot]
+            args[position] = next(placeholders) if replaceable(args[position]) else result
         for position, arg in enumerate(args):
             if position in pulled:
                 continue
@@ -310,6 +314,7 @@ def _staged_tape(tape: list, input_count: int, placeholders) -> list:
                 args[position] = next(placeholders)
             elif isinstance(arg, xp.ndarray):  # a 0-d array, held as the value it was keyed by
                 args[position] = arg.copy()
+        results.append(out)
         staged.append((prim, args, params, out, parents))
     return staged
 

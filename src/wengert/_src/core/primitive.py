@@ -343,6 +343,9 @@ class Primitive:
         neutral: ``(value, side)`` for a binary primitive with a neutral operand, for the
             optimiser's identities: ``x * 1 = 1 * x = x`` is ``(1, "either")``, ``x - 0 = x``
             is ``(0, "right")``.
+        saving_plans: not declared: what a tape entry of this primitive keeps, per bit mask of the
+            positions it pulls back to, found from ``vjp_reads`` and the rules on first use and
+            stored here (``transforms/saved_values.py``).
 
     Rules are written with wengert's own primitives, so that a derivative is
     itself differentiable and every order works.
@@ -360,6 +363,7 @@ class Primitive:
         "name",
         "neutral",
         "result_memory",
+        "saving_plans",
         "single_call",
         "source",
         "transposes",
@@ -403,6 +407,7 @@ class Primitive:
             result_memory = "new"
         self.result_memory = result_memory
         self.vjp_reads = vjp_reads
+        self.saving_plans: dict = {}
         self.neutral = neutral
         self.__doc__ = doc or f"The ``{name}`` primitive."
 

@@ -24,9 +24,10 @@ from ..core.pytree import tree_unflatten
 from ..primitives.rules import JointVJP
 from .complex_guard import COMPLEX_DTYPES, ChecksComplexArguments, refuse_complex, refuse_unproven_complex
 from .custom_derivatives import CustomCall, custom_call_primitive
-from .saved_values import SAVING_PLANS, saving_plan, stand_in
+from .saved_values import KEPT_BELOW_BYTES, saving_plan, stand_in
 
 _TRANSFORM = "reverse mode (grad, vjp, jacrev, hessian)"
+_ndarray = xp.ndarray
 
 
 def entry(prim, args: list, params: dict, out, parents: list) -> tuple:
@@ -113,14 +114,19 @@ class ReverseTrace(Trace):
         index = len(tape)
         saved = out
         if not self.keeps_every_value:  # stand-ins for what the rules do not read (see saved_values)
-            plan = SAVING_PLANS.get((prim, pulled, position))  # position: the number of arguments by now
-            if plan is None:
+            plan = prim.saving_plans.get(pulled)
+            if plan is None or plan[0] != position:  # position: the number of arguments by now
                 plan = saving_plan(prim, pulled, position)
-            keeps_output, dropped = plan
+            _, keeps_output, dropped = plan
             for position in dropped:
-                primals[position] = stand_in(primals[position])
+                value = primals[position]
+                if value.__class__ is _ndarray and value.nbytes >= KEPT_BELOW_BYTES:  # replaceable(value), inlined
+                    primals[position] = stand_in(value)
             if not keeps_output:
-                saved = tuple(stand_in(o) for o in out) if prim.multiple_results else stand_in(out)
+                if prim.multiple_results:
+                    saved = tuple(stand_in(o) for o in out)
+                elif out.__class__ is _ndarray and out.nbytes >= KEPT_BELOW_BYTES:  # replaceable(out)
+                    saved = stand_in(out)
         if prim.multiple_results:
             if any(o.dtype in COMPLEX_DTYPES for o in out):
                 self.admit_complex(prim, args, out)

@@ -11,7 +11,8 @@ holds a single zero (every stride 0), enough for a rule that reads only shapes
 NumPy program written by hand, so a chain of additions keeps no array per step.
 
 Numbers and the tracers of an outer transform (``grad(grad(f))``'s inner tape) are kept as they
-are: a number costs nothing, and an outer tracer is a value of the outer derivative.
+are: a number costs nothing, and an outer tracer is a value of the outer derivative; so are arrays
+under :data:`KEPT_BELOW_BYTES`.
 """
 
 from __future__ import annotations
@@ -26,33 +27,33 @@ from ..core.primitive import (
     what_vjps_read,
 )
 
-KEEP_EVERYTHING = (True, ())
-"""The plan of an entry that keeps its output and every argument."""
-
-SAVING_PLANS: dict = {}
-"""``(primitive, bit mask of the positions pulled back to, argument count)`` -> its plan (see
-:func:`saving_plan`); the tape looks a plan up here, and computes it on a miss."""
+KEPT_BELOW_BYTES = 64 * 1024
+"""An array smaller than this is kept whatever the rules read: a stand-in costs a few hundred
+nanoseconds per value, which a small array's memory does not repay (a program of small arrays
+records as fast as it did), while every array that weighs in a tape's memory is larger."""
 
 _STAND_INS_KEPT = 1024
 """Stand-ins remembered, one per shape and dtype; a program of ever new shapes makes them afresh."""
 _stand_ins: dict = {}
 
 
-def saving_plan(prim: Primitive, mask: int, count: int) -> tuple[bool, tuple[int, ...]]:
-    """``(keep the output, the positions of the arguments to replace by stand-ins)`` for an entry of
-    ``prim`` on ``count`` arguments that pulls back to the positions set in the bit mask ``mask``.
+def saving_plan(prim: Primitive, pulled: int, count: int) -> tuple[int, bool, tuple[int, ...]]:
+    """``(count, keep the output, the positions of the arguments to replace by stand-ins)`` for an
+    entry of ``prim`` on ``count`` arguments that pulls back to the positions set in the bit mask
+    ``pulled``.
 
-    Computed once per primitive and mask (and stored in :data:`SAVING_PLANS`), except for a
-    primitive made for one call, which keeps everything.
+    Found once per primitive and mask and stored in ``prim.saving_plans`` (where the tape looks it
+    up, by ``pulled``, and finds ``count`` to check), except for a primitive made for one call,
+    which keeps everything.
     """
     if prim.single_call:
-        return KEEP_EVERYTHING
-    plan = _plan(prim, mask, count)
-    SAVING_PLANS[prim, mask, count] = plan
+        return count, True, ()
+    plan = (count, *_plan(prim, pulled, count))
+    prim.saving_plans[pulled] = plan
     return plan
 
 
-def _plan(prim: Primitive, mask: int, count: int) -> tuple[bool, tuple[int, ...]]:
+def _plan(prim: Primitive, pulled: int, count: int) -> tuple[bool, tuple[int, ...]]:
     declared = what_vjps_read(prim)
     if declared == READS_NOTHING:
         return False, tuple(range(count))
@@ -62,7 +63,7 @@ def _plan(prim: Primitive, mask: int, count: int) -> tuple[bool, tuple[int, ...]
     keeps_output = False
     read: set | None = set()
     for position in range(count):
-        if mask >> position & 1:
+        if pulled >> position & 1:
             reads_output, positions = what_a_rule_reads(vjps[position])
             keeps_output = keeps_output or reads_output
             read = None if read is None or positions is None else read | positions
@@ -73,10 +74,17 @@ def _plan(prim: Primitive, mask: int, count: int) -> tuple[bool, tuple[int, ...]
     return keeps_output, tuple(position for position in range(count) if position not in read)
 
 
+def replaceable(value) -> bool:
+    """True for a value an entry replaces by a stand-in where no rule reads it: an array of at
+    least :data:`KEPT_BELOW_BYTES`."""
+    return value.__class__ is xp.ndarray and value.nbytes >= KEPT_BELOW_BYTES
+
+
 def stand_in(value):
-    """An array of ``value``'s shape and dtype holding one zero (every stride 0), shared by every entry
-    that drops a value of that type; a number or a tracer is returned as it is."""
-    if value.__class__ is not xp.ndarray:
+    """What an entry keeps of a ``value`` no rule reads: an array of its shape and dtype holding one
+    zero (every stride 0), shared by every entry that drops a value of that type; a number, a
+    tracer or an array under :data:`KEPT_BELOW_BYTES` is kept as it is."""
+    if not replaceable(value):
         return value
     key = (value.shape, value.dtype)
     standing = _stand_ins.get(key)
