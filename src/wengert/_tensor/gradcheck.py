@@ -22,6 +22,7 @@ import warnings
 from collections.abc import Callable
 
 from wengert.errors import AutogradError, GradientCheckError
+from wengert.random import resolve_generator
 
 from .._src.backend import is_float_dtype, xp
 from .autograd import grad as autograd_grad
@@ -214,8 +215,6 @@ def gradgradcheck(
     outs = _outputs(fn, inputs)
     out_indices = _differentiable(outs)
     if grad_outputs is None:
-        from wengert.random import resolve_generator
-
         rng = resolve_generator(generator)
         grad_outputs = tuple(
             Tensor(rng.standard_normal(outs[k].shape).astype(outs[k].dtype), requires_grad=True) for k in out_indices

@@ -140,7 +140,7 @@ def one_hot(labels, num_classes: int = -1):
     [[1, 0, 0], [0, 0, 1]]
     """
     labels = labels if isinstance(labels, Tracer) else xp.asarray(labels)
-    if not xp.issubdtype(labels.dtype, xp.integer):
+    if not _is_integer(labels.dtype):
         raise DtypeError(
             f"one_hot: labels must be integers, got dtype {labels.dtype}; "
             "convert class indices with labels.astype(int)."
@@ -166,6 +166,11 @@ def one_hot(labels, num_classes: int = -1):
 _REDUCTIONS = ("mean", "sum", "none")
 
 
+def _is_integer(dtype) -> bool:
+    """``np.issubdtype(dtype, np.integer)`` (signed or unsigned, not bool), read from the dtype's kind at once."""
+    return dtype.kind in "iu"
+
+
 def _reduce(loss, reduction: str, op: str):
     """``loss`` averaged, summed or left as it is, as ``reduction`` says."""
     if reduction == "mean":
@@ -180,7 +185,7 @@ def _reduce(loss, reduction: str, op: str):
 def _class_indices(input, target, op: str):
     """``target`` as integer class indices checked against ``input``'s shape; the class axis is 1 (0 for 1-D)."""
     target = xp.asarray(concrete(target))
-    if not xp.issubdtype(target.dtype, xp.integer):
+    if not _is_integer(target.dtype):
         raise DtypeError(
             f"{op}: target must hold integer class indices, got dtype {target.dtype}; "
             "convert them with target.astype(int) (or pass class probabilities of input's shape to cross_entropy)."
@@ -276,7 +281,7 @@ def cross_entropy(
     num_classes = input.shape[class_axis]
     log_probabilities = log_softmax(input, dim=class_axis)
     target_dtype = target.dtype if hasattr(target, "dtype") else xp.asarray(target).dtype
-    if xp.issubdtype(target_dtype, xp.integer):
+    if _is_integer(target_dtype):
         loss = nll_loss(log_probabilities, target, weight, ignore_index, reduction)
         if label_smoothing == 0.0:
             return loss
@@ -353,7 +358,7 @@ def embedding(input, weight, padding_idx: int | None = None):
     PyTorch: its gradient row is zero.
     """
     indices = xp.asarray(concrete(input))
-    if not xp.issubdtype(indices.dtype, xp.integer):
+    if not _is_integer(indices.dtype):
         raise DtypeError(f"embedding: indices must be integers, got dtype {indices.dtype}; use indices.astype(int).")
     weight = wnp.asarray(weight)
     if indices.size and (indices.min() < 0 or indices.max() >= weight.shape[0]):

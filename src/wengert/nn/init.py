@@ -22,6 +22,7 @@ True
 import math
 
 from wengert._src.backend import xp
+from wengert._tensor.api import no_grad
 from wengert.errors import ArgumentError, ShapeError
 from wengert.random import resolve_generator
 
@@ -66,8 +67,6 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 def _fill(tensor, values):
     """Write ``values`` into ``tensor`` in place, outside the tape, and return it."""
-    from wengert._tensor.api import no_grad
-
     with no_grad():
         tensor.copy_(xp.asarray(values, dtype=tensor.dtype))
     return tensor

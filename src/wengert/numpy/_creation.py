@@ -13,11 +13,9 @@ from ._core import asarray_or_tracer, concrete, is_traced, shape_of
 
 def array(obj, dtype=None, copy: bool = True):
     """An array from ``obj``; a list holding traced values is stacked, staying differentiable."""
-    from ._math import astype
-
     value = as_array(asarray_or_tracer(obj))  # a Python number jit stages is an array here, as without jit
     if dtype is not None:
-        value = astype(value, dtype)
+        value = _math.astype(value, dtype)
     if copy and isinstance(value, xp.ndarray) and value is obj:
         value = value.copy()
     return value
