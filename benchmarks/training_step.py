@@ -11,6 +11,10 @@ same batch:
   ``p -= lr * g`` in place; the baseline of the ratios;
 - ``wengert (eager)``: the model built from ``wengert.nn`` modules (the Tensor
   face), ``F.cross_entropy``, ``zero_grad``, ``backward``, ``wengert.optim.SGD``;
+- ``wengert (Tensor, no nn)``: the reference loss written with ``wengert.numpy``
+  on leaf Tensors (the reference's parameter layout, no modules, no running
+  statistics), ``backward``, ``wengert.optim.SGD``: the Tensor face and its
+  backward pass alone, to tell their cost from the modules';
 - ``wengert (value_and_grad)``: the same functional step, ``params -> (loss,
   params - lr * grad)`` with ``value_and_grad``, not compiled: the yardstick of
   the eager row, which should cost at most :data:`TARGET_EAGER_OVER_FUNCTIONAL`
@@ -56,6 +60,7 @@ DTYPE = np.float64
 TARGET_JIT_OVER_NUMPY = 1.5
 TARGET_EAGER_OVER_FUNCTIONAL = 1.15
 EAGER_ROW = "wengert (eager)"
+TENSOR_ROW = "wengert (Tensor, no nn)"
 FUNCTIONAL_ROW = "wengert (value_and_grad)"
 JIT_ROW = "wengert (jit)"
 TORCH_ROW = "torch (eager)"
@@ -207,6 +212,27 @@ def training_implementations(peers: dict, Xb: np.ndarray, Yb: np.ndarray) -> lis
 
         return step, checker(EAGER_ROW, read_params, lambda loss: loss.detach().numpy())
 
+    def wengert_tensor_row():
+        from wengert.optim import SGD
+
+        params = {
+            name: wengert.tensor(value, requires_grad=True) for name, value in reference.init_params(DTYPE).items()
+        }
+        optimizer = SGD(list(params.values()), lr=LEARNING_RATE)
+        loss_fn = reference.make_loss(wnp)
+
+        def step():
+            loss = loss_fn(params, Xb, Yb)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        def read_params():
+            return {name: value.detach().numpy() for name, value in params.items()}
+
+        return step, checker(TENSOR_ROW, read_params, lambda loss: loss.detach().numpy())
+
     def wengert_functional_row():
         state = {"params": reference.init_params(DTYPE)}
 
@@ -247,6 +273,7 @@ def training_implementations(peers: dict, Xb: np.ndarray, Yb: np.ndarray) -> lis
     return [
         ("numpy (by hand)", numpy_row),
         (EAGER_ROW, wengert_eager_row),
+        (TENSOR_ROW, wengert_tensor_row),
         (FUNCTIONAL_ROW, wengert_functional_row),
         (JIT_ROW, wengert_jit_row),
         (TORCH_ROW, torch and torch_row),
