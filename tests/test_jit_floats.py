@@ -21,7 +21,7 @@ from tests import sweep
 from tests.registry import all_cases
 from wengert import jit
 from wengert._src.compile.codegen import compile_program
-from wengert._src.compile.scalar_floats import FLOAT_FORMS
+from wengert._src.compile.scalar_floats import BOOL_FORMS, FLOAT_FORMS, PASS_THROUGH
 
 RTOL, ATOL = 1e-12, 1e-300
 
@@ -73,7 +73,8 @@ def test_a_scalar_program_and_its_gradient_run_on_python_floats():
     x = scalars(0.3, -0.2, 0.7)
     gradient = wengert.grad(recurrence, argnums=(0, 1, 2))
     assert takes_float_path(recurrence, *x) and takes_float_path(gradient, *x)
-    assert "np." not in jit(gradient).source(*x).split("_floats(")[1].split("def ")[0]  # no NumPy call in it
+    floats = jit(gradient).source(*x).split("_floats(")[1].split("def ")[0].splitlines()
+    assert [line.split("(")[0].strip() for line in floats if "np." in line] == ["return"]  # NumPy boxes the results
     assert_as_numpy_path(recurrence, x)
     assert_as_numpy_path(gradient, x)
 
@@ -95,6 +96,30 @@ def test_arithmetic_that_rounds_exactly_gives_numpy_s_bits():
     assert takes_float_path(f, *x)
     assert jit(f)(*x) == f(*x)
     assert np.array_equal(jit(wengert.grad(f, argnums=(0, 1)))(*x), wengert.grad(f, argnums=(0, 1))(*x))
+
+
+def test_comparisons_selections_and_the_logistic_run_on_floats_too():
+    def neuron(w, b, x):  # a micrograd-style unit: relu, a leaky branch, a sigmoid, a clipped value
+        z = w * x + b
+        h = wnp.maximum(z, 0.0) + wnp.where(z < 0.0, 0.01 * z, 0.0)
+        return wengert.nn.functional.sigmoid(h) * wnp.minimum(wnp.abs(z), 3.0) + wnp.logaddexp(z, 0.0)
+
+    gradient = wengert.grad(neuron, argnums=(0, 1))
+    for values in ((0.5, -0.2, 1.5), (-1.0, 0.3, 2.0), (0.0, 0.0, 1.0), (2.0, 1.0, 3.0)):
+        x = scalars(*values)
+        assert takes_float_path(neuron, *x) and takes_float_path(gradient, *x)
+        assert_as_numpy_path(neuron, x)
+        assert_as_numpy_path(gradient, x)
+
+
+def test_results_of_comparisons_and_where_keep_their_numpy_types():
+    f = lambda x, y: (x > y, wnp.where(x > y, x, y), wnp.isnan(x * y), x + y)  # noqa: E731
+    x = scalars(2.0, 3.0)
+    assert takes_float_path(f, *x)
+    assert [type(r) for r in jit(f)(*x)] == [np.bool_, np.ndarray, np.bool_, np.float64]
+    assert_as_numpy_path(f, x)
+    flag = jit(lambda c, x: wnp.where(c, x, -x) * 2.0)
+    assert flag(np.array(True), x[0]) == 4.0 and flag(np.array(False), x[0]) == -4.0
 
 
 def test_python_number_arguments_stay_python_numbers():
@@ -131,6 +156,14 @@ EDGES = [
     ("inf - inf", lambda x, y: x * y - x * y, (np.inf, 1.0)),
     ("nan input", lambda x, y: wnp.sin(x) + y, (np.nan, 1.0)),
     ("sign(-0.0)", lambda x, y: wnp.sign(x * y), (-0.0, 1.0)),
+    ("maximum(-0.0, 0.0)", lambda x, y: wnp.maximum(x * 1.0, y * 1.0), (-0.0, 0.0)),
+    ("maximum(0.0, -0.0)", lambda x, y: wnp.maximum(x * 1.0, y * 1.0), (0.0, -0.0)),
+    ("minimum(-0.0, 0.0)", lambda x, y: wnp.minimum(x * 1.0, y * 1.0), (-0.0, 0.0)),
+    ("minimum(0.0, -0.0)", lambda x, y: wnp.minimum(x * 1.0, y * 1.0), (0.0, -0.0)),
+    ("maximum(1, nan)", lambda x, y: wnp.maximum(x * 1.0, y * 1.0), (1.0, np.nan)),
+    ("minimum(nan, 1)", lambda x, y: wnp.minimum(x * 1.0, y * 1.0), (np.nan, 1.0)),
+    ("sigmoid(-1000)", lambda x, y: wengert.nn.functional.sigmoid(x * y), (-1000.0, 1.0)),
+    ("sigmoid(nan)", lambda x, y: wengert.nn.functional.sigmoid(x * y), (np.nan, 1.0)),
     ("overflow to a finite result", lambda x, y: 1.0 / (x * x * y), (1e200, 1.0)),
 ]
 
@@ -272,7 +305,7 @@ def test_random_scalar_programs_and_gradients_equal_numpy_s(seed):
 
 def zero_d_case(case):
     """The case as a function of its differentiated arguments, at 0-d samples (each argument's first
-    element); None where the case is not a program of 0-d float64 values."""
+    element); None where the case is not a program of 0-d float64 (or bool) values."""
     if not all(isinstance(a, np.ndarray) and a.dtype == np.float64 and a.size for a in case.args):
         return None
     f, x = sweep.differentiated(case, tuple(np.array(a.flat[0]) for a in case.args))
@@ -281,7 +314,7 @@ def zero_d_case(case):
             out = wengert.tree_leaves(f(*x))
     except Exception:  # the function needs an array (an axis, a matrix): not a scalar program
         return None
-    if not out or not all(np.shape(leaf) == () and np.asarray(leaf).dtype == np.float64 for leaf in out):
+    if not out or not all(np.shape(leaf) == () and np.asarray(leaf).dtype in (np.float64, bool) for leaf in out):
         return None
     return f, x
 
@@ -309,4 +342,4 @@ def test_every_float_form_is_swept_by_the_registry_on_0d_values():
             with np.errstate(all="ignore"):
                 if takes_float_path(function, *x):
                     swept.update(eqn.primitive for eqn in jit(function).lower(*x).equations)
-    assert set(FLOAT_FORMS) - swept == set()
+    assert {*FLOAT_FORMS, *BOOL_FORMS, *PASS_THROUGH} - swept == set()

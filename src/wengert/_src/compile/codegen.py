@@ -66,7 +66,7 @@ from ..core.ir import Program, Var, register_source_writer
 from ..core.primitive import Primitive
 from ..primitives import indexing
 from ..primitives.indexing import is_basic_index
-from .scalar_floats import MATH_NAMES, float_expression, float_literal, runs_as_floats
+from .scalar_floats import MATH_NAMES, float_expression, float_literal, result_type, runs_as_floats
 
 _SCATTERS = (indexing.index_add, indexing.index_set)
 """Primitives written as statements by :meth:`_Generator.scatter` (a copy, then a write in place)."""
@@ -219,14 +219,18 @@ class _Generator:
         (``1 / 0``, ``log(0)``, ``exp(1000)``) or ``name_floats`` finds an output not finite (None):
         there NumPy gives its ``inf``/``nan``, with its warnings."""
         arrays, floats = f"{name}_arrays", f"{name}_floats"
-        self.global_names.update((arrays, floats, "float64", *MATH_NAMES))
+        self.global_names.update((arrays, floats, "expit", *MATH_NAMES))
         self.function(program, arrays, always_tuple=True)
         body = self.float_body(program)
-        used = sorted(set(MATH_NAMES) & set(re.findall(r"[a-z_]\w*", "\n".join(body))))
-        self.imports["math"] = f"from math import {', '.join(used)}"
-        self.namespace["float64"] = xp.float64
+        called = set(re.findall(r"[a-z_]\w*", "\n".join(body)))
+        if set(MATH_NAMES) & called:
+            self.imports["math"] = f"from math import {', '.join(sorted(set(MATH_NAMES) & called))}"
+        if "expit" in called:
+            self.imports["scalar_floats"] = "from wengert._src.compile.scalar_floats import expit"
         parameters = ", ".join(v.name for v in program.invars)
-        converted = ", ".join(v.name if v.weak else f"float({v.name})" for v in program.invars)
+        converted = ", ".join(
+            v.name if v.weak else f"{'bool' if v.dtype == xp.bool_ else 'float'}({v.name})" for v in program.invars
+        )
         self.functions.append(f"def {floats}({parameters}):\n" + "\n".join("    " + line for line in body))
         self.functions.append(
             f"def {name}({parameters}):\n"
@@ -239,18 +243,20 @@ class _Generator:
 
     def float_body(self, program: Program) -> list[str]:
         """The lines of ``name_floats``: each equation on floats, then the outputs, of the types the NumPy
-        code returns (a float64 scalar for a result, a Python number for a Python number, a copy of the
-        array for a constant), or None when a result is not finite."""
+        code returns (a NumPy scalar or 0-d array for a result, as its primitive gives, a Python number
+        for a Python number, a copy of the array for a constant), or None when a float result is not
+        finite."""
         names = {id(var): var.name for var in program.invars}
         constants = {}
         for var, value in zip(program.constvars, program.consts):
-            names[id(var)] = self.constant(float(value), f"{var.name}_float")
+            names[id(var)] = self.constant(value.item(), f"{var.name}_float")
             constants[id(var)] = self.constant(value, var.name)  # the NumPy code's name for it
-        body = []
+        body, made_by = [], {}
         for eqn in program.equations:
             args = [names[id(x)] if isinstance(x, Var) else literal(float_literal(x.value)) for x in eqn.inputs]
-            names[id(eqn.outputs[0])] = eqn.outputs[0].name
-            body.append(f"{eqn.outputs[0].name} = {float_expression(eqn, args)}")
+            out = eqn.outputs[0]
+            names[id(out)], made_by[id(out)] = out.name, eqn.primitive
+            body.append(f"{out.name} = {float_expression(eqn, args)}")
         results, computed = [], []
         for var in program.outvars:
             if not isinstance(var, Var):
@@ -260,8 +266,9 @@ class _Generator:
             elif var.weak:
                 results.append(names[id(var)])
             else:
-                results.append(f"float64({names[id(var)]})")
-                computed.append(names[id(var)])
+                results.append(f"np.{result_type(made_by[id(var)])}({names[id(var)]})")
+                if var.dtype == xp.float64:
+                    computed.append(names[id(var)])
         returned = "return (" + ", ".join(results) + ("," if len(results) == 1 else "") + ")"
         if not computed:
             return [*body, returned]
