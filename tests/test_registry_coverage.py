@@ -49,6 +49,7 @@ NOT_ARRAY_FUNCTIONS = {
         "result_type": "takes and returns dtypes",
     },
     "wengert.numpy.linalg": {},
+    "wengert.numpy.fft": dict.fromkeys(["fftfreq", "rfftfreq"], "frequencies from a length and a spacing"),
     "wengert.scipy.special": {},
     "wengert.scipy.linalg": {},
     "wengert.scipy.signal": {},
@@ -58,6 +59,7 @@ NOT_ARRAY_FUNCTIONS = {
 PREFIXES = {
     "wengert.numpy": "wnp.",
     "wengert.numpy.linalg": "wnp.linalg.",
+    "wengert.numpy.fft": "wnp.fft.",
     "wengert.scipy.special": "wsp.",
     "wengert.scipy.linalg": "wsl.",
     "wengert.scipy.signal": "wsig.",

@@ -46,6 +46,17 @@ def _case(name, args, order=2, **kwargs):
     return OpCase(f"complex wnp.{name}{suffix}", call, args, order=order, jax_fn=jax_fn)
 
 
+def _fft_case(name, args, **kwargs):
+    """``wnp.fft.<name>(*args, **kwargs)`` against ``jnp.fft.<name>``."""
+    suffix = "[" + ",".join(f"{k}={v}" for k, v in kwargs.items()) + "]" if kwargs else ""
+    return OpCase(
+        f"complex wnp.fft.{name}{suffix}",
+        lambda *a: getattr(wnp.fft, name)(*a, **kwargs),
+        args,
+        jax_fn=lambda jnp, *a: getattr(jnp.fft, name)(*a, **kwargs),
+    )
+
+
 _Z = _complex((3,))
 _W = _complex((3,))
 _M = _complex((2, 3))
@@ -156,4 +167,30 @@ COMPLEX_CASES = [
         (_Z, _W),
         jax_fn=lambda jnp, z, w: jnp.vdot(z, w),
     ),
+    OpCase(
+        "complex pad",
+        lambda z: wnp.pad(z, ((1, 0), (0, 2))),
+        (_M,),
+        jax_fn=lambda jnp, z: jnp.pad(z, ((1, 0), (0, 2))),
+    ),
+    # Fourier transforms: linear, transposed (the DFT matrix is symmetric), never conjugated
+    _fft_case("fft", (_complex((6,)),)),
+    _fft_case("fft", (_M,), n=5, axis=0, norm="ortho"),
+    _fft_case("fft", (_real((5,)),), n=4),
+    _fft_case("ifft", (_complex((6,)),), n=8, norm="forward"),
+    _fft_case("fft2", (_complex((3, 4)),)),
+    _fft_case("ifft2", (_complex((3, 4)),), s=(2, 5), norm="ortho"),
+    _fft_case("fftn", (_complex((2, 3, 4)),), axes=(0, 2)),
+    _fft_case("ifftn", (_complex((2, 3, 4)),)),
+    _fft_case("rfft", (_real((8,)),)),
+    _fft_case("rfft", (_real((2, 7)),), n=9, norm="forward"),
+    _fft_case("rfftn", (_real((3, 4)),), norm="ortho"),
+    _fft_case("irfft", (_complex((5,)),)),
+    _fft_case("irfft", (_complex((5,)),), n=9, norm="ortho"),
+    _fft_case("irfft2", (_complex((3, 4)),), s=(3, 5), norm="forward"),
+    _fft_case("irfftn", (_complex((2, 3, 4)),)),
+    _fft_case("hfft", (_complex((4,)),), n=7),
+    _fft_case("ihfft", (_real((6,)),), norm="ortho"),
+    _fft_case("fftshift", (_M,)),
+    _fft_case("ifftshift", (_complex((5,)),)),
 ]

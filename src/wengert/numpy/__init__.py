@@ -7,7 +7,7 @@ NumPy's broadcasting, type promotion and axis conventions (float32 stays
 float32).
 """
 
-from . import _methods, linalg
+from . import _methods, fft, linalg
 from ._contract import cross, dot, einsum, inner, kron, matmul, outer, tensordot, trace, vdot
 from ._convolution import convolve, correlate
 from ._creation import *

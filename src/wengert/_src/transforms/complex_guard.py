@@ -26,7 +26,7 @@ from wengert.errors import DtypeError
 from ..backend import dtype_of, xp
 from ..core.primitive import Tracer
 from ..core.source_info import user_frame_summary
-from ..primitives import contractions, elementwise, indexing, structural
+from ..primitives import contractions, elementwise, fourier, indexing, structural
 
 COMPLEX_DTYPES = frozenset(
     dtype
@@ -75,8 +75,14 @@ COMPLEX_DIFFERENTIABLE = frozenset(
         indexing.unstack,
         indexing.take,
         indexing.take_add,
+        indexing.pad,
         contractions.matmul,
         contractions.einsum,
+        # linear, transposed (never conjugated): docs of ``primitives/fourier.py``
+        fourier.fft,
+        fourier.ifft,
+        fourier.rfft,
+        fourier.irfft,
     }
 )
 """The primitives whose rules are proven right in complex (registry cases in ``tests/registry/complex_cases.py``)."""
