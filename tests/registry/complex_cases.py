@@ -67,6 +67,10 @@ COMPLEX_CASES = [
     _case("tan", (_complex((3,), -0.6, 0.6),)),
     _case("tanh", (_complex((3,), -0.6, 0.6),)),
     _case("log", (_right_half_plane((2, 3)),)),
+    *(_case(name, (_right_half_plane((2, 3)),)) for name in ("log2", "log10", "log1p")),
+    *(_case(name, (_complex((2, 3)),)) for name in ("exp2", "expm1")),
+    # inverse functions: samples near 0, away from the branch cuts (|Re z| > 1 or |Im z| > 1 on an axis)
+    *(_case(name, (_complex((2, 3), -0.6, 0.6),)) for name in ("arcsin", "arccos", "arctan", "arcsinh", "arctanh")),
     _case("sqrt", (_right_half_plane((2, 3)),)),
     _case("reciprocal", (_right_half_plane((3,)),)),
     _case("add", (_M, _complex((3,)))),
@@ -112,6 +116,15 @@ COMPLEX_CASES = [
     OpCase("complex z.real, z.imag", lambda z: z.real * z.imag, (_Z,), jax_fn=lambda jnp, z: z.real * z.imag),
     # linear: reductions, shapes, indexing
     _case("sum", (_M,)),
+    _case("var", (_M,)),
+    _case("std", (_M,), axis=1),
+    OpCase("complex wnp.linalg.norm", lambda z: wnp.linalg.norm(z), (_M,), jax_fn=lambda jnp, z: jnp.linalg.norm(z)),
+    OpCase(
+        "complex wnp.linalg.norm[ord=3,axis=0]",
+        lambda z: wnp.linalg.norm(z, 3, axis=0),
+        (_M,),
+        jax_fn=lambda jnp, z: jnp.linalg.norm(z, 3, axis=0),
+    ),
     _case("sum", (_M,), axis=1),
     _case("mean", (_M,), axis=0),
     OpCase("complex reshape", lambda z: wnp.reshape(z, (3, 2)), (_M,), jax_fn=lambda jnp, z: jnp.reshape(z, (3, 2))),

@@ -16,6 +16,7 @@ from wengert._src.primitives.structural import reduce_mean, reduce_sum
 from ._core import asarray_or_tracer, is_traced, ndim_of, shape_of
 from ._math import (
     astype,
+    conj,
     exp,
     isfinite,
     isnan,
@@ -24,6 +25,7 @@ from ._math import (
     maximum,
     minimum,
     not_equal,
+    real,
     sqrt,
     stop_gradient,
     where,
@@ -71,7 +73,7 @@ def mean(a, axis=None, dtype=None, keepdims: bool = False):
 
 
 def var(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False, *, correction=None):
-    """Variance, ``sum((a - mean)^2) / (n - ddof)``.
+    """Variance, ``sum(|a - mean|^2) / (n - ddof)`` (real for complex ``a``, as NumPy's).
 
     With ``ddof >= n`` the divisor is 0, as in NumPy (which divides by ``max(n - ddof, 0)``): inf, or
     nan for a constant slice, with NumPy's warning that the degrees of freedom are <= 0.
@@ -82,7 +84,8 @@ def var(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False, *, corr
     if ddof >= count:
         warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
     centered = a - mean(a, axes, dtype, keepdims=True)
-    return sum(centered * centered, axes, dtype, keepdims) / (count - ddof if count > ddof else 0)
+    squares = real(centered * conj(centered)) if centered.dtype.kind == "c" else centered * centered
+    return sum(squares, axes, dtype, keepdims) / (count - ddof if count > ddof else 0)
 
 
 def std(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False, *, correction=None):

@@ -45,7 +45,7 @@ from wengert.errors import InPlaceError, ShapeError
 from ._contract import cross as _cross
 from ._contract import dot, matmul, tensordot
 from ._core import asarray_or_tracer, concrete, is_traced, known_value, shape_of
-from ._math import abs, astype, conj, equal, greater, not_equal, sqrt, stop_gradient, where
+from ._math import abs, astype, conj, equal, greater, not_equal, real, sqrt, stop_gradient, where
 from ._reductions import any, count_nonzero, max, min, sum
 from ._shape import concatenate, moveaxis, reshape
 from ._shape import diagonal as _diagonal
@@ -482,8 +482,9 @@ def cond(x, p=None):
 
 # --- norms --------------------------------------------------------------------------------------
 def _root_of_sum_of_squares(x, axes: tuple, keepdims: bool):
-    """sqrt(sum(x²)) over ``axes``, with derivative 0 (not nan) where the sum is 0."""
-    squares = sum(x * x, axis=axes, keepdims=keepdims)
+    """sqrt(sum(|x|²)) over ``axes``, with derivative 0 (not nan) where the sum is 0 (``|x|² = Re(x conj(x))``
+    for complex ``x``, so the norm is real, as NumPy's)."""
+    squares = sum(real(x * conj(x)) if x.dtype.kind == "c" else x * x, axis=axes, keepdims=keepdims)
     zero = equal(squares, 0)
     return where(zero, 0.0, sqrt(where(zero, 1.0, squares)))
 
