@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from wengert.errors import ArgumentError, MissingDependencyError, TracerError
+from wengert.errors import ArgumentError, DtypeError, MissingDependencyError, TracerError
 
 from ..backend import xp
 from ..core.ir import Literal, Var
@@ -320,6 +320,13 @@ def graph_of_program(program, consts: Sequence | None = None) -> LinearizedGraph
             env.update(zip(eqn.outputs, out if eqn.primitive.multiple_results else (out,)))
             continue
         for var in eqn.outputs:
+            if var.dtype.kind == "c":
+                raise DtypeError(
+                    f"vertex elimination: `{eqn.primitive.name}` makes a complex value a derivative flows through "
+                    f"({var.name}: {var.dtype}); elimination accumulates real Jacobians, whose entries cannot hold "
+                    "a complex derivative (a complex number is a 2x2 real block). Use jacfwd or jacrev "
+                    "(method='modes') for functions through complex values."
+                )
             vertices[var.name] = Vertex(var.name, var.shape, var.dtype, "intermediate", eqn.head())
             defined_by[var] = var.name
             intermediates.append(var.name)

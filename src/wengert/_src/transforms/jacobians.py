@@ -28,6 +28,7 @@ from wengert.errors import ArgumentError, DtypeError
 from ..backend import dtype_of, is_float_dtype, shape_of, xp
 from ..core.primitive import Tracer
 from ..core.pytree import tree_flatten, tree_unflatten
+from ..core.source_info import user_frame_summary
 from ..primitives.indexing import getitem
 from ..primitives.structural import reshape
 from .api import argnum_positions, argnums_as_tuple, grad, jvp, vjp
@@ -42,11 +43,16 @@ METHODS = ("modes", "elimination")
 """The ``method=`` values of :func:`jacobian`."""
 
 
-def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+def jacfwd(
+    fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False
+) -> Callable:
     """The Jacobian of ``fun`` by forward mode: every input basis tangent through one vmapped ``jvp``.
 
     Cheaper than :func:`jacrev` when the differentiated inputs have fewer elements than the
     output. With ``has_aux=True``, ``fun`` returns ``(out, aux)`` and the result is ``(jacobian, aux)``.
+    Inputs are real (a complex output of real inputs gives a complex Jacobian); with
+    ``holomorphic=True``, inputs and outputs are complex and the result is the complex
+    Jacobian ``f'(z)``, as JAX's (docs/complex.md).
 
     >>> import numpy as np, wengert, wengert.numpy as wnp
     >>> wengert.jacfwd(lambda x: wnp.sin(x) * 2.0)(np.zeros(2)).tolist()
@@ -54,17 +60,21 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     """
 
     def jacfwd_fun(*args, **kwargs):
-        return _forward(_Problem(fun, args, kwargs, argnums, has_aux, "jacfwd"))
+        return _forward(_Problem(fun, args, kwargs, argnums, has_aux, "jacfwd", holomorphic))
 
     _name(jacfwd_fun, "jacfwd", fun)
     return jacfwd_fun
 
 
-def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+def jacrev(
+    fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False
+) -> Callable:
     """The Jacobian of ``fun`` by reverse mode: every output basis cotangent through one vmapped ``vjp``.
 
     Cheaper than :func:`jacfwd` when the output has fewer elements than the differentiated
     inputs. With ``has_aux=True``, ``fun`` returns ``(out, aux)`` and the result is ``(jacobian, aux)``.
+    Inputs and outputs are real; with ``holomorphic=True`` both are complex and the result is
+    the complex Jacobian ``f'(z)``, as JAX's (docs/complex.md).
 
     >>> import numpy as np, wengert, wengert.numpy as wnp
     >>> wengert.jacrev(lambda x: wnp.sum(x ** 2))(np.array([1.0, 2.0])).tolist()
@@ -72,7 +82,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     """
 
     def jacrev_fun(*args, **kwargs):
-        problem = _Problem(fun, args, kwargs, argnums, has_aux, "jacrev")
+        problem = _Problem(fun, args, kwargs, argnums, has_aux, "jacrev", holomorphic)
         return _reverse(problem)
 
     _name(jacrev_fun, "jacrev", fun)
@@ -119,6 +129,7 @@ def jacobian(
     mode: str = "auto",
     has_aux: bool = False,
     *,
+    holomorphic: bool = False,
     method: str = "modes",
     order="markowitz",
 ) -> Callable:
@@ -138,6 +149,9 @@ def jacobian(
     in ``order``: ``"markowitz"`` (the default), ``"lowest_fill"``, ``"optimal"``,
     ``"forward"``, ``"reverse"``, or a list of the graph's intermediates by name.
 
+    Inputs and outputs are real, as for :func:`jacrev`; ``holomorphic=True`` takes the complex
+    Jacobian of a holomorphic function (by forward or reverse mode, not by elimination).
+
     >>> import numpy as np, wengert, wengert.numpy as wnp
     >>> wengert.jacobian(lambda x: wnp.outer(x, x).ravel())(np.array([1.0, 2.0])).shape
     (4, 2)
@@ -149,6 +163,11 @@ def jacobian(
     if method not in METHODS:
         raise ArgumentError(f"jacobian: method={method!r} is not one of {METHODS}")
     if method == "elimination":
+        if holomorphic:
+            raise ArgumentError(
+                "jacobian: method='elimination' differentiates real inputs; for holomorphic=True use "
+                "method='modes' (the default)."
+            )
         plans: dict = {}  # the orders planned so far, by graph structure
 
         def eliminating_fun(*args, **kwargs):
@@ -165,13 +184,13 @@ def jacobian(
         _name(eliminating_fun, "jacobian", fun)
         return eliminating_fun
     if mode == "forward":
-        return jacfwd(fun, argnums, has_aux)
+        return jacfwd(fun, argnums, has_aux, holomorphic)
     if mode == "reverse":
-        return jacrev(fun, argnums, has_aux)
+        return jacrev(fun, argnums, has_aux, holomorphic)
     chosen_modes: dict = {}
 
     def jacobian_fun(*args, **kwargs):
-        problem = _Problem(fun, args, kwargs, argnums, has_aux, "jacobian")
+        problem = _Problem(fun, args, kwargs, argnums, has_aux, "jacobian", holomorphic)
         key = _call_signature(args, kwargs)
         mode = chosen_modes.get(key)
         if mode == "forward":
@@ -189,7 +208,9 @@ def jacobian(
     return jacobian_fun
 
 
-def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+def hessian(
+    fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, holomorphic: bool = False
+) -> Callable:
     """The Hessian of a scalar ``fun``, forward over reverse: ``jacfwd(jacrev(fun))``.
 
     The gradient costs one backward pass; its Jacobian, one forward pass carrying one
@@ -199,8 +220,10 @@ def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fal
     >>> import numpy as np, wengert, wengert.numpy as wnp
     >>> wengert.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 3.0])).tolist()
     [[6.0, 2.0], [2.0, 0.0]]
+
+    ``holomorphic=True``: the complex second derivative ``f''(z)`` of a holomorphic ``fun``.
     """
-    return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)
+    return jacfwd(jacrev(fun, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
 
 
 def hvp(fun: Callable, primals: Sequence, tangents: Sequence):
@@ -224,17 +247,13 @@ def hvp(fun: Callable, primals: Sequence, tangents: Sequence):
 class _Problem:
     """One call of a Jacobian function: the chosen arguments and how to rebuild the result."""
 
-    def __init__(self, fun, args, kwargs, argnums, has_aux: bool, transform: str):
+    def __init__(self, fun, args, kwargs, argnums, has_aux: bool, transform: str, holomorphic: bool = False):
         self.single = isinstance(argnums, int)
         self.argnums = argnum_positions(argnums_as_tuple(argnums, transform), argnums, len(args), transform)
         self.chosen = tuple(args[a] for a in self.argnums)
         self.in_leaves, self.in_tree = tree_flatten(self.chosen)
         for i, leaf in enumerate(self.in_leaves):
-            if not is_float_dtype(dtype_of(leaf)):
-                raise DtypeError(
-                    f"{transform}: input leaf {i} has dtype {dtype_of(leaf)}; only floating-point inputs "
-                    "have derivatives. Pass floats (1.0 instead of 1), or convert with x.astype(float)."
-                )
+            _check_input_dtype(i, dtype_of(leaf), transform, holomorphic)
         self.in_leaves = [x if isinstance(x, Tracer) else xp.asarray(x) for x in self.in_leaves]
         self.chosen = tree_unflatten(self.in_tree, self.in_leaves)
         self.in_size = sum(_size(leaf) for leaf in self.in_leaves)
@@ -244,7 +263,9 @@ class _Problem:
         def with_all_args(*full):
             result = fun(*full, **kwargs)
             result, aux = split_aux(result, transform) if has_aux else (result, None)
-            check_output(result, tree_flatten(result)[0], transform)
+            leaves = tree_flatten(result)[0]
+            check_output(result, leaves, transform)
+            _check_output_dtypes(leaves, transform, holomorphic)
             return result, aux
 
         def with_aux(*chosen):
@@ -264,6 +285,44 @@ class _Problem:
             rows.append(inner[0] if self.single else inner)
         jac = tree_unflatten(out_tree, rows)
         return (jac, aux) if self.has_aux else jac
+
+
+def _check_input_dtype(i: int, dtype, transform: str, holomorphic: bool) -> None:
+    """JAX's rule: real floating inputs, or, with ``holomorphic=True``, complex ones."""
+    if holomorphic and dtype.kind != "c":
+        raise DtypeError(
+            f"{transform} with holomorphic=True: input leaf {i} has dtype {dtype}, at {user_frame_summary()}; a "
+            "holomorphic Jacobian is taken in complex inputs. Pass it as complex (x + 0j), or drop holomorphic=True."
+        )
+    if dtype.kind == "c" and not holomorphic:
+        raise DtypeError(
+            f"{transform}: input leaf {i} is complex (dtype {dtype}), at {user_frame_summary()}; {transform} "
+            "differentiates real inputs. For a holomorphic function pass holomorphic=True (the Jacobian is then "
+            "f'(z)); for another function of complex inputs use jvp or vjp directly (as JAX; docs/complex.md)."
+        )
+    if not holomorphic and not is_float_dtype(dtype):
+        raise DtypeError(
+            f"{transform}: input leaf {i} has dtype {dtype}; only floating-point inputs "
+            "have derivatives. Pass floats (1.0 instead of 1), or convert with x.astype(float)."
+        )
+
+
+def _check_output_dtypes(leaves: list, transform: str, holomorphic: bool) -> None:
+    """With ``holomorphic=True`` the outputs are complex; ``jacrev`` and ``jacobian`` otherwise take real ones
+    (a cotangent pulled back to a real input keeps only the real part of a complex output's derivative)."""
+    for i, leaf in enumerate(leaves):
+        kind = dtype_of(leaf).kind
+        if holomorphic and kind != "c":
+            raise DtypeError(
+                f"{transform} with holomorphic=True: output leaf {i} has dtype {dtype_of(leaf)}, at "
+                f"{user_frame_summary()}; a holomorphic function returns complex values. Drop holomorphic=True."
+            )
+        if kind == "c" and not holomorphic and transform != "jacfwd":
+            raise DtypeError(
+                f"{transform}: output leaf {i} is complex (dtype {dtype_of(leaf)}), at {user_frame_summary()}; "
+                f"{transform} takes real outputs. For a holomorphic function pass holomorphic=True; for the "
+                "Jacobian of a complex output of real inputs use jacfwd; otherwise use vjp directly (as JAX)."
+            )
 
 
 def _call_signature(args: tuple, kwargs: dict) -> tuple:
