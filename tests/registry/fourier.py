@@ -18,8 +18,13 @@ from . import OpCase, rng
 _R = rng(20261207)
 
 
-def _fourier(name: str, args: tuple, outer: str | None = None, **kwargs) -> OpCase:
-    """``outer(m.fft.<name>(*args, **kwargs))`` in wengert, NumPy, autograd and JAX (``outer``: real or power)."""
+def _fourier(name: str, args: tuple, outer: str | None = None, autograd: bool = True, **kwargs) -> OpCase:
+    """``outer(m.fft.<name>(*args, **kwargs))`` in wengert, NumPy, autograd and JAX (``outer``: real or power).
+
+    ``autograd=False`` where HIPS autograd cannot be compared: it refuses real transforms of odd length,
+    has no rule for ``hfft``/``ihfft`` nor a JVP for ``irfftn``, and scales the ``norm="forward"`` VJP
+    of ``rfftn`` wrongly (JAX and finite differences agree with wengert there).
+    """
 
     def fn(m, *a):
         y = getattr(m.fft, name)(*a, **kwargs)
@@ -35,7 +40,7 @@ def _fourier(name: str, args: tuple, outer: str | None = None, **kwargs) -> OpCa
         fn=lambda *a: fn(wnp, *a),
         args=args,
         numpy_fn=lambda *a: fn(np, *a),
-        autograd_fn=fn,
+        autograd_fn=fn if autograd else None,
         jax_fn=fn,
     )
 
@@ -56,16 +61,16 @@ CASES = [
     _fourier("fftn", (_T,), "power", axes=(0, 2)),
     _fourier("ifftn", (_T,), "real", norm="ortho"),
     _fourier("rfft", (_V,), "power"),
-    _fourier("rfft", (_ODD,), "real", n=9, norm="ortho"),
+    _fourier("rfft", (_ODD,), "real", autograd=False, n=9, norm="ortho"),
     _fourier("rfft2", (_M,), "power"),
-    _fourier("rfftn", (_T,), "power", norm="forward"),
+    _fourier("rfftn", (_T,), "power", autograd=False, norm="forward"),
     _fourier("irfft", (_V,)),
-    _fourier("irfft", (_ODD,), n=11, norm="ortho"),
+    _fourier("irfft", (_ODD,), autograd=False, n=11, norm="ortho"),
     _fourier("irfft", (_M,), axis=0),
-    _fourier("irfft2", (_M,), s=(3, 5)),
-    _fourier("irfftn", (_T,), norm="forward"),
-    _fourier("hfft", (_ODD,)),
-    _fourier("ihfft", (_V,), "power", norm="ortho"),
+    _fourier("irfft2", (_M,), autograd=False, s=(3, 5)),
+    _fourier("irfftn", (_T,), autograd=False, norm="forward"),
+    _fourier("hfft", (_ODD,), autograd=False),
+    _fourier("ihfft", (_V,), "power", autograd=False, norm="ortho"),
     _fourier("fftshift", (_M,)),
     _fourier("fftshift", (_T,), axes=(0, 2)),
     _fourier("ifftshift", (_ODD,)),

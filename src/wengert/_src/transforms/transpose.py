@@ -31,7 +31,7 @@ from ..core.ir import Equation, Program, ShapedArray, Var, evaluate_equations
 from ..core.primitive import Tracer
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..primitives.rules import BY_VJP, EveryArgument, JointVJP, Multilinear
-from .complex_guard import refuse_complex, refuse_complex_seed
+from .complex_guard import COMPLEX_DIFFERENTIABLE, refuse_complex, refuse_complex_seed
 from .inputs import check_output, own_arrays
 from .linearize import LinearFunction, linearize
 from .stage import stage
@@ -126,7 +126,9 @@ def backward_pass(program: Program, cotangents: list) -> list:
         else:
             constant_equations.append(eqn)
     for eqn in linear_equations:
-        refuse_complex(eqn.primitive.name, eqn.outputs, "linear_transpose")
+        if eqn.primitive not in COMPLEX_DIFFERENTIABLE:
+            linear_values = [*eqn.outputs, *(x for x in eqn.inputs if id(x) in linear)]
+            refuse_complex(eqn.primitive.name, linear_values, "linear_transpose")
     evaluate_equations(constant_equations, env, ())
     cts: dict[int, object] = {}
     for var, ct in zip(program.outvars, cotangents):
