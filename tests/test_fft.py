@@ -88,17 +88,28 @@ def test_jacfwd_of_rfft_power_equals_jacrev_and_vmap_equals_a_loop():
     np.testing.assert_allclose(wengert.jit(power)(X[1]), power(X[1]), atol=1e-12)
 
 
-def test_user_errors_say_what_to_do():
+def _traced(f, x=X):
+    """``f`` at ``x`` under forward mode, where the face's own checks run (a plain array goes to NumPy)."""
+    return wengert.jvp(f, (x,), (x,))
+
+
+def test_user_errors_on_traced_values_say_what_to_do():
     with pytest.raises(ArgumentError, match="norm must be one of"):
-        wnp.fft.fft(X, norm="unitary")
+        _traced(lambda x: wnp.fft.fft(x, norm="unitary"))
     with pytest.raises(DtypeError, match="use fft"):
-        wnp.fft.rfft(Z)
+        _traced(wnp.fft.rfft, Z)
     with pytest.raises(ShapeError, match="none twice"):
-        wnp.fft.rfftn(X, axes=(1, 1))
+        _traced(lambda x: wnp.fft.rfftn(x, axes=(1, 1)))
     with pytest.raises(ShapeError, match="n >= 1"):
-        wnp.fft.fft(X, n=0)
+        _traced(lambda x: wnp.fft.fft(x, n=0))
     with pytest.raises(ShapeError, match="out of bounds"):
-        wnp.fft.fft(X, axis=2)
+        _traced(lambda x: wnp.fft.fft(x, axis=2))
+
+
+def test_plain_arrays_go_to_numpy_and_lists_are_arrays():
+    with pytest.raises(ValueError, match="Invalid norm"):
+        wnp.fft.fft(X, norm="unitary")
+    np.testing.assert_allclose(wnp.fft.fft([1.0, 2.0, 3.0]), np.fft.fft([1.0, 2.0, 3.0]))
 
 
 def test_autograds_numpy_fft_is_wengerts_and_gives_autograds_gradients():

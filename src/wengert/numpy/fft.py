@@ -21,6 +21,8 @@ True
 
 from __future__ import annotations
 
+import functools
+
 from numpy.fft import fftfreq, rfftfreq
 
 from wengert._src.backend import xp
@@ -55,6 +57,19 @@ __all__ = [
 ]
 
 _SWAPPED_NORM = {"backward": "forward", "ortho": "ortho", "forward": "backward"}
+
+
+def _numpy_on_plain_arrays(function):
+    """``function``, which calls NumPy's own function of its name at once on a plain array (no transform to see)."""
+    numpy_function = getattr(xp.fft, function.__name__)
+
+    @functools.wraps(function)
+    def transform(a, *args, **kwargs):
+        if type(a) is xp.ndarray:
+            return numpy_function(a, *args, **kwargs)
+        return function(a, *args, **kwargs)
+
+    return transform
 
 
 def _norm(norm, function: str) -> str:
@@ -134,36 +149,43 @@ def _one_axis(n, axis) -> tuple:
     return (None if n is None else (n,)), (axis,)
 
 
+@_numpy_on_plain_arrays
 def fftn(a, s=None, axes=None, norm=None):
     """The n-dimensional DFT over ``axes`` (all by default), each cropped or zero-padded to ``s``."""
     return _complex_transform(fourier.fft, a, s, axes, norm, "fftn")
 
 
+@_numpy_on_plain_arrays
 def ifftn(a, s=None, axes=None, norm=None):
     """The n-dimensional inverse DFT over ``axes`` (all by default)."""
     return _complex_transform(fourier.ifft, a, s, axes, norm, "ifftn")
 
 
+@_numpy_on_plain_arrays
 def fft(a, n=None, axis=-1, norm=None):
     """The one-dimensional DFT along ``axis``, of ``n`` points (cropped or zero-padded)."""
     return _complex_transform(fourier.fft, a, *_one_axis(n, axis), norm, "fft")
 
 
+@_numpy_on_plain_arrays
 def ifft(a, n=None, axis=-1, norm=None):
     """The one-dimensional inverse DFT along ``axis``."""
     return _complex_transform(fourier.ifft, a, *_one_axis(n, axis), norm, "ifft")
 
 
+@_numpy_on_plain_arrays
 def fft2(a, s=None, axes=(-2, -1), norm=None):
     """The two-dimensional DFT over ``axes``."""
     return _complex_transform(fourier.fft, a, s, axes, norm, "fft2")
 
 
+@_numpy_on_plain_arrays
 def ifft2(a, s=None, axes=(-2, -1), norm=None):
     """The two-dimensional inverse DFT over ``axes``."""
     return _complex_transform(fourier.ifft, a, s, axes, norm, "ifft2")
 
 
+@_numpy_on_plain_arrays
 def rfftn(a, s=None, axes=None, norm=None):
     """The DFT of real ``a`` over ``axes``: the half spectrum (``n // 2 + 1`` points) along the last of them."""
     a = _real(asarray_or_tracer(a), "rfftn")
@@ -173,6 +195,7 @@ def rfftn(a, s=None, axes=None, norm=None):
     return fourier.rfft(a, axes=axes, norm=_norm(norm, "rfftn"))
 
 
+@_numpy_on_plain_arrays
 def irfftn(a, s=None, axes=None, norm=None):
     """The real inverse of a half spectrum over ``axes``; the last output length is ``2 (m - 1)`` by default."""
     a = asarray_or_tracer(a)
@@ -188,31 +211,37 @@ def irfftn(a, s=None, axes=None, norm=None):
     return fourier.irfft(a, axes=axes, lengths=tuple(lengths[axis] for axis in axes), norm=_norm(norm, "irfftn"))
 
 
+@_numpy_on_plain_arrays
 def rfft(a, n=None, axis=-1, norm=None):
     """The DFT of real ``a`` along ``axis``: ``n // 2 + 1`` complex points."""
     return rfftn(a, *_one_axis(n, axis), norm)
 
 
+@_numpy_on_plain_arrays
 def irfft(a, n=None, axis=-1, norm=None):
     """The real inverse of a half spectrum along ``axis``: ``n`` points (``2 (m - 1)`` by default)."""
     return irfftn(a, *_one_axis(n, axis), norm)
 
 
+@_numpy_on_plain_arrays
 def rfft2(a, s=None, axes=(-2, -1), norm=None):
     """The two-dimensional DFT of real ``a``, the half spectrum along the last axis."""
     return rfftn(a, s, axes, norm)
 
 
+@_numpy_on_plain_arrays
 def irfft2(a, s=None, axes=(-2, -1), norm=None):
     """The two-dimensional real inverse of a half spectrum."""
     return irfftn(a, s, axes, norm)
 
 
+@_numpy_on_plain_arrays
 def hfft(a, n=None, axis=-1, norm=None):
     """The DFT of a signal with Hermitian symmetry given by its first half: ``irfft(conj(a))`` rescaled, as NumPy."""
     return irfft(conj(asarray_or_tracer(a)), n, axis, _SWAPPED_NORM[_norm(norm, "hfft")])
 
 
+@_numpy_on_plain_arrays
 def ihfft(a, n=None, axis=-1, norm=None):
     """The inverse of ``hfft``: ``conj(rfft(a))`` rescaled, as NumPy."""
     return conj(rfft(a, n, axis, _SWAPPED_NORM[_norm(norm, "ihfft")]))
@@ -225,11 +254,13 @@ def _shift(x, axes, sign: int):
     return roll(x, shifts, axes) if axes else x
 
 
+@_numpy_on_plain_arrays
 def fftshift(x, axes=None):
     """Move the zero frequency to the centre: a cyclic shift by ``n // 2`` along ``axes`` (all by default)."""
     return _shift(x, axes, 1)
 
 
+@_numpy_on_plain_arrays
 def ifftshift(x, axes=None):
     """The inverse of ``fftshift``: a cyclic shift by ``-(n // 2)``."""
     return _shift(x, axes, -1)
