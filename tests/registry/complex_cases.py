@@ -58,6 +58,7 @@ def _fft_case(name, args, **kwargs):
 
 
 _Z = _complex((3,))
+_WELL = np.eye(3) + 0.3 * _complex((3, 3))
 _W = _complex((3,))
 _M = _complex((2, 3))
 
@@ -179,6 +180,20 @@ COMPLEX_CASES = [
         lambda z, w: wnp.vdot(z, w),
         (_Z, _W),
         jax_fn=lambda jnp, z, w: jnp.vdot(z, w),
+    ),
+    # linear algebra: transposed, never conjugated (well-conditioned samples: the identity plus a small matrix)
+    OpCase("complex wnp.linalg.inv", wnp.linalg.inv, (_WELL,), jax_fn=lambda jnp, a: jnp.linalg.inv(a)),
+    OpCase(
+        "complex wnp.linalg.solve",
+        wnp.linalg.solve,
+        (_WELL, _complex((3, 2))),
+        jax_fn=lambda jnp, a, b: jnp.linalg.solve(a, b),
+    ),
+    OpCase(
+        "complex wnp.linalg.solve[vector, real matrix]",
+        wnp.linalg.solve,
+        (np.eye(3) + 0.3 * _real((3, 3)), _Z),
+        jax_fn=lambda jnp, a, b: jnp.linalg.solve(a, b),
     ),
     OpCase(
         "complex pad",

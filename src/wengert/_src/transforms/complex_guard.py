@@ -26,7 +26,7 @@ from wengert.errors import DtypeError
 from ..backend import dtype_of, xp
 from ..core.primitive import Tracer
 from ..core.source_info import user_frame_summary
-from ..primitives import contractions, elementwise, fourier, indexing, structural
+from ..primitives import contractions, elementwise, fourier, indexing, linalg, structural
 
 COMPLEX_DTYPES = frozenset(
     dtype
@@ -88,6 +88,9 @@ COMPLEX_DIFFERENTIABLE = frozenset(
         indexing.pad,
         contractions.matmul,
         contractions.einsum,
+        # linear algebra whose rules transpose and never conjugate: d(A⁻¹) = -A⁻¹ dA A⁻¹, Ā = -A⁻ᵀ Ḡ A⁻ᵀ
+        linalg.inv,
+        linalg.solve,
         # linear, transposed (never conjugated): docs of ``primitives/fourier.py``
         fourier.fft,
         fourier.ifft,
