@@ -117,6 +117,8 @@ COMPLEX_CASES = [
     OpCase("complex z.real, z.imag", lambda z: z.real * z.imag, (_Z,), jax_fn=lambda jnp, z: z.real * z.imag),
     # linear: reductions, shapes, indexing
     _case("sum", (_M,)),
+    _case("max", (_M,)),
+    _case("min", (_M,), axis=1),
     _case("var", (_M,)),
     _case("std", (_M,), axis=1),
     OpCase("complex wnp.linalg.norm", lambda z: wnp.linalg.norm(z), (_M,), jax_fn=lambda jnp, z: jnp.linalg.norm(z)),

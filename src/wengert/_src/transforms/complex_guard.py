@@ -26,7 +26,7 @@ from wengert.errors import DtypeError
 from ..backend import dtype_of, xp
 from ..core.primitive import Tracer
 from ..core.source_info import user_frame_summary
-from ..primitives import contractions, elementwise, fourier, indexing, linalg, structural
+from ..primitives import contractions, elementwise, fourier, indexing, linalg, reductions, structural
 
 COMPLEX_DTYPES = frozenset(
     dtype
@@ -79,6 +79,9 @@ COMPLEX_DIFFERENTIABLE = frozenset(
         structural.flip,
         structural.reduce_sum,
         structural.reduce_mean,
+        # selections of the extremum (NumPy's lexicographic order in complex): g / ties where x equals it
+        reductions.reduce_max,
+        reductions.reduce_min,
         indexing.getitem,
         indexing.index_add,
         indexing.concatenate,
