@@ -125,11 +125,13 @@ def _structure(trace, outputs: list, cotangents: list, inputs: list, unit_seed: 
 
     The values are the cotangents (unless they are a unit seed), the inputs, then per entry its
     result(s), the index arrays of its parameters, the arguments it pulls back to that it may have
-    replaced by a stand-in (:func:`~wengert._src.transforms.saved_values.replaceable`: it keeps
-    what its rules read, though the entry that made the value may have dropped it; the others are
-    their parents' results) and its other array arguments. ``None`` if the tape cannot be keyed.
+    replaced by a stand-in (on a tape that ``drops_unread``, the
+    :func:`~wengert._src.transforms.saved_values.replaceable` ones: it keeps what its rules read,
+    though the entry that made the value may have dropped it; the others are their parents'
+    results) and its other array arguments. ``None`` if the tape cannot be keyed.
     """
     tape = trace.tape
+    drops = trace.drops_unread  # else no entry holds a stand-in
     values = []
     key = [len(inputs), unit_seed]
     add_value = values.append
@@ -158,10 +160,11 @@ def _structure(trace, outputs: list, cotangents: list, inputs: list, unit_seed: 
             if params:
                 params = _params_key(prim, params, values) if "idx" in params else tuple(params.items())
             add_key((prim, params or (), *parents))
-            for position, _, _ in parents:
-                arg = args[position]
-                if arg.__class__ is _ndarray and arg.nbytes >= KEPT_BELOW_BYTES:  # replaceable(arg), inlined
-                    add_value(arg)
+            if drops:
+                for position, _, _ in parents:
+                    arg = args[position]
+                    if arg.__class__ is _ndarray and arg.nbytes >= KEPT_BELOW_BYTES:  # replaceable(arg), inlined
+                        add_value(arg)
             if len(parents) != len(args):
                 _other_arguments(args, parents, key, values)
         key = tuple(key)
@@ -274,7 +277,7 @@ def _compile(
             cts = [placeholders[0]._trace.constant_tracer(ct) for _, ct in seeded]
         else:
             cts, placeholders = placeholders[: len(seeded)], placeholders[len(seeded) :]
-        staged = _staged_tape(trace.tape, len(inputs), iter(placeholders))
+        staged = _staged_tape(trace.tape, len(inputs), iter(placeholders), trace.drops_unread)
         seeds = [(out.index, out.slot, ct) for (out, _), ct in zip(seeded, cts)]
         tape_cts = pull_back_tape(staged, seeds)
         input_cts = [tape_cts[x.index] for x in inputs]
@@ -291,8 +294,9 @@ def _compile(
     return _CompiledBackward(function, reached)
 
 
-def _staged_tape(tape: list, input_count: int, placeholders) -> list:
-    """``tape`` with its values replaced by the staged ``placeholders``, taken in :func:`_structure`'s order."""
+def _staged_tape(tape: list, input_count: int, placeholders, drops: bool) -> list:
+    """``tape`` with its values replaced by the staged ``placeholders``, taken in :func:`_structure`'s order
+    (``drops``: the tape's ``drops_unread``)."""
     results: list = [next(placeholders) for _ in range(input_count)]
     staged: list = [None] * input_count
     for index in range(input_count, len(tape)):
@@ -306,7 +310,7 @@ def _staged_tape(tape: list, input_count: int, placeholders) -> list:
         pulled = [position for position, _, _ in parents]
         for position, parent, slot in parents:
             result = results[parent] if slot < 0 else results[parent][slot]
-            args[position] = next(placeholders) if replaceable(args[position]) else result
+            args[position] = next(placeholders) if drops and replaceable(args[position]) else result
         for position, arg in enumerate(args):
             if position in pulled:
                 continue
