@@ -12,7 +12,9 @@ NumPy program written by hand, so a chain of additions keeps no array per step.
 
 Numbers and the tracers of an outer transform (``grad(grad(f))``'s inner tape) are kept as they
 are: a number costs nothing, and an outer tracer is a value of the outer derivative; so are arrays
-under :data:`KEPT_BELOW_BYTES`.
+under :data:`KEPT_BELOW_BYTES`. A tape applies its plans only once it has seen a large value
+(``ReverseTrace.drops_unread``): until then every value is kept, at the cost of one size test
+per operation.
 """
 
 from __future__ import annotations
