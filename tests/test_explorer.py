@@ -263,7 +263,7 @@ def test_in_the_browser_forward_mode_steps_explain_each_tangent(page):
     for _ in range(3):
         page.click("#step-fwd")
     explain = page.text_content("#explain")
-    assert "forward step 3 of 5: v1 = mul a b = mul(2, 3) = 6" in explain
+    assert "forward step 3 of 5: v1 = multiply a b = multiply(2, 3) = 6" in explain
     dot = "\u0307"  # u̇, the tangent of u: u followed by a combining dot above
     assert f"= ∂v1/∂a · a{dot} + ∂v1/∂b · b{dot}\n  = 3 × 1 + 2 × 0\n  = 3" in explain
     assert page.text_content("#node-v3 .line-tangent") == "tangent ?"

@@ -6,10 +6,15 @@ fields). The parts that read a declared fact (code generation, the optimiser, th
 fact one of them needs, or declares one that contradicts its rules.
 """
 
+import ast
+import importlib
+import keyword
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-import wengert  # noqa: F401  (every module that declares primitives is imported)
+import wengert
 from wengert._src.compile import codegen
 from wengert._src.core.primitive import (
     READS_ARGUMENTS,
@@ -136,5 +141,71 @@ def test_a_declared_neutral_operand_leaves_the_other_unchanged(prim):
 
 def test_the_linear_primitives_include_the_ones_linearize_emits():
     names = linear_primitive_names()
-    assert {"add", "sub", "neg", "mul", "matmul", "sum", "reshape", "gather", "scatter_add", "concatenate"} <= names
-    assert not names & {"tanh", "exp", "pow", "max", "reduce_max"}
+    linear = {"add", "subtract", "neg", "multiply", "matmul", "reduce_sum", "reshape", "getitem", "index_add"}
+    assert linear | {"concatenate"} <= names
+    assert not names & {"tanh", "exp", "power", "maximum", "reduce_max"}
+
+
+def _wengert_modules() -> dict[str, Path]:
+    """Every module of the ``wengert`` package, imported, by name, with its source file."""
+    package = Path(wengert.__file__).parent
+    modules = {}
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(package.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        importlib.import_module(name)
+        modules[name] = path
+    return modules
+
+
+MODULES = _wengert_modules()
+
+
+def _declarations() -> list[tuple[str, str, Primitive]]:
+    """``(module, Python name, primitive)`` for every ``name = <call>`` at the top of a module of wengert
+    that binds a primitive: where each primitive is declared, and the name it is declared under."""
+    found = []
+    for name, path in MODULES.items():
+        module = importlib.import_module(name)
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                for target in node.targets:
+                    value = getattr(module, target.id, None) if isinstance(target, ast.Name) else None
+                    if isinstance(value, Primitive):
+                        found.append((name, target.id, value))
+    return found
+
+
+DECLARATIONS = _declarations()
+
+
+def _python_name(printed: str) -> str:
+    """The Python name a primitive printed ``printed`` is declared under: the same name, with PEP 8's
+    trailing underscore where the name is a Python keyword (``while_`` prints ``while``)."""
+    return f"{printed}_" if keyword.iskeyword(printed) else printed
+
+
+@pytest.mark.parametrize("where", DECLARATIONS, ids=[f"{module}.{name}" for module, name, _ in DECLARATIONS])
+def test_a_primitive_prints_the_name_it_is_declared_under(where):
+    """The Wengert list, the registry and the code use one vocabulary: ``elementwise.multiply`` prints
+    ``multiply``, not ``mul`` (docs/architecture.md, "Where a primitive lives")."""
+    module, name, prim = where
+    assert name == _python_name(prim.name), f"{module}.{name} prints {prim.name!r}"
+
+
+def test_every_primitive_a_module_holds_is_declared_under_its_name_somewhere():
+    """No primitive escapes the check above (made in a loop, or bound by ``globals()``): each one a module
+    of wengert holds is declared by ``name = <call>`` in some module."""
+    declared = {id(prim) for _, _, prim in DECLARATIONS}
+    held = {
+        f"{module}.{name}": value
+        for module in MODULES
+        for name, value in vars(importlib.import_module(module)).items()
+        if isinstance(value, Primitive)
+    }
+    assert sorted(where for where, prim in held.items() if id(prim) not in declared) == []
+
+
+def test_no_two_primitives_print_the_same_name():
+    names = sorted(prim.name for prim in {id(prim): prim for _, _, prim in DECLARATIONS}.values())
+    assert sorted({name for name in names if names.count(name) > 1}) == []

@@ -326,11 +326,11 @@ def _reduce(sympy, x, axis, keepdims, mean=False):
 
 _RULES = {
     "add": lambda s, x, y: x + y,
-    "sub": lambda s, x, y: x - y,
-    "mul": lambda s, x, y: x * y,
-    "div": lambda s, x, y: x / y,
+    "subtract": lambda s, x, y: x - y,
+    "multiply": lambda s, x, y: x * y,
+    "divide": lambda s, x, y: x / y,
     "neg": lambda s, x: -x,
-    "pow": _pow,
+    "power": _pow,
     "square": lambda s, x: x * x,
     "exp": lambda s, x: _elementwise(s.exp)(s, x),
     "log": lambda s, x: _elementwise(s.log)(s, x),
@@ -345,13 +345,13 @@ _RULES = {
     "arctan": lambda s, x: _elementwise(s.atan)(s, x),
     "sqrt": lambda s, x: _elementwise(s.sqrt)(s, x),
     "expit": lambda s, x: _elementwise(lambda a: 1 / (1 + s.exp(-a)))(s, x),
-    "convert": lambda s, x, dtype: x,
+    "astype": lambda s, x, dtype: x,
     "reshape": lambda s, x, shape: np.reshape(x, shape),
     "transpose": lambda s, x, axes: np.transpose(x, axes),
     "broadcast_to": lambda s, x, shape: np.broadcast_to(x, shape),
-    "gather": lambda s, x, idx: x[idx],
-    "sum": lambda s, x, axis, keepdims: _reduce(s, x, axis, keepdims),
-    "mean": lambda s, x, axis, keepdims: _reduce(s, x, axis, keepdims, mean=True),
+    "getitem": lambda s, x, idx: x[idx],
+    "reduce_sum": lambda s, x, axis, keepdims: _reduce(s, x, axis, keepdims),
+    "reduce_mean": lambda s, x, axis, keepdims: _reduce(s, x, axis, keepdims, mean=True),
     "matmul": lambda s, x, y: np.matmul(x, y),
 }
 """How each primitive reads in SymPy, on object arrays of expressions."""

@@ -119,7 +119,7 @@ class TensorMethods:
     negative = neg
 
     def abs(self):
-        return elementwise.abs_(self)
+        return elementwise.absolute(self)
 
     absolute = abs
 
@@ -521,10 +521,10 @@ class TensorMethods:
         if p == 2:
             return elementwise.sqrt(wnp.sum(self * self, dim, keepdims=keepdim))
         if p == 1:
-            return wnp.sum(elementwise.abs_(self), dim, keepdims=keepdim)
+            return wnp.sum(elementwise.absolute(self), dim, keepdims=keepdim)
         if p == float("inf"):
-            return wnp.max(elementwise.abs_(self), dim, keepdim)
-        return wnp.sum(elementwise.abs_(self) ** p, dim, keepdims=keepdim) ** (1.0 / p)
+            return wnp.max(elementwise.absolute(self), dim, keepdim)
+        return wnp.sum(elementwise.absolute(self) ** p, dim, keepdims=keepdim) ** (1.0 / p)
 
     def all(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None, out=None):
         _no_out(out, "all")

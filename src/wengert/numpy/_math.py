@@ -18,7 +18,7 @@ sin, cos, tan, arcsin, arccos, arctan = ew.sin, ew.cos, ew.tan, ew.arcsin, ew.ar
 sinh, cosh, tanh, arcsinh, arccosh, arctanh = ew.sinh, ew.cosh, ew.tanh, ew.arcsinh, ew.arccosh, ew.arctanh
 asin, acos, atan, asinh, acosh, atanh = arcsin, arccos, arctan, arcsinh, arccosh, arctanh
 sqrt, cbrt, square = ew.sqrt, ew.cbrt, ew.square
-abs = absolute = fabs = ew.abs_
+abs = absolute = fabs = ew.absolute
 negative = ew.neg
 sign, floor, ceil, trunc, rint = ew.sign, ew.floor, ew.ceil, ew.trunc, ew.rint
 fix = trunc

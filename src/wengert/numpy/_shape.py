@@ -2,7 +2,7 @@
 
 Everything here is a rearrangement of elements, built on the primitives
 ``reshape``, ``transpose``, ``broadcast_to``, ``flip``, ``concatenate``,
-``pad`` and ``gather``, whose transposes are the derivatives.
+``pad`` and ``getitem``, whose transposes are the derivatives.
 """
 
 import builtins
@@ -351,7 +351,7 @@ def take(a, indices, axis=None):
     """Elements at ``indices`` along ``axis`` (of the flattened array when None).
 
     Traced indices (computed from values, as ``argsort`` computes them) are an operand of the
-    ``take`` primitive, so ``vmap`` and ``jit`` can run it; constant ones are a ``gather``.
+    ``take`` primitive, so ``vmap`` and ``jit`` can run it; constant ones are a ``getitem``.
     """
     a = asarray_or_tracer(a)
     if axis is None:
@@ -373,7 +373,7 @@ def take_along_axis(arr, indices, axis):
     """Pick one element per position along ``axis``, as NumPy's take_along_axis.
 
     Traced indices (an ``argsort`` of traced values) go to the ``take_along_axis``
-    primitive, which takes them as an operand; constant ones to ``gather``.
+    primitive, which takes them as an operand; constant ones to ``getitem``.
     """
     arr = asarray_or_tracer(arr)
     if axis is None:

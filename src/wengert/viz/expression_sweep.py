@@ -18,8 +18,8 @@ Inputs keep their variable names; intermediates are ``v1, v2, ...``.
 >>> sweep = sweep_expression(parse_expression("(a*b)*(b+1)"), (2.0, 3.0), seed="a")
 >>> [(row.name, row.definition, float(row.value), float(row.tangent), float(row.adjoint)) for row in sweep.rows]
 ... # doctest: +NORMALIZE_WHITESPACE
-[('a', 'a', 2.0, 1.0, 12.0), ('b', 'b', 3.0, 0.0, 14.0), ('v1', 'v1 = mul a b', 6.0, 3.0, 4.0),
- ('v2', 'v2 = add b 1.0', 4.0, 0.0, 6.0), ('v3', 'v3 = mul v1 v2', 24.0, 12.0, 1.0)]
+[('a', 'a', 2.0, 1.0, 12.0), ('b', 'b', 3.0, 0.0, 14.0), ('v1', 'v1 = multiply a b', 6.0, 3.0, 4.0),
+ ('v2', 'v2 = add b 1', 4.0, 0.0, 6.0), ('v3', 'v3 = multiply v1 v2', 24.0, 12.0, 1.0)]
 >>> [(child, float(partial)) for child, partial in sweep.row("b").children]
 [('v1', 2.0), ('v2', 1.0)]
 """

@@ -150,7 +150,7 @@ def program_graph(
     return graph
 
 
-_ORDERED = {"sub", "div", "pow", "matmul", "dot", "einsum", "arctan2", "atan2", "select", "where", "concatenate"}
+_ORDERED = {"subtract", "divide", "power", "matmul", "dot", "einsum", "arctan2", "where", "concatenate"}
 """Primitives whose arguments' order matters: the arrows into them are numbered."""
 
 

@@ -387,13 +387,13 @@ class _Generator:
         """
         out, (x, updates) = outs[0], args
         var, idx = eqn.outputs[0], eqn.params["idx"]
-        if eqn.primitive.name == "scatter_add" and not is_basic_index(idx) and var.dtype in BINCOUNT_DTYPES:
+        if eqn.primitive.name == "index_add" and not is_basic_index(idx) and var.dtype in BINCOUNT_DTYPES:
             positions = xp.arange(var.size).reshape(var.shape)[idx]
             flat = self.constant(positions.ravel(), "k1")
             return self.bincount(eqn, out, flat, positions.shape, x, updates)
         first = self.copy_of(eqn, out, x, state, dead)
         index = self.index(idx)
-        if eqn.primitive.name == "scatter":
+        if eqn.primitive.name == "index_set":
             return [first, f"{out}[{index}] = {updates}"]
         if is_basic_index(idx):
             return [first, f"{out}[{index}] += {updates}"]

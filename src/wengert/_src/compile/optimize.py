@@ -67,12 +67,12 @@ def optimize(program: Program, exact: bool = False) -> Program:
     >>> import numpy as np, wengert, wengert.numpy as wnp
     >>> program = wengert.trace(lambda x: wnp.exp(x) * 1.0 + wnp.exp(x) * (np.ones(2) * 3.0))(np.zeros(2))
     >>> print(optimize(program))
-    input  t1        :: f64[2]
-    const  c1        :: f64[2]
-    t2 = exp t1      :: f64[2]
-    t3 = mul t2 c1   :: f64[2]
-    t4 = add t2 t3   :: f64[2]
-    output t4        :: f64[2]
+    input  t1            :: f64[2]
+    const  c1            :: f64[2]
+    t2 = exp t1          :: f64[2]
+    t3 = multiply t2 c1  :: f64[2]
+    t4 = add t2 t3       :: f64[2]
+    output t4            :: f64[2]
     """
     return eliminate_dead_code(_Rewriter(program, exact).run())
 

@@ -50,7 +50,7 @@ FLOAT_FORMS: dict = {
     ew.floor_divide: "{0} // {1}",
     ew.neg: "-{0}",
     ew.square: "{0} * {0}",
-    ew.abs_: "abs({0})",
+    ew.absolute: "abs({0})",
     ew.sign: "(1.0 if {0} > 0.0 else -1.0 if {0} < 0.0 else {0} + 0.0)",  # sign(-0.0) = 0.0, sign(nan) = nan
     ew.power: "pow({0}, {1})",  # math.pow: raises where NumPy gives nan (-1 ** 0.5) or inf (0 ** -1)
     ew.maximum: "({0} if {0} > {1} or {0} != {0} else {1})",  # NumPy's: nan wins, a tie gives the second

@@ -204,14 +204,14 @@ class Program:
     >>> import numpy as np, wengert, wengert.numpy as wnp
     >>> program = wengert.trace(lambda x, y: wnp.sin(x * y))(np.ones(3), np.ones(3))
     >>> print(program)
-    input  t1, t2   :: f64[3], f64[3]
-    t3 = mul t1 t2  :: f64[3]
-    t4 = sin t3     :: f64[3]
-    output t4       :: f64[3]
+    input  t1, t2        :: f64[3], f64[3]
+    t3 = multiply t1 t2  :: f64[3]
+    t4 = sin t3          :: f64[3]
+    output t4            :: f64[3]
     >>> program(np.zeros(3), np.ones(3))
     array([0., 0., 0.])
     >>> program.count_ops()
-    Counter({'mul': 1, 'sin': 1})
+    Counter({'multiply': 1, 'sin': 1})
     """
 
     __slots__ = ("constvars", "consts", "equations", "in_tree", "invars", "out_tree", "outvars")

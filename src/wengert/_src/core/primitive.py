@@ -285,7 +285,9 @@ class Primitive:
     """One operation of the Wengert list, with every rule about it.
 
     Attributes:
-        name: the name printed in traces (``exp``, ``mul`` ...).
+        name: the name printed in traces, which is also the Python name the primitive is declared
+            under (``elementwise.multiply`` prints ``multiply``; a Python keyword takes PEP 8's
+            trailing underscore: ``control_flow.while_`` prints ``while``).
         impl: the NumPy implementation, ``impl(*args, **params)``.
         jvps: one rule per argument, ``jvp_i(tangent_i, ans, *args, **params)``
             returning that argument's contribution to the output tangent (with the
@@ -320,7 +322,7 @@ class Primitive:
             is a sum of its elements), or ``None``. ``None`` (the default, for the whole
             primitive or one argument) means dense: vertex elimination
             (``wengert.elimination``) then builds the whole local Jacobian, never a wrong one.
-        linear_in: the argument positions in which the primitive is linear (``mul`` in each of
+        linear_in: the argument positions in which the primitive is linear (``multiply`` in each of
             ``(0, 1)`` while the other stays fixed), ``"every"`` for every argument of a variadic
             one (``concatenate``), ``()`` for none. The positions whose ``transposes`` entry is a
             rule; a linearized program holds only primitives linear in some argument.
@@ -332,7 +334,7 @@ class Primitive:
             anything else calls ``impl`` by an importable name.
         result_memory: ``"new"`` if the result is always an array of its own, ``"view"`` if it
             may be a view of the first argument (and never of another array), or a function of
-            the parameters returning one of those (``gather``: a view for a basic index); ``None``
+            the parameters returning one of those (``getitem``: a view for a basic index); ``None``
             (unknown: it may alias any argument) is always safe. Defaults to ``"new"`` for a
             single-result ufunc. Code generation reuses only memory it knows is the call's own.
         vjp_reads: which values the VJP rules read: :data:`READS_NOTHING` (only shapes and
@@ -455,7 +457,7 @@ def what_vjps_read(prim: Primitive) -> str:
     """``prim.vjp_reads``, derived from its rules' code where not declared (and stored there).
 
     A rule reads the output if its ``ans`` parameter appears in its code at all (passing it on to
-    a helper counts as reading it); ``mul``'s and ``matmul``'s rules never mention it.
+    a helper counts as reading it); ``multiply``'s and ``matmul``'s rules never mention it.
     """
     if prim.vjp_reads is None:
         vjps = prim.vjps
@@ -476,7 +478,7 @@ def what_a_rule_reads(rule) -> tuple[bool, frozenset[int] | None]:
     A parameter is read if the rule's code loads it at all (passing it on to a helper counts, even one
     that reads only its shape) or an inner function closes over it; a rule whose code cannot be read
     (no ``__code__``) or that takes the arguments as ``*args`` and loads them reads everything it
-    can. So the answer may say too much, never too little: ``mul``'s rule for ``x``,
+    can. So the answer may say too much, never too little: ``multiply``'s rule for ``x``,
     ``unbroadcast(g * y, x)``, reads both arguments, its output never.
     """
     bound = 0

@@ -123,16 +123,16 @@ isfinite = _nondiff("isfinite", xp.isfinite, "isfinite(x).")
 signbit = _nondiff("signbit", xp.signbit, "signbit(x).")
 logical_not = _nondiff("logical_not", xp.logical_not, "not x.")
 
-equal = _nondiff("eq", xp.equal, "x == y.", source="==")
-not_equal = _nondiff("ne", xp.not_equal, "x != y.", source="!=")
-less = _nondiff("lt", xp.less, "x < y.", source="<")
-less_equal = _nondiff("le", xp.less_equal, "x <= y.", source="<=")
-greater = _nondiff("gt", xp.greater, "x > y.", source=">")
-greater_equal = _nondiff("ge", xp.greater_equal, "x >= y.", source=">=")
-logical_and = _nondiff("and", xp.logical_and, "x and y.")
-logical_or = _nondiff("or", xp.logical_or, "x or y.")
-logical_xor = _nondiff("xor", xp.logical_xor, "x xor y.")
-floor_divide = _nondiff("floordiv", xp.floor_divide, "x // y.", source="//")
+equal = _nondiff("equal", xp.equal, "x == y.", source="==")
+not_equal = _nondiff("not_equal", xp.not_equal, "x != y.", source="!=")
+less = _nondiff("less", xp.less, "x < y.", source="<")
+less_equal = _nondiff("less_equal", xp.less_equal, "x <= y.", source="<=")
+greater = _nondiff("greater", xp.greater, "x > y.", source=">")
+greater_equal = _nondiff("greater_equal", xp.greater_equal, "x >= y.", source=">=")
+logical_and = _nondiff("logical_and", xp.logical_and, "x and y.")
+logical_or = _nondiff("logical_or", xp.logical_or, "x or y.")
+logical_xor = _nondiff("logical_xor", xp.logical_xor, "x xor y.")
+floor_divide = _nondiff("floor_divide", xp.floor_divide, "x // y.", source="//")
 
 # The parts of a complex array, with JAX's rules (transforms/complex_guard.py): real and imag map a complex
 # tangent to a real one, and their transposes (the VJPs) map a real cotangent back to a complex one,
@@ -208,12 +208,12 @@ def _abs_vjp(g, ans, x):
     return g * _complex_abs_derivative(ans, x)
 
 
-abs_ = Primitive(
-    "abs",
+absolute = Primitive(
+    "absolute",
     xp.abs,
     jvps=(_abs_jvp,),
     vjps=(_abs_vjp,),
-    batch=lambda args, dims: broadcasting_batch(abs_, args, dims),
+    batch=lambda args, dims: broadcasting_batch(absolute, args, dims),
     flops=elementwise_flops,
     doc="|x|; d|x| = sign(x) dx, so |x|'(0) = 0; for complex z, d|z| = Re(conj(z) dz) / |z|, 0 at 0",
 )
@@ -264,7 +264,7 @@ add = Primitive(
     doc="x + y",
 )
 subtract = Primitive(
-    "sub",
+    "subtract",
     xp.subtract,
     jvps=(lambda t, ans, x, y: broadcast_like(t, ans), lambda t, ans, x, y: broadcast_like(neg(t), ans)),
     vjps=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: -unbroadcast(g, y)),
@@ -279,7 +279,7 @@ subtract = Primitive(
     doc="x - y",
 )
 multiply = Primitive(
-    "mul",
+    "multiply",
     xp.multiply,
     jvps=(lambda t, ans, x, y: broadcast_like(t * y, ans), lambda t, ans, x, y: broadcast_like(x * t, ans)),
     vjps=(lambda g, ans, x, y: unbroadcast(g * y, x), lambda g, ans, x, y: unbroadcast(x * g, y)),
@@ -293,7 +293,7 @@ multiply = Primitive(
     doc="x * y",
 )
 divide = Primitive(
-    "div",
+    "divide",
     xp.true_divide,
     # d (x / y) = dx / y - (x / y) / y dy: dx divided by y, never multiplied by 1 / y, so that a Python
     # y = 0 divides as NumPy does (inf, with NumPy's warning) instead of raising ZeroDivisionError.
@@ -345,7 +345,7 @@ def _power_vjp_x(g, ans, x, y):
 
 
 power = binary_primitive(
-    "pow", xp.power, _power_dx, _power_dy, "x ** y", vjp_x=_power_vjp_x, source="**", neutral=(1, "right")
+    "power", xp.power, _power_dx, _power_dy, "x ** y", vjp_x=_power_vjp_x, source="**", neutral=(1, "right")
 )
 
 
@@ -355,21 +355,21 @@ def _tie_split(x, y):
 
 
 maximum = binary_primitive(
-    "max",
+    "maximum",
     xp.maximum,
     lambda ans, x, y: _tie_split(x, y),
     lambda ans, x, y: _tie_split(y, x),
     "elementwise max; ties split the gradient evenly",
 )
 minimum = binary_primitive(
-    "min",
+    "minimum",
     xp.minimum,
     lambda ans, x, y: _tie_split(y, x),
     lambda ans, x, y: _tie_split(x, y),
     "elementwise min; ties split the gradient evenly",
 )
 arctan2 = binary_primitive(
-    "atan2",
+    "arctan2",
     xp.arctan2,
     lambda ans, y, x: x / (x * x + y * y),
     lambda ans, y, x: neg(y) / (x * x + y * y),
@@ -391,7 +391,7 @@ hypot = binary_primitive(
 
 
 remainder = binary_primitive(
-    "rem",
+    "remainder",
     xp.remainder,
     lambda ans, x, y: 1.0,
     lambda ans, x, y: neg(floor_divide(x, y)),
@@ -412,7 +412,7 @@ def _where_impl(condition, x, y):
 
 
 where = Primitive(
-    "select",
+    "where",
     _where_impl,
     jvps=(
         None,

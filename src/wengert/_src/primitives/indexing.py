@@ -153,7 +153,7 @@ def _gather_impl(x, idx):
 
 
 getitem = Primitive(
-    "gather",
+    "getitem",
     _gather_impl,
     jvps=(lambda t, ans, x, idx: getitem(t, idx=idx),),
     vjps=(_gather_vjp,),
@@ -183,7 +183,7 @@ def _gathered_cotangent(g, updates, idx):
 
 
 index_add = Primitive(
-    "scatter_add",
+    "index_add",
     _index_add_impl,
     jvps=(
         lambda t, ans, x, u, idx: broadcast_like(t, ans),
@@ -222,7 +222,7 @@ def _written_cotangent(g, x, updates, idx):
 
 
 index_set = Primitive(
-    "scatter",
+    "index_set",
     _index_set_impl,
     jvps=(
         lambda t, ans, x, u, idx: index_set(broadcast_like(t, ans), 0.0, idx=idx),
@@ -243,7 +243,7 @@ index_set = Primitive(
 
 
 # --- gathering along one axis by indices that are an operand (computed, possibly traced) -------------
-# ``gather`` takes its index as a parameter: fixed when the program is written. Sorting gathers by
+# ``getitem`` takes its index as a parameter: fixed when the program is written. Sorting gathers by
 # indices computed from the values (an argsort), which under vmap differ between examples and under
 # jit are not known yet; these two take the indices as an argument. ``indices`` has x's shape except
 # along ``axis``; its entries pick positions along ``axis``.

@@ -245,7 +245,7 @@ def _mean_source(gen, eqn, args) -> str:
 
 
 reduce_sum = _linear_reduction(
-    "sum",
+    "reduce_sum",
     _sum_impl,
     _sum_vjp,
     "Sum over ``axis``. Its VJP broadcasts back.",
@@ -269,7 +269,7 @@ def _mean_vjp(g, ans, x, axis, keepdims):
 
 
 reduce_mean = _linear_reduction(
-    "mean",
+    "reduce_mean",
     _mean_impl,
     _mean_vjp,
     "Mean over ``axis``: the sum over the count. Its VJP spreads the cotangent evenly, ``g / count`` broadcast back.",
@@ -292,7 +292,7 @@ def _astype_source(gen, eqn, args) -> str:
 
 
 astype = Primitive(
-    "convert",
+    "astype",
     _astype_impl,
     jvps=(lambda t, ans, x, dtype: astype(t, dtype=dtype),),
     vjps=(lambda g, ans, x, dtype: astype(g, dtype=x.dtype),),

@@ -169,8 +169,8 @@ def _checkpoint_vjp(position, out_cts, outs, *args, recomputation):
     return recomputation.pull_back(out_cts, outs, args)[position]
 
 
-checkpoint_p = Primitive(
-    "checkpoint",
+checkpointed_call = Primitive(
+    "checkpointed_call",
     lambda *args, recomputation: tuple(recomputation.run(*args)),
     vjps=PerPosition(_checkpoint_vjp),
     multiple_results=True,
@@ -211,7 +211,7 @@ def _record(trace: ReverseTrace, fun, flat_args: list, in_tree, preserve_rng_sta
         )
     recomputation = _Recomputation(fun, flat_fun, frozenset(p for p, _, _ in parents), random_states)
     index = len(tape)
-    tape.append(entry(checkpoint_p, tuple(lowered), {"recomputation": recomputation}, tuple(outs), parents))
+    tape.append(entry(checkpointed_call, tuple(lowered), {"recomputation": recomputation}, tuple(outs), parents))
     wrapped = [ReverseTracer(trace, o, index, k) if is_float_dtype(dtype_of(o)) else o for k, o in enumerate(outs)]
     return tree_unflatten(out_tree, wrapped)
 

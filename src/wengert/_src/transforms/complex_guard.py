@@ -70,7 +70,7 @@ COMPLEX_DIFFERENTIABLE = frozenset(
         elementwise.real,
         elementwise.imag,
         elementwise.conj,
-        elementwise.abs_,
+        elementwise.absolute,
         structural.astype,
         # linear, and their rules never conjugate
         structural.reshape,

@@ -68,7 +68,7 @@ def switch(index, branches: Sequence[Callable], operands: tuple):
     programs = [_stage(lambda *flat, b=b: b(*tree_unflatten(in_tree, flat)), flat_ops) for b in branches]
     _check_same_outputs(programs, "cond/switch", "branch")
     consts, converted = _closure_convert(programs)
-    outs = cond_p(index, *consts, *flat_ops, branches=tuple(converted))
+    outs = cond(index, *consts, *flat_ops, branches=tuple(converted))
     return tree_unflatten(programs[0].out_tree, outs)
 
 
@@ -205,7 +205,7 @@ def _staged_while(cond_fun, body_fun, val):
         )
     (cond_consts, (cond_program,)) = _closure_convert([cond_program])
     (body_consts, (body_program,)) = _closure_convert([body_program])
-    outs = while_p(
+    outs = while_(
         *cond_consts,
         *body_consts,
         *flat,
@@ -328,7 +328,7 @@ def batch_control_flow(prim, args: list, dims: list, params: dict):
     """The batching rule of ``cond`` and ``while``: their control flow, run under ``vmap``."""
     from .batching import vmap
 
-    if prim is cond_p:
+    if prim is cond:
         branches = params["branches"]
 
         def per_example(index, *values):
@@ -405,7 +405,7 @@ def _control_primitive(name: str, impl, jvps, vjps, doc: str) -> Primitive:
     return prim
 
 
-cond_p = _control_primitive(
+cond = _control_primitive(
     "cond",
     _cond_impl,
     JointJVP(_cond_jvp),
@@ -432,7 +432,7 @@ def _while_vjp(cotangents, outs, *args, **params):
     while_vjp_error()
 
 
-while_p = _control_primitive(
+while_ = _control_primitive(
     "while",
     _while_impl,
     JointJVP(_while_jvp),

@@ -91,11 +91,11 @@ def evaluation_trace(fun: Callable, *args, names: Sequence[str] | None = None) -
 
     >>> import wengert.numpy as wnp
     >>> print(evaluation_trace(lambda x: x ** 3 * wnp.exp(-x), 1.5))
-    x              = 1.5
-    v1 = pow x 3   = 3.375
-    v2 = neg x     = -1.5
-    v3 = exp v2    = 0.22313
-    v4 = mul v1 v3 = 0.753064
+    x                   = 1.5
+    v1 = power x 3      = 3.375
+    v2 = neg x          = -1.5
+    v3 = exp v2         = 0.22313
+    v4 = multiply v1 v3 = 0.753064
     out = v4
     """
     names = _argument_names(len(args), names)

@@ -70,10 +70,10 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
     >>> import wengert, wengert.numpy as wnp
     >>> y, f_lin = wengert.linearize(wnp.sin, 0.5)
     >>> print(f_lin)
-    input  t1          :: f64[]
-    const  c1          :: f64[]
-    t2 = mul t1 c1     :: f64[]
-    output t2          :: f64[]
+    input  t1            :: f64[]
+    const  c1            :: f64[]
+    t2 = multiply t1 c1  :: f64[]
+    output t2            :: f64[]
     >>> float(f_lin(2.0)) == 2.0 * float(wnp.cos(0.5))
     True
     """

@@ -69,7 +69,7 @@ class _PythonOperator(Primitive):
 
 
 python_operator = _PythonOperator(
-    "python",
+    "python_operator",
     python_operator_impl,
-    doc="python[op] x y: Python's operator ``op`` on Python numbers (weakly typed, see the module docstring).",
+    doc="python_operator[op] x y: Python's operator ``op`` on Python numbers (weakly typed, see the module docstring).",
 )

@@ -309,10 +309,10 @@ def trace(fun: Callable, static_argnums: int | Sequence[int] = ()) -> Callable:
 
     >>> import numpy as np, wengert, wengert.numpy as wnp
     >>> print(wengert.trace(lambda x: wnp.sum(x ** 2))(np.ones(3)))
-    input  t1                                 :: f64[3]
-    t2 = pow t1 2                             :: f64[3]
-    t3 = sum[axis=None, keepdims=False] t2    :: f64[]
-    output t3                                 :: f64[]
+    input  t1                                      :: f64[3]
+    t2 = square t1                                 :: f64[3]
+    t3 = reduce_sum[axis=None, keepdims=False] t2  :: f64[]
+    output t3                                      :: f64[]
     """
     static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
 
