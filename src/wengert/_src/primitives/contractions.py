@@ -17,8 +17,8 @@ def _matmul_batch(args, dims):
     """Batch ``a @ b``: batch axes first and ranks aligned, so the batch axis is a leading stack axis.
 
     Where one operand is one matrix for the whole batch, the batch folds into the other's rows
-    (``X B``) or columns (``A X``): one matrix product, not a stack of small ones, and none at all
-    where the batch is the identity basis that ``jacfwd`` pushes forward.
+    (``X B``) or columns (``A X``): one matrix product, not a stack of small ones (the identity basis
+    that ``jacfwd`` and ``jacrev`` map over needs none: ``transforms/diagonal_batches.py``).
 
     A batched 1-D operand cannot stay 1-D (its batch axis would become a matrix axis), so it
     is made a row (``a``) or column (``b``) matrix, and that axis is dropped from the result.
@@ -26,10 +26,6 @@ def _matmul_batch(args, dims):
     (a, b), (a_dim, b_dim) = args, dims
     a_vector = a_dim is not None and rank_of(a) == 2
     b_vector = b_dim is not None and rank_of(b) == 2
-    if b_vector and a_dim is None and rank_of(a) == 2 and _is_identity_of(b, a):  # A e_k for every k: A itself
-        return _own(a), 1
-    if a_vector and b_dim is None and rank_of(b) == 2 and _is_identity_of(a, b):  # e_kᵀ B for every k: B itself
-        return _own(b), 0
     if b_vector and a_dim is None and rank_of(a) <= 2:  # A @ v_i for a batch of v_i: one product V Aᵀ, not B of A v_i
         return matmul(batch_first(b, b_dim), a if rank_of(a) == 1 else transpose(a, axes=(1, 0))), 0
     if a_vector and b_dim is None and rank_of(b) <= 2:  # v_i @ B for a batch of v_i: one product V B
@@ -55,27 +51,6 @@ def _matmul_batch(args, dims):
         dropped |= {out.ndim - 1} if b_vector else set()
         out = reshape(out, shape=tuple(n for i, n in enumerate(out.shape) if i not in dropped))
     return out, 0
-
-
-def _own(x):
-    """A plain array copied (a product hands out an array of its own, never the caller's); a tracer as it is."""
-    return x if isinstance(x, Tracer) else xp.array(x, copy=True)
-
-
-def _is_identity_of(basis, other) -> bool:
-    """``basis`` is a plain identity matrix whose product with ``other`` keeps ``other``'s dtype.
-
-    ``jacfwd`` and ``hessian`` push the identity basis through the function: where it meets a matrix
-    first, the push-forward is the matrix itself, and recognising the identity (two entries answer for
-    almost any other matrix, the rest costs ``O(n²)`` against the product's ``O(m n²)``) saves the product.
-    """
-    if isinstance(basis, Tracer) or basis.ndim != 2 or basis.shape[0] != basis.shape[1] or basis.shape[0] < 2:
-        return False
-    if xp.result_type(basis.dtype, other.dtype) != other.dtype or basis.dtype.kind != "f":
-        return False
-    if basis[0, 0] != 1 or basis[0, 1] != 0:
-        return False
-    return bool(xp.array_equal(basis, xp.eye(basis.shape[0], dtype=basis.dtype)))
 
 
 def _einsum_batch(args, dims, spec):
@@ -113,6 +88,8 @@ def _matmul_vjp_a(g, ans, a, b):
         return grad if grad.dtype == a.dtype else astype(grad, dtype=a.dtype)  # complex to real: the real part
     if a.ndim == 1 and b.ndim == 1:
         return unbroadcast(g * b, a)
+    if a.ndim == 1 and b.ndim == 2:  # x B: x̄ = B ḡ, a matrix-vector product
+        return unbroadcast(matmul(b, g), a)
     g = _as_matrix_cotangent(g, a, b)
     b_mat = reshape(b, shape=(b.shape[0], 1)) if b.ndim == 1 else b
     grad = matmul(g, _swap_last(b_mat))
@@ -127,6 +104,8 @@ def _matmul_vjp_b(g, ans, a, b):
         return grad if grad.dtype == b.dtype else astype(grad, dtype=b.dtype)
     if a.ndim == 1 and b.ndim == 1:
         return unbroadcast(g * a, b)
+    if a.ndim == 2 and b.ndim == 1:  # A x: x̄ = Aᵀ ḡ, a matrix-vector product
+        return unbroadcast(matmul(transpose(a, axes=(1, 0)), g), b)
     g = _as_matrix_cotangent(g, a, b)
     a_mat = reshape(a, shape=(1, a.shape[0])) if a.ndim == 1 else a
     grad = matmul(_swap_last(a_mat), g)

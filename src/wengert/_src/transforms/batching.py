@@ -33,6 +33,7 @@ from ..core.primitive import Trace, Tracer, new_trace
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.source_info import user_frame_summary
 from ..primitives.structural import broadcast_to, moveaxis, reduce_sum, reshape
+from . import diagonal_batches
 
 
 class BatchTracer(Tracer):
@@ -68,6 +69,47 @@ class BatchTracer(Tracer):
         return f"BatchTracer(batch axis {self.batch_dim} of {self.value!r}, level={self._trace.level})"
 
 
+class DiagonalBatch(BatchTracer):
+    """A batch whose example ``k`` is ``diagonal.flat[k] e_k``, held as ``diagonal`` (one example's shape).
+
+    The identity basis that ``jacfwd`` and ``jacrev`` map over, and its elementwise scalings
+    (:mod:`.diagonal_batches`); ``value``, the dense batch (batch axis 0), is made on first use.
+    """
+
+    __slots__ = ("_dense", "diagonal")
+
+    def __init__(self, trace: BatchTrace, diagonal):
+        self._trace = trace
+        self.diagonal = diagonal
+        self.batch_dim = 0
+        self._dense = None
+
+    @property
+    def value(self):
+        if self._dense is None:
+            self._dense = diagonal_batches.dense(self.diagonal)
+        return self._dense
+
+    @property
+    def shape(self) -> tuple:
+        return tuple(self.diagonal.shape)
+
+    @property
+    def dtype(self):
+        return self.diagonal.dtype
+
+    def __repr__(self) -> str:
+        return f"DiagonalBatch(diagonal {self.diagonal!r}, level={self._trace.level})"
+
+
+def batched_input(trace: BatchTrace, value, batch_dim: int) -> BatchTracer:
+    """An input of the mapped function: a :class:`DiagonalBatch` for the identity basis, else ``value`` as it is."""
+    if diagonal_batches.is_identity_basis(value, batch_dim):
+        shape = value.shape[1:] if batch_dim == 0 else value.shape[:1]
+        return DiagonalBatch(trace, xp.ones(shape, dtype=value.dtype))
+    return BatchTracer(trace, value, batch_dim)
+
+
 class BatchTrace(Trace):
     """The batching interpreter: runs each primitive's batching rule on whole batches."""
 
@@ -87,6 +129,11 @@ class BatchTrace(Trace):
         return value if dim is None else BatchTracer(self, value, dim)
 
     def process(self, prim, args, params):
+        diagonal_rule = diagonal_batches.RULES.get(prim)
+        if diagonal_rule is not None:
+            out = self.process_diagonal(diagonal_rule, args, params)
+            if out is not None:
+                return out
         values, dims = zip(*(self.unbatch(arg) for arg in args))
         if prim.batch is None:
             raise TransformError(
@@ -97,6 +144,21 @@ class BatchTrace(Trace):
         if prim.multiple_results:
             return tuple(self.wrap(o, d) for o, d in zip(out, out_dim))
         return self.wrap(out, out_dim)
+
+    def process_diagonal(self, rule, args, params):
+        """``rule``'s result where every batched argument is a :class:`DiagonalBatch`, else ``None``."""
+        values, diagonal = [], []
+        for arg in args:
+            batched = isinstance(arg, BatchTracer) and arg._trace is self
+            if batched and arg.__class__ is not DiagonalBatch:
+                return None
+            values.append(arg.diagonal if batched else arg)
+            diagonal.append(batched)
+        result = rule(values, diagonal, **params)
+        if result is None:
+            return None
+        out, dim = result
+        return DiagonalBatch(self, out) if dim is diagonal_batches.DIAGONAL else self.wrap(out, dim)
 
     def process_custom_jvp(self, custom, args):
         """Re-bind the custom function with its function and its rule both vmapped.
@@ -250,7 +312,7 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None) -> 
         _, args_tree = tree_flatten(tuple(args))
         kwargs_tree = tree_flatten({k: kwargs[k] for k in sorted(kwargs)})[1]
         with new_trace(BatchTrace, size) as trace:
-            tracers = [leaf if d is None else BatchTracer(trace, leaf, d) for leaf, d in zip(leaves, dims)]
+            tracers = [leaf if d is None else batched_input(trace, leaf, d) for leaf, d in zip(leaves, dims)]
             call_args = tree_unflatten(args_tree, tracers[:n_args])
             call_kwargs = tree_unflatten(kwargs_tree, tracers[n_args:])
             out = fun(*call_args, **call_kwargs)
