@@ -6,8 +6,11 @@ most VJP rules read few of them: ``x + 1`` pulls ``g`` back whatever ``x`` and t
 keeps the values that the rules of the arguments it pulls back to read (as the primitive declares
 them in ``vjp_reads``, or as its rules' code shows, :func:`~..core.primitive.what_a_rule_reads`),
 and puts a *stand-in* in place of every other array: an array of the same shape and dtype that
-holds a single zero (every stride 0), enough for a rule that reads only shapes
-(``unbroadcast(g, x)``). The value itself is freed as soon as the program drops it, as it is in a
+holds a single element (every stride 0), enough for a rule that reads only shapes
+(``unbroadcast(g, x)``). That element is NaN where the dtype has one, so a rule that read a value
+it was thought not to read would give NaN, never a plausible wrong derivative (the registry sweep
+of ``tests/test_saved_values_sweep.py`` drops every unread value and holds every rule equal to
+forward mode). The value itself is freed as soon as the program drops it, as it is in a
 NumPy program written by hand, so a chain of additions keeps no array per step.
 
 Numbers and the tracers of an outer transform (``grad(grad(f))``'s inner tape) are kept as they
@@ -84,8 +87,9 @@ def replaceable(value) -> bool:
 
 def stand_in(value):
     """What an entry keeps of a ``value`` no rule reads: an array of its shape and dtype holding one
-    zero (every stride 0), shared by every entry that drops a value of that type; a number, a
-    tracer or an array under :data:`KEPT_BELOW_BYTES` is kept as it is."""
+    element (every stride 0; NaN for floating and complex dtypes, else zero), shared by every entry
+    that drops a value of that type; a number, a tracer or an array under :data:`KEPT_BELOW_BYTES`
+    is kept as it is."""
     if not replaceable(value):
         return value
     key = (value.shape, value.dtype)
@@ -93,5 +97,6 @@ def stand_in(value):
     if standing is None:
         if len(_stand_ins) >= _STAND_INS_KEPT:
             _stand_ins.clear()
-        standing = _stand_ins[key] = xp.broadcast_to(xp.zeros((), value.dtype), value.shape)
+        element = xp.full((), xp.nan if value.dtype.kind in "fc" else 0, value.dtype)
+        standing = _stand_ins[key] = xp.broadcast_to(element, value.shape)
     return standing
