@@ -229,17 +229,26 @@ def _mean_and_stderr(samples):
     Written as sums (``wnp.mean`` and ``wnp.std`` cost three times as much on the few samples an
     estimator has): ``stderr = sqrt(sum((s - mean)^2) / ((m - 1) m))``.
     """
+    np_ = _namespace(samples)
     count = shape_of(samples)[-1]
-    mean = wnp.sum(samples, axis=-1, keepdims=True) * (1.0 / count)
+    mean = np_.sum(samples, axis=-1, keepdims=True) * (1.0 / count)
     if count < 2:
-        return mean[..., 0], wnp.full_like(mean[..., 0], xp.nan)
+        return mean[..., 0], np_.full_like(mean[..., 0], xp.nan)
     centered = samples - mean
-    return mean[..., 0], wnp.sqrt(wnp.sum(centered * centered, axis=-1) * (1.0 / ((count - 1) * count)))
+    squares = np_.einsum("...i,...i->...", centered, centered)
+    return mean[..., 0], np_.sqrt(squares * (1.0 / ((count - 1) * count)))
 
 
 def _column_dots(a, b):
-    """``sum(a * b, axis=0)``: the dot product of each column of ``a`` with the same column of ``b``."""
-    return wnp.sum(a * b, axis=0)
+    """``sum(a * b, axis=0)``: the dot product of each column of ``a`` with the same column of ``b`` (one
+    ``einsum``, which reads a transposed block as it lies, where ``a * b`` of two layouts runs slower)."""
+    return _namespace(a, b).einsum("ij,ij->j", a, b)
+
+
+def _namespace(*values):
+    """NumPy itself for plain arrays (an eager estimate's few sums cost more in ``wnp``'s dispatch than in
+    NumPy), ``wengert.numpy`` when a value is traced (an estimate under ``grad``, ``vmap`` or ``jit``)."""
+    return wnp if any(isinstance(value, Tracer) for value in values) else xp
 
 
 def _orthonormal_basis(Y):
