@@ -668,6 +668,7 @@ _DOT_SHAPES = {
     "1-d,2-d": ((3,), (3, 4)),
     "2-d,2-d": ((3, 4), (4, 2)),
     "3-d,3-d": ((2, 3, 4), (2, 4, 3)),
+    "4-d,3-d": ((2, 1, 3, 2), (2, 2, 3)),
     "0-d,2-d": ((), (2, 3)),
 }
 for _label_text, (_sa, _sb) in _DOT_SHAPES.items():
@@ -713,6 +714,9 @@ add(op("tensordot", _uniform((2, 3, 4)), _uniform((4, 2)), label="axes=1", kwarg
 add(op("tensordot", _uniform((2, 3, 4)), _uniform((4, 3, 5)), label="axes=([1,2],[1,0])",
        kwargs={"axes": ([1, 2], [1, 0])}))
 add(op("tensordot", _uniform((2, 3)), _uniform((4,)), label="axes=0", kwargs={"axes": 0}))
+add(op("tensordot", _uniform((3, 2, 4)), _uniform((4, 2, 3)), label="axes=([2,0],[0,2])",
+       kwargs={"axes": ([2, 0], [0, 2])}))
+add(op("tensordot", _uniform((2, 3, 4)), _uniform((4, 2)), label="axes=([-1],[0])", kwargs={"axes": ([-1], [0])}))
 for _label_text, (_sa, _sb) in {"1-d": ((4,), (4,)), "2-d,3-d": ((2, 4), (3, 2, 4)), "0-d": ((), (3,))}.items():
     add(op("inner", _uniform(_sa), _uniform(_sb), label=_label_text))
 add(op("outer", _uniform((3,)), _uniform((4,))))

@@ -1,20 +1,20 @@
 """Products and contractions of the NumPy face: matmul, dot, einsum, tensordot, ...
 
-All are ``matmul`` or ``einsum`` underneath; ``einsum`` specs are made
+All are ``matmul``, ``tensordot`` or ``einsum`` underneath; ``einsum`` specs are made
 explicit here (ellipsis expanded, output letters written out) before they
 reach the primitive.
 """
 
-import math
 import string
 
+from wengert._src.backend import xp
 from wengert._src.core.source_info import user_frame_summary
 from wengert._src.primitives import contractions as ct
 from wengert.errors import ShapeError
 
 from ._core import asarray_or_tracer
 from ._math import conj
-from ._shape import broadcast_to, reshape, transpose
+from ._shape import broadcast_to, reshape
 
 
 def matmul(a, b):
@@ -40,13 +40,26 @@ def _check_matmul_shapes(a, b) -> None:
 
 def dot(a, b):
     """NumPy's dot: products for scalars, matmul for 1-D and 2-D, sum over a's last and b's
-    second-to-last axis beyond."""
+    second-to-last axis beyond (one ``tensordot``).
+
+    On plain arrays of at most two dimensions it is NumPy's ``dot``, called at once.
+    """
+    if isinstance(a, xp.ndarray) and isinstance(b, xp.ndarray) and a.ndim <= 2 and b.ndim <= 2:
+        try:
+            return xp.dot(a, b)
+        except ValueError:
+            pass  # misaligned shapes: matmul below names the mistake
     a, b = asarray_or_tracer(a), asarray_or_tracer(b)
     if a.ndim == 0 or b.ndim == 0:
         return a * b
     if b.ndim <= 2:
         return matmul(a, b)
-    return tensordot(a, b, axes=([a.ndim - 1], [b.ndim - 2]))
+    if a.shape[-1] != b.shape[-2]:
+        raise ShapeError(
+            f"dot: shapes {a.shape} and {b.shape} do not align ({a.shape[-1]} != {b.shape[-2]}), at "
+            f"{user_frame_summary()}; a's last axis is summed with b's second-to-last"
+        )
+    return ct.tensordot(a, b, axes=((a.ndim - 1,), (b.ndim - 2,)))
 
 
 def vdot(a, b):
@@ -71,7 +84,8 @@ def outer(a, b):
 
 
 def tensordot(a, b, axes=2):
-    """Sum products over ``axes`` of ``a`` and ``b`` (an int N: a's last N with b's first N)."""
+    """Sum products over ``axes`` of ``a`` and ``b`` (an int N: a's last N with b's first N), as NumPy's
+    tensordot: the result has a's other axes, then b's. One primitive, however many axes."""
     a, b = asarray_or_tracer(a), asarray_or_tracer(b)
     if isinstance(axes, int):
         a_axes, b_axes = list(range(a.ndim - axes, a.ndim)), list(range(axes))
@@ -79,28 +93,30 @@ def tensordot(a, b, axes=2):
         a_axes, b_axes = axes
         a_axes = [a_axes] if isinstance(a_axes, int) else list(a_axes)
         b_axes = [b_axes] if isinstance(b_axes, int) else list(b_axes)
-    a_axes = [i % a.ndim for i in a_axes]
-    b_axes = [i % b.ndim for i in b_axes]
+    a_axes, b_axes = _axes_of("a", a, a_axes), _axes_of("b", b, b_axes)
+    if len(a_axes) != len(b_axes):
+        raise ShapeError(
+            f"tensordot: {len(a_axes)} axes of a are paired with {len(b_axes)} of b, at {user_frame_summary()}; "
+            "give as many axes of each"
+        )
     for i, j in zip(a_axes, b_axes):
         if a.shape[i] != b.shape[j]:
             raise ShapeError(f"tensordot: axis {i} of {a.shape} and axis {j} of {b.shape} differ")
-    free_a = [k for k in range(a.ndim) if k not in a_axes]
-    free_b = [k for k in range(b.ndim) if k not in b_axes]
-    a_free_shape, b_free_shape = tuple(a.shape[k] for k in free_a), tuple(b.shape[k] for k in free_b)
-    contracted = math.prod(a.shape[i] for i in a_axes)
-    rows = _as_matrix(a, free_a + a_axes, (math.prod(a_free_shape), contracted))
-    columns = _as_matrix(b, b_axes + free_b, (contracted, math.prod(b_free_shape)))
-    return reshape(matmul(rows, columns), a_free_shape + b_free_shape)
+    return ct.tensordot(a, b, axes=(a_axes, b_axes))
 
 
-def _as_matrix(x, axes: list, shape: tuple):
-    """``x`` with its axes in the order ``axes``, as a matrix of ``shape``: how NumPy's tensordot reaches BLAS.
-
-    (``einsum`` of two operands contracts in a plain loop; the matrix product's rules are matrix products too.)
-    """
-    if axes != list(range(x.ndim)):
-        x = transpose(x, axes)
-    return reshape(x, shape)
+def _axes_of(name: str, x, axes: list) -> tuple:
+    """``axes`` of ``x`` as non-negative axes, checked: in range and each once."""
+    for k in axes:
+        if not -x.ndim <= k < x.ndim:
+            raise ShapeError(
+                f"tensordot: axis {k} is out of range for {name} of shape {x.shape}, at {user_frame_summary()}; "
+                f"give axes from -{x.ndim} to {x.ndim - 1}"
+            )
+    normalized = tuple(k % x.ndim for k in axes)
+    if len(set(normalized)) != len(normalized):
+        raise ShapeError(f"tensordot: {name}'s axes {axes} repeat an axis, at {user_frame_summary()}; name each once")
+    return normalized
 
 
 def kron(a, b):

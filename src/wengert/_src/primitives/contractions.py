@@ -1,11 +1,14 @@
-"""Contractions: ``matmul`` (NumPy's semantics, batched) and ``einsum``.
+"""Contractions: ``matmul`` (NumPy's semantics, batched), ``tensordot`` and ``einsum``.
 
-``dot``, ``tensordot``, ``inner``, ``outer``, ``trace`` and friends are
-written with these in ``wengert.numpy``. For ``C = A @ B``:
-``Ā = C̄ Bᵀ`` and ``B̄ = Aᵀ C̄``, summed over broadcast batch axes.
+``dot``, ``inner``, ``outer``, ``trace`` and friends are written with these
+in ``wengert.numpy``. For ``C = A @ B``: ``Ā = C̄ Bᵀ`` and ``B̄ = Aᵀ C̄``,
+summed over broadcast batch axes; ``tensordot``'s rules are the same
+products over its paired axes.
 """
 
+import functools
 import math
+from typing import NamedTuple
 
 from ..backend import xp
 from ..core.primitive import Primitive, Tracer
@@ -204,4 +207,143 @@ einsum = Primitive(
     linear_in="every",
     source=lambda gen, eqn, args: f"np.einsum({eqn.params['spec']!r}, {', '.join(args)}, optimize={len(args) > 2})",
     doc="Einstein summation with an explicit ``spec`` ('ij,jk->ik', no ellipsis).",
+)
+
+
+# --- tensordot: NumPy's tensordot, and dot beyond two dimensions -------------------------------------
+
+
+class _Layout(NamedTuple):
+    """How one ``tensordot`` and its two VJPs lay out their operands, for given ranks and ``axes``.
+
+    The same in every call of a loop, so worked out once (:func:`_layout`); ``None`` for an order that
+    is already the operand's own (no transpose).
+    """
+
+    a_order: tuple | None  # a's free axes, then its contracted ones: the rows and columns of one matrix
+    b_order: tuple | None  # b's contracted axes (paired with a's, in order), then its free ones
+    n_free_a: int
+    n_contracted: int
+    a_cotangent_axes: tuple  # Ā = tensordot(ḡ, b, these): ḡ's b-part with b's free axes
+    a_cotangent_order: tuple | None  # Ā's axes back into a's order
+    b_cotangent_axes: tuple  # B̄ = tensordot(a, ḡ, these): a's free axes with ḡ's a-part
+    b_cotangent_order: tuple | None  # B̄'s axes back into b's order
+
+
+def _unless_identity(order: tuple) -> tuple | None:
+    return None if order == tuple(range(len(order))) else order
+
+
+def _inverse(order: tuple) -> tuple:
+    inverse = [0] * len(order)
+    for i, k in enumerate(order):
+        inverse[k] = i
+    return tuple(inverse)
+
+
+@functools.lru_cache(maxsize=1024)
+def _layout(a_ndim: int, b_ndim: int, axes: tuple) -> _Layout:
+    """The :class:`_Layout` of ``tensordot(a, b, axes)`` for ``a_ndim``-D ``a`` and ``b_ndim``-D ``b``.
+
+    ``Ā = tensordot(ḡ, b)`` over b's free axes holds a's free axes, then b's contracted axes in b's
+    order, each standing for the a axis paired with it; ``B̄ = tensordot(a, ḡ)`` over a's free axes
+    holds a's contracted axes in a's order (for their b partners), then b's free axes.
+    """
+    a_axes, b_axes = axes
+    free_a = tuple(k for k in range(a_ndim) if k not in a_axes)
+    free_b = tuple(k for k in range(b_ndim) if k not in b_axes)
+    n_free_a = len(free_a)
+    a_cotangent = free_a + tuple(a_axes[b_axes.index(j)] for j in sorted(b_axes))
+    b_cotangent = tuple(b_axes[a_axes.index(i)] for i in sorted(a_axes)) + free_b
+    return _Layout(
+        a_order=_unless_identity(free_a + a_axes),
+        b_order=_unless_identity(b_axes + free_b),
+        n_free_a=n_free_a,
+        n_contracted=len(a_axes),
+        a_cotangent_axes=(tuple(range(n_free_a, n_free_a + len(free_b))), free_b),
+        a_cotangent_order=_unless_identity(_inverse(a_cotangent)),
+        b_cotangent_axes=(free_a, tuple(range(n_free_a))),
+        b_cotangent_order=_unless_identity(_inverse(b_cotangent)),
+    )
+
+
+def _tensordot_impl(a, b, axes):
+    """NumPy's tensordot, without its argument parsing: one matrix product of a's free x contracted axes
+    with b's contracted x free axes (what ``np.tensordot`` computes, in half its time on small arrays)."""
+    layout = _layout(a.ndim, b.ndim, axes)
+    if layout.a_order is not None:
+        a = a.transpose(layout.a_order)
+    if layout.b_order is not None:
+        b = b.transpose(layout.b_order)
+    a_shape, b_shape = a.shape, b.shape
+    n_free_a, n_contracted = layout.n_free_a, layout.n_contracted
+    contracted = math.prod(b_shape[:n_contracted])
+    rows = a.reshape(math.prod(a_shape[:n_free_a]), contracted)
+    columns = b.reshape(contracted, math.prod(b_shape[n_contracted:]))
+    return xp.dot(rows, columns).reshape(a_shape[:n_free_a] + b_shape[n_contracted:])
+
+
+def _tensordot_vjp_a(g, ans, a, b, axes):
+    """``Ā``: ``ḡ`` (a's free axes, then b's) contracted with ``b`` over b's free axes, in a's axis order."""
+    layout = _layout(a.ndim, b.ndim, axes)
+    grad = tensordot(g, b, axes=layout.a_cotangent_axes)
+    if layout.a_cotangent_order is not None:
+        grad = transpose(grad, axes=layout.a_cotangent_order)
+    return grad if grad.dtype == a.dtype else astype(grad, dtype=a.dtype)  # complex to real: the real part
+
+
+def _tensordot_vjp_b(g, ans, a, b, axes):
+    """``B̄``: ``a`` contracted with ``ḡ`` over a's free axes, in b's axis order."""
+    layout = _layout(a.ndim, b.ndim, axes)
+    grad = tensordot(a, g, axes=layout.b_cotangent_axes)
+    if layout.b_cotangent_order is not None:
+        grad = transpose(grad, axes=layout.b_cotangent_order)
+    return grad if grad.dtype == b.dtype else astype(grad, dtype=b.dtype)
+
+
+def _shifted(axes: tuple) -> tuple:
+    """``axes`` of one example, as axes of a batch whose batch axis is first."""
+    return tuple(k + 1 for k in axes)
+
+
+def _tensordot_batch(args, dims, axes):
+    """One operand batched: its batch axis first, which stays first among its free axes in the result.
+    Both: a stack of matrix products (free axes as rows, contracted as columns), one BLAS call."""
+    (a, b), (a_dim, b_dim) = args, dims
+    if b_dim is None:
+        return tensordot(batch_first(a, a_dim), b, axes=(_shifted(axes[0]), axes[1])), 0
+    if a_dim is None:
+        return tensordot(a, batch_first(b, b_dim), axes=(axes[0], _shifted(axes[1]))), rank_of(a) - len(axes[0])
+    a, b = batch_first(a, a_dim), batch_first(b, b_dim)
+    layout = _layout(a.ndim - 1, b.ndim - 1, axes)
+    if layout.a_order is not None:
+        a = transpose(a, axes=(0, *_shifted(layout.a_order)))
+    if layout.b_order is not None:
+        b = transpose(b, axes=(0, *_shifted(layout.b_order)))
+    n, n_free_a, n_contracted = a.shape[0], layout.n_free_a, layout.n_contracted
+    a_free_shape, b_free_shape = tuple(a.shape[1 : 1 + n_free_a]), tuple(b.shape[1 + n_contracted :])
+    contracted = math.prod(b.shape[1 : 1 + n_contracted])
+    rows = reshape(a, shape=(n, math.prod(a_free_shape), contracted))
+    columns = reshape(b, shape=(n, contracted, math.prod(b_free_shape)))
+    return reshape(matmul(rows, columns), shape=(n, *a_free_shape, *b_free_shape)), 0
+
+
+tensordot = Primitive(
+    "tensordot",
+    _tensordot_impl,
+    jvps=(
+        lambda t, ans, a, b, axes: tensordot(t, b, axes=axes),
+        lambda t, ans, a, b, axes: tensordot(a, t, axes=axes),
+    ),
+    vjps=(_tensordot_vjp_a, _tensordot_vjp_b),
+    transposes=Multilinear((BY_VJP, BY_VJP)),
+    batch=_tensordot_batch,
+    flops=lambda out_shapes, a, b, axes: 2 * math.prod(out_shapes[0]) * math.prod(a[k] for k in axes[0]),
+    linear_in=(0, 1),
+    source=lambda gen, eqn, args: f"np.tensordot({args[0]}, {args[1]}, {gen.param(eqn.params['axes'])})",
+    result_memory="new",
+    doc="Sum of products over the paired axes ``axes = (a_axes, b_axes)`` (tuples of non-negative axes), as "
+    "NumPy's tensordot: the result has a's free axes, then b's. NumPy's N-D ``dot`` is the pairing of a's last "
+    "axis with b's second-to-last. One primitive, one tape entry, where a composition of reshapes, a "
+    "transpose and a matrix product would record five.",
 )
