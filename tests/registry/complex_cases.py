@@ -178,6 +178,18 @@ COMPLEX_CASES = [
         jax_fn=lambda jnp, a, b: jnp.einsum("ij,jk->ik", a, b),
     ),
     OpCase(
+        "complex tensordot",
+        lambda a, b: wnp.tensordot(a, b, axes=([1, 2], [1, 0])),
+        (_complex((2, 3, 2)), _complex((2, 3, 2))),
+        jax_fn=lambda jnp, a, b: jnp.tensordot(a, b, axes=([1, 2], [1, 0])),
+    ),
+    OpCase(
+        "complex dot, 3-d",
+        lambda a, b: wnp.dot(a, b),
+        (_complex((2, 2, 3)), _real((2, 3, 2))),
+        jax_fn=lambda jnp, a, b: jnp.dot(a, b),
+    ),
+    OpCase(
         "complex vdot",
         lambda z, w: wnp.vdot(z, w),
         (_Z, _W),

@@ -91,6 +91,7 @@ COMPLEX_DIFFERENTIABLE = frozenset(
         indexing.pad,
         contractions.matmul,
         contractions.einsum,
+        contractions.tensordot,
         # linear algebra whose rules transpose and never conjugate: d(A⁻¹) = -A⁻¹ dA A⁻¹, Ā = -A⁻ᵀ Ḡ A⁻ᵀ
         linalg.inv,
         linalg.solve,
