@@ -54,3 +54,19 @@ def test_each_benchmark_is_paired_across_engines_and_runs_on_its_own_autograd(tm
     import autograd
 
     assert autograd.__name__ == "autograd"  # install() was undone
+
+
+def test_a_step_on_plain_values_runs_no_differentiation_code_and_a_gradient_does(tmp_path):
+    """The table's ``untraced`` mark: NumPy's work through autograd.numpy is untraced, a grad is not."""
+    (tmp_path / "bench_small.py").write_text(BENCHMARK + PLAIN)
+    modules = {engine: autograd_suite.load_modules(tmp_path, engine) for engine in autograd_suite.ENGINES}
+    wengert_steps = {name: steps["wengert"] for name, steps in autograd_suite.paired(modules, "time_")}
+    assert autograd_suite.runs_no_differentiation_code(wengert_steps["bench_small.time_plain"])
+    assert not autograd_suite.runs_no_differentiation_code(wengert_steps["bench_small.time_grad"])
+
+
+PLAIN = """
+
+def time_plain():
+    return np.sum(np.tanh(np.dot(x, x)))
+"""

@@ -350,6 +350,21 @@ def test_new_box_outside_a_trace_records_on_its_roots_tape():
         wtracer.new_box(X, 0, end_node)
 
 
+def test_trace_of_a_complex_value_pulls_back_as_make_vjp_does():
+    """A complex box starts a complex tape, as a complex input of make_vjp does (docs/complex.md)."""
+    from wengert.compat.autograd import core as wcore
+    from wengert.compat.autograd import tracer as wtracer
+
+    z = X + 1j * Y
+
+    def f(z):
+        return wnp.real(wnp.sum(wnp.sin(z) * z))
+
+    _, end_node = wtracer.trace(wcore.VJPNode.new_root(), f, z)
+    vjp, _ = wag.make_vjp(f)(z)
+    np.testing.assert_allclose(wcore.backward_pass(1.0, end_node), vjp(1.0), rtol=1e-12)
+
+
 def test_make_vjp_of_a_tuple_argnum_matches_autograd_and_a_container_output_pulls_back_each_part():
     (w_vjp, w_ans), (a_vjp, a_ans) = (
         op.make_vjp(lambda x, y: np_.sin(x) * y, argnum=(0, 1))(X, Y) for op, np_ in ((wag, wnp), (autograd, anp))

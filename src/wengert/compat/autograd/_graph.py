@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 from wengert._src.backend import xp
 from wengert._src.core.primitive import Tracer, new_trace
+from wengert._src.transforms.complex_guard import COMPLEX_DTYPES
 from wengert._src.transforms.inputs import as_float_input
 from wengert._src.transforms.reverse import ReverseTrace, ReverseTracer, pull_back_tape
 from wengert.errors import ArgumentError
@@ -33,15 +34,18 @@ class VJPNode:
     """A value's place on a reverse-mode tape: the trace owning the tape, the entry and its result slot.
 
     A root (``VJPNode.new_root()``) has no place until a box is made on it; it then keeps the
-    tape entries of its boxes (``inputs``), whose cotangents ``backward_pass`` sums.
+    tape entries of its boxes (``inputs``), whose cotangents ``backward_pass`` sums. ``value`` is
+    the value there: a root's (last) box's, whose shape and dtype a zero cotangent takes, or the
+    output's at an end node, whose dtype the cotangent given to ``backward_pass`` takes (``None``
+    where not known: the cotangent keeps its own).
     """
 
-    __slots__ = ("dtype", "index", "inputs", "root", "shape", "slot", "trace")
+    __slots__ = ("index", "inputs", "root", "slot", "trace", "value")
 
     def __init__(self, trace: ReverseTrace | None, index: int = -1, slot: int = -1, root: VJPNode | None = None):
         self.trace, self.index, self.slot, self.root = trace, index, slot, root
         self.inputs: list = []
-        self.shape, self.dtype = (), None  # of the value (of a root's boxes): a zero cotangent's
+        self.value = None
 
     @classmethod
     def new_root(cls, *args, **kwargs) -> VJPNode:
@@ -58,21 +62,37 @@ def new_box(value, trace, node: VJPNode) -> ReverseTracer:
 
     Within :func:`trace` the box is on that trace's level; outside any, on a tape of the root's
     own below every active transform. ``trace`` (autograd's trace id) is accepted and not needed.
+    A box is a tracer and one slot on the tape (an input entry, ``None``); a float array is taken
+    as it is, a Python float as a 0-d array, anything else through the transforms' input check.
     """
+    if node.__class__ is not VJPNode or node.root is not None:
+        _refuse_non_root(node)
+    level = node.trace
+    if level is None:
+        level = node.trace = ReverseTrace(0)
+    if type(value) is float:
+        value = xp.asarray(value)
+    elif type(value) is not xp.ndarray or value.dtype.kind != "f":
+        value = as_float_input(value, "new_box", "value", 0)
+        if value.dtype in COMPLEX_DTYPES:  # the tape becomes a complex one, as an input of wengert.vjp makes it
+            box = level.new_input(value)
+            node.inputs.append(box.index)
+            node.value = value
+            return box
+    tape = level.tape
+    index = len(tape)
+    tape.append(None)  # an input's entry
+    node.inputs.append(index)
+    node.value = value
+    return ReverseTracer(level, value, index)
+
+
+def _refuse_non_root(node) -> None:
     if not isinstance(node, VJPNode) or node.root is not None:
         raise ArgumentError(
             f"new_box: {node!r} is not a root node; on wengert a box starts a trace, so make it on "
             "VJPNode.new_root(), and let operations on boxes make the other nodes."
         )
-    trace = node.trace
-    if trace is None:
-        trace = node.trace = ReverseTrace(0)
-    value = xp.asarray(value) if type(value) is float else as_float_input(value, "new_box", "value", 0)
-    tape = trace.tape
-    node.inputs.append(len(tape))
-    tape.append(None)  # an input's entry
-    node.shape, node.dtype = value.shape, value.dtype
-    return ReverseTracer(trace, value, len(tape) - 1)
 
 
 def trace(start_node: VJPNode, fun: Callable, x):
@@ -87,7 +107,7 @@ def trace(start_node: VJPNode, fun: Callable, x):
         end_box = fun(new_box(x, level, start_node))
         if isinstance(end_box, ReverseTracer) and end_box._trace is level:
             end_node = VJPNode(level, end_box.index, end_box.slot, start_node)
-            end_node.dtype = end_box.dtype
+            end_node.value = end_box._primal
             return end_box._primal, end_node
     warnings.warn("Output seems independent of input.", stacklevel=2)
     return end_box, None
@@ -99,11 +119,11 @@ def backward_pass(g, end_node: VJPNode):
     if root is None:
         raise ArgumentError("backward_pass: the end node is a root; give the node trace() returned.")
     if not isinstance(g, Tracer):
-        g = xp.asarray(g, dtype=end_node.dtype)
+        g = xp.asarray(g, dtype=None if end_node.value is None else end_node.value.dtype)
     cotangents = pull_back_tape(end_node.trace.tape, [(end_node.index, end_node.slot, g)])
     total = None
     for index in root.inputs:
         ct = cotangents[index]
         if ct is not None:
             total = ct if total is None else total + ct
-    return xp.zeros(root.shape, root.dtype) if total is None else total
+    return xp.zeros(root.value.shape, root.value.dtype) if total is None else total
