@@ -108,3 +108,51 @@ def test_check_grads_names_the_derivative_function_that_fails_at_second_order():
     wext.defvjp(almost_identity, lambda ans, x: lambda g: g * 1.001)
     with pytest.raises(GradientCheckError, match=r"\(VJP\) check of vjp_double failed"):
         wcheck_grads(double, modes=["rev"])(1.0)
+
+
+def _user_primitives(ext, np_, with_vjps: bool = True):
+    """``f(z, c) = Σ |c z²|² + Re(c z² (1/2 - i))`` through two user primitives, one holomorphic (``c z²``) and
+    one real-valued (``|y|²``), their rules written in autograd's convention (the VJP is the JVP's transpose)."""
+
+    @ext.primitive
+    def scaled_square(z, c):
+        return c * z**2
+
+    @ext.primitive
+    def squared_modulus(y):
+        return np_.real(y * np_.conj(y))
+
+    ext.defjvp(scaled_square, lambda g, ans, z, c: g * 2 * c * z, lambda g, ans, z, c: g * z**2)
+    ext.defjvp(squared_modulus, lambda g, ans, y: 2 * np_.real(np_.conj(y) * g))
+    if with_vjps:
+        ext.defvjp(
+            scaled_square, lambda ans, z, c: lambda g: g * 2 * c * z, lambda ans, z, c: lambda g: np_.sum(g * z**2)
+        )
+        ext.defvjp(squared_modulus, lambda ans, y: lambda g: 2 * g * np_.conj(y))
+
+    def f(z, c):
+        y = scaled_square(z, c)
+        return np_.sum(squared_modulus(y) + np_.real(y * (0.5 - 1j)))
+
+    return f
+
+
+C = 0.7 - 0.4j
+V = RNG.standard_normal(3) + 1j * RNG.standard_normal(3)
+
+
+def test_user_primitives_on_complex_values_give_autograds_derivatives_in_both_modes_and_to_second_order():
+    ours, theirs = _user_primitives(wext, wnp), _user_primitives(autograd.extend, anp)
+    for argnum in (0, 1):
+        np.testing.assert_allclose(wag.grad(ours, argnum)(Z, C), autograd.grad(theirs, argnum)(Z, C), rtol=1e-12)
+    assert wag.make_jvp(ours)(Z, C)(V)[1] == pytest.approx(autograd.make_jvp(theirs)(Z, C)(V)[1], rel=1e-12)
+    second = wag.grad(lambda z: wnp.real(wnp.sum(wag.grad(ours)(z, C) * V)))(Z)
+    np.testing.assert_allclose(second, autograd.grad(lambda z: anp.real(anp.sum(autograd.grad(theirs)(z, C) * V)))(Z))
+    np.random.seed(4)
+    wcheck_grads(lambda z: ours(z, C), modes=["fwd", "rev"], order=2)(Z)
+
+
+def test_a_user_primitive_with_only_a_jvp_is_transposed_in_complex_as_autograd_differentiates_its_vjp():
+    only_jvps = _user_primitives(wext, wnp, with_vjps=False)
+    want = autograd.grad(_user_primitives(autograd.extend, anp))(Z, C)
+    np.testing.assert_allclose(wag.grad(only_jvps)(Z, C), want, rtol=1e-12)

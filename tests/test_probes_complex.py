@@ -42,10 +42,19 @@ def largest_eigenvalue_of_x_times_hermitian(x):
     return wnp.linalg.eigh(x * HERMITIAN)[0][1]
 
 
-# The right derivatives (JAX's) at x = 3 and 1: 6 and sqrt(2); before issue 12 wengert gave -6 and 0 with
-# no error, then refused them; now they are JAX's. The eigenvalue of a complex Hermitian matrix is still refused.
-NOW_DIFFERENTIATED = {squared_abs_of_x_times_i: 6.0, abs_of_x_times_1_plus_i: np.sqrt(2.0)}
-ISSUE_CASES = [largest_eigenvalue_of_x_times_hermitian]
+def determinant_of_x_times_hermitian(x):
+    return wnp.real(wnp.linalg.det(x * HERMITIAN))
+
+
+# The right derivatives (JAX's) at x = 3, 1 and 1: 6, sqrt(2) and the largest eigenvalue (5 + sqrt(5)) / 2; before
+# issue 12 wengert gave -6 and 0 with no error, then refused them (the eigenvalue until issue 14); now they are
+# JAX's. The determinant of a complex matrix is still refused.
+NOW_DIFFERENTIATED = {
+    squared_abs_of_x_times_i: 6.0,
+    abs_of_x_times_1_plus_i: np.sqrt(2.0),
+    largest_eigenvalue_of_x_times_hermitian: (5.0 + np.sqrt(5.0)) / 2,
+}
+ISSUE_CASES = [determinant_of_x_times_hermitian]
 
 TRANSFORMS = {
     "grad": lambda f, x: grad(f)(x),
@@ -85,8 +94,8 @@ def test_every_differentiating_transform_refuses_an_unproven_complex_intermediat
 
 
 def test_the_error_names_the_operation_and_the_users_line():
-    with pytest.raises(DtypeError, match=rf"`eigh` meets a complex value \(dtype complex128\).*{HERE}"):
-        grad(largest_eigenvalue_of_x_times_hermitian)(3.0)
+    with pytest.raises(DtypeError, match=rf"`det` meets a complex value \(dtype complex128\).*{HERE}"):
+        grad(determinant_of_x_times_hermitian)(3.0)
 
 
 def test_the_compiled_backward_pass_of_a_recurring_tape_gives_the_same_derivative():
@@ -129,24 +138,58 @@ def test_astype_complex_no_longer_drops_the_derivative_to_a_silent_zero():
     assert float(grad(lambda x: wnp.abs(x.astype(complex)) ** 2)(3.0)) == 6.0
 
 
-def test_custom_rules_with_complex_outputs_are_refused():
-    @wengert.custom_vjp
-    def times_i(x):
-        return x * 1j
+def _times_a_complex_number(c):
+    """``x -> c x`` as a custom_vjp and as a custom_jvp function, each with the rule of the transpose convention
+    (the cotangent of ``x`` is ``c ḡ``, of which a real ``x`` keeps the real part)."""
 
-    times_i.defvjp(lambda x: (x * 1j, None), lambda residuals, g: (g,))
+    @wengert.custom_vjp
+    def by_vjp(x):
+        return x * c
+
+    by_vjp.defvjp(lambda x: (x * c, None), lambda residuals, g: (g * c,))
 
     @wengert.custom_jvp
-    def times_i_fwd(x):
-        return x * 1j
+    def by_jvp(x):
+        return x * c
 
-    times_i_fwd.defjvp(lambda primals, tangents: (primals[0] * 1j, tangents[0] * 1j))
-    with pytest.raises(DtypeError, match="`times_i` meets a complex value"):
-        grad(lambda x: wnp.abs(times_i(x)))(1.0)
-    with pytest.raises(DtypeError, match="`times_i_fwd` meets a complex value"):
-        jvp(lambda x: wnp.abs(times_i_fwd(x)), (1.0,), (1.0,))
-    with pytest.raises(DtypeError, match=NOT_YET):  # reverse mode transposes the rule's complex tangent
-        grad(lambda x: wnp.abs(times_i_fwd(x)))(1.0)
+    by_jvp.defjvp(lambda primals, tangents: (primals[0] * c, tangents[0] * c))
+    return by_vjp, by_jvp
+
+
+@pytest.mark.parametrize("x", [1.0, 0.5 - 2.0j], ids=["real x", "complex x"])
+def test_custom_rules_on_complex_values_give_jaxs_derivatives(x):
+    c = 0.6 + 0.8j
+    by_vjp, by_jvp = _times_a_complex_number(c)
+
+    @jax.custom_jvp
+    def jax_times_c(x):
+        return x * c
+
+    jax_times_c.defjvp(lambda primals, tangents: (primals[0] * c, tangents[0] * c))
+
+    def loss(module, times_c):
+        return lambda x: module.abs(times_c(x) - 1.0) ** 2
+
+    want = jax.grad(loss(jnp, jax_times_c))(x)
+    assert complex(want) == pytest.approx(complex(jax.grad(loss(jnp, lambda x: x * c))(x)), rel=1e-12)
+    for times_c in (by_vjp, by_jvp):
+        got = grad(loss(wnp, times_c))(x)
+        assert np.asarray(got).dtype == np.asarray(want).dtype
+        assert complex(got) == pytest.approx(complex(want), rel=1e-12)
+    assert float(wengert.hessian(loss(wnp, by_jvp))(1.0)) == pytest.approx(2.0, rel=1e-12)  # 2 |c|^2, |c| = 1
+    direction = np.ones_like(x)
+    want_tangent = jax.jvp(loss(jnp, jax_times_c), (x,), (direction,))[1]
+    assert float(jvp(loss(wnp, by_jvp), (x,), (direction,))[1]) == pytest.approx(float(want_tangent), rel=1e-12)
+
+
+def test_a_custom_jvp_rule_giving_a_complex_tangent_for_a_real_output_is_refused():
+    @wengert.custom_jvp
+    def modulus(z):
+        return wnp.abs(z)
+
+    modulus.defjvp(lambda primals, tangents: (wnp.abs(primals[0]), wnp.conj(primals[0]) * tangents[0]))
+    with pytest.raises(DtypeError, match="complex tangent .* for output leaf 0, which is real"):
+        jvp(modulus, (1.0 + 1.0j,), (1.0 + 0.0j,))
 
 
 # --- what still works: complex values no derivative flows through --------------------------------------

@@ -5,7 +5,8 @@ These are :data:`COMPLEX_CASES`, not ``CASES``: the real sweeps (float32, vmap, 
 along real directions) assume real dtypes, and ``tests/test_registry_complex.py`` sweeps these
 with the complex checks instead (finite differences along real and imaginary directions, reverse as
 the transpose of forward for the pairing ``Re(sum(a b))``, order 2, complex64, against JAX's
-``jvp`` and ``vjp``). Samples keep away from branch cuts (``log`` and ``sqrt`` have theirs on the
+``jvp`` and ``vjp``, or, for a function JAX has not in complex, SciPy's value and HIPS autograd's
+derivatives). Samples keep away from branch cuts (``log`` and ``sqrt`` have theirs on the
 negative real axis) and from ``|z| = 0``. An argument sampled real is a real input whose path goes
 through complex values: its cotangent must be real.
 """
@@ -13,8 +14,10 @@ through complex values: its cotangent must be real.
 from __future__ import annotations
 
 import numpy as np
+import scipy.special
 
 import wengert.numpy as wnp
+import wengert.scipy.special
 
 from . import OpCase, rng
 
@@ -57,6 +60,72 @@ def _fft_case(name, args, **kwargs):
     )
 
 
+def _off_the_real_axis(shape, lo, hi):
+    """Real parts in [lo, hi], imaginary parts at least 0.3 from 0: away from the branch cut of arccosh
+    (the real axis below 1), on both sides of it (its own generator)."""
+    generator = rng(5)
+    imaginary = generator.uniform(0.3, 1.5, size=shape) * generator.choice([-1.0, 1.0], size=shape)
+    return generator.uniform(lo, hi, size=shape) + 1j * imaginary
+
+
+def _special_case(name, args):
+    """``wengert.scipy.special.<name>`` in complex, against SciPy's value and HIPS autograd's derivatives
+    (JAX's ``erf`` takes no complex argument)."""
+
+    def autograd_fn(anp, *a):
+        import autograd.scipy.special
+
+        return getattr(autograd.scipy.special, name)(*a)
+
+    return OpCase(
+        f"complex wengert.scipy.special.{name}",
+        getattr(wengert.scipy.special, name),
+        args,
+        numpy_fn=getattr(scipy.special, name),
+        autograd_fn=autograd_fn,
+    )
+
+
+def _hermitian_part(module, a):
+    return (a + module.conj(module.swapaxes(a, -1, -2))) / 2
+
+
+def _hermitian_from_lower(module, a):
+    """The Hermitian matrix NumPy's ``eigh`` reads from ``a``'s lower triangle (the diagonal's real part)."""
+    lower = module.tril(a, -1)
+    return lower + module.conj(lower.T) + module.diag(module.real(module.diagonal(a)))
+
+
+def _hermitian_from_upper(module, a):
+    return module.conj(_hermitian_from_lower(module, module.conj(a.T)))
+
+
+def _eigh_invariants(module, result):
+    """The eigenvalues and the moduli of the eigenvectors' entries: what their phases leave unchanged."""
+    w, v = result
+    return w, module.abs(v)
+
+
+def _matrix_exp(module, result):
+    """``V diag(exp(w)) Vᴴ``: the exponential of the Hermitian matrix."""
+    w, v = result
+    return (v * module.exp(w)[..., None, :]) @ module.conj(module.swapaxes(v, -1, -2))
+
+
+def _svd_invariants(module, result):
+    u, s, vh = result
+    return module.abs(u), s, module.abs(vh)
+
+
+def _svd_recomposed(result):
+    """``U diag(s²) Vh``: each pair's common phase cancels."""
+    u, s, vh = result
+    return (u * (s * s)[..., None, :]) @ vh
+
+
+_SPREAD = np.diag([2.5, 1.0, -0.8]) + 0.3 * (rng(3).uniform(-1, 1, (3, 3)) + 1j * rng(4).uniform(-1, 1, (3, 3)))
+"""A complex matrix with well-separated eigenvalues (of its Hermitian part) and singular values (its own
+generators: the samples drawn from ``_R`` stay as they were)."""
 _Z = _complex((3,))
 _WELL = np.eye(3) + 0.3 * _complex((3, 3))
 _W = _complex((3,))
@@ -72,6 +141,11 @@ COMPLEX_CASES = [
     *(_case(name, (_complex((2, 3)),)) for name in ("exp2", "expm1")),
     # inverse functions: samples near 0, away from the branch cuts (|Re z| > 1 or |Im z| > 1 on an axis)
     *(_case(name, (_complex((2, 3), -0.6, 0.6),)) for name in ("arcsin", "arccos", "arctan", "arcsinh", "arctanh")),
+    _case("arccosh", (_off_the_real_axis((2, 3), 0.1, 1.5),)),
+    # JAX's and autograd's rule 1/sqrt(z^2 - 1) has the wrong sign where Re z < 0: finite differences decide
+    OpCase(
+        "complex wnp.arccosh[Re z < 0]", wnp.arccosh, (_off_the_real_axis((2, 3), -1.5, -0.1),), numpy_fn=np.arccosh
+    ),
     _case("sqrt", (_right_half_plane((2, 3)),)),
     _case("reciprocal", (_right_half_plane((3,)),)),
     _case("add", (_M, _complex((3,)))),
@@ -81,6 +155,8 @@ COMPLEX_CASES = [
     _case("power", (_right_half_plane((3,)), _complex((3,), -1.0, 1.0))),
     OpCase("complex z ** 2.5", lambda z: z**2.5, (_right_half_plane((3,)),), jax_fn=lambda jnp, z: z**2.5),
     OpCase("complex z ** 3 (integer)", lambda z: z**3, (_Z,), jax_fn=lambda jnp, z: z**3),
+    # entire special functions (d erf(z) = 2/sqrt(pi) exp(-z^2) dz)
+    *(_special_case(name, (_complex((2, 3), -1.2, 1.2),)) for name in ("erf", "erfc")),
     # real inputs through complex values: their cotangents are real parts
     OpCase("complex x * (1 + 2j)", lambda x: x * (1 + 2j), (_real((3,)),), jax_fn=lambda jnp, x: x * (1 + 2j)),
     OpCase(
@@ -208,6 +284,52 @@ COMPLEX_CASES = [
         wnp.linalg.solve,
         (np.eye(3) + 0.3 * _real((3, 3)), _Z),
         jax_fn=lambda jnp, a, b: jnp.linalg.solve(a, b),
+    ),
+    # Hermitian eigenvectors and singular vectors, each up to a phase: cases read what does not depend on it
+    OpCase(
+        "complex wnp.linalg.eigh[Hermitian part]",
+        lambda a: _eigh_invariants(wnp, wnp.linalg.eigh(_hermitian_part(wnp, a))),
+        (_SPREAD,),
+        jax_fn=lambda jnp, a: _eigh_invariants(jnp, jnp.linalg.eigh(_hermitian_part(jnp, a))),
+    ),
+    OpCase(
+        "complex wnp.linalg.eigh[UPLO=U, complex diagonal]",
+        lambda a: _eigh_invariants(wnp, wnp.linalg.eigh(a, UPLO="U")),
+        (_SPREAD,),
+        jax_fn=lambda jnp, a: _eigh_invariants(jnp, jnp.linalg.eigh(_hermitian_from_upper(jnp, a))),
+    ),
+    OpCase(
+        "complex wnp.linalg.eigh[matrix function, batched]",
+        lambda a: _matrix_exp(wnp, wnp.linalg.eigh(_hermitian_part(wnp, a))),
+        (np.stack([_SPREAD, _SPREAD[::-1, ::-1]]),),
+        jax_fn=lambda jnp, a: _matrix_exp(jnp, jnp.linalg.eigh(_hermitian_part(jnp, a))),
+    ),
+    OpCase(
+        "complex wnp.linalg.eigvalsh",
+        lambda a: wnp.linalg.eigvalsh(a),
+        (_SPREAD,),
+        jax_fn=lambda jnp, a: jnp.linalg.eigvalsh(_hermitian_from_lower(jnp, a)),
+    ),
+    *(
+        OpCase(
+            f"complex wnp.linalg.svd[{label}]",
+            lambda a: _svd_invariants(wnp, wnp.linalg.svd(a, full_matrices=False)),
+            (sample,),
+            jax_fn=lambda jnp, a: _svd_invariants(jnp, jnp.linalg.svd(a, full_matrices=False)),
+        )
+        for label, sample in (("tall", _SPREAD[:, :2]), ("wide", _SPREAD[:2]), ("square", _SPREAD))
+    ),
+    OpCase(
+        "complex wnp.linalg.svd[U diag(s^2) Vh, batched]",
+        lambda a: _svd_recomposed(wnp.linalg.svd(a, full_matrices=False)),
+        (np.stack([_SPREAD[:, :2], _SPREAD[::-1, 1:]]),),
+        jax_fn=lambda jnp, a: _svd_recomposed(jnp.linalg.svd(a, full_matrices=False)),
+    ),
+    OpCase(
+        "complex wnp.linalg.norm[ord=nuc]",
+        lambda a: wnp.linalg.norm(a, "nuc"),
+        (_SPREAD[:2],),
+        jax_fn=lambda jnp, a: jnp.linalg.norm(a, "nuc"),
     ),
     OpCase(
         "complex pad",

@@ -120,9 +120,16 @@ def _stacked_square(a, name: str):
 
 
 def _symmetric_from_triangle(a, lower: bool):
-    """The symmetric (complex: Hermitian) matrices that NumPy's symmetric routines see: one triangle, mirrored."""
+    """The symmetric (complex: Hermitian) matrices that NumPy's symmetric routines see: one triangle, mirrored.
+
+    LAPACK reads only the real part of a complex diagonal, so the diagonal's imaginary part is dropped
+    (``(H + Hᴴ) / 2``): it changes nothing, and its derivative is 0.
+    """
     mask = xp.tri(a.shape[-1], dtype=bool)
-    return where(mask if lower else mask.T, a, conj(_matrix_transpose(a)))
+    mirrored = where(mask if lower else mask.T, a, conj(_matrix_transpose(a)))
+    if mirrored.dtype.kind != "c":
+        return mirrored
+    return (mirrored + conj(_matrix_transpose(mirrored))) * 0.5
 
 
 def _uplo_is_lower(uplo: str, name: str) -> bool:
@@ -339,20 +346,20 @@ def cholesky(a, /, *, upper: bool = False):
 
 
 def eigh(a, UPLO: str = "L"):
-    """``(eigenvalues, eigenvectors)`` of each symmetric matrix, eigenvalues ascending.
+    """``(eigenvalues, eigenvectors)`` of each symmetric (complex: Hermitian) matrix, eigenvalues ascending.
 
-    Reads only the ``UPLO`` triangle, as NumPy does. With P = Vᵀ dA V:
-    dw = diag(P), dV = V (F ∘ P), F_ij = 1/(w_j - w_i). The eigenvectors'
+    Reads only the ``UPLO`` triangle, as NumPy does (and the real part of a complex diagonal). With
+    P = Vᴴ dA V: dw = Re diag(P), dV = V (F ∘ P), F_ij = 1/(w_j - w_i). The eigenvectors'
     derivative needs distinct eigenvalues (at a tie the coupling term is taken
-    as 0); each eigenvector is defined up to sign, so differentiate functions
-    that do not depend on the sign (``v * v``, ``v @ diag(f(w)) @ v.T``).
+    as 0); each eigenvector is defined up to sign (complex: a phase), so differentiate functions
+    that do not depend on it (``v * v``, ``abs(v)``, ``v @ diag(f(w)) @ v.conj().T``).
     """
     lower = _uplo_is_lower(UPLO, "eigh")
     a = _stacked_square(a, "eigh")
     if not is_traced(a):
         w, v = xp.linalg.eigh(a, UPLO=UPLO)
     else:
-        w, v = la.eigh(_symmetric_from_triangle(a, lower))
+        w, v = la.eigh(_symmetric_from_triangle(a, lower), lower=lower)
     return EighResult(w, v)
 
 
@@ -366,7 +373,7 @@ def eigvalsh(a, UPLO: str = "L"):
     a = _stacked_square(a, "eigvalsh")
     if not is_traced(a):
         return xp.linalg.eigvalsh(a, UPLO=UPLO)
-    return la.eigh(_symmetric_from_triangle(a, lower))[0]
+    return la.eigh(_symmetric_from_triangle(a, lower), lower=lower)[0]
 
 
 def svd(a, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False):

@@ -92,7 +92,13 @@ def _tanh_vjp(g, ans, x):
 
 tanh = _unary("tanh", xp.tanh, lambda ans, x: 1.0 - ans * ans, "d tanh(x) = (1 - tanh(x)^2) dx", vjp=_tanh_vjp)
 arcsinh = _unary("arcsinh", xp.arcsinh, lambda ans, x: 1.0 / sqrt(x * x + 1.0), "d asinh(x) = dx / sqrt(x^2 + 1)")
-arccosh = _unary("arccosh", xp.arccosh, lambda ans, x: 1.0 / sqrt(x * x - 1.0), "d acosh(x) = dx / sqrt(x^2 - 1)")
+arccosh = _unary(
+    "arccosh",
+    xp.arccosh,
+    lambda ans, x: 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0)),
+    "d acosh(x) = dx / (sqrt(x - 1) sqrt(x + 1)): sqrt(x^2 - 1) for real x, and the principal branch's "
+    "derivative in complex too (1 / sqrt(z^2 - 1) has the wrong sign where Re z < 0)",
+)
 arctanh = _unary("arctanh", xp.arctanh, lambda ans, x: 1.0 / (1.0 - x * x), "d atanh(x) = dx / (1 - x^2)")
 sqrt = _unary("sqrt", xp.sqrt, lambda ans, x: 0.5 / ans, "sqrt(x); d = dx / (2 sqrt(x)), inf at 0")
 cbrt = _unary("cbrt", xp.cbrt, lambda ans, x: 1.0 / (3.0 * ans * ans), "cbrt(x); d = dx / (3 cbrt(x)^2)")

@@ -33,7 +33,7 @@ from ..backend import xp
 from ..core.primitive import Primitive
 from ..core.source_info import user_frame_summary
 from .contractions import matmul
-from .elementwise import divide, equal, exp, neg, where
+from .elementwise import conj, divide, equal, exp, imag, neg, real, where
 from .rules import BY_VJP, JointVJP
 from .structural import batch_first, rank_of, reduce_sum, reshape, transpose, unbroadcast
 
@@ -67,6 +67,11 @@ def matrix_transpose(x):
     axes = list(range(x.ndim))
     axes[-1], axes[-2] = axes[-2], axes[-1]
     return transpose(x, axes=tuple(axes))
+
+
+def adjoint(x):
+    """``Xᴴ``, the conjugate transpose of each matrix of a stack (``Xᵀ`` for real values)."""
+    return conj(matrix_transpose(x)) if x.dtype.kind == "c" else matrix_transpose(x)
 
 
 def _eye(n: int, dtype):
@@ -110,6 +115,23 @@ def _gap_reciprocals(values):
 def _scale_columns(x, v):
     """``X diag(v)``: column ``j`` of each matrix times ``v[..., j]``."""
     return x * reshape(v, shape=tuple(v.shape[:-1]) + (1, v.shape[-1]))
+
+
+def _scale_rows(x, v):
+    """``diag(v) X``: row ``i`` of each matrix times ``v[..., i]``."""
+    return x * reshape(v, shape=tuple(v.shape) + (1,))
+
+
+def _real_diagonal(x):
+    """``Re diag(X)``: the derivative of real eigen- or singular values, ``diag(X)`` for real ``X``."""
+    diagonal = diagonal_part(x)
+    return real(diagonal) if x.dtype.kind == "c" else diagonal
+
+
+def _phase_diagonal(x, scale):
+    """``diag(i Im(X_jj) scale_j)``: the anti-Hermitian diagonal ``(X - Xᴴ)/2 ∘ diag(scale)`` of a complex SVD's
+    rules (the phase of each pair of singular vectors, which JAX's convention gives to ``U``)."""
+    return diagonal_matrix(1j * imag(diagonal_part(x)) * scale)
 
 
 def _stack_flops(per_matrix):
@@ -501,23 +523,25 @@ cholesky = Primitive(
 )
 
 
-# --- symmetric eigendecomposition -------------------------------------------------------------
-def _eigh_impl(a):
-    w, v = xp.linalg.eigh(a)
+# --- symmetric (Hermitian) eigendecomposition ----------------------------------------------------
+def _eigh_impl(a, lower=True):
+    w, v = xp.linalg.eigh(a, UPLO="L" if lower else "U")
     return w, v
 
 
-def _eigh_jvp(t, ans, a):
+def _eigh_jvp(t, ans, a, lower=True):
     w, v = ans
-    projected = matmul(matrix_transpose(v), matmul(t, v))
-    return diagonal_part(projected), matmul(v, _gap_reciprocals(w) * projected)
+    projected = matmul(adjoint(v), matmul(t, v))
+    return _real_diagonal(projected), matmul(v, _gap_reciprocals(w) * projected)
 
 
-def _eigh_vjp(g, ans, a):
+def _eigh_vjp(g, ans, a, lower=True):
     w, v = ans
     w_bar, v_bar = g
-    inner = diagonal_matrix(w_bar) + _gap_reciprocals(w) * matmul(matrix_transpose(v), v_bar)
-    return matmul(v, matmul(inner, matrix_transpose(v)))
+    if v.dtype.kind == "c":
+        v = conj(v)
+    inner = diagonal_matrix(w_bar) + _gap_reciprocals(w) * matmul(adjoint(v), v_bar)
+    return matmul(v, matmul(inner, adjoint(v)))
 
 
 eigh = Primitive(
@@ -525,13 +549,16 @@ eigh = Primitive(
     _eigh_impl,
     jvps=(_eigh_jvp,),
     vjps=(_eigh_vjp,),
-    batch=lambda args, dims: _stack_batch(eigh, args, dims),
+    batch=lambda args, dims, lower=True: _stack_batch(eigh, args, dims, lower=lower),
     flops=_stack_flops(lambda m, n: 9 * n**3),
     multiple_results=True,
     doc=(
-        "(w, V) with A = V diag(w) Vᵀ for a symmetric A, w ascending. With P = Vᵀ dA V and "
-        "F_ij = 1/(w_j - w_i) (0 on the diagonal and at ties): dw = diag(P), dV = V (F ∘ P); "
-        "Ā = V (diag(w̄) + F ∘ Vᵀ V̄) Vᵀ. dV needs distinct eigenvalues."
+        "(w, V) with A = V diag(w) Vᴴ for a symmetric (complex: Hermitian) A, w ascending and real; LAPACK reads "
+        "the ``lower`` or the upper triangle (the same numbers, and NumPy's eigenvectors for that UPLO). With "
+        "P = Vᴴ dA V and F_ij = 1/(w_j - w_i) (0 on the diagonal and at ties): dw = Re diag(P), dV = V (F ∘ P) "
+        "(JAX's: in complex, diag(Vᴴ dV) = 0 fixes each eigenvector's phase). The VJP is its transpose for the "
+        "pairing Re Σ x̄ ∘ dx (never conjugated): Ā = conj(V) (diag(w̄) + F ∘ Vᵀ V̄) Vᵀ. dV needs distinct "
+        "eigenvalues."
     ),
 )
 
@@ -544,42 +571,46 @@ def _svd_impl(a):
 
 def _svd_jvp(t, ans, a):
     u, s, vh = ans
-    v = matrix_transpose(vh)
+    v = adjoint(vh)
     m, n = a.shape[-2:]
     gaps = _gap_reciprocals(s * s)
-    projected = matmul(matrix_transpose(u), matmul(t, v))
-    projected_s = _scale_columns(projected, s)  # P S
-    s_projected = matrix_transpose(_scale_columns(matrix_transpose(projected), s))  # S P
-    du = matmul(u, gaps * (projected_s + matrix_transpose(projected_s)))
-    dv = matmul(v, gaps * (s_projected + matrix_transpose(s_projected)))
     s_inv = _safe_reciprocal(s)
+    projected = matmul(adjoint(u), matmul(t, v))
+    projected_s = _scale_columns(projected, s)  # P S
+    s_projected = _scale_rows(projected, s)  # S P
+    du_core = gaps * (projected_s + adjoint(projected_s))
+    if u.dtype.kind == "c":
+        du_core = du_core + _phase_diagonal(projected, s_inv)
+    du = matmul(u, du_core)
+    dv = matmul(v, gaps * (s_projected + adjoint(s_projected)))
     if m > n:
         du = du + _scale_columns(matmul(t, v) - matmul(u, projected), s_inv)
     if n > m:
-        dv = dv + _scale_columns(matmul(matrix_transpose(t), u) - matmul(v, matrix_transpose(projected)), s_inv)
-    return du, diagonal_part(projected), matrix_transpose(dv)
+        dv = dv + _scale_columns(matmul(adjoint(t), u) - matmul(v, adjoint(projected)), s_inv)
+    return du, _real_diagonal(projected), adjoint(dv)
 
 
 def _svd_vjp(g, ans, a):
     u, s, vh = ans
     u_bar, s_bar, vh_bar = g
-    v, v_bar = matrix_transpose(vh), matrix_transpose(vh_bar)
+    if u.dtype.kind == "c":  # the transpose of the JVP is its real form in conj(U), conj(Vh), with ᵀ -> ᴴ
+        u, vh = conj(u), conj(vh)
+    v, v_bar = adjoint(vh), adjoint(vh_bar)
     m, n = a.shape[-2:]
     gaps = _gap_reciprocals(s * s)
-    j = gaps * matmul(matrix_transpose(u), u_bar)
-    k = gaps * matmul(vh, v_bar)
-    core = (
-        diagonal_matrix(s_bar)
-        + _scale_columns(j + matrix_transpose(j), s)
-        + matrix_transpose(_scale_columns(k + matrix_transpose(k), s))
-    )
-    a_bar = matmul(u, matmul(core, vh))
     s_inv = _safe_reciprocal(s)
+    u_u_bar = matmul(adjoint(u), u_bar)
+    j = gaps * u_u_bar
+    k = gaps * matmul(vh, v_bar)
+    core = diagonal_matrix(s_bar) + _scale_columns(j + adjoint(j), s) + _scale_rows(k + adjoint(k), s)
+    if u.dtype.kind == "c":
+        core = core + _phase_diagonal(u_u_bar, s_inv)
+    a_bar = matmul(u, matmul(core, vh))
     if m > n:
-        a_bar = a_bar + matmul(_scale_columns(u_bar - matmul(u, matmul(matrix_transpose(u), u_bar)), s_inv), vh)
+        a_bar = a_bar + matmul(_scale_columns(u_bar - matmul(u, u_u_bar), s_inv), vh)
     if n > m:
         away = v_bar - matmul(v, matmul(vh, v_bar))
-        a_bar = a_bar + matmul(u, matrix_transpose(_scale_columns(away, s_inv)))
+        a_bar = a_bar + matmul(u, adjoint(_scale_columns(away, s_inv)))
     return a_bar
 
 
@@ -592,12 +623,14 @@ svd = Primitive(
     flops=_stack_flops(_svd_count),
     multiple_results=True,
     doc=(
-        "Thin SVD (U, s, Vh), A = U diag(s) Vh, k = min(m, n) singular values descending. "
-        "With P = Uᵀ dA V and F_ij = 1/(s_j² - s_i²) (0 on the diagonal and at ties): "
-        "ds = diag(P), dU = U (F ∘ (P S + S Pᵀ)) + (I - U Uᵀ) dA V S⁻¹, "
-        "dV = V (F ∘ (S P + Pᵀ S)) + (I - V Vᵀ) dAᵀ U S⁻¹. The VJP is the adjoint: "
-        "Ā = U (diag(s̄) + (J + Jᵀ) S + S (K + Kᵀ)) Vᵀ + (I - U Uᵀ) Ū S⁻¹ Vᵀ + U S⁻¹ V̄ᵀ (I - V Vᵀ), "
-        "J = F ∘ Uᵀ Ū, K = F ∘ Vᵀ V̄. dU, dV need distinct nonzero singular values."
+        "Thin SVD (U, s, Vh), A = U diag(s) Vh, k = min(m, n) singular values descending (real, also of a complex "
+        "A). With P = Uᴴ dA V, F_ij = 1/(s_j² - s_i²) (0 on the diagonal and at ties) and Φ = diag(i Im(P_jj) / s_j) "
+        "(0 for real A): ds = Re diag(P), dU = U (F ∘ (P S + S Pᴴ) + Φ) + (I - U Uᴴ) dA V S⁻¹, "
+        "dV = V (F ∘ (S P + Pᴴ S)) + (I - V Vᴴ) dAᴴ U S⁻¹ (JAX's rule; Φ gives each pair's phase to U). The VJP "
+        "is its transpose for the pairing Re Σ x̄ ∘ dx: with U, V conjugated (U* = conj(U), V* = conj(V)), "
+        "Ā = U* (diag(s̄) + (J + Jᴴ) S + S (K + Kᴴ) + Ψ) V*ᴴ + (I - U* U*ᴴ) Ū S⁻¹ V*ᴴ + U* S⁻¹ V̄ᴴ (I - V* V*ᴴ), "
+        "J = F ∘ U*ᴴ Ū, K = F ∘ V*ᴴ V̄, Ψ = diag(i Im((U*ᴴ Ū)_jj) / s_j), V̄ the cotangent of V = Vhᴴ. "
+        "dU, dV need distinct nonzero singular values."
     ),
 )
 

@@ -80,6 +80,8 @@ def _scipy_or_math_impl(name: str, scalar_fn):
             import scipy.special
         except ImportError:
             values = xp.asarray(x)
+            if values.dtype.kind == "c":
+                return _scipy_special(name)  # raises: Python's math module has no complex error function
             dtype = values.dtype if is_float_dtype(values.dtype) else xp.float64
             return xp.asarray(xp.frompyfunc(scalar_fn, 1, 1)(values), dtype=dtype)[()]
         return _in_input_dtype(getattr(scipy.special, name)(x), x)
@@ -108,13 +110,13 @@ erf = _unary(
     "erf",
     _scipy_or_math_impl("erf", math.erf),
     lambda ans, x: _TWO_OVER_SQRT_PI * exp(-(x * x)),
-    "The error function; d erf(x) = 2/sqrt(pi) exp(-x^2) dx.",
+    "The error function (entire: complex z too, by SciPy); d erf(z) = 2/sqrt(pi) exp(-z^2) dz.",
 )
 erfc = _unary(
     "erfc",
     _scipy_or_math_impl("erfc", math.erfc),
     lambda ans, x: -_TWO_OVER_SQRT_PI * exp(-(x * x)),
-    "1 - erf(x), accurate where erf(x) is near 1; d erfc(x) = -2/sqrt(pi) exp(-x^2) dx.",
+    "1 - erf(z), accurate where erf(z) is near 1 (complex z too); d erfc(z) = -2/sqrt(pi) exp(-z^2) dz.",
 )
 erfinv = _unary(
     "erfinv",

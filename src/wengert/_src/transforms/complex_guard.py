@@ -26,7 +26,7 @@ from wengert.errors import DtypeError
 from ..backend import dtype_of, xp
 from ..core.primitive import Tracer
 from ..core.source_info import user_frame_summary
-from ..primitives import contractions, elementwise, fourier, indexing, linalg, reductions, structural
+from ..primitives import contractions, elementwise, fourier, indexing, linalg, reductions, special, structural
 
 COMPLEX_DTYPES = frozenset(
     dtype
@@ -65,6 +65,9 @@ COMPLEX_DIFFERENTIABLE = frozenset(
         elementwise.arctan,
         elementwise.arcsinh,
         elementwise.arctanh,
+        elementwise.arccosh,
+        special.erf,
+        special.erfc,
         elementwise.where,
         # not holomorphic, with rules of their own
         elementwise.real,
@@ -95,6 +98,9 @@ COMPLEX_DIFFERENTIABLE = frozenset(
         # linear algebra whose rules transpose and never conjugate: d(A⁻¹) = -A⁻¹ dA A⁻¹, Ā = -A⁻ᵀ Ḡ A⁻ᵀ
         linalg.inv,
         linalg.solve,
+        # Hermitian eigenvectors and singular vectors, by JAX's rules (dw = Re diag(Vᴴ dA V), ...), transposed
+        linalg.eigh,
+        linalg.svd,
         # linear, transposed (never conjugated): docs of ``primitives/fourier.py``
         fourier.fft,
         fourier.ifft,
@@ -127,7 +133,9 @@ def complex_derivative_error(operation: str, dtype, transform: str) -> DtypeErro
 def refuse_complex(operation: str, values, transform: str) -> None:
     """Raise if one of ``values`` (results of ``operation`` about to carry a derivative) is complex.
 
-    For the operations that never have a complex rule (custom calls, the Tensor face's graph).
+    For the operations that never have a complex rule (the Tensor face's graph, linear_transpose of an
+    unproven primitive). Custom calls (``custom_jvp``, ``custom_vjp``, autograd's ``primitive``) bring
+    their own rules and pass: the user answers for them following docs/complex.md, as in JAX and autograd.
     """
     for value in values:
         if value.dtype in COMPLEX_DTYPES:

@@ -18,6 +18,12 @@ backward pass needs; ``bwd(residuals, ȳ) -> (x̄_1, ..., x̄_n)`` pulls a
 cotangent back. It works in reverse mode only: forward mode has no rule to
 use and says so.
 
+Complex values follow JAX's convention (docs/complex.md), which is also HIPS
+autograd's: a JVP rule pushes a complex tangent forward, and ``bwd`` returns the
+*transpose* of that map (no conjugate), ``c ȳ`` for ``y = c x``. A real
+argument's cotangent is the real part of what ``bwd`` returns; a complex tangent
+for a real output is refused. The rules are the user's to get right, as in JAX.
+
 Each transform interprets a call through its trace's ``process_custom_jvp`` /
 ``process_custom_vjp`` (``wengert._src.core.primitive.Trace``); the pieces they
 share (splitting arguments, running and checking the user's rules, the tape
@@ -30,12 +36,12 @@ import functools
 import inspect
 from collections.abc import Callable, Sequence
 
-from wengert.errors import LeakedTracerError, ShapeError, TransformError
+from wengert.errors import DtypeError, LeakedTracerError, ShapeError, TransformError
 
 from ..backend import dtype_of, shape_of, xp
 from ..core.primitive import Primitive, Tracer
 from ..core.pytree import tree_flatten, tree_unflatten
-from ..primitives.elementwise import stop_gradient
+from ..primitives.elementwise import real, stop_gradient
 
 
 class _CustomFunction:
@@ -244,6 +250,13 @@ class CustomCall:
                 "output's structure."
             )
         primals_out = [_as_array(p) for p in primals_out]
+        for i, (p, t) in enumerate(zip(primals_out, tangents_out)):
+            if dtype_of(t).kind == "c" and dtype_of(p).kind != "c":
+                raise DtypeError(
+                    f"custom_jvp function {self.name!r}: its JVP rule returned a complex tangent (dtype "
+                    f"{dtype_of(t)}) for output leaf {i}, which is real (dtype {dtype_of(p)}); a real value's "
+                    "tangent is real. Return wnp.real of it if the output is the real part of a complex value."
+                )
         tangents_out = [_as_array(t, dtype_of(p)) for t, p in zip(tangents_out, primals_out)]
         for i, (p, t) in enumerate(zip(primals_out, tangents_out)):
             if tuple(shape_of(t)) != tuple(shape_of(p)):
@@ -328,6 +341,8 @@ class CustomCall:
                         f"{shape_of(leaf)} for {where}, of shape {shape_of(primal)}; give each cotangent "
                         "its argument's shape."
                     )
+                if dtype_of(leaf).kind == "c" and dtype_of(primal).kind != "c":
+                    leaf = real(leaf)  # a real argument's cotangent is the real part (docs/complex.md)
                 cotangents.append(_as_array(leaf, dtype_of(primal)))
         self.check_no_escape(cotangents, "bwd's output")
         return cotangents
