@@ -277,13 +277,14 @@ def clear_gradients(parameters: Iterable[Tensor], set_to_none: bool = True) -> N
     stops recording; ``Optimizer.zero_grad`` and ``nn.Module.zero_grad`` both use it.
     """
     for param in parameters:
-        if param.grad is None:
+        grad = param._grad  # the gradient itself: ``.grad`` would warn for a non-leaf, which keeps none to clear
+        if grad is None:
             continue
         if set_to_none:
-            param.grad = None
+            param._grad = None
         else:
-            param.grad = param.grad.detach()
-            param.grad.zero_()
+            param._grad = grad = grad.detach()
+            grad.zero_()
 
 
 __all__ = [

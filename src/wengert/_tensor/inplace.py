@@ -24,7 +24,7 @@ from wengert.random import resolve_generator
 from .._src.backend import is_float_dtype, xp
 from .._src.primitives import elementwise, structural
 from .graph import LeafNode, grad_enabled
-from .storage import positions_in_base
+from .storage import bump_version, positions_in_base
 from .tensor import Tensor, array_of, flat_history, make_tensor
 
 
@@ -65,6 +65,21 @@ def _record_inplace(self, others) -> bool:
             "do), or write it out-of-place (`x = x + 1`)."
         )
     return True
+
+
+def untracked_array(tensor):
+    """``tensor``'s array, to change in place with nothing recorded and nothing checked; ``None`` unless the
+    tensor requires no grad, is no view and its array is writeable.
+
+    State a module keeps beside the graph (batch norm's running statistics, its batch count) is
+    changed this way, by NumPy's in-place operations, as PyTorch's kernels change it; the caller
+    then counts the change (``storage.bump_version``). Where this returns ``None``, the tensor's
+    in-place methods make the change, with the checks PyTorch makes.
+    """
+    array = tensor._primal
+    if tensor._node is None and tensor._base is None and array.flags.writeable:
+        return array
+    return None
 
 
 def _snapshot(self, copy: bool = True):
@@ -124,6 +139,25 @@ def add_(self, other, *, alpha=1):
     xp.add(array, array_of(other) if alpha == 1 else alpha * array_of(other), out=array)
     self._bump_version()
     return self
+
+
+def foreach_add_(tensors: list, others: list, alpha=1) -> None:
+    """``tensor.add_(other, alpha=alpha)`` for each pair (PyTorch's ``torch._foreach_add_``, an optimiser's update).
+
+    Under ``no_grad`` (an optimiser's step) an in-place method checks only that the array is
+    writeable; so here, once grad mode is read for the whole list, each pair is one NumPy add
+    into the tensor's array and one new version, the method's work without its call.
+    """
+    if grad_enabled.get():
+        for tensor, other in zip(tensors, others):
+            tensor.add_(other, alpha=alpha)
+        return
+    for tensor, other in zip(tensors, others):
+        array = tensor._primal
+        if not array.flags.writeable:
+            _record_inplace(tensor, ())  # raises: a read-only array
+        xp.add(array, array_of(other) if alpha == 1 else alpha * array_of(other), out=array)
+        bump_version(tensor)
 
 
 def sub_(self, other, *, alpha=1):

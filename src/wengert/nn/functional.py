@@ -19,6 +19,8 @@ from wengert._src.core.primitive import Tracer, concrete, known_value
 from wengert._src.primitives import elementwise as _elementwise
 from wengert._src.primitives import special as _special
 from wengert._src.primitives.rules import normalize_axis
+from wengert._tensor.inplace import untracked_array
+from wengert._tensor.storage import bump_version
 from wengert.errors import ArgumentError, DtypeError, ShapeError, TracerError
 from wengert.random import resolve_generator
 
@@ -215,13 +217,13 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     input = wnp.asarray(input)
     target, class_axis = _class_indices(input, target, "nll_loss")
     num_classes = input.shape[class_axis]
-    if not 0 <= ignore_index < num_classes and _class_range_holds(target, num_classes):
+    if not 0 <= ignore_index < num_classes and _indices_within(target, num_classes):
         kept = None  # every target a class, so none is ignore_index: nothing is masked (the usual case)
         picked_class = target
     else:
         kept = target != ignore_index
         picked_class = target if kept.all() else xp.where(kept, target, 0)
-        if not _class_range_holds(picked_class, num_classes):
+        if not _indices_within(picked_class, num_classes):
             bad = picked_class[(picked_class < 0) | (picked_class >= num_classes)][0]
             raise ArgumentError(
                 f"nll_loss: target {int(bad)} is out of range for {num_classes} classes; class indices run "
@@ -229,14 +231,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
             )
         if kept.all():
             kept = None
-    index = []
-    for axis, size in enumerate(input.shape):
-        if axis == class_axis:
-            index.append(picked_class)
-        else:
-            target_axis = axis if axis < class_axis else axis - 1
-            index.append(xp.arange(size).reshape([size if a == target_axis else 1 for a in range(target.ndim)]))
-    losses = -input[tuple(index)]
+    losses = -input[_picking_index(input.shape, class_axis, picked_class)]
     if weight is None and kept is None:
         return _reduce(losses, reduction, "nll_loss")
     if kept is None:
@@ -248,9 +243,36 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     return _reduce(losses, reduction, "nll_loss")
 
 
-def _class_range_holds(indices, num_classes: int) -> bool:
-    """Whether every class index lies in ``[0, num_classes)`` (true for none)."""
-    return not indices.size or (indices.min() >= 0 and indices.max() < num_classes)
+def _picking_index(shape: tuple, class_axis: int, picked_class) -> tuple:
+    """The index of ``input[n, t_n, d1, ...]``: ``picked_class`` along the class axis, each position along the rest."""
+    if len(shape) == 2:
+        return (xp.arange(shape[0]), picked_class)
+    index = []
+    for axis, size in enumerate(shape):
+        if axis == class_axis:
+            index.append(picked_class)
+        else:
+            target_axis = axis if axis < class_axis else axis - 1
+            index.append(xp.arange(size).reshape([size if a == target_axis else 1 for a in range(picked_class.ndim)]))
+    return tuple(index)
+
+
+_UNSIGNED = {xp.dtype(f"i{size}"): xp.dtype(f"u{size}") for size in (1, 2, 4, 8)}
+
+
+def _indices_within(indices, bound: int) -> bool:
+    """Whether every integer of ``indices`` lies in ``[0, bound)`` (true for none): class indices, embedding rows.
+
+    One pass where it can: read as the unsigned type of its size, a negative index is at
+    least ``2^(bits - 1)``, above every bound its signed type can hold, so ``max < bound``
+    checks both ends.
+    """
+    if not indices.size:
+        return True
+    unsigned = _UNSIGNED.get(indices.dtype)
+    if unsigned is not None and bound <= 1 << (8 * indices.itemsize - 1):
+        return bool(indices.view(unsigned).max() < bound)
+    return bool(indices.min() >= 0 and indices.max() < bound)
 
 
 def cross_entropy(
@@ -361,7 +383,7 @@ def embedding(input, weight, padding_idx: int | None = None):
     if not _is_integer(indices.dtype):
         raise DtypeError(f"embedding: indices must be integers, got dtype {indices.dtype}; use indices.astype(int).")
     weight = wnp.asarray(weight)
-    if indices.size and (indices.min() < 0 or indices.max() >= weight.shape[0]):
+    if not _indices_within(indices, weight.shape[0]):
         bad = indices[(indices < 0) | (indices >= weight.shape[0])].flat[0]
         raise IndexError(
             f"embedding: index {bad} is out of range for {weight.shape[0]} embeddings; indices must lie in "
@@ -408,34 +430,37 @@ def batch_norm(
     statistics, given as arrays or Tensors, are then updated in place:
     ``running = (1 - momentum) running + momentum batch``, with the *unbiased* variance for
     ``running_var``, as PyTorch does. In evaluation the running statistics normalise instead.
+
+    The per-channel factor ``weight / sqrt(var + eps)`` is formed first and applied to
+    ``x - mean`` once, as PyTorch's kernels do: one product over the whole batch instead of two,
+    in the forward pass and in the backward pass.
     """
     input = wnp.asarray(input)
-    if input.ndim not in (2, 3):
-        raise ShapeError(f"batch_norm: input must be (N, C) or (N, C, L), got shape {input.shape}.")
-    axes = (0,) if input.ndim == 2 else (0, 2)
-    channel_shape = (-1,) if input.ndim == 2 else (-1, 1)
+    shape = input.shape
+    if len(shape) not in (2, 3):
+        raise ShapeError(f"batch_norm: input must be (N, C) or (N, C, L), got shape {shape}.")
+    axes = (0,) if len(shape) == 2 else (0, 2)
+    channel_shape = (-1,) if len(shape) == 2 else (-1, 1)
     if training or running_mean is None:
-        count = input.size // input.shape[1]
+        count = shape[0] if len(shape) == 2 else shape[0] * shape[2]
         if count <= 1:
             raise ShapeError(
-                f"batch_norm: training needs more than one value per channel, got input of shape {input.shape}; "
+                f"batch_norm: training needs more than one value per channel, got input of shape {shape}; "
                 "use a larger batch, or call module.eval() to normalise with the running statistics."
             )
         mean = wnp.mean(input, axis=axes, keepdims=True)
         centered = input - mean
-        squares = wnp.sum(centered * centered, axis=axes, keepdims=True)
-        inverse_std = (squares / (count - correction) + eps) ** -0.5
-        out = centered * inverse_std
+        squares = wnp.sum(wnp.square(centered), axis=axes, keepdims=True)
+        scale = (squares / (count - correction) + eps) ** -0.5
         if training and running_mean is not None:
-            batch_mean = concrete(mean).reshape(-1)
-            _update_running(running_mean, batch_mean, momentum)
+            _update_running(running_mean, concrete(mean).reshape(-1), momentum)
             _update_running(running_var, concrete(squares).reshape(-1) / (count - 1), momentum)
     else:
-        out = (input - wnp.reshape(running_mean, channel_shape)) * (
-            wnp.reshape(running_var, channel_shape) + eps
-        ) ** -0.5
+        centered = input - wnp.reshape(running_mean, channel_shape)
+        scale = (wnp.reshape(running_var, channel_shape) + eps) ** -0.5
     if weight is not None:
-        out = out * _per_channel(weight, channel_shape)
+        scale = scale * _per_channel(weight, channel_shape)
+    out = centered * scale
     if bias is not None:
         out = out + _per_channel(bias, channel_shape)
     return out
@@ -449,12 +474,20 @@ def _per_channel(values, channel_shape: tuple):
 
 
 def _update_running(statistic, batch_value, momentum: float) -> None:
-    """``statistic <- (1 - momentum) statistic + momentum batch_value``, in place (an array or a Tensor)."""
-    updated = momentum * batch_value + (1 - momentum) * concrete(statistic)
-    if isinstance(statistic, xp.ndarray):
-        statistic[...] = updated
-    else:
-        statistic.copy_(updated)
+    """``statistic <- (1 - momentum) statistic + momentum batch_value``, in place (an array or a Tensor).
+
+    Two in-place NumPy operations on the statistic's own memory (the products and the sum of the
+    formula, so the same numbers), as PyTorch's kernels update it, and one new version of a Tensor;
+    a Tensor that requires grad or is a view is changed by its in-place methods, which check it.
+    """
+    array = statistic if isinstance(statistic, xp.ndarray) else untracked_array(statistic)
+    if array is None:
+        statistic.mul_(1 - momentum).add_(batch_value, alpha=momentum)
+        return
+    array *= 1 - momentum
+    array += momentum * batch_value
+    if array is not statistic:
+        bump_version(statistic)
 
 
 def dropout(input, p: float = 0.5, training: bool = True, generator=None):

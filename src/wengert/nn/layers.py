@@ -14,6 +14,8 @@ import math
 import wengert.numpy as wnp
 from wengert._src.backend import xp
 from wengert._tensor.api import no_grad, tensor
+from wengert._tensor.inplace import untracked_array
+from wengert._tensor.storage import bump_version
 from wengert.errors import ArgumentError, ShapeError
 from wengert.random import resolve_generator
 
@@ -53,7 +55,8 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound, generator=generator)
 
     def forward(self, input):
-        return F.linear(input, self.weight, self.bias)
+        parameters = self._parameters
+        return F.linear(input, parameters["weight"], parameters["bias"])
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
@@ -86,7 +89,7 @@ class Embedding(Module):
                 self.weight[self.padding_idx] = 0.0
 
     def forward(self, input):
-        return F.embedding(input, self.weight, self.padding_idx)
+        return F.embedding(input, self._parameters["weight"], self.padding_idx)
 
     def extra_repr(self) -> str:
         text = f"{self.num_embeddings}, {self.embedding_dim}"
@@ -162,24 +165,34 @@ class BatchNorm1d(Module):
                 f"BatchNorm1d({self.num_features}): expected input of shape (N, {self.num_features}) or "
                 f"(N, {self.num_features}, L), got {tuple(shape)}."
             )
+        # The registries read directly (what ``self.weight`` finds through Module.__getattr__, at a fraction
+        # of its cost): this runs at every training step.
+        parameters, buffers = self._parameters, self._buffers
+        running_mean, running_var = buffers["running_mean"], buffers["running_var"]
         counting = self.training and self.track_running_stats
         factor = 0.0 if self.momentum is None else self.momentum
         if counting and self.momentum is None:
-            factor = 1.0 / (self.num_batches_tracked.item() + 1)
-        use_batch_statistics = self.training or self.running_mean is None
+            factor = 1.0 / (buffers["num_batches_tracked"].item() + 1)
+        keeps_statistics = not self.training or self.track_running_stats
         out = F.batch_norm(
             input,
-            self.running_mean if not self.training or self.track_running_stats else None,
-            self.running_var if not self.training or self.track_running_stats else None,
-            self.weight,
-            self.bias,
-            training=use_batch_statistics,
+            running_mean if keeps_statistics else None,
+            running_var if keeps_statistics else None,
+            parameters["weight"],
+            parameters["bias"],
+            training=self.training or running_mean is None,
             momentum=factor,
             eps=self.eps,
             correction=self.correction,
         )
         if counting:
-            self.num_batches_tracked.add_(1)
+            batches = buffers["num_batches_tracked"]
+            array = untracked_array(batches)
+            if array is None:
+                batches.add_(1)
+            else:
+                array += 1
+                bump_version(batches)
         return out
 
     def extra_repr(self) -> str:

@@ -14,6 +14,7 @@ exactly PyTorch's order of operations, so that the two agree to rounding.
 from collections.abc import Iterable
 
 from wengert._src.backend import xp
+from wengert._tensor.inplace import foreach_add_
 from wengert.errors import ArgumentError
 
 from .optimizer import Optimizer
@@ -65,6 +66,7 @@ class SGD(Optimizer):
 
     def update_group(self, group: dict) -> None:
         momentum, dampening, weight_decay = group["momentum"], group["dampening"], group["weight_decay"]
+        params, steps = [], []
         for param, grad in self.gradients(group):
             if weight_decay != 0:
                 grad = grad + weight_decay * param.detach().numpy()
@@ -77,4 +79,6 @@ class SGD(Optimizer):
                     buffer *= momentum
                     buffer += (1 - dampening) * grad
                 grad = grad + momentum * buffer if group["nesterov"] else buffer
-            param.add_(grad, alpha=-group["lr"])
+            params.append(param)
+            steps.append(grad)
+        foreach_add_(params, steps, alpha=-group["lr"])
