@@ -136,6 +136,8 @@ class Node(GraphNode):
         """Raise if a value this node saved was changed in place after it was recorded."""
         seq = self.seq
         for position, arg in enumerate(self.saved):
+            if not isinstance(arg, Tracer):  # an array or a number: no tensor's memory, no version
+                continue
             counter = getattr(arg, "_version", None)
             if counter is not None and counter[1] > seq:
                 self._overwritten(f"its argument {position}", counter)
@@ -265,7 +267,7 @@ def accumulate_grad(tensor, ct, wrap, create_graph: bool, given: set) -> None:
         ct = _array_of(ct)
     if grad is None:
         if ct.base is not None or not ct.flags.writeable or id(ct) in given or type(ct) is not xp.ndarray:
-            ct = xp.array(ct, copy=True)
+            ct = _copy_like(ct, tensor._primal)
         given.add(id(ct))
         tensor._grad = wrap(ct)
         return
@@ -275,6 +277,20 @@ def accumulate_grad(tensor, ct, wrap, create_graph: bool, given: set) -> None:
         grad._bump_version()
     else:
         tensor._grad = wrap(_array_of(grad) + ct)
+
+
+def _copy_like(ct, value):
+    """A copy of the cotangent ``ct`` laid out in memory as ``value``, the tensor it is the gradient of.
+
+    PyTorch's layout contract for ``.grad``: a gradient that arrives as a view (the transpose
+    behind ``Linear``'s ``(out, in)`` weight, say) is copied into the parameter's own order, so
+    that the optimiser's in-place update walks both arrays in the same order.
+    """
+    if xp.shape(ct) != value.shape:
+        return xp.array(ct, copy=True)
+    copy = xp.empty_like(value, dtype=xp.result_type(ct))
+    xp.copyto(copy, ct)
+    return copy
 
 
 def run_backward(roots, seeds, *, retain_graph: bool, create_graph: bool, wrap, inputs=None, unit_seeds: bool = False):
@@ -354,11 +370,12 @@ def _compiled_pull_back(roots, seeds, unit_seeds: bool, retain_graph: bool) -> l
     nodes: list = []
     seen: set = set()
     stack = [node for node, _ in roots]
+    pop, push, see = stack.pop, stack.append, seen.add
     while stack:  # the nodes reachable from the roots, as _reachable finds them, refusing what the walk needs
-        node = stack.pop()
+        node = pop()
         if node in seen:
             continue
-        seen.add(node)
+        see(node)
         if node.hooks is not None:
             return None
         kind = type(node)
@@ -366,7 +383,8 @@ def _compiled_pull_back(roots, seeds, unit_seeds: bool, retain_graph: bool) -> l
             if node.args is None:
                 return None
             nodes.append(node)
-            stack.extend(parent for _, parent, _ in node.parents)
+            for _, parent, _ in node.parents:
+                push(parent)
         elif kind is LeafNode:
             leaves.append(node)
         else:
@@ -377,12 +395,12 @@ def _compiled_pull_back(roots, seeds, unit_seeds: bool, retain_graph: bool) -> l
     tape = trace.tape
     tape.extend([None] * len(leaves))
     index = {leaf: i for i, leaf in enumerate(leaves)}
-    for node in nodes:
+    add = tape.append
+    for position, node in enumerate(nodes, len(leaves)):
         if node.saved is not None:
             node.check_saved()
-        index[node] = len(tape)
-        parents = [(position, index[parent], slot) for position, parent, slot in node.parents]
-        tape.append(entry(node.prim, node.args, node.params, node.out, parents))
+        index[node] = position
+        add(entry(node.prim, node.args, node.params, node.out, [(k, index[p], s) for k, p, s in node.parents]))
     outputs = [ReverseTracer(trace, _value_of(node, slot), index[node], slot) for node, slot in roots]
     inputs = [ReverseTracer(trace, leaf.tensor._primal, i) for i, leaf in enumerate(leaves)]
     cts = compiled_backward.pull_back(trace, outputs, list(seeds), inputs, unit_seeds)
