@@ -253,7 +253,7 @@ def test_linear_transpose_refuses_complex_primals_and_transposes_real_maps_throu
 
 def test_a_tensor_that_requires_grad_cannot_become_complex():
     x = Tensor(3.0, requires_grad=True)
-    with pytest.raises(DtypeError, match=rf"Tensor autograd: `mul` meets a complex value.*{HERE}"):
+    with pytest.raises(DtypeError, match=rf"Tensor autograd: `multiply` meets a complex value.*{HERE}"):
         (x * 1j).abs()
 
 

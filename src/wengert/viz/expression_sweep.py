@@ -63,7 +63,7 @@ class Row:
 
     @property
     def definition(self) -> str:
-        """``v1 = mul a b`` (or the input's name)."""
+        """``v1 = multiply a b`` (or the input's name)."""
         if not self.operation:
             return self.name
         return " ".join((f"{self.name} =", self.operation, *self.inputs))

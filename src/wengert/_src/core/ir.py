@@ -16,10 +16,10 @@ A :class:`Program` is what staging a function records (``wengert.trace``):
 
 It prints one equation per line, like a textbook's evaluation trace::
 
-    input  t1, t2           :: f64[3], f64[3]
-    t3 = mul t1 t2          :: f64[3]
-    t4 = sin t3             :: f64[3]
-    output t4               :: f64[3]
+    input  t1, t2        :: f64[3], f64[3]
+    t3 = multiply t1 t2  :: f64[3]
+    t4 = sin t3          :: f64[3]
+    output t4            :: f64[3]
 
 It runs (``program(*args)``; each equation *binds* its primitive, so a
 program runs under any transform, and can be differentiated, staged again
@@ -161,7 +161,7 @@ class Equation:
         self.outputs = tuple(outputs)
 
     def definition(self) -> str:
-        """The left part of the printed line, ``t3 = sum[axis=(1,)] t2``."""
+        """The left part of the printed line, ``t3 = reduce_sum[axis=(1,)] t2``."""
         outs = ", ".join(v.name for v in self.outputs)
         return " ".join((f"{outs} =", self.head(), *(x.name for x in self.inputs)))
 

@@ -4,11 +4,11 @@ A function is run once under a reverse-mode tape (:class:`ReverseTrace`),
 and the tape is read back as a list of equations, one primitive per line,
 in the order they were evaluated::
 
-    x              = 1.5
-    v1 = pow x 3   = 3.375
-    v2 = neg x     = -1.5
-    v3 = exp v2    = 0.22313
-    v4 = mul v1 v3 = 0.753064
+    x                   = 1.5
+    v1 = power x 3      = 3.375
+    v2 = neg x          = -1.5
+    v3 = exp v2         = 0.22313
+    v4 = multiply v1 v3 = 0.753064
 
 Each input of an equation is named: a variable of the function (``x``), an
 intermediate (``v3``), or, for a value that does not depend on the
@@ -47,7 +47,7 @@ class Equation:
     value: object
 
     def definition(self) -> str:
-        """The left part of the line, ``v1 = pow x 3``, without the value."""
+        """The left part of the line, ``v1 = power x 3``, without the value."""
         params = ", ".join(f"{key}={value}" for key, value in self.params)
         head = f"{self.primitive}[{params}]" if params else self.primitive
         return " ".join((f"{self.out} =", head, *self.inputs))
