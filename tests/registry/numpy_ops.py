@@ -709,6 +709,14 @@ for _spec, _shapes in _EINSUM.items():
     add(same(lambda m, *ops, s=_spec: m.einsum(s, *ops), *(_uniform(s) for s in _shapes), name="wnp.einsum",
              label=_spec))
 
+# the index tricks r_ and c_ are objects, not functions (hence no "wnp." in their names for the coverage test)
+add(same(lambda m, a, b: m.r_[a, 0.5, b], _uniform((3,)), _uniform((2,)), name="index trick r_",
+         label="arrays and a scalar"))
+add(same(lambda m, a, b: m.r_[a, b, 0:2], _uniform((3,)), _uniform((2,)), name="index trick r_",
+         label="and a range", float32=False))  # the range is int64, so NumPy's result is float64
+add(same(lambda m, a, b: m.r_["0,2,0", a, b], _uniform((3,)), _uniform((3,)), name="index trick r_",
+         label="'0,2,0': columns"))
+add(same(lambda m, a, b: m.c_[a, b, a], _uniform((3, 2)), _uniform((3,)), name="index trick c_"))
 add(op("tensordot", _uniform((2, 3, 4)), _uniform((3, 4, 2)), label="axes=2"))
 add(op("tensordot", _uniform((2, 3, 4)), _uniform((4, 2)), label="axes=1", kwargs={"axes": 1}))
 add(op("tensordot", _uniform((2, 3, 4)), _uniform((4, 3, 5)), label="axes=([1,2],[1,0])",
@@ -788,6 +796,11 @@ add(same(lambda m, a, b: m.einsum("...i,...i->...", a, b), _uniform((2, 3, 4)), 
          name="wnp.einsum", label="...i,...i->... (broadcast ellipsis)"))
 add(same(lambda m, a, b: m.einsum("ij,jk->ik", a, b), _uniform((3, 4)), _uniform((1, 5)),
          name="wnp.einsum", label="ij,jk->ik (a size-1 axis broadcast)"))
+add(same(lambda m, a, b: m.einsum(a, [0, 1], b, [1, 30], [30, 0]), _uniform((2, 3)), _uniform((3, 4)),
+         name="wnp.einsum", label="interleaved sublists, labels 0 to 30"))
+add(same(lambda m, a, b: m.einsum(a, [Ellipsis, 0, 1], b, [1, 2], [Ellipsis, 0, 2]), _uniform((2, 2, 3)),
+         _uniform((3, 4)), name="wnp.einsum", label="interleaved sublists with Ellipsis",
+         autograd=False))  # autograd's VJP of this form raises NumPy's ValueError
 add(same(lambda m, a, b: m.matmul(a, b), _uniform((3, 1, 2, 4)), _uniform((1, 5, 4, 2)), name="wnp.matmul",
          label="both broadcast"))
 

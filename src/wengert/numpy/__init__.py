@@ -12,6 +12,7 @@ from ._contract import cross, dot, einsum, inner, kron, matmul, outer, tensordot
 from ._convolution import convolve, correlate
 from ._creation import *
 from ._creation import array, asarray
+from ._index_tricks import c_, r_
 from ._indexing import at
 from ._math import *
 from ._math import abs, astype, round, where

@@ -157,8 +157,14 @@ def trace(a, offset: int = 0, axis1: int = 0, axis2: int = 1):
     return sum(diagonal(a, offset, axis1, axis2), axis=-1)
 
 
-def einsum(subscripts: str, *operands, optimize=None):
-    """Einstein summation, as NumPy's ``einsum`` (implicit output and ``...`` supported)."""
+def einsum(subscripts, *operands, optimize=None):
+    """Einstein summation, as NumPy's ``einsum`` (implicit output and ``...`` supported).
+
+    Also NumPy's interleaved form, operands each followed by the list of its axes' labels (integers, or
+    ``Ellipsis``) and, last, optionally the output's: ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` is ``a @ b``.
+    """
+    if not isinstance(subscripts, str):
+        subscripts, operands = _subscripts_of_sublists((subscripts, *operands))
     operands = [asarray_or_tracer(op) for op in operands]
     spec = explicit_einsum_spec(subscripts, [op.ndim for op in operands])
     inputs = spec.split("->")[0].split(",")
@@ -179,6 +185,32 @@ def einsum(subscripts: str, *operands, optimize=None):
         for term, op in zip(inputs, operands)
     ]  # fmt: skip
     return ct.einsum(*operands, spec=spec)
+
+
+def _subscripts_of_sublists(arguments: tuple) -> tuple[str, tuple]:
+    """``(a, [0, 1], b, [1, 2], [0, 2])`` -> ``('AB,BC->AC', (a, b))``: NumPy's interleaved form as a string
+    (labels 0-25 are ``A``-``Z`` and 26-51 ``a``-``z``, as NumPy reads them; ``Ellipsis`` is ``...``)."""
+
+    def term(sublist) -> str:
+        letters = []
+        for label in sublist:
+            if label is Ellipsis:
+                letters.append("...")
+            elif isinstance(label, int) and 0 <= label < 52:
+                letters.append(string.ascii_uppercase[label] if label < 26 else string.ascii_lowercase[label - 26])
+            else:
+                raise ShapeError(
+                    f"einsum: an axis label of the interleaved form must be an integer in [0, 52) or Ellipsis, "
+                    f"got {label!r}"
+                )
+        return "".join(letters)
+
+    operands, sublists = arguments[0::2], arguments[1::2]
+    output = None
+    if len(arguments) % 2:  # the last argument is the output's sublist
+        operands, output = operands[:-1], arguments[-1]
+    subscripts = ",".join(term(sublist) for sublist in sublists)
+    return (subscripts if output is None else f"{subscripts}->{term(output)}"), operands
 
 
 def explicit_einsum_spec(subscripts: str, ndims: list) -> str:
