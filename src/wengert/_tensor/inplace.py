@@ -9,6 +9,11 @@ back, the tensor taking the result's history (PyTorch's rebase of
 (``_assign_recorded``). PyTorch's refusals are kept: a leaf that requires grad,
 or a view of one, cannot be changed in place with gradients on.
 
+Two writes serve ``nn`` and ``optim`` at every training step without a method's
+per-call work, each where it has nothing to check or record:
+:func:`untracked_array` (batch norm's running statistics) and
+:func:`foreach_add_` (an optimiser's update of its parameter list).
+
 The class ``Tensor`` (``tensor.py``) sits below this module, which needs it to
 make tensors, so the methods are installed on it by :func:`install` (called
 when the Tensor face is assembled, in ``api.py``), as ``wengert.numpy``
