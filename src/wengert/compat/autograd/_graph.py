@@ -29,8 +29,10 @@ from wengert._src.transforms.inputs import as_float_input
 from wengert._src.transforms.reverse import ReverseTrace, ReverseTracer, pull_back_tape
 from wengert.errors import ArgumentError
 
+from ._node_trace import Node, trace_nodes
 
-class VJPNode:
+
+class VJPNode(Node):
     """A value's place on a reverse-mode tape: the trace owning the tape, the entry and its result slot.
 
     A root (``VJPNode.new_root()``) has no place until a box is made on it; it then keeps the
@@ -99,7 +101,11 @@ def trace(start_node: VJPNode, fun: Callable, x):
     """``(fun(x), end_node)``, ``fun`` run on a new reverse-mode level from the root ``start_node``.
 
     ``end_node`` is ``None`` (with autograd's warning) when the output does not depend on ``x``.
+    A root of a user's own ``Node`` class traces without differentiating: each primitive makes a
+    node of that class (:func:`~._node_trace.trace_nodes`).
     """
+    if not isinstance(start_node, VJPNode):
+        return trace_nodes(start_node, fun, x)
     if start_node.trace is not None:
         raise ArgumentError("trace: the start node already holds a tape; give each trace a fresh VJPNode.new_root().")
     with new_trace(ReverseTrace) as level:

@@ -29,6 +29,7 @@ from wengert.errors import TransformError
 
 from ._graph import new_box as new_box  # autograd.tracer names: re-exported
 from ._graph import trace as trace
+from ._node_trace import Node as Node
 
 Box = Tracer
 """autograd's ``Box`` is wengert's traced value: ``isinstance(x, Box)`` asks whether ``x`` is being differentiated."""
