@@ -1,6 +1,6 @@
 """The benchmark harness: wengert against hand-written NumPy and its peers, in ratios.
 
-Eleven sections, each a table followed by the targets it is held to
+Twelve sections, each a table followed by the targets it is held to
 (``--only`` picks one):
 
 1. ``makemore``: the makemore MLP loss and every parameter gradient at batch
@@ -35,6 +35,9 @@ Eleven sections, each a table followed by the targets it is held to
    tracemalloc and by resident size (``memory.py``).
 11. ``scalar``: the gradient of a 2,029-operation program on 0-d float64
    values, eager and jitted (``scalar_program.py``).
+12. ``rnn``: the gradient of an RNN over 500 steps, a tape longer than the compiled
+   backward pass's limit, eager, against autograd, PyTorch eager and JAX jit; run it with
+   ``--threads 1`` and ``--threads 2`` (``long_tape.py``).
 
 Every implementation runs the same program and its result is checked against
 the reference once before it is timed. Peers that are not installed are
@@ -60,6 +63,7 @@ import divergence
 import elimination
 import gaussian_process
 import jacobians
+import long_tape
 import makemore_reference as reference
 import matmul_hessian
 import memory
@@ -106,6 +110,7 @@ SECTIONS = (
     "elimination",
     "memory",
     "scalar",
+    "rnn",
 )
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -517,6 +522,7 @@ def main(argv: list[str] | None = None) -> int:
         "elimination": elimination.run_elimination,
         "memory": memory.run_memory,
         "scalar": scalar_program.run_scalar_program,
+        "rnn": long_tape.run_long_tape,
     }
     for name in SECTIONS if args.only is None else (args.only,):
         sections[name](peers, settings)

@@ -160,6 +160,7 @@ def test_every_section_is_selectable_with_only():
         "elimination",
         "memory",
         "scalar",
+        "rnn",
     )
     with pytest.raises(SystemExit):
         benchmark.main(["--only", "no-such-section"])
@@ -237,3 +238,27 @@ def test_scalar_reference_gradient_matches_central_differences():
     for k in range(4):
         up, down = ([v + s * h * (i == k) for i, v in enumerate(scalar_program.INPUTS)] for s in (1, -1))
         assert abs((program(*up) - program(*down)) / (2 * h) - gradient[k]) < 1e-8
+
+
+# --- rnn: a long tape ----------------------------------------------------------------------------
+
+
+def test_rnn_section_checks_every_installed_peer(peers):
+    import long_tape
+
+    rows = long_tape.long_tape_implementations(peers, long_tape.rnn_problem(steps=6, batch=3, inputs=2, hidden=4))
+    assert_every_row_passes(rows[long_tape.COLUMN], "rnn")
+
+
+def test_rnn_reference_gradient_matches_central_differences():
+    import long_tape
+
+    params, xs, y = long_tape.rnn_problem(steps=5, batch=3, inputs=2, hidden=4)
+    loss = long_tape.rnn_loss(np, xs, y)
+    _, grads = long_tape.gradient_by_hand(params, xs, y)
+    h = 1e-6
+    for k, (p, g) in enumerate(zip(params, grads)):
+        direction = np.random.default_rng(k).standard_normal(p.shape)
+        up = [q + h * direction if i == k else q for i, q in enumerate(params)]
+        down = [q - h * direction if i == k else q for i, q in enumerate(params)]
+        np.testing.assert_allclose((loss(*up) - loss(*down)) / (2 * h), np.sum(g * direction), rtol=1e-6)

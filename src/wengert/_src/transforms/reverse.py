@@ -24,7 +24,14 @@ from ..core.pytree import tree_unflatten
 from ..primitives.rules import JointVJP
 from .complex_guard import COMPLEX_DTYPES, ChecksComplexArguments, refuse_unproven_complex
 from .custom_derivatives import CustomCall, custom_call_primitive
-from .saved_values import KEPT_BELOW_BYTES, replaceable, saving_plan, stand_in
+from .saved_values import (
+    KEPT_BELOW_BYTES,
+    KEPT_BELOW_BYTES_ON_LONG_TAPES,
+    LONG_TAPE_ENTRIES,
+    replaceable,
+    saving_plan,
+    stand_in,
+)
 
 _TRANSFORM = "reverse mode (grad, vjp, jacrev, hessian)"
 _ndarray = xp.ndarray
@@ -60,16 +67,19 @@ class ReverseTrace(Trace):
     Once it has recorded a large result (``drops_unread``), each entry keeps only the values its
     VJP rules read (:mod:`.saved_values`), unless ``keeps_every_value`` (for a tape that is read
     for its values, as ``evaluation_trace`` is). Before that every value is small, and finding
-    what to drop would cost each operation more than the memory it frees.
+    what to drop would cost each operation more than the memory it frees. "Large" is
+    ``kept_below`` bytes: :data:`~.saved_values.KEPT_BELOW_BYTES`, and less on a tape longer than
+    :data:`~.saved_values.LONG_TAPE_ENTRIES`, where small values add up.
     """
 
-    __slots__ = ("drops_unread", "keeps_every_value", "tape")
+    __slots__ = ("drops_unread", "keeps_every_value", "kept_below", "tape")
 
     def __init__(self, level: int, keeps_every_value: bool = False):
         super().__init__(level)
         self.tape: list = []
         self.keeps_every_value = keeps_every_value
         self.drops_unread = False
+        self.kept_below = KEPT_BELOW_BYTES
 
     def note_large(self, values) -> None:
         """Values that enter the tape other than as a primitive's result (inputs, a custom call's
@@ -123,7 +133,10 @@ class ReverseTrace(Trace):
         tape = self.tape
         index = len(tape)
         saved = out
-        if not self.drops_unread and out.__class__ is _ndarray and out.nbytes >= KEPT_BELOW_BYTES:
+        kept_below = self.kept_below
+        if index >= LONG_TAPE_ENTRIES and kept_below > KEPT_BELOW_BYTES_ON_LONG_TAPES:
+            kept_below = self.kept_below = KEPT_BELOW_BYTES_ON_LONG_TAPES  # a long tape: see saved_values
+        if not self.drops_unread and out.__class__ is _ndarray and out.nbytes >= kept_below:
             self.drops_unread = not self.keeps_every_value  # the first large result
         if self.drops_unread:  # stand-ins for what the rules do not read (see saved_values)
             plan = prim.saving_plans.get(pulled)
@@ -132,13 +145,13 @@ class ReverseTrace(Trace):
             _, keeps_output, dropped = plan
             for position in dropped:
                 value = primals[position]
-                if value.__class__ is _ndarray and value.nbytes >= KEPT_BELOW_BYTES:  # replaceable(value), inlined
-                    primals[position] = stand_in(value)
+                if value.__class__ is _ndarray and value.nbytes >= kept_below:  # stand_in's test, inlined
+                    primals[position] = stand_in(value, kept_below)
             if not keeps_output:
                 if prim.multiple_results:
-                    saved = tuple(stand_in(o) for o in out)
-                elif out.__class__ is _ndarray and out.nbytes >= KEPT_BELOW_BYTES:  # replaceable(out)
-                    saved = stand_in(out)
+                    saved = tuple(stand_in(o, kept_below) for o in out)
+                elif out.__class__ is _ndarray and out.nbytes >= kept_below:
+                    saved = stand_in(out, kept_below)
         if prim.multiple_results:
             if any(o.dtype in COMPLEX_DTYPES for o in out):
                 self.admit_complex(prim, args, out)

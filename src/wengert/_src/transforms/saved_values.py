@@ -37,6 +37,16 @@ KEPT_BELOW_BYTES = 64 * 1024
 nanoseconds per value, which a small array's memory does not repay (a program of small arrays
 records as fast as it did), while every array that weighs in a tape's memory is larger."""
 
+LONG_TAPE_ENTRIES = 1000
+"""A tape longer than this (the compiled backward pass's limit: it runs eagerly) drops unread arrays
+from :data:`KEPT_BELOW_BYTES_ON_LONG_TAPES` up: 2,500 entries of 32 KiB arrays (an RNN over 500 steps)
+hold 80 MB where the derivative reads 16, and a heap that large is given back to the system when the
+tape is freed and faulted in again by the next call (thousands of page faults a call, costlier
+still with a BLAS thread beside the interpreter)."""
+KEPT_BELOW_BYTES_ON_LONG_TAPES = 4096
+"""Beyond :data:`LONG_TAPE_ENTRIES` entries, an array of a page or more is dropped where no rule reads
+it; smaller ones are kept, as the operations that make them cost little more than a stand-in."""
+
 _STAND_INS_KEPT = 1024
 """Stand-ins remembered, one per shape and dtype; a program of ever new shapes makes them afresh."""
 _stand_ins: dict = {}
@@ -85,12 +95,12 @@ def replaceable(value) -> bool:
     return value.__class__ is xp.ndarray and value.nbytes >= KEPT_BELOW_BYTES
 
 
-def stand_in(value):
+def stand_in(value, kept_below: int = KEPT_BELOW_BYTES):
     """What an entry keeps of a ``value`` no rule reads: an array of its shape and dtype holding one
     element (every stride 0; NaN for floating and complex dtypes, else zero), shared by every entry
-    that drops a value of that type; a number, a tracer or an array under :data:`KEPT_BELOW_BYTES`
+    that drops a value of that type; a number, a tracer or an array under ``kept_below`` bytes
     is kept as it is."""
-    if not replaceable(value):
+    if value.__class__ is not xp.ndarray or value.nbytes < kept_below:
         return value
     key = (value.shape, value.dtype)
     standing = _stand_ins.get(key)
