@@ -271,6 +271,17 @@ class StagedLinearization:
             return list(f_lin.program.consts), [leaf for leaf in aux_leaves if isinstance(leaf, Tracer)]
 
         self.compiled = jit(residuals, static_argnums=static)
+        self.skeleton: _Skeleton | None = None
+
+    def _graph_at(self, consts: list) -> LinearizedGraph:
+        """The graph with these constants: the first one read whole, later ones on its skeleton."""
+        if self.skeleton is not None:
+            graph = self.skeleton.graph(consts)
+            if graph is not None:
+                return graph
+        graph = graph_of_program(self.program, consts)
+        self.skeleton = _Skeleton(self.program, graph)
+        return graph
 
     def graph(self, args: tuple, fold: bool = True) -> tuple[LinearizedGraph, object]:
         """The graph at ``args`` (of the shapes staged for) and the function's ``aux`` there."""
@@ -278,7 +289,7 @@ class StagedLinearization:
             consts, traced_aux = self.compiled(*args)
         except TracerError as error:
             raise _staging_error(error) from error
-        graph = graph_of_program(self.program, consts)
+        graph = self._graph_at(consts)
         traced = iter(traced_aux)
         aux = tree_unflatten(self.aux_tree, [next(traced) if kept is None else kept for kept in self.static_aux])
         return (fold_relays(graph) if fold else graph), aux
@@ -336,6 +347,57 @@ def graph_of_program(program, consts: Sequence | None = None) -> LinearizedGraph
     outputs = _output_vertices(program, vertices, edges, intermediates, defined_by)
     graph = LinearizedGraph(vertices, edges, [v.name for v in program.invars], intermediates, outputs, program)
     return _pruned(graph)
+
+
+class _Skeleton:
+    """What :func:`graph_of_program` reads from a staged program that no point changes: the vertices
+    (their roles settled), which equations are constant, the edges' places, the output copies and the
+    pruned vertices. A later point computes only the edges' values on it (the walk, the vertices and the
+    checks cost as much as the arithmetic on small graphs). The edges a point yields are compared with
+    the first point's: a difference (a declaration that answers otherwise at other values) is read whole.
+    """
+
+    def __init__(self, program, first: LinearizedGraph):
+        self.program = program
+        self.first = first
+        defined_by = {var: var.name for var in program.invars}
+        self.steps = []
+        for eqn in program.equations:
+            positions = [p for p, x in enumerate(eqn.inputs) if isinstance(x, Var) and x in defined_by]
+            if positions:
+                defined_by.update((var, var.name) for var in eqn.outputs)
+            self.steps.append((eqn, positions))
+        self.defined_by = defined_by
+        self.zeros = {var: _read_only(xp.zeros(var.shape, var.dtype)) for var in defined_by}
+        self.keys = set(first.edges)
+        self.copies = {key: edge for key, edge in first.edges.items() if key[1] not in defined_by.values()}
+
+    def graph(self, consts: list) -> LinearizedGraph | None:
+        """The graph at ``consts``, or None where its edges do not fall where the first point's did."""
+        env = dict(zip(self.program.constvars, consts))
+        defined_by, zeros = self.defined_by, self.zeros
+        edges: dict = {}
+        for eqn, positions in self.steps:
+            args = [x.value if isinstance(x, Literal) else zeros[x] if x in zeros else env[x] for x in eqn.inputs]
+            if not positions:
+                out = eqn.primitive(*args, **eqn.params)
+                env.update(zip(eqn.outputs, out if eqn.primitive.multiple_results else (out,)))
+                continue
+            for position, out_position, edge in equation_edges(eqn, args, positions):
+                key = (defined_by[eqn.inputs[position]], eqn.outputs[out_position].name)
+                edges[key] = merge(edges[key], edge) if key in edges else edge
+        edges.update(self.copies)
+        first = self.first
+        live = [key for key in edges if key[0] in first.vertices and key[1] in first.vertices]
+        if len(live) != len(self.keys) or not self.keys.issuperset(live):
+            return None
+        kept = {key: edges[key] for key in first.edges}
+        return LinearizedGraph(first.vertices, kept, first.inputs, first.intermediates, first.outputs, self.program)
+
+
+def _read_only(array):
+    array.flags.writeable = False
+    return array
 
 
 def fold_relays(graph: LinearizedGraph) -> LinearizedGraph:
