@@ -292,7 +292,11 @@ class StagedLinearization:
         graph = self._graph_at(consts)
         traced = iter(traced_aux)
         aux = tree_unflatten(self.aux_tree, [next(traced) if kept is None else kept for kept in self.static_aux])
-        return (fold_relays(graph) if fold else graph), aux
+        if not fold or self.skeleton.folds_nothing:  # which vertices are relays is the structure's, not the point's
+            return graph, aux
+        folded = fold_relays(graph)
+        self.skeleton.folds_nothing = len(folded.intermediates) == len(graph.intermediates)
+        return folded, aux
 
 
 def _staging_error(error: TracerError) -> TracerError:
@@ -371,6 +375,8 @@ class _Skeleton:
         self.zeros = {var: _read_only(xp.zeros(var.shape, var.dtype)) for var in defined_by}
         self.keys = set(first.edges)
         self.copies = {key: edge for key, edge in first.edges.items() if key[1] not in defined_by.values()}
+        self.folds_nothing = False
+        """Whether folding found no relay on this structure (then a later point skips the search)."""
 
     def graph(self, consts: list) -> LinearizedGraph | None:
         """The graph at ``consts``, or None where its edges do not fall where the first point's did."""
