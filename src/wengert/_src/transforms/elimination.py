@@ -321,18 +321,11 @@ def _is_data(value) -> bool:
 def graph_of_program(program, consts: Sequence | None = None) -> LinearizedGraph:
     """The graph of a linear program (``linearize``'s): one vertex per variable that depends on its inputs.
     ``consts`` are the values of the program's constants (by default its own)."""
-    env = dict(zip(program.constvars, program.consts if consts is None else consts))
-    vertices, edges, intermediates = {}, {}, []
-    defined_by = {}
-    for var in program.invars:
-        vertices[var.name] = Vertex(var.name, var.shape, var.dtype, "input", "input")
-        defined_by[var] = var.name
-    for eqn in program.equations:
-        positions = [p for p, x in enumerate(eqn.inputs) if isinstance(x, Var) and x in defined_by]
-        args = [_value(x, env, defined_by) for x in eqn.inputs]
+    steps, defined_by = _steps(program)
+    vertices = {var.name: Vertex(var.name, var.shape, var.dtype, "input", "input") for var in program.invars}
+    intermediates = []
+    for eqn, positions in steps:
         if not positions:  # a constant part of the program
-            out = eqn.primitive(*args, **eqn.params)
-            env.update(zip(eqn.outputs, out if eqn.primitive.multiple_results else (out,)))
             continue
         for var in eqn.outputs:
             if var.dtype.kind == "c":
@@ -343,14 +336,42 @@ def graph_of_program(program, consts: Sequence | None = None) -> LinearizedGraph
                     "(method='modes') for functions through complex values."
                 )
             vertices[var.name] = Vertex(var.name, var.shape, var.dtype, "intermediate", eqn.head())
-            defined_by[var] = var.name
             intermediates.append(var.name)
-        for position, out_position, edge in equation_edges(eqn, args, positions):
-            key = (defined_by[eqn.inputs[position]], eqn.outputs[out_position].name)
-            edges[key] = merge(edges[key], edge) if key in edges else edge
+    zeros = {var: xp.zeros(var.shape, var.dtype) for var in defined_by}
+    edges = _edges_at(steps, program.consts if consts is None else consts, program, defined_by, zeros)
     outputs = _output_vertices(program, vertices, edges, intermediates, defined_by)
     graph = LinearizedGraph(vertices, edges, [v.name for v in program.invars], intermediates, outputs, program)
     return _pruned(graph)
+
+
+def _steps(program) -> tuple[list, dict]:
+    """``[(equation, the positions of its inputs that are vertices)]`` and the vertex (its name) of each
+    variable that depends on the program's inputs: what the graph's structure is read from."""
+    defined_by = {var: var.name for var in program.invars}
+    steps = []
+    for eqn in program.equations:
+        positions = [p for p, x in enumerate(eqn.inputs) if isinstance(x, Var) and x in defined_by]
+        if positions:
+            defined_by.update((var, var.name) for var in eqn.outputs)
+        steps.append((eqn, positions))
+    return steps, defined_by
+
+
+def _edges_at(steps: list, consts: Sequence, program, defined_by: dict, zeros: dict) -> dict:
+    """The local Jacobians of the equations ``steps`` at the constants ``consts``, by ``(u, v)`` names: the
+    constant equations run on them, and every vertex stands in as zeros (``zeros``, by variable)."""
+    env = dict(zip(program.constvars, consts))
+    edges: dict = {}
+    for eqn, positions in steps:
+        args = [x.value if isinstance(x, Literal) else zeros[x] if x in zeros else env[x] for x in eqn.inputs]
+        if not positions:
+            out = eqn.primitive(*args, **eqn.params)
+            env.update(zip(eqn.outputs, out if eqn.primitive.multiple_results else (out,)))
+            continue
+        for position, out_position, edge in equation_edges(eqn, args, positions):
+            key = (defined_by[eqn.inputs[position]], eqn.outputs[out_position].name)
+            edges[key] = merge(edges[key], edge) if key in edges else edge
+    return edges
 
 
 class _Skeleton:
@@ -364,34 +385,16 @@ class _Skeleton:
     def __init__(self, program, first: LinearizedGraph):
         self.program = program
         self.first = first
-        defined_by = {var: var.name for var in program.invars}
-        self.steps = []
-        for eqn in program.equations:
-            positions = [p for p, x in enumerate(eqn.inputs) if isinstance(x, Var) and x in defined_by]
-            if positions:
-                defined_by.update((var, var.name) for var in eqn.outputs)
-            self.steps.append((eqn, positions))
-        self.defined_by = defined_by
-        self.zeros = {var: _read_only(xp.zeros(var.shape, var.dtype)) for var in defined_by}
+        self.steps, self.defined_by = _steps(program)
+        self.zeros = {var: _read_only(xp.zeros(var.shape, var.dtype)) for var in self.defined_by}
         self.keys = set(first.edges)
-        self.copies = {key: edge for key, edge in first.edges.items() if key[1] not in defined_by.values()}
+        self.copies = {key: edge for key, edge in first.edges.items() if key[1] not in self.defined_by.values()}
         self.folds_nothing = False
         """Whether folding found no relay on this structure (then a later point skips the search)."""
 
     def graph(self, consts: list) -> LinearizedGraph | None:
         """The graph at ``consts``, or None where its edges do not fall where the first point's did."""
-        env = dict(zip(self.program.constvars, consts))
-        defined_by, zeros = self.defined_by, self.zeros
-        edges: dict = {}
-        for eqn, positions in self.steps:
-            args = [x.value if isinstance(x, Literal) else zeros[x] if x in zeros else env[x] for x in eqn.inputs]
-            if not positions:
-                out = eqn.primitive(*args, **eqn.params)
-                env.update(zip(eqn.outputs, out if eqn.primitive.multiple_results else (out,)))
-                continue
-            for position, out_position, edge in equation_edges(eqn, args, positions):
-                key = (defined_by[eqn.inputs[position]], eqn.outputs[out_position].name)
-                edges[key] = merge(edges[key], edge) if key in edges else edge
+        edges = _edges_at(self.steps, consts, self.program, self.defined_by, self.zeros)
         edges.update(self.copies)
         first = self.first
         live = [key for key in edges if key[0] in first.vertices and key[1] in first.vertices]
@@ -689,14 +692,6 @@ def _order_key(order):
         return order
     names = order.vertices if isinstance(order, EliminationOrder) else order
     return tuple(getattr(v, "name", v) for v in names)
-
-
-def _value(x, env: dict, defined_by: dict):
-    if isinstance(x, Literal):
-        return x.value
-    if x in defined_by:
-        return xp.zeros(x.shape, x.dtype)
-    return env[x]
 
 
 def _output_vertices(program, vertices, edges, intermediates, defined_by) -> list:
