@@ -95,17 +95,9 @@ class ReverseTrace(Trace):
         tape = self.tape
         start = len(tape)
         tape.extend([None] * len(primals))
-        large = False
-        for primal in primals:  # one pass for both tests (this runs once per input of every grad call)
-            if primal.__class__ is _ndarray:
-                dtype = primal.dtype
-                large = large or replaceable(primal)
-            else:
-                dtype = dtype_of(primal)
-            if dtype in COMPLEX_DTYPES:
-                self.__class__ = ComplexReverseTrace
-        if large and not self.keeps_every_value:  # as note_large, on the values already read
-            self.drops_unread = True
+        if any(dtype_of(primal) in COMPLEX_DTYPES for primal in primals):
+            self.__class__ = ComplexReverseTrace
+        self.note_large(primals)
         return [ReverseTracer(self, primal, start + i) for i, primal in enumerate(primals)]
 
     def process(self, prim, args, params):
