@@ -1,0 +1,147 @@
+"""The operator registry on array-api-strict arrays: the engine keeps to the array API standard.
+
+array-api-strict implements the standard and nothing else: no NumPy methods, no mixing with
+NumPy arrays, no implicit conversion. Its arrays are put on its second device, from which
+converting to NumPy raises, so an engine that reached NumPy on them anywhere (a NumPy function,
+``np.asarray``) fails here. For each registry case, on those arrays: the value and the JVP
+(``wengert.jvp``) and the gradient of ``sum(f(x) * w)`` (``wengert.grad``) are arrays of
+array-api-strict on that device, of the NumPy results' dtypes, equal to the NumPy results.
+
+A case that needs a primitive without an implementation in the standard (indexing, linalg,
+special functions ...: ``primitives/standard.py``) is skipped with the primitive named (``pytest
+-rs`` lists them; docs/array_api.md says which remain).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import wengert
+import wengert.errors
+import wengert.numpy as wnp
+from tests import sweep
+from tests.registry import all_cases
+from wengert._src.core.primitive import Primitive
+from wengert._src.primitives import contractions, elementwise, reductions, structural
+from wengert._src.primitives.standard import standard_impl
+from wengert.errors import BackendError
+
+xs = pytest.importorskip("array_api_strict")
+pytest.importorskip("array_api_compat")
+
+DEVICE = xs.Device("device1")
+"""array-api-strict's second device: its arrays refuse conversion to NumPy."""
+
+CASES = all_cases()
+
+
+def on_device(value):
+    """A NumPy array (or number) as an array-api-strict array on :data:`DEVICE`."""
+    return xs.asarray(np.asarray(value), device=DEVICE)
+
+
+def to_numpy(value) -> np.ndarray:
+    """An array-api-strict array (checked to be one, on :data:`DEVICE`) as a NumPy array."""
+    assert isinstance(value, type(on_device(0.0))), f"a {type(value).__name__} came back, not an array-api-strict array"
+    assert value.device == DEVICE, f"the result is on {value.device}, not on the inputs' device"
+    return np.asarray(value.to_device(xs.Device("CPU_DEVICE")))
+
+
+def assert_equal_to_numpy(got, want, what: str) -> None:
+    got_leaves, want_leaves = wengert.tree_leaves(got), wengert.tree_leaves(want)
+    assert len(got_leaves) == len(want_leaves), f"{what}: {len(got_leaves)} results, NumPy gives {len(want_leaves)}"
+    for i, (g, w) in enumerate(zip(got_leaves, want_leaves)):
+        g, w = to_numpy(g), np.asarray(w)
+        assert g.dtype == w.dtype, f"{what} [{i}]: dtype {g.dtype}, NumPy gives {w.dtype}"
+        assert g.shape == w.shape, f"{what} [{i}]: shape {g.shape}, NumPy gives {w.shape}"
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12, equal_nan=True, err_msg=f"{what} [{i}]")
+
+
+def skipped_outside_the_standard(check):
+    """Run ``check``; a case needing a primitive the standard cannot run yet is skipped, naming it."""
+    try:
+        check()
+    except BackendError as error:
+        if "array API standard" not in str(error):
+            raise
+        pytest.skip(str(error).split(":")[0] + ": not in the array API standard yet (no implementation or fallback)")
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES])
+def test_value_and_jvp_on_array_api_strict_equal_numpy(case):
+    f, x = sweep.differentiated(case)
+    if not x:
+        pytest.skip("no argument is differentiated: the value is checked under jit")
+    v = sweep.random_like(x, sweep.seeded(case, "tangents"))
+    want_out, want_tangent = wengert.jvp(f, x, v)
+
+    def check():
+        out, tangent = wengert.jvp(f, tuple(map(on_device, x)), tuple(map(on_device, v)))
+        assert_equal_to_numpy(out, want_out, "value")
+        assert_equal_to_numpy(tangent, want_tangent, "jvp")
+
+    skipped_outside_the_standard(check)
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES if c.order >= 1])
+def test_grad_on_array_api_strict_equals_numpy(case):
+    f, x = sweep.differentiated(case)
+    out_leaves = wengert.tree_leaves(f(*x))
+    weights = [w.astype(np.float64) for w in sweep.random_like(out_leaves, sweep.seeded(case, "weights"))]
+
+    def scalarised(weights):
+        def s(*args):
+            total = 0.0
+            for leaf, weight in zip(wengert.tree_leaves(f(*args)), weights):
+                total = total + wnp.sum(leaf * weight)
+            return total
+
+        return s
+
+    argnums = tuple(range(len(x)))
+    want = wengert.grad(scalarised(weights), argnums=argnums)(*x)
+
+    def check():
+        got = wengert.grad(scalarised([on_device(w) for w in weights]), argnums=argnums)(*map(on_device, x))
+        assert_equal_to_numpy(got, want, "grad")
+
+    skipped_outside_the_standard(check)
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES])
+def test_jit_on_array_api_strict_equals_numpy(case):
+    """Every argument (indices too) an array-api-strict array, through ``jit``'s program."""
+    try:
+        want = wengert.jit(case.fn)(*case.args)
+    except wengert.errors.WengertError as error:
+        pytest.skip(f"not staged on NumPy arrays either: {type(error).__name__}")
+    skipped_outside_the_standard(
+        lambda: assert_equal_to_numpy(wengert.jit(case.fn)(*map(on_device, case.args)), want, "jit value")
+    )
+
+
+@pytest.mark.parametrize("family", [elementwise, reductions, structural, contractions], ids=lambda m: m.__name__)
+def test_every_primitive_of_the_covered_families_has_a_standard_implementation(family):
+    primitives = [p for p in vars(family).values() if isinstance(p, Primitive)]
+    assert primitives
+    for prim in primitives:
+        assert callable(standard_impl(prim)), prim.name
+
+
+def test_a_primitive_outside_the_standard_is_refused_by_name():
+    x = on_device(np.array([1.0, 2.0]))
+    with pytest.raises(BackendError, match="getitem: this primitive has no implementation in the array API standard"):
+        wengert.grad(lambda x: x[np.array([1, 0])].sum())(x)
+
+
+def test_arrays_of_two_devices_are_refused():
+    x, y = on_device(np.ones(2)), xs.asarray(np.ones(2), device=xs.Device("device2"))
+    with pytest.raises(BackendError, match="one library and device"):
+        wengert.grad(lambda x, y: wnp.sum(x * y))(x, y)
+
+
+def test_numpy_arrays_never_reach_the_array_api_path():
+    """A NumPy input gives NumPy results: the foreign path is taken only for foreign arrays."""
+    value, gradient = wengert.value_and_grad(lambda x: wnp.sum(wnp.tanh(x)))(np.array([0.5, -1.0]))
+    assert type(gradient) is np.ndarray and isinstance(value, (np.ndarray, np.generic))
