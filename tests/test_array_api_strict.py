@@ -20,10 +20,11 @@ import pytest
 import wengert
 import wengert.errors
 import wengert.numpy as wnp
+import wengert.scipy.special
 from tests import sweep
 from tests.registry import all_cases
 from wengert._src.core.primitive import Primitive
-from wengert._src.primitives import contractions, elementwise, reductions, structural
+from wengert._src.primitives import contractions, elementwise, indexing, reductions, structural
 from wengert._src.primitives.standard import standard_impl
 from wengert.errors import BackendError
 
@@ -52,6 +53,9 @@ def assert_equal_to_numpy(got, want, what: str) -> None:
     got_leaves, want_leaves = wengert.tree_leaves(got), wengert.tree_leaves(want)
     assert len(got_leaves) == len(want_leaves), f"{what}: {len(got_leaves)} results, NumPy gives {len(want_leaves)}"
     for i, (g, w) in enumerate(zip(got_leaves, want_leaves)):
+        if isinstance(w, int):  # a Python number where NumPy gives one (lstsq's rank)
+            assert g == w and type(g) is type(w), f"{what} [{i}]: {g!r}, NumPy gives {w!r}"
+            continue
         g, w = to_numpy(g), np.asarray(w)
         assert g.dtype == w.dtype, f"{what} [{i}]: dtype {g.dtype}, NumPy gives {w.dtype}"
         assert g.shape == w.shape, f"{what} [{i}]: shape {g.shape}, NumPy gives {w.shape}"
@@ -65,7 +69,7 @@ def skipped_outside_the_standard(check):
     except BackendError as error:
         if "array API standard" not in str(error):
             raise
-        pytest.skip(str(error).split(":")[0] + ": not in the array API standard yet (no implementation or fallback)")
+        pytest.skip(str(error).split(";")[0])
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES])
@@ -121,7 +125,9 @@ def test_jit_on_array_api_strict_equals_numpy(case):
     )
 
 
-@pytest.mark.parametrize("family", [elementwise, reductions, structural, contractions], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "family", [elementwise, reductions, structural, contractions, indexing], ids=lambda m: m.__name__
+)
 def test_every_primitive_of_the_covered_families_has_a_standard_implementation(family):
     primitives = [p for p in vars(family).values() if isinstance(p, Primitive)]
     assert primitives
@@ -130,9 +136,9 @@ def test_every_primitive_of_the_covered_families_has_a_standard_implementation(f
 
 
 def test_a_primitive_outside_the_standard_is_refused_by_name():
-    x = on_device(np.array([1.0, 2.0]))
-    with pytest.raises(BackendError, match="getitem: this primitive has no implementation in the array API standard"):
-        wengert.grad(lambda x: x[np.array([1, 0])].sum())(x)
+    x = on_device(np.array([[2.0, 1.0], [1.0, 3.0]]))
+    with pytest.raises(BackendError, match="gammaln: this primitive has no implementation in the array API standard"):
+        wengert.grad(lambda x: wnp.sum(wengert.scipy.special.gammaln(x)))(x)
 
 
 def test_arrays_of_two_devices_are_refused():

@@ -7,7 +7,7 @@ with array-api-compat's ``array_namespace``, as SciPy and scikit-learn find thei
 each public function. :class:`ArrayNamespace` is that library on one device, seen through NumPy's
 names: the standard's function where the standard has it (under its own name, ``asin`` for
 ``arcsin``), the library's own or a fallback (``fallbacks.py``) where it does not, the dtypes
-translated both ways, and NumPy values lifted onto the device.
+translated both ways, and NumPy values lifted onto the device (``lift``).
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ class ArrayNamespace:
             dtype = np.dtype(numpy_dtype)
             raise BackendError(f"{self.name} has no dtype {dtype} (the standard's dtypes only)") from None
 
-    def asarray(self, value):
+    def lift(self, value):
         """A NumPy array or scalar as an array of this library, on its device (a copy to the device)."""
         return self.module.asarray(value, dtype=self.dtype(value.dtype), device=self.device)
 

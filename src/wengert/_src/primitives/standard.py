@@ -18,26 +18,8 @@ import numpy as np
 
 from wengert.errors import BackendError
 
-from ..backend.namespaces import ArrayNamespace
-from . import contractions, elementwise, reductions, structural
-
-
-def _numpy_promoted(ns: ArrayNamespace, args: tuple) -> tuple:
-    """``args`` with arrays of another kind than NumPy's promotion of all of them cast to it (``bool * float``:
-    the bool as float); Python numbers stay (weak, as in NumPy and the standard)."""
-    dtypes = [ns.numpy_dtype(a.dtype) for a in args if hasattr(a, "dtype")]
-    if len({d.kind for d in dtypes}) < 2 and not any(_number_of_another_kind(a, dtypes) for a in args):
-        return args
-    common = np.result_type(*[ns.numpy_dtype(a.dtype) if hasattr(a, "dtype") else a for a in args])
-    return tuple(
-        ns.astype(a, ns.dtype(common)) if hasattr(a, "dtype") and ns.numpy_dtype(a.dtype) != common else a
-        for a in args
-    )
-
-
-def _number_of_another_kind(value, dtypes: list) -> bool:
-    """A Python float or complex beside integer or boolean arrays (NumPy: a float result; the standard: undefined)."""
-    return isinstance(value, (float, complex)) and any(d.kind in "biu" for d in dtypes)
+from . import contractions, elementwise, reductions, standard_indexing, standard_more, structural
+from .promotion import numpy_promoted
 
 
 def _ufunc(name: str):
@@ -47,7 +29,7 @@ def _ufunc(name: str):
         function = function_of.get(ns)
         if function is None:
             function = function_of[ns] = getattr(ns, name)
-        return function(*_numpy_promoted(ns, args))
+        return function(*numpy_promoted(ns, args))
 
     return impl
 
@@ -115,7 +97,7 @@ IMPLS = {
     elementwise.logical_and: _logical("logical_and"),
     elementwise.logical_or: _logical("logical_or"),
     elementwise.logical_xor: _logical("logical_xor"),
-    elementwise.where: lambda ns, c, x, y: ns.where(ns.astype(c, ns.module.bool), *_numpy_promoted(ns, (x, y))),
+    elementwise.where: lambda ns, c, x, y: ns.where(ns.astype(c, ns.module.bool), *numpy_promoted(ns, (x, y))),
     elementwise.stop_gradient: lambda ns, x: x,
     structural.reshape: lambda ns, x, shape: ns.reshape(x, shape),
     structural.transpose: lambda ns, x, axes: ns.permute_dims(x, tuple(range(x.ndim))[::-1] if axes is None else axes),
@@ -134,9 +116,11 @@ IMPLS = {
         ns.reshape(x, (-1,)) if axis is None else x, axis=0 if axis is None else axis, stable=stable
     ),
     reductions.cumsum: _cumsum,
-    contractions.matmul: lambda ns, a, b: ns.matmul(*_numpy_promoted(ns, (a, b))),
+    contractions.matmul: lambda ns, a, b: ns.matmul(*numpy_promoted(ns, (a, b))),
     contractions.einsum: lambda ns, *operands, spec: ns.einsum(spec, *operands),
     contractions.tensordot: lambda ns, a, b, axes: ns.tensordot(a, b, axes=axes),
+    **standard_indexing.IMPLS,
+    **standard_more.IMPLS,
 }
 """Primitive -> its implementation ``impl(ns, *args, **params)`` in the standard (ufunc primitives derive theirs)."""
 
