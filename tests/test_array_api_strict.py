@@ -151,3 +151,43 @@ def test_numpy_arrays_never_reach_the_array_api_path():
     """A NumPy input gives NumPy results: the foreign path is taken only for foreign arrays."""
     value, gradient = wengert.value_and_grad(lambda x: wnp.sum(wnp.tanh(x)))(np.array([0.5, -1.0]))
     assert type(gradient) is np.ndarray and isinstance(value, (np.ndarray, np.generic))
+
+
+def _loss(w, X, y):
+    """Written with ``wnp.matmul(X, w)`` for ``X @ w``: where a transform's function closes over ``X`` (jacrev's
+    below), the library's own operator would refuse a traced ``w`` (docs/array_api.md)."""
+    z = wnp.matmul(X, w)
+    return wnp.mean(wnp.logaddexp(0.0, z) - y * z) + 1e-3 * wnp.sum(w**2)
+
+
+_R = np.random.default_rng(7)
+_W, _X, _Y = _R.standard_normal(3), _R.standard_normal((5, 3)), (_R.random(5) > 0.5).astype(float)
+
+TRANSFORMS = {
+    "value_and_grad": lambda w, X, y: wengert.value_and_grad(_loss)(w, X, y),
+    "grad argnums=(0, 1)": lambda w, X, y: wengert.grad(_loss, argnums=(0, 1))(w, X, y),
+    "vjp_fn": lambda w, X, y: wengert.vjp(lambda w: wnp.matmul(X, w), w)[1](y),
+    "jvp": lambda w, X, y: wengert.jvp(_loss, (w, X, y), (w, X * 0.5, y * 0.0)),
+    "jit(grad)": lambda w, X, y: wengert.jit(wengert.grad(_loss))(w, X, y),
+    "grad(jit)": lambda w, X, y: wengert.grad(wengert.jit(_loss))(w, X, y),
+    "vmap": lambda w, X, y: wengert.vmap(lambda x: wnp.tanh(x @ w))(X),
+    "vmap in_axes=(0, None)": lambda w, X, y: wengert.vmap(lambda x, w: wnp.tanh(x @ w), in_axes=(0, None))(X, w),
+    "vmap(grad)": lambda w, X, y: wengert.vmap(wengert.grad(lambda x: wnp.sum(wnp.tanh(x * w))))(X),
+    "jacrev": lambda w, X, y: wengert.jacrev(lambda w: wnp.tanh(wnp.matmul(X, w)))(w),
+    "jacfwd": lambda w, X, y: wengert.jacfwd(lambda w: wnp.tanh(wnp.matmul(X, w)))(w),
+    "hessian": lambda w, X, y: wengert.hessian(_loss)(w, X, y),
+    "grad(grad)": lambda w, X, y: wengert.grad(lambda w: wnp.sum(wengert.grad(_loss)(w, X, y) ** 2))(w),
+}
+
+
+@pytest.mark.parametrize("transform", TRANSFORMS.values(), ids=TRANSFORMS.keys())
+def test_transforms_give_the_librarys_arrays_equal_to_numpys(transform):
+    want = transform(_W, _X, _Y)
+    got = transform(on_device(_W), on_device(_X), on_device(_Y))
+    assert_equal_to_numpy(got, want, "result")
+
+
+def test_float32_arrays_give_float32_results():
+    w, X, y = (on_device(a.astype(np.float32)) for a in (_W, _X, _Y))
+    value, gradient = wengert.value_and_grad(_loss)(w, X, y)
+    assert value.dtype == xs.float32 and gradient.dtype == xs.float32

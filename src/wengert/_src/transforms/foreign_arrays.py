@@ -73,6 +73,13 @@ class ForeignTrace(Trace):
         return ForeignTracer(self, self.own(value, None))
 
 
+def foreign_value(array) -> ForeignTracer:
+    """Another library's array as a value of its level: what a ``wengert.numpy`` function makes of one it is
+    given (an array the transformed function closes over), so that the rules meet it as a value of the
+    engine, never as a raw array beside NumPy's."""
+    return _trace_of(namespace_of(array)).wrap(array)
+
+
 def like(value, made):
     """``made``, a NumPy array the engine made for ``value`` (a seed, a constant result), as a value of
     ``value``'s library if ``value`` is (or traces) another library's array; else ``made`` itself."""
