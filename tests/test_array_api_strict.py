@@ -191,3 +191,16 @@ def test_float32_arrays_give_float32_results():
     w, X, y = (on_device(a.astype(np.float32)) for a in (_W, _X, _Y))
     value, gradient = wengert.value_and_grad(_loss)(w, X, y)
     assert value.dtype == xs.float32 and gradient.dtype == xs.float32
+
+
+def test_the_docs_example_runs_and_gives_numpys_gradient():
+    import pathlib
+    import re
+
+    page = pathlib.Path(__file__).parent.parent / "docs" / "array_api.md"
+    code = re.search(r"```python\n(.*?)```", page.read_text(), re.S).group(1)
+    scope: dict = {}
+    exec(code, scope)
+    to_numpy_on_cpu = [np.asarray(scope[name]) for name in ("w", "X", "y")]
+    want = wengert.grad(scope["loss"])(*to_numpy_on_cpu)
+    np.testing.assert_allclose(np.asarray(scope["grad"]), want, rtol=1e-12)
