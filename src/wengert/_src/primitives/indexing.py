@@ -9,6 +9,8 @@ scatter-add, so reading the same element twice adds both cotangents.
 import itertools
 import math
 
+from wengert.errors import TransformError
+
 from ..backend import BINCOUNT_DTYPES, shape_of, xp
 from ..core.primitive import READS_NOTHING, Primitive, Tracer
 from .elementwise import where
@@ -95,8 +97,16 @@ def _zeros(value):
 
 
 def _gather_vjp(g, ans, x, idx):
-    """Scatter-add ``g`` into zeros of x's shape (``index_add``); on a plain cotangent, directly."""
+    """Scatter-add ``g`` into zeros of x's shape (``index_add``); on a plain cotangent, directly.
+
+    The compiled backward pass stages a recorded gather with its index arrays as placeholders
+    (operands of the staged program, so that it serves every batch of indices): such an index
+    is scattered back by ``take_add``, whose indices are an operand
+    (:func:`add_at_index_operands`)."""
     if isinstance(g, Tracer):
+        for item in idx:
+            if isinstance(item, Tracer):
+                return add_at_index_operands(_zeros(x), idx, g)
         return index_add(_zeros(x), g, idx=idx)
     positions = _positions_read(x.shape, idx) if x.size and x.dtype in BINCOUNT_DTYPES else None
     if positions is not None:
@@ -492,26 +502,62 @@ def take_by_index_operands(x, items: tuple, checked: bool = False):
       known to lie in ``[-n, n)``, as an eager gather checked) wraps them by a remainder, in
       one operation instead of three.
     """
-    full = slice(None)
-    picked = [i for i, item in enumerate(items) if not (isinstance(item, slice) and item == full)]
-    if len(items) > rank_of(x) or not all(is_integer_operand(items[i]) or isinstance(items[i], int) for i in picked):
+    picked = _operand_axes(items, rank_of(x))
+    if picked is None:
         return None
     if len(picked) == 1:
         return take(x, items[picked[0]], axis=picked[0])
-    if picked != list(range(len(picked))):
+    shape, k = shape_of(x), len(picked)
+    flat_index = _flat_leading_index(shape, items, k, checked)
+    return take(reshape(x, shape=(math.prod(shape[:k]),) + shape[k:]), flat_index, axis=0)
+
+
+def add_at_index_operands(x, items: tuple, updates):
+    """``x`` with ``updates`` added at ``x[items]``, by ``take_add``: the transpose of
+    :func:`take_by_index_operands` (``checked``), for the same two forms of index.
+
+    A gather whose index arrays are operands pulls its cotangent back so (in the compiled backward
+    pass, :func:`_gather_vjp`): the indices stay operands of the program.
+    """
+    picked = _operand_axes(items, rank_of(x))
+    if picked is None:
+        raise TransformError(
+            f"getitem: an index whose arrays are operands must be one integer array among full slices or "
+            f"integer arrays on the leading axes, got {items!r}"
+        )
+    if len(picked) == 1:
+        return take_add(x, items[picked[0]], updates, axis=picked[0])
+    shape, k = shape_of(x), len(picked)
+    flat_index = _flat_leading_index(shape, items, k, checked=True)
+    rows = take_add(reshape(x, shape=(math.prod(shape[:k]),) + shape[k:]), flat_index, updates, axis=0)
+    return reshape(rows, shape=shape)
+
+
+def _operand_axes(items: tuple, rank: int) -> list[int] | None:
+    """The axes an index of integer operands picks from (those not taken whole by a full slice), if it
+    has one of :func:`take_by_index_operands`' forms; ``None`` otherwise."""
+    full = slice(None)
+    picked = [i for i, item in enumerate(items) if not (isinstance(item, slice) and item == full)]
+    if len(items) > rank or not all(is_integer_operand(items[i]) or isinstance(items[i], int) for i in picked):
         return None
-    shape = shape_of(x)
-    leading = shape[: len(picked)]
-    common = xp.broadcast_shapes(*(shape_of(items[i]) for i in picked))
+    if len(picked) == 1 or picked == list(range(len(picked))):
+        return picked
+    return None
+
+
+def _flat_leading_index(shape: tuple, items: tuple, k: int, checked: bool):
+    """The index into the first ``k`` axes of an array of ``shape``, flattened into one, of the
+    integer operands (and ints) ``items[:k]``, broadcast together (see :func:`take_by_index_operands`)."""
+    common = xp.broadcast_shapes(*(shape_of(item) for item in items[:k]))
     flat_index = None
-    for size, index in zip(leading, (items[i] for i in picked)):
+    for size, index in zip(shape[:k], items[:k]):
         if not isinstance(index, int) and index.dtype != xp.intp:  # int8 * 100 would overflow
             index = astype(index, dtype=xp.intp)
         if shape_of(index) != common:
             index = broadcast_to(index, shape=common)
         wrapped = index % size if checked else index + (index < 0) * size
         flat_index = wrapped if flat_index is None else flat_index * size + wrapped
-    return take(reshape(x, shape=(math.prod(leading),) + shape[len(picked) :]), flat_index, axis=0)
+    return flat_index
 
 
 def _concatenate_pieces(g, ans, positions, *xs, axis):
