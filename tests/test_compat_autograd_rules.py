@@ -75,3 +75,10 @@ def test_the_rules_differentiate_to_second_order_in_both_modes(f):
     from wengert.compat.autograd.test_util import check_grads
 
     check_grads(f, modes=["fwd", "rev"], order=2)(np.array([0.3, -0.8, 1.1]))
+
+
+def test_complex_tanh_takes_wengerts_rule_proven_in_complex():
+    z = np.array([0.3 + 0.2j, -0.5 + 1.0j])
+    ours = wag.grad(lambda z: wnp.sum(wnp.abs(wnp.tanh(z)) ** 2))(z)
+    reference = wengert.grad(lambda z: wengert.numpy.sum(wengert.numpy.abs(wengert.numpy.tanh(z)) ** 2))(z)
+    np.testing.assert_allclose(ours, reference, rtol=1e-13)

@@ -27,7 +27,13 @@ for _name in _wnp.__all__:
         globals()[_name] = getattr(_wnp, _name)
 del _name
 
-from .._autograd_rules import autograd_tanh as tanh  # noqa: E402, F401 - autograd's rule, after wengert's names
+from .._autograd_rules import autograd_tanh as _autograd_tanh  # noqa: E402 - after wengert's names
+
+
+def tanh(x):
+    """``tanh`` by autograd's rule (``dx / cosh(x)^2``), so gradients round as on autograd; a complex ``x`` by
+    ``wengert.numpy.tanh``'s rule, proven in complex (docs/complex.md)."""
+    return _wnp.tanh(x) if _np.iscomplexobj(x) else _autograd_tanh(x)
 
 
 def make_diagonal(D, offset: int = 0, axis1: int = 0, axis2: int = 1):
