@@ -167,6 +167,10 @@ TRANSFORMS = {
     "value_and_grad": lambda w, X, y: wengert.value_and_grad(_loss)(w, X, y),
     "grad argnums=(0, 1)": lambda w, X, y: wengert.grad(_loss, argnums=(0, 1))(w, X, y),
     "vjp_fn": lambda w, X, y: wengert.vjp(lambda w: wnp.matmul(X, w), w)[1](y),
+    "vjp_fn by transposition": lambda w, X, y: wengert.vjp(lambda w: wnp.tanh(wnp.matmul(X, w)), w, method="transpose")[
+        1
+    ](y),
+    "hvp": lambda w, X, y: wengert.hvp(_loss, (w, X, y), (w, X * 0.0, y * 0.0)),
     "jvp": lambda w, X, y: wengert.jvp(_loss, (w, X, y), (w, X * 0.5, y * 0.0)),
     "jit(grad)": lambda w, X, y: wengert.jit(wengert.grad(_loss))(w, X, y),
     "grad(jit)": lambda w, X, y: wengert.grad(wengert.jit(_loss))(w, X, y),

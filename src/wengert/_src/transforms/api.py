@@ -94,13 +94,13 @@ def vjp(fun: Callable, *primals, has_aux: bool = False, method: str = "tape"):
     mode from forward mode: ``linear_transpose(linearize(fun, *primals))``
     (see docs/staged_programs.md). Both give the same cotangents.
     """
+    foreign = foreign_trace_in(primals)
+    if foreign is not None:  # another library's arrays: run on them in its namespace (docs/array_api.md)
+        return hand_over(foreign, vjp, fun, *primals, has_aux=has_aux, method=method)
     if method == "transpose":
         return vjp_by_transposition(fun, primals, has_aux)
     if method != "tape":
         raise ArgumentError(f"vjp: method={method!r}; use 'tape' (the default) or 'transpose'.")
-    foreign = foreign_trace_in(primals)
-    if foreign is not None:  # another library's arrays: run on them in its namespace (docs/array_api.md)
-        return hand_over(foreign, _reverse, fun, primals, has_aux, "vjp")
     return _reverse(fun, primals, has_aux, "vjp")
 
 
