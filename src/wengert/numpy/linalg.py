@@ -159,9 +159,9 @@ def solve(a, b):
             f"got shape {b.shape}{_at()}"
         )
     if b.ndim == 1:
-        x = la.solve(a, reshape(b, (n, 1)))
+        x = la.solve_system(a, reshape(b, (n, 1)))
         return reshape(x, x.shape[:-1])
-    return la.solve(a, b)
+    return la.solve_system(a, b)
 
 
 def det(a):
@@ -170,7 +170,8 @@ def det(a):
     The cofactor matrix ``cof A`` is computed through the SVD, so the derivative is exact at singular
     matrices too: ``grad(det)([[1, 2], [2, 4]])`` is ``[[4, -2], [-2, 1]]``.
     """
-    return la.det(_stacked_square(a, "det"))
+    a = _stacked_square(a, "det")
+    return la.det(a, *la.lu_factor(a))
 
 
 def slogdet(a):
@@ -180,7 +181,8 @@ def slogdet(a):
     d logabsdet = tr(A⁻¹ dA), infinite at a singular matrix (±inf, or nan
     where the adjugate is 0, as in JAX).
     """
-    sign, logabsdet = la.slogdet(_stacked_square(a, "slogdet"))
+    a = _stacked_square(a, "slogdet")
+    sign, logabsdet = la.slogdet(a, *la.lu_factor(a))
     return SlogdetResult(sign, logabsdet)
 
 
