@@ -96,10 +96,65 @@ def test_triangle_check_answers_for_triangular_matrices_only():
     assert la._triangle_of(np.tril(a)[:4, :4]) is None  # small: LAPACK's general solve
 
 
-def test_solve_pulls_back_to_both_arguments_with_one_solve():
+def test_solve_pulls_back_to_both_arguments_with_one_solve_and_the_forward_factors():
     a, b = _spd(3), np.ones((3, 2))
     program = wengert.trace(wengert.grad(lambda a, b: wnp.sum(wnp.linalg.solve(a, b) ** 2), argnums=(0, 1)))(a, b)
-    assert _names(program).count("solve") == 2  # the forward solve and one with Aᵀ
+    names = _names(program)
+    assert names.count("solve") == 2  # the forward solve and one with Aᵀ
+    assert names.count("lu_factor") == 1  # which share one factorisation
+
+
+# --- one LU factorisation per forward and backward pass ----------------------------------------------
+
+_REFACTORING = ("solve", "inv", "det", "slogdet")  # NumPy's linalg functions that factor their matrix
+
+
+def _count_factorisations(monkeypatch) -> dict:
+    """Count LAPACK's LU factorisations: ``getrf`` asked of SciPy by the linalg primitives, and every call
+    of a NumPy linalg function that factors its matrix itself."""
+    counts = dict.fromkeys(("getrf",) + _REFACTORING, 0)
+    lapack = la._lapack
+
+    def counting_lapack(names, *arrays):
+        for name in (names,) if isinstance(names, str) else names:
+            counts[name] = counts.get(name, 0) + 1
+        return lapack(names, *arrays)
+
+    monkeypatch.setattr(la, "_lapack", counting_lapack)
+    for name in _REFACTORING:
+        numpy_function = getattr(np.linalg, name)
+
+        def counting(*args, _name=name, _function=numpy_function, **kwargs):
+            counts[_name] += 1
+            return _function(*args, **kwargs)
+
+        monkeypatch.setattr(np.linalg, name, counting)
+    return counts
+
+
+def _log_det_plus_solve(a, b):
+    return wnp.linalg.slogdet(a)[1] + wnp.sum(wnp.linalg.solve(a, b))
+
+
+def test_the_gradient_of_slogdet_and_solve_factors_each_once_eagerly_and_their_matrix_once_under_jit(monkeypatch):
+    a, b = _spd(N) + 0.3 * np.random.default_rng(6).standard_normal((N, N)), np.ones((N, 2))
+    want = np.linalg.inv(a).T - np.linalg.solve(a.T, np.ones_like(b)) @ np.linalg.solve(a, b).T
+    compiled = wengert.jit(wengert.grad(_log_det_plus_solve))
+    compiled(a, b)
+    counts = _count_factorisations(monkeypatch)
+    np.testing.assert_allclose(wengert.grad(_log_det_plus_solve)(a, b), want, rtol=1e-9)
+    assert counts["getrf"] == 2 and all(counts[name] == 0 for name in _REFACTORING)  # slogdet's and solve's
+    counts.update(dict.fromkeys(counts, 0))
+    np.testing.assert_allclose(compiled(a, b), want, rtol=1e-9)
+    assert counts["getrf"] == 1 and all(counts[name] == 0 for name in _REFACTORING)
+
+
+def test_the_gradient_of_det_reuses_the_forward_factorisation(monkeypatch):
+    a = _spd(N)
+    want = np.linalg.det(a) * np.linalg.inv(a).T
+    counts = _count_factorisations(monkeypatch)
+    np.testing.assert_allclose(wengert.grad(wnp.linalg.det)(a), want, rtol=1e-9)
+    assert counts["getrf"] == 1 and all(counts[name] == 0 for name in _REFACTORING)
 
 
 # --- matrix products under vmap: one product, the batch folded in ------------------------------------

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 import wengert.numpy as wnp
+from wengert._src.primitives import linalg as la
 
 from . import OpCase, rng
 
@@ -119,6 +120,12 @@ add(same(lambda m, a, b: m.linalg.solve(a, b), _well_conditioned(3), _normal(3),
          name="wnp.linalg.solve[vector b]", autograd=True))
 add(same(lambda m, a, b: m.linalg.solve(a, b), _well_conditioned(3, (2,)), _normal(3, 2),
          name="wnp.linalg.solve[broadcast batch]", jax=True))
+# solve's transposed system (what its VJP solves, with the forward pass's factors), and a triangular matrix
+# large enough to be solved without factors (one triangular solve each way)
+add(OpCase(name="wnp.linalg.solve[transposed system]", fn=lambda a, b: la.solve_system(a, b, transpose_a=True),
+           args=(_well_conditioned(3), _normal(3, 2)), numpy_fn=lambda a, b: np.linalg.solve(a.T, b)))
+add(same(lambda m, a, b: m.linalg.solve(a, b), np.tril(_well_conditioned(la._TRIANGULAR_CHECK_SIZE)),
+         _normal(la._TRIANGULAR_CHECK_SIZE, 2), name="wnp.linalg.solve[triangular, unfactored]"))
 add(same(lambda m, a: m.linalg.det(a), _well_conditioned(3), name="wnp.linalg.det", autograd=True))
 add(same(lambda m, a: m.linalg.det(a), _well_conditioned(3, (2,)), name="wnp.linalg.det[batched]", jax=True))
 # det's derivative is the cofactor matrix at every rank: at singular matrices of rank n - 1 and n - 2 too.

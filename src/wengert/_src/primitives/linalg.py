@@ -1,10 +1,15 @@
-"""Linear-algebra primitives: inv, solve, triangular_solve, det (and cofactors), slogdet, cholesky, eigh, svd, qr, pinv.
+"""Linear-algebra primitives: lu_factor, inv, solve, triangular_solve, det, slogdet, cholesky, eigh, svd, qr, pinv.
 
 Each works on stacks of matrices (the last two axes), as NumPy's ``linalg``
 does, and each derivative rule is a few matrix products written with
 wengert's own primitives, so second and higher derivatives work. Notation:
 ``Xᵀ`` swaps the last two axes, ``∘`` is the elementwise product, ``x̄`` is
 the cotangent of ``x``.
+
+``solve``, ``det``, ``slogdet`` and ``cofactor`` take the LU factors of their matrix as operands
+(``lu_factor``, which has no derivative: the matrix itself carries it), so their derivative rules
+solve and invert with the factorisation of the forward pass, as JAX's ``custom_linear_solve`` and
+PyTorch's saved ``LU`` do: ``solve``'s VJP is LAPACK's ``getrs`` with ``trans=1`` on the same factors.
 
 What the rules need of their inputs (documented again on the NumPy face):
 
@@ -179,36 +184,44 @@ def _triangle_of(a):
 _LAPACK_DTYPES = frozenset(xp.dtype(kind) for kind in (xp.float32, xp.float64, xp.complex64, xp.complex128))
 
 
-def _lapack(name: str, *arrays):
-    """SciPy's LAPACK routine ``name`` for the dtypes of ``arrays`` (``getrf`` -> ``dgetrf`` for float64)."""
-    return _scipy_linalg().get_lapack_funcs(name, arrays)
+def _lapack(names, *arrays):
+    """SciPy's LAPACK routine ``names`` (or a list, for a tuple of names) for the dtypes of ``arrays``:
+    ``getrf`` is ``dgetrf`` for float64."""
+    return _scipy_linalg().get_lapack_funcs(names, arrays)
+
+
+_NOT_FACTORED, _LOWER, _UPPER = -1, -2, -3
+"""``piv``'s entries where ``lu_factor`` did not factor ``A``: a general matrix, or a lower or upper triangular one."""
 
 
 def _lu_factor_impl(a):
     """``(lu, piv)``: LAPACK's ``getrf`` of a 2-D matrix, ``P A = L U`` packed as SciPy's ``lu_factor``
-    packs it (``L``'s unit diagonal implied); or, where factoring does not pay, ``(a, -1)`` (``piv``
-    all ``-1``: "not factored"), and the consumers solve from ``a`` as NumPy does.
+    packs it (``L``'s unit diagonal implied); or, where factoring does not pay, ``(a, marker)``, ``piv``
+    filled with :data:`_NOT_FACTORED`, :data:`_LOWER` or :data:`_UPPER`, and the consumers solve from
+    ``a`` as NumPy does, or by one triangular solve.
 
     Not factored: a stack of matrices (NumPy's batched LAPACK calls beat a loop of factorisations on
     the small matrices stacks hold), a triangular matrix (one triangular solve is ``O(n²)``; see
-    :func:`_triangle_of`), a dtype LAPACK lacks, or no SciPy. A singular matrix is factored
-    (a zero on ``U``'s diagonal): ``solve`` then raises, ``slogdet`` gives ``(0, -inf)``.
+    :func:`_triangle_of`, whose answer the marker keeps), a dtype LAPACK lacks, or no SciPy. A singular
+    matrix is factored (a zero on ``U``'s diagonal): ``solve`` then raises, ``slogdet`` gives ``(0, -inf)``.
     """
     if a.ndim == 2 and a.shape[0] and a.dtype in _LAPACK_DTYPES and _scipy_linalg() is not None:
-        if _triangle_of(a) is None:
-            lu, piv, info = _lapack("getrf", a)(a)
-            if info >= 0:
-                return lu, piv
+        lower = _triangle_of(a)
+        if lower is not None:
+            return _unfactored(a, _LOWER if lower else _UPPER)
+        lu, piv, info = _lapack("getrf", a)(a)
+        if info >= 0:
+            return lu, piv
     return _unfactored(a)
 
 
-def _unfactored(a):
-    """The ``(lu, piv)`` of no factorisation: ``a`` itself, and ``-1`` for each pivot."""
-    return a, xp.full(tuple(a.shape[:-1]), -1, dtype=xp.int32)
+def _unfactored(a, marker: int = _NOT_FACTORED):
+    """The ``(lu, piv)`` of no factorisation: ``a`` itself, and ``marker`` for each pivot."""
+    return a, xp.full(tuple(a.shape[:-1]), marker, dtype=xp.int32)
 
 
 def _is_factored(piv) -> bool:
-    """Whether ``piv`` (from ``lu_factor``) holds the pivots of a factorisation, not the ``-1`` of none."""
+    """Whether ``piv`` (from ``lu_factor``) holds the pivots of a factorisation, not a marker of none."""
     return piv.ndim == 1 and piv.shape[0] > 0 and piv[0] >= 0
 
 
@@ -220,37 +233,42 @@ lu_factor = Primitive(
     multiple_results=True,
     doc=(
         "(lu, piv), the pivoted LU factorisation P A = L U of a square matrix as SciPy's lu_factor packs it, or "
-        "(A, -1) where factoring does not pay (stacks, triangular matrices, no SciPy). No derivative: it is an "
-        "operand of solve, det, slogdet and cofactor, whose rules differentiate in A itself and pass the factors "
-        "on, so that a derivative solves with the forward pass's factorisation instead of factoring again."
+        "(A, a negative marker) where factoring does not pay (stacks, triangular matrices, no SciPy). No "
+        "derivative: it is an operand of solve, det, slogdet and cofactor, whose rules differentiate in A itself "
+        "and pass the factors on, so that a derivative solves with the forward pass's factorisation instead of "
+        "factoring again."
     ),
 )
 
 
-def _solve_from_matrix(a, b, transpose_a):
-    """``op(A)⁻¹ B`` without factors: one triangular solve (``O(n² k)``) where ``A`` is a triangular
-    matrix, as the factors of ``cholesky`` and ``qr`` are; else LAPACK's general solve (an LU of ``A``)."""
-    lower = _triangle_of(a)
-    if lower is not None:
-        scipy_linalg = _scipy_linalg()
-        if scipy_linalg is not None and b.ndim == 2:
-            return scipy_linalg.solve_triangular(a, b, trans=int(transpose_a), lower=lower, check_finite=False)
-    return xp.linalg.solve(xp.swapaxes(a, -1, -2) if transpose_a else a, b)
+def _in_columns(b, n: int):
+    """A stack of matrices ``B`` (``(..., n, k)``) as the columns of one ``n``-row matrix, for one LAPACK call."""
+    return b if b.ndim <= 2 else xp.moveaxis(b, -2, 0).reshape(n, -1)
+
+
+def _from_columns(x, b):
+    """The solution ``x`` of :func:`_in_columns` ``(b)``, in ``b``'s shape."""
+    return x if b.ndim <= 2 else xp.moveaxis(x.reshape((x.shape[0],) + b.shape[:-2] + b.shape[-1:]), 0, -2)
 
 
 def _solve_impl(a, b, lu, piv, transpose_a=False):
     """``op(A)⁻¹ B`` by LAPACK's ``getrs`` with the factors of ``lu_factor`` (two triangular solves,
-    ``O(n² k)``); the columns of a stack of ``B`` are solved together. Without factors, from ``A``."""
-    if not _is_factored(piv):
-        return _solve_from_matrix(a, b, transpose_a)
-    if not xp.all(xp.diagonal(lu)):
-        raise xp.linalg.LinAlgError("Singular matrix")
-    n = lu.shape[-1]
-    columns = b if b.ndim <= 2 else xp.moveaxis(b, -2, 0).reshape(n, -1)
-    x, _ = _lapack("getrs", lu, columns)(lu, piv, columns, trans=int(transpose_a))
-    if b.ndim <= 2:
-        return x
-    return xp.moveaxis(x.reshape((n,) + b.shape[:-2] + b.shape[-1:]), 0, -2)
+    ``O(n² k)``), or one triangular solve where ``lu_factor`` found ``A`` triangular; the columns of a
+    stack of ``B`` are solved together. Otherwise NumPy's solve (an LU of ``A``, as NumPy factors it)."""
+    n = a.shape[-1]
+    if _is_factored(piv):
+        if not xp.all(xp.diagonal(lu)):
+            raise xp.linalg.LinAlgError("Singular matrix")
+        columns = _in_columns(b, n)
+        x, _ = _lapack("getrs", lu, columns)(lu, piv, columns, trans=int(transpose_a))
+        return _from_columns(x, b)
+    if piv.ndim == 1 and n and piv[0] != _NOT_FACTORED:
+        columns = _in_columns(b, n)
+        x = _scipy_linalg().solve_triangular(
+            a, columns, trans=int(transpose_a), lower=piv[0] == _LOWER, check_finite=False
+        )
+        return _from_columns(x, b)
+    return xp.linalg.solve(xp.swapaxes(a, -1, -2) if transpose_a else a, b)
 
 
 def _op(x, transpose_a: bool):
@@ -285,8 +303,6 @@ def _solve_batch(args, dims, transpose_a=False):
     (else NumPy would read the batch as a matrix), solved, and flattened back."""
     (a, b, lu, piv), (a_dim, b_dim, lu_dim, piv_dim) = args, dims
     factored = a_dim is None and lu_dim is None and piv_dim is None
-    if not factored and a_dim is None:  # factors batched, a not: a broadcast along their batch
-        a, a_dim = batch_first(a, None, size=lu.shape[lu_dim] if lu_dim is not None else piv.shape[piv_dim]), 0
     a_rank = rank_of(a) - (a_dim is not None)
 
     def solved(a, b):
