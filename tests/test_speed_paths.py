@@ -210,3 +210,27 @@ def test_an_identity_basis_of_another_dtype_is_multiplied_as_numpy_would():
     out = wengert.vmap(lambda e: A @ e)(np.eye(3))
     assert out.dtype == np.float64
     np.testing.assert_array_equal(out, A.T)
+
+
+def test_vmap_over_the_right_hand_sides_solves_them_as_columns_of_one_factorisation(monkeypatch):
+    a, bs = _spd(N), np.random.default_rng(7).standard_normal((5, N, 2))
+    counts = _count_factorisations(monkeypatch)
+    x, pullback = wengert.vjp(wengert.vmap(lambda b: wnp.linalg.solve(a, b)), bs)
+    (b_bar,) = pullback(np.ones_like(bs))
+    assert counts["getrf"] == 1 and counts["getrs"] == 2 and all(counts[name] == 0 for name in _REFACTORING)
+    monkeypatch.undo()
+    np.testing.assert_allclose(x, np.linalg.solve(a, bs), rtol=1e-10)
+    np.testing.assert_allclose(b_bar, np.linalg.solve(a.T, np.ones_like(bs)), rtol=1e-10)
+
+
+def test_without_scipy_solve_and_the_determinants_solve_from_the_matrix_as_numpy_does(monkeypatch):
+    a, b = _spd(5) + 0.3 * np.random.default_rng(8).standard_normal((5, 5)), np.ones((5, 2))
+
+    def f(a, b):
+        return _log_det_plus_solve(a, b) + wnp.linalg.det(a)
+
+    with_scipy = wengert.grad(f, argnums=(0, 1))(a, b)
+    monkeypatch.setattr(la, "_scipy_linalg", lambda: None)
+    assert np.all(la.lu_factor(a)[1] == -1)  # not factored
+    for got, want in zip(wengert.grad(f, argnums=(0, 1))(a, b), with_scipy):
+        np.testing.assert_allclose(got, want, rtol=1e-10)
