@@ -11,7 +11,7 @@ import wengert
 import wengert.numpy as wnp
 from wengert._src.primitives import linalg as la
 
-N = 40  # above the size where solve looks for a triangular matrix
+N = 40  # above the size where lu_factor factors and solve looks for a triangular matrix
 
 
 def _spd(n: int, seed: int = 0) -> np.ndarray:
@@ -97,7 +97,7 @@ def test_triangle_check_answers_for_triangular_matrices_only():
 
 
 def test_solve_pulls_back_to_both_arguments_with_one_solve_and_the_forward_factors():
-    a, b = _spd(3), np.ones((3, 2))
+    a, b = _spd(N), np.ones((N, 2))
     program = wengert.trace(wengert.grad(lambda a, b: wnp.sum(wnp.linalg.solve(a, b) ** 2), argnums=(0, 1)))(a, b)
     names = _names(program)
     assert names.count("solve") == 2  # the forward solve and one with Aᵀ
@@ -224,7 +224,7 @@ def test_vmap_over_the_right_hand_sides_solves_them_as_columns_of_one_factorisat
 
 
 def test_without_scipy_solve_and_the_determinants_solve_from_the_matrix_as_numpy_does(monkeypatch):
-    a, b = _spd(5) + 0.3 * np.random.default_rng(8).standard_normal((5, 5)), np.ones((5, 2))
+    a, b = _spd(N) + 0.3 * np.random.default_rng(8).standard_normal((N, N)), np.ones((N, 2))
 
     def f(a, b):
         return _log_det_plus_solve(a, b) + wnp.linalg.det(a)

@@ -190,6 +190,7 @@ def _lapack(names, *arrays):
     return _scipy_linalg().get_lapack_funcs(names, arrays)
 
 
+_FACTOR_SIZE = 32  # below it NumPy's own calls beat a factorisation kept for the derivative (the Python around it)
 _NOT_FACTORED, _LOWER, _UPPER = -1, -2, -3
 """``piv``'s entries where ``lu_factor`` did not factor ``A``: a general matrix, or a lower or upper triangular one."""
 
@@ -200,12 +201,13 @@ def _lu_factor_impl(a):
     filled with :data:`_NOT_FACTORED`, :data:`_LOWER` or :data:`_UPPER`, and the consumers solve from
     ``a`` as NumPy does, or by one triangular solve.
 
-    Not factored: a stack of matrices (NumPy's batched LAPACK calls beat a loop of factorisations on
-    the small matrices stacks hold), a triangular matrix (one triangular solve is ``O(n²)``; see
-    :func:`_triangle_of`, whose answer the marker keeps), a dtype LAPACK lacks, or no SciPy. A singular
-    matrix is factored (a zero on ``U``'s diagonal): ``solve`` then raises, ``slogdet`` gives ``(0, -inf)``.
+    Not factored: a matrix smaller than :data:`_FACTOR_SIZE` or a stack of matrices (NumPy's own
+    calls, batched, beat the Python around a kept factorisation there), a triangular matrix (one
+    triangular solve is ``O(n²)``; see :func:`_triangle_of`, whose answer the marker keeps), a dtype
+    LAPACK lacks, or no SciPy. A singular matrix is factored (a zero on ``U``'s diagonal): ``solve``
+    then raises, ``slogdet`` gives ``(0, -inf)``.
     """
-    if a.ndim == 2 and a.shape[0] and a.dtype in _LAPACK_DTYPES and _scipy_linalg() is not None:
+    if _may_factor(a) and a.dtype in _LAPACK_DTYPES and _scipy_linalg() is not None:
         lower = _triangle_of(a)
         if lower is not None:
             return _unfactored(a, _LOWER if lower else _UPPER)
@@ -213,6 +215,11 @@ def _lu_factor_impl(a):
         if info >= 0:
             return lu, piv
     return _unfactored(a)
+
+
+def _may_factor(a) -> bool:
+    """Whether ``lu_factor`` may factor ``a``, by its shape: a matrix (not a stack) of :data:`_FACTOR_SIZE` or more."""
+    return a.ndim == 2 and a.shape[-1] >= _FACTOR_SIZE
 
 
 def _unfactored(a, marker: int = _NOT_FACTORED):
@@ -257,7 +264,7 @@ def _solve_impl(a, b, lu, piv, transpose_a=False):
     stack of ``B`` are solved together. Otherwise NumPy's solve (an LU of ``A``, as NumPy factors it)."""
     n = a.shape[-1]
     if _is_factored(piv):
-        if not xp.all(xp.diagonal(lu)):
+        if xp.count_nonzero(lu.diagonal()) < n:
             raise xp.linalg.LinAlgError("Singular matrix")
         columns = _in_columns(b, n)
         x, _ = _lapack("getrs", lu, columns)(lu, piv, columns, trans=int(transpose_a))
@@ -567,13 +574,16 @@ def _slogdet_impl(a, lu, piv):
     if not _is_factored(piv):
         sign, logabsdet = xp.linalg.slogdet(a)
         return sign, logabsdet
-    diagonal = xp.diagonal(lu)
+    diagonal = lu.diagonal()
     magnitudes = xp.abs(diagonal)
-    if not xp.all(magnitudes):
+    if xp.count_nonzero(magnitudes) < magnitudes.shape[0]:
         return xp.zeros((), lu.dtype)[()], xp.full((), -xp.inf, magnitudes.dtype)[()]
     swaps = xp.count_nonzero(piv != xp.arange(piv.shape[0], dtype=piv.dtype))
-    sign = xp.prod(diagonal / magnitudes) * (-1 if swaps % 2 else 1)
-    return sign, xp.sum(xp.log(magnitudes))
+    if diagonal.dtype.kind == "c":
+        sign = (diagonal / magnitudes).prod() * (-1 if swaps % 2 else 1)
+    else:
+        sign = diagonal.dtype.type(-1 if (swaps + xp.count_nonzero(diagonal < 0)) % 2 else 1)
+    return sign, xp.log(magnitudes).sum()
 
 
 def _det_impl(a, lu, piv):
@@ -608,12 +618,13 @@ def _scaled_cofactors(a, lu, piv, sign, logabsdet):
     scaled to det(A / c) = sign, well scaled for any size of determinant. Where A is singular (sign 0),
     c = 1 and the quotient is cof(A) / 0: ±inf where the adjugate is nonzero, nan where it is 0 (JAX's
     answer there). A tangent is contracted with the cofactors before the division, so that it too is
-    one ±inf (not inf - inf). The factors of A / c are A's with ``U`` divided by c (unread where A was
-    not factored)."""
+    one ±inf (not inf - inf). The factors of A / c are A's with ``U`` divided by c (where A may have
+    factors at all: a matrix too small or a stack has none, and its marker passes on as it is)."""
     n = a.shape[-1]
     c = exp(where(equal(sign, 0), 0.0, logabsdet / max(n, 1)))
-    upper = xp.triu(xp.ones((n, n), dtype=bool))
-    return cofactor(a / _as_scale(c), lu / where(upper, _as_scale(c), 1.0), piv), sign * c
+    if _may_factor(a):
+        lu = lu / where(xp.triu(xp.ones((n, n), dtype=bool)), _as_scale(c), 1.0)
+    return cofactor(a / _as_scale(c), lu, piv), sign * c
 
 
 def _slogdet_jvp(t, ans, a, lu, piv):
