@@ -31,8 +31,10 @@ LU, the ``lu_factor`` primitive, through SciPy), and their derivatives reuse
 that factorisation, as JAX's and PyTorch's do: the VJP of ``solve`` is a solve
 with ``Aᵀ`` from the same factors, the cofactors of ``det`` and ``slogdet`` an
 inverse from them. Under ``jit`` one factorisation serves every function of the
-same matrix. Stacks of matrices, triangular ones and installs without SciPy are
-solved by NumPy from the matrix, as before.
+same matrix. Matrices smaller than 32 x 32 (where NumPy's own calls are
+cheaper than keeping factors), stacks of matrices and installs without SciPy
+are solved by NumPy from the matrix, and a triangular one by one triangular
+solve, as before.
 
 >>> import numpy as np, wengert, wengert.numpy as wnp
 >>> a = np.array([[2.0, 1.0], [1.0, 3.0]])
