@@ -7,9 +7,9 @@ converting to NumPy raises, so an engine that reached NumPy on them anywhere (a 
 (``wengert.jvp``) and the gradient of ``sum(f(x) * w)`` (``wengert.grad``) are arrays of
 array-api-strict on that device, of the NumPy results' dtypes, equal to the NumPy results.
 
-A case that needs a primitive without an implementation in the standard (indexing, linalg,
-special functions ...: ``primitives/standard.py``) is skipped with the primitive named (``pytest
--rs`` lists them; docs/array_api.md says which remain).
+A case that needs a primitive without an implementation in the standard (special functions, FFTs,
+``lu_factor``: ``primitives/standard.py``) is skipped with the primitive named (``pytest -rs`` lists
+them; docs/array_api.md says which remain).
 """
 
 from __future__ import annotations

@@ -7,9 +7,10 @@ backend's fallbacks). A primitive whose NumPy implementation is a ufunc needs no
 name is its function in ``ns``, its operands promoted as NumPy promotes them (the standard leaves
 mixed kinds, ``bool * float``, to the library). The others are in :data:`IMPLS`, keyed by primitive.
 
-The table covers the elementwise, reduction, structural and contraction families;
-``tests/test_array_api_strict.py`` runs the operator registry on array-api-strict arrays through
-it, and lists the primitives not yet here (indexing, linalg, special, fourier, control flow).
+The table covers the elementwise, reduction, structural, contraction and indexing families
+(``standard_indexing.py``), the softmaxes and ``xlogy``, and the ``linalg`` extension
+(``standard_more.py``); ``tests/test_array_api_strict.py`` runs the operator registry on array-api-strict
+arrays through it, and skips, naming the primitive, what the standard has no counterpart for.
 """
 
 from __future__ import annotations
