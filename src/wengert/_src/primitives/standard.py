@@ -130,6 +130,12 @@ IMPLS = {
 _DERIVED: dict = {}
 
 
+def register(prim, impl) -> None:
+    """Declare ``prim``'s implementation in the standard where ``prim`` is declared above the primitives: the
+    control-flow primitives of ``transforms/control_flow.py``, whose implementations run programs."""
+    IMPLS[prim] = impl
+
+
 def standard_impl(prim):
     """``prim``'s implementation in the standard, ``impl(ns, *args, **params)``; refused if it has none yet."""
     impl = IMPLS.get(prim) or _DERIVED.get(prim)
