@@ -295,6 +295,39 @@ def test_linear_algebra_past_the_registrys_sizes_equals_numpys(case):
     assert_equal_to_numpy(function(*map(on_device, args)), function(*args), "result")
 
 
+def test_gradients_of_indexing_add_repeated_positions_in_memory_of_the_data():
+    """NumPy's ``np.add.at`` by sorting: 10^5 updates into 10^6 places (a one-hot matrix would be 10^11 entries),
+    repeated places summed, float32 to float32 rounding."""
+    rng = np.random.default_rng(3)
+    table, positions = rng.standard_normal(10**6).astype(np.float32), rng.integers(-(10**6), 10**3, size=10**5)
+    weights = rng.standard_normal(10**5).astype(np.float32)
+    got = wengert.grad(lambda t, w: wnp.sum(t[positions] * w))(on_device(table), on_device(weights))
+    want = np.zeros(10**6)
+    np.add.at(want, positions, weights.astype(np.float64))
+    got = to_numpy(got)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+
+
+def test_writes_at_repeated_positions_keep_the_last_as_numpys():
+    x, positions, values = np.zeros(5), np.array([3, 1, 3, -2, 0, 1]), np.arange(1.0, 7.0)
+
+    def write(x, v):
+        return wnp.at(x)[positions].set(v)
+
+    assert_equal_to_numpy(wengert.jit(write)(on_device(x), on_device(values)), wengert.jit(write)(x, values), "set")
+
+
+def test_adds_along_an_axis_at_repeated_indices_equal_numpys():
+    rng = np.random.default_rng(4)
+    x, indices = rng.standard_normal((3, 4, 5)), rng.integers(-4, 4, size=(3, 6, 5))
+
+    def f(x):
+        return wnp.sum(wnp.take_along_axis(x, indices, axis=1) ** 2)
+
+    assert_equal_to_numpy(wengert.grad(f)(on_device(x)), wengert.grad(f)(x), "grad")
+
+
 def test_float32_arrays_give_float32_results():
     w, X, y = (on_device(a.astype(np.float32)) for a in (_W, _X, _Y))
     value, gradient = wengert.value_and_grad(_loss)(w, X, y)
