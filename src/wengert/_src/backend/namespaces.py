@@ -12,6 +12,8 @@ translated both ways, and NumPy values lifted onto the device (``lift``).
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from wengert.errors import BackendError, MissingDependencyError
@@ -45,12 +47,14 @@ class ArrayNamespace:
     its side (``dtype``).
     """
 
-    def __init__(self, module, device):
+    def __init__(self, module, device, writeable: bool = True):
         self.module = module
         self.device = device
+        self.writeable = writeable  # whether its arrays take ``x[i] = v`` (JAX's do not)
         self.name = module.__name__.removeprefix("array_api_compat.")
         pairs = [(getattr(module, name), np.dtype(name)) for name in _DTYPE_NAMES if hasattr(module, name)]
-        self._numpy_dtypes = dict(pairs)
+        self._numpy_dtypes = {numpy: numpy for _, numpy in pairs}  # a library whose arrays carry NumPy's (JAX)
+        self._numpy_dtypes.update(pairs)
         self._dtypes = {numpy: own for own, numpy in pairs}
 
     def __getattr__(self, name: str):
@@ -92,7 +96,7 @@ class ArrayNamespace:
 
     def lift(self, value):
         """A NumPy array or scalar as an array of this library, on its device (a copy to the device)."""
-        return self.module.asarray(value, dtype=self.dtype(value.dtype), device=self.device)
+        return self.module.asarray(value, dtype=self.dtype(value.dtype), device=self.device, copy=True)
 
     def __repr__(self) -> str:
         return f"ArrayNamespace({self.name}, device={self.device!r})"
@@ -102,9 +106,15 @@ _NAMESPACES: dict = {}
 
 
 def is_foreign_array(value) -> bool:
-    """Whether ``value`` is an array of an array-API library other than NumPy (a NumPy scalar is NumPy's)."""
+    """Whether ``value`` is an array of an array-API library other than NumPy (a NumPy scalar is NumPy's): one
+    with the standard's ``__array_namespace__``, or a PyTorch tensor (array-api-compat's namespace serves it)."""
     kind = type(value)
-    return kind is not np.ndarray and hasattr(kind, "__array_namespace__") and not issubclass(kind, np.generic)
+    if kind is np.ndarray:
+        return False
+    if hasattr(kind, "__array_namespace__"):
+        return not issubclass(kind, np.generic)
+    torch = sys.modules.get("torch")
+    return torch is not None and issubclass(kind, torch.Tensor)
 
 
 def namespace_of(array) -> ArrayNamespace:
@@ -120,7 +130,7 @@ def namespace_of(array) -> ArrayNamespace:
     key = (module.__name__, device)
     namespace = _NAMESPACES.get(key)
     if namespace is None:
-        namespace = _NAMESPACES[key] = ArrayNamespace(module, device)
+        namespace = _NAMESPACES[key] = ArrayNamespace(module, device, array_api_compat.is_writeable_array(array))
     return namespace
 
 

@@ -173,6 +173,8 @@ def _scatter(ns, x, updates, idx, add: bool):
     if indexing.is_basic_index(tuple(int(i) if isinstance(i, np.integer) else i for i in idx)):
         target = _basic(tuple(i for i in idx if i is not None))  # the standard assigns through no None
         updates = ns.reshape(ns.broadcast_to(updates, out[_basic(idx)].shape), out[target].shape)
+        if not ns.writeable:
+            return _scatter(ns, x, updates, _as_arrays(ns, target, x.shape), add)
         out[target] = out[target] + updates if add else updates
         return out
     advanced = _Advanced(ns, x, idx)
@@ -196,6 +198,22 @@ def _scatter(ns, x, updates, idx, add: bool):
     table = ns.reshape(table, (*sizes, *advanced.rest_sizes))
     axes_order = advanced.axes + advanced.rest
     return ns.permute_dims(table, tuple(axes_order.index(k) for k in range(x.ndim)))
+
+
+def _as_arrays(ns, idx: tuple, shape: tuple) -> tuple:
+    """A basic index without ``None`` as integer arrays (and its integers), the arrays broadcasting to their outer
+    product: the positions it names, for a library whose arrays cannot be written in place (JAX)."""
+    items = _explicit(idx, len(shape))
+    sliced = [k for k, item in enumerate(items) if isinstance(item, slice)]
+    out = []
+    for k, (item, n) in enumerate(zip(items, shape)):
+        if isinstance(item, slice):
+            axis = sliced.index(k)
+            positions = ns.arange(*item.indices(n), device=ns.device)
+            out.append(ns.reshape(positions, tuple(-1 if j == axis else 1 for j in range(len(sliced)))))
+        else:
+            out.append(item)
+    return tuple(out)
 
 
 def _flat_indices(ns, indices, n: int):

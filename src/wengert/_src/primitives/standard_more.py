@@ -1,15 +1,18 @@
 """The special-function and Fourier primitives in the array API standard, where the standard has them.
 
 The softmaxes, ``softplus`` and ``xlogy`` are compositions of the standard's elementwise functions and
-reductions. The Fourier primitives are the standard's ``fft`` extension (``fftn``, ``ifftn``, ``rfftn``,
-``irfftn``, which take NumPy's ``s``, ``axes`` and ``norm``), where the library has it (``BackendError``
-where not). The linear-algebra primitives are in ``standard_linalg.py``.
+reductions. The other special functions are not in the standard: each is the library's own (SciPy's name in
+``torch.special``, ``jax.scipy.special``, ``cupyx.scipy.special``: ``backend/fallbacks.py``), refused by name
+where the library has none (array-api-strict has none). The Fourier primitives are the standard's ``fft``
+extension (``fftn``, ``ifftn``, ``rfftn``, ``irfftn``, which take NumPy's ``s``, ``axes`` and ``norm``), where
+the library has it (``BackendError`` where not). The linear-algebra primitives are in ``standard_linalg.py``.
 """
 
 from __future__ import annotations
 
 from wengert.errors import BackendError
 
+from ..backend.fallbacks import special_function
 from . import fourier, special
 from .promotion import numpy_promoted
 
@@ -54,7 +57,29 @@ def _fft(name: str):
     return impl
 
 
+def _special(name: str):
+    """SciPy's ``special.<name>`` as the library has it (``backend.fallbacks.special_function``): its Python numbers
+    made arrays of the arrays' dtype, and the result in the arrays' floating dtype (float32 stays float32)."""
+
+    def impl(ns, *args):
+        args = numpy_promoted(ns, args)
+        dtype = next(a.dtype for a in args if hasattr(a, "dtype"))
+        args = [a if hasattr(a, "dtype") else ns.asarray(a, dtype=dtype, device=ns.device) for a in args]
+        out = special_function(ns, name)(*args)
+        return ns.astype(out, dtype) if ns.numpy_dtype(dtype).kind == "f" and out.dtype != dtype else out
+
+    return impl
+
+
+SCIPY_FUNCTIONS = (
+    "erf", "erfc", "erfinv", "erfcinv", "erfcx", "ndtri", "log_ndtr", "digamma", "gammaln", "gamma", "rgamma",
+    "gammasgn", "betaln", "beta", "gammainc", "gammaincc", "betainc", "jv", "yv", "iv", "ive", "kv", "kve",
+)  # fmt: skip
+"""The special-function primitives that are SciPy's function of the same name and arguments."""
+
 IMPLS = {
+    **{getattr(special, name): _special(name) for name in SCIPY_FUNCTIONS},
+    special.polygamma: lambda ns, x, n: special_function(ns, "polygamma")(int(n), x),
     fourier.fft: _fft("fftn"),
     fourier.ifft: _fft("ifftn"),
     fourier.rfft: _fft("rfftn"),
