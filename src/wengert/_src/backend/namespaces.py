@@ -53,8 +53,7 @@ class ArrayNamespace:
         self.writeable = writeable  # whether its arrays take ``x[i] = v`` (JAX's do not)
         self.name = module.__name__.removeprefix("array_api_compat.")
         pairs = [(getattr(module, name), np.dtype(name)) for name in _DTYPE_NAMES if hasattr(module, name)]
-        self._numpy_dtypes = {numpy: numpy for _, numpy in pairs}  # a library whose arrays carry NumPy's (JAX)
-        self._numpy_dtypes.update(pairs)
+        self._numpy_dtypes = dict(pairs)
         self._dtypes = {numpy: own for own, numpy in pairs}
 
     def __getattr__(self, name: str):
@@ -84,7 +83,13 @@ class ArrayNamespace:
 
     def numpy_dtype(self, dtype) -> np.dtype:
         """The NumPy dtype of this library's ``dtype``."""
-        return self._numpy_dtypes[dtype]
+        try:
+            return self._numpy_dtypes[dtype]
+        except KeyError:
+            if not isinstance(dtype, np.dtype):
+                raise
+            self._numpy_dtypes[dtype] = dtype  # a library whose arrays carry NumPy's dtypes (JAX)
+            return dtype
 
     def dtype(self, numpy_dtype):
         """This library's dtype for a NumPy dtype (or anything ``np.dtype`` reads: ``float``, ``"f4"``)."""
@@ -107,13 +112,22 @@ _NAMESPACES: dict = {}
 
 def is_foreign_array(value) -> bool:
     """Whether ``value`` is an array of an array-API library other than NumPy (a NumPy scalar is NumPy's): one
-    with the standard's ``__array_namespace__``, or a PyTorch tensor (array-api-compat's namespace serves it)."""
+    with the standard's ``__array_namespace__``, or a PyTorch tensor (array-api-compat's namespace serves it).
+    Answered once per type (the NumPy face asks it of the Python numbers it is given)."""
     kind = type(value)
-    if kind is np.ndarray:
-        return False
+    foreign = _FOREIGN_TYPES.get(kind)
+    if foreign is None:
+        foreign = _FOREIGN_TYPES[kind] = _is_foreign_type(kind)
+    return foreign
+
+
+_FOREIGN_TYPES: dict = {np.ndarray: False}
+
+
+def _is_foreign_type(kind: type) -> bool:
     if hasattr(kind, "__array_namespace__"):
         return not issubclass(kind, np.generic)
-    torch = sys.modules.get("torch")
+    torch = sys.modules.get("torch")  # a tensor's type exists only once torch is imported
     return torch is not None and issubclass(kind, torch.Tensor)
 
 
