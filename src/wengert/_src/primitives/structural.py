@@ -189,17 +189,17 @@ def _sum_impl(x, axis, keepdims):
     return xp.add.reduce(x, axis=axis, keepdims=keepdims)  # np.sum minus its Python dispatch
 
 
-def _kept_shape(shape: tuple, axis) -> tuple:
-    """``shape`` with a 1 on each axis of ``axis`` (a sorted tuple): a sum's shape with ``keepdims``."""
-    kept = list(shape)
-    for a in axis:
-        kept[a] = 1
-    return tuple(kept)
+def keepdims_shape(shape: tuple, axis) -> tuple:
+    """``shape`` with a 1 on each axis of ``axis`` (a tuple; ``None``: every axis): what a reduction
+    over ``axis`` with ``keepdims`` leaves."""
+    if axis is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axis else d for i, d in enumerate(shape))
 
 
 def _sum_vjp(g, ans, x, axis, keepdims):
     if not keepdims and axis is not None:
-        g = reshape(g, shape=_kept_shape(x.shape, axis))
+        g = reshape(g, shape=keepdims_shape(x.shape, axis))
     return broadcast_to(g, shape=x.shape)
 
 
@@ -207,7 +207,7 @@ def _sum_fast_vjp(g, ans, x, axis, keepdims):
     """``_sum_vjp`` on a plain ``g``: the same read-only view, built by NumPy directly."""
     g = xp.asarray(g)  # a NumPy scalar (the sum of every element) as a 0-d array
     if not keepdims and axis is not None:
-        g = g.reshape(_kept_shape(x.shape, axis))
+        g = g.reshape(keepdims_shape(x.shape, axis))
     return _broadcast_view(g, x.shape)
 
 
