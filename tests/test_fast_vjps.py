@@ -217,6 +217,9 @@ def test_only_the_tapes_backward_loop_calls_fast_vjps():
 NOT_A_SPEED_PATH = {
     "_power_dx": "the exponent is a constant of the program (a Python or NumPy scalar, under every transform "
     "alike), which shapes the derivative y x^(y-1) itself (0 for y = 0); a traced exponent takes the general form",
+    "_indexes_by_operands": "a gather's index arrays that are operands of a staged program (the compiled backward "
+    "pass's placeholders) are scattered back as operands, by take_add; it reads the index, never the cotangent",
+    "is_integer_operand": "whether an index item is an integer array, plain or traced alike",
 }
 """Helpers of the general rules that may test for a tracer, and why: each decides by whether a value
 is a constant of the program, never by whether the tape's values are plain arrays."""

@@ -337,12 +337,18 @@ class Primitive:
             ``(0, 1)`` while the other stays fixed), ``"every"`` for every argument of a variadic
             one (``concatenate``), ``()`` for none. The positions whose ``transposes`` entry is a
             rule; a linearized program holds only primitives linear in some argument.
-        source: how code generation (``compile/codegen.py``) writes one application: a Python
+        source: how code generation (``compile/generator.py``) writes one application: a Python
             operator (``"+"``; written prefix for one operand, ``"-x"``), or a function
             ``source(gen, eqn, args)`` returning the NumPy expression (``args`` the operands'
             source text; ``gen`` writes parameters: ``gen.param``, ``gen.index``,
             ``gen.keywords``, ``gen.array``). ``None``: a ufunc is written ``np.<ufunc>(...)``,
             anything else calls ``impl`` by an importable name.
+        statements: how code generation writes one application that is no single expression, as
+            lines of its own: ``statements(gen, eqn, args, outs)`` returning them (``outs`` the
+            results' names; a scatter copies its target, then writes in place; ``cond`` and
+            ``while`` call functions generated for their programs). ``gen`` also offers
+            ``gen.constant``, ``gen.call_impl``, ``gen.sub_function`` and the writes at indices
+            (``compile/indexed_writes.py``). Takes precedence over ``source``; ``None`` for most.
         result_memory: ``"new"`` if the result is always an array of its own, ``"view"`` if it
             may be a view of the first argument (and never of another array), or a function of
             the parameters returning one of those (``getitem``: a view for a basic index); ``None``
@@ -380,6 +386,7 @@ class Primitive:
         "saving_plans",
         "single_call",
         "source",
+        "statements",
         "transposes",
         "vjp_reads",
         "vjps",
@@ -401,6 +408,7 @@ class Primitive:
         jacobian_structure=None,
         linear_in=(),
         source=None,
+        statements=None,
         result_memory=None,
         vjp_reads=None,
         neutral=None,
@@ -419,6 +427,7 @@ class Primitive:
         self.jacobian_structure = jacobian_structure
         self.linear_in = linear_in
         self.source = source
+        self.statements = statements
         if result_memory is None and _is_single_result_ufunc(impl) and not multiple_results:
             result_memory = "new"
         self.result_memory = result_memory
@@ -471,8 +480,11 @@ def what_vjps_read(prim: Primitive) -> str:
     """``prim.vjp_reads``, derived from its rules' code where not declared (and stored there).
 
     A rule reads the output if its ``ans`` parameter appears in its code at all (passing it on to
-    a helper counts as reading it); ``multiply``'s and ``matmul``'s rules never mention it.
+    a helper counts as reading it); ``multiply``'s and ``matmul``'s rules never mention it. A
+    primitive with no derivative has no rule, which reads nothing.
     """
+    if prim.vjp_reads is None and prim.vjps is None:
+        prim.vjp_reads = READS_NOTHING
     if prim.vjp_reads is None:
         vjps = prim.vjps
         rules = [r for r in vjps if r is not None] if isinstance(vjps, tuple) else [vjps[0]]
