@@ -2,7 +2,7 @@
 
 A primitive's ``fast_vjps`` (``Primitive``'s docstring) are NumPy forms of some of its VJP rules,
 which ``reverse.pull_back_tape`` calls instead of the general rules where the tape holds no tracer
-and the cotangent is none. The general rules are pure wengert operations (they serve staging,
+and the cotangent is not one either. The general rules are pure wengert operations (they serve staging,
 ``jit``, the compiled backward pass and every order). So that the two cannot drift:
 
 * every registry case's backward pass (``wengert.vjp``, float64 and float32, with the tape's
@@ -68,8 +68,9 @@ gather's scatter-add sums the cotangents of a repeated position in float64 and r
 (``np.bincount``, as the compiled pass writes it), where the general rule's ``index_add`` rounds each
 float32 addition (``np.add.at``). Recursive summation of ``n`` terms is off the exact sum by at most
 ``(n - 1) u Σ|g_i|`` (``u`` = float32's unit roundoff), a single rounding by ``u |Σ g_i|``, so the two
-differ by at most ``n u Σ|g_i|`` with ``n`` the number of cotangents: :func:`_rounding_bound`. In
-float64 both are the same additions in the same order, and are compared bit for bit."""
+differ by at most ``n u Σ|g_i|`` with ``n`` the number of cotangents; :func:`_rounding_bound` allows
+``n eps Σ|g_i|`` (``eps = 2u``: a margin for ``Σ|g_i|`` being itself summed in float32). In float64
+both are the same additions in the same order, and are compared bit for bit."""
 
 CASES = [pytest.param(case, id=case.name) for case in all_cases() if case.order >= 1]
 
@@ -86,7 +87,7 @@ def _snapshot(values) -> list:
 
 
 def _rounding_bound(general, g, ans, args, params):
-    """``n u Σ|g_i|`` per element of the result (see :data:`ROUNDED_ONCE`)."""
+    """``n eps Σ|g_i|`` per element of the result (see :data:`ROUNDED_ONCE`)."""
     absolute = general(np.abs(g), ans, *args, **params)
     return np.size(g) * np.finfo(np.float32).eps * np.abs(np.asarray(absolute, np.float64))
 

@@ -301,7 +301,7 @@ class Primitive:
         fast_vjps: faster forms of some VJP rules for plain values, one per argument as ``vjps``
             (``None``: the general rule serves), ``fast_i(cotangent, ans, *args, **params)``. Only
             the tape's backward loop (``transforms/reverse.pull_back_tape``) calls them, and only
-            where the tape holds no tracer and the cotangent is none: then every value they get is
+            where the tape holds no tracer and the cotangent is not one: then every value they get is
             a NumPy array or number, and they may call NumPy directly or compute in place into
             arrays of their own. They return what the general rule returns (a form they do not
             speed up may call it) and read no value the general rule does not read (``vjp_reads``
