@@ -129,13 +129,13 @@ STANDARD_NAMES = {
 """NumPy's name -> the standard's, for the functions the standard has under another name (same semantics)."""
 
 SPECIAL_MODULES = {
-    "cupy": "cupyx.scipy.special",
     "jax.numpy": "jax.scipy.special",
     "torch": "torch.special",
 }
 """Array library (its array-API namespace's name) -> its own module of SciPy's special functions, under SciPy's
 names and argument order: the functions SciPy itself hands such arrays to under ``SCIPY_ARRAY_API=1``. The
-standard has no special functions, and a library not listed here (array-api-strict) has none that wengert uses."""
+standard has no special functions, and a library not listed here (array-api-strict) has none that wengert uses.
+CuPy's (``cupyx.scipy.special``) waits for a test on a GPU."""
 
 
 def special_function(ns, name: str):

@@ -2,7 +2,7 @@
 
 The softmaxes, ``softplus`` and ``xlogy`` are compositions of the standard's elementwise functions and
 reductions. The other special functions are not in the standard: each is the library's own (SciPy's name in
-``torch.special``, ``jax.scipy.special``, ``cupyx.scipy.special``: ``backend/fallbacks.py``), refused by name
+``torch.special`` or ``jax.scipy.special``: ``backend/fallbacks.py``), refused by name
 where the library has none (array-api-strict has none). The Fourier primitives are the standard's ``fft``
 extension (``fftn``, ``ifftn``, ``rfftn``, ``irfftn``, which take NumPy's ``s``, ``axes`` and ``norm``), where
 the library has it (``BackendError`` where not). The linear-algebra primitives are in ``standard_linalg.py``.
