@@ -6,7 +6,8 @@ inside a function (a lazy import is still a dependency). The engine is
 the one exceptions module, ``wengert.errors``, and nothing else public; the
 faces (``wengert.numpy``, ``wengert.scipy``, the Tensor face ``wengert._tensor``,
 ``nn``, ``optim``), the tools and the applications import it, never the other
-way round.
+way round. At the top, the applications (``wengert.apps``) are imported by no
+tool, face or engine module.
 """
 
 from __future__ import annotations
@@ -157,6 +158,30 @@ def test_the_engine_imports_no_public_module_but_the_exceptions():
         "an engine module (wengert._src) imports a face, tool or application: route it through the engine's own "
         f"modules, or move the code up. New: {sorted(upward - set(KNOWN_UPWARD_IMPORTS))}; "
         f"gone (remove from KNOWN_UPWARD_IMPORTS): {sorted(set(KNOWN_UPWARD_IMPORTS) - upward)}"
+    )
+
+
+KNOWN_IMPORTS_OF_APPLICATIONS = {
+    ("wengert.data", "wengert.apps.data"): (
+        "a PyTorch user finds data utilities beside nn and optim (torch.utils.data); the code lives with the "
+        "application that needs it"
+    ),
+}
+"""Modules outside ``wengert.apps`` that import an application, each with why (docs/architecture.md)."""
+
+
+def test_only_the_applications_import_an_application():
+    """The applications (``wengert.apps``) sit on top: a tool (``viz``, ``check``, ...), a face or the engine
+    reads none of them; what a tool needs from one moves down into the tool."""
+    importing = {
+        (name, target)
+        for name, targets in import_graph().items()
+        for target in targets
+        if target.startswith("wengert.apps") and not name.startswith("wengert.apps")
+    }
+    assert importing == set(KNOWN_IMPORTS_OF_APPLICATIONS), (
+        f"New: {sorted(importing - set(KNOWN_IMPORTS_OF_APPLICATIONS))}; "
+        f"gone (remove from KNOWN_IMPORTS_OF_APPLICATIONS): {sorted(set(KNOWN_IMPORTS_OF_APPLICATIONS) - importing)}"
     )
 
 

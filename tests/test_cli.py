@@ -6,6 +6,7 @@ wrong is one line on stderr and exit status 2. Expressions are parsed, never
 run as Python. The evaluation trace names each input of a primitive.
 """
 
+import doctest
 import math
 import re
 import shutil
@@ -19,6 +20,7 @@ import pytest
 import wengert
 import wengert.numpy as wnp
 from wengert._src.transforms.evaluation_trace import evaluation_trace
+from wengert.apps import expression_sweep
 from wengert.apps.cli import main
 from wengert.apps.expression import FUNCTIONS, ExpressionError, parse_expression
 
@@ -282,3 +284,8 @@ def test_diff_tangents_of_an_unknown_variable_is_a_one_line_error(capsys):
     status, out, err = run(capsys, "diff", "x*y", "--at", "x=1,y=2", "--tangents", "z")
     assert status == 2 and out == ""
     assert err.strip() == "wengert diff: error: --tangents z: z is not a variable of 'x*y' (its variables: x, y)"
+
+
+def test_the_examples_in_the_expression_sweeps_docstring_run():
+    result = doctest.testmod(expression_sweep, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0

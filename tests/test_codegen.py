@@ -8,7 +8,8 @@ import wengert.numpy as wnp
 import wengert.scipy.special as wsp
 from tests.sweep import run_source
 from wengert import trace
-from wengert._src.compile.codegen import compile_program, literal
+from wengert._src.compile.codegen import compile_program
+from wengert._src.compile.source_text import literal
 from wengert.errors import TransformError
 
 
@@ -139,10 +140,10 @@ def test_a_parameter_that_is_not_source_is_refused_by_to_source():
     class Opaque:
         pass
 
-    from wengert._src.compile.codegen import _Generator
+    from wengert._src.compile.generator import SourceGenerator
 
     with pytest.raises(TransformError, match="cannot be written as source"):
-        _Generator(inline_constants=True, fuse=False).param(Opaque())
+        SourceGenerator(inline_constants=True, fuse=False).param(Opaque())
 
 
 # --- traced indices, buffer reuse --------------------------------------------------------------------

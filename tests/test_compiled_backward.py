@@ -233,6 +233,19 @@ def _assert_same_bits(compiled, eager):
     np.testing.assert_array_equal(np.signbit(compiled), np.signbit(eager))
 
 
+def test_a_gather_whose_index_take_cannot_express_runs_eagerly():
+    """Index arrays that are not on the leading axes (``x[:, i, j]``) have no form ``take`` reads as
+    operands: the structure stays eager, with the eager pass's gradient."""
+    x = np.arange(24.0).reshape(2, 3, 4)
+    grad = wengert.grad(lambda x, i, j: wnp.sum(x[:, i, j] ** 2))
+    i, j = np.array([0, 2, 2]), np.array([1, 3, 3])
+    expected = np.zeros_like(x)
+    np.add.at(expected, (slice(None), i, j), 2 * x[:, i, j])
+    for _ in range(3):
+        np.testing.assert_array_equal(grad(x, i, j), expected)
+    assert compiled_backward.cache_size() == 0
+
+
 def test_a_boolean_index_is_not_an_integer_one():
     # x[True] adds an axis where x[1] picks an element, though True == 1 and hash(True) == hash(1)
     x, w = np.array([1.0, 2.0, 3.0]), np.array([1.0, 10.0, 100.0])

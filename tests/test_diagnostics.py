@@ -17,19 +17,21 @@ import pytest
 
 import wengert.apps.diagnostics
 import wengert.nn.functional as F
+import wengert.viz.training_statistics
 from wengert import nn, tensor
-from wengert.apps.diagnostics import (
-    UpdateRatioTracker,
-    activation_statistics,
-    format_statistics,
-    gradient_statistics,
-    layer_outputs,
-    parameter_labels,
-    update_to_data_ratios,
-)
+from wengert.apps.diagnostics import format_statistics, layer_outputs, parameter_labels
 from wengert.errors import ArgumentError, MissingDependencyError
 from wengert.optim import SGD
-from wengert.viz import plot_activation_histograms, plot_gradient_histograms, plot_loss_curve, plot_update_ratios
+from wengert.viz import (
+    UpdateRatioTracker,
+    activation_statistics,
+    gradient_statistics,
+    plot_activation_histograms,
+    plot_gradient_histograms,
+    plot_loss_curve,
+    plot_update_ratios,
+    update_to_data_ratios,
+)
 
 TANH = "layer 1 (Tanh)"
 
@@ -182,6 +184,7 @@ def test_parameter_labels_name_the_layer_that_owns_each_parameter(tiny):
     }
 
 
-def test_the_examples_in_the_docstrings_run():
-    result = doctest.testmod(wengert.apps.diagnostics)
+@pytest.mark.parametrize("module", [wengert.apps.diagnostics, wengert.viz.training_statistics])
+def test_the_examples_in_the_docstrings_run(module):
+    result = doctest.testmod(module)
     assert result.failed == 0 and result.attempted > 0

@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 
 import wengert
-from wengert._src.compile import codegen
+import wengert.numpy as wnp
+from wengert._src.compile.buffers import is_ufunc
+from wengert._src.compile.source_text import importable
 from wengert._src.core.primitive import (
     READS_ARGUMENTS,
     READS_ARGUMENTS_AND_OUTPUT,
@@ -25,6 +27,8 @@ from wengert._src.core.primitive import (
 )
 from wengert._src.primitives import contractions, elementwise, indexing, linalg, reductions, special, structural
 from wengert._src.primitives.rules import EveryArgument, Multilinear
+from wengert._src.transforms import control_flow
+from wengert._src.transforms.stage import stage
 
 FAMILIES = (structural, elementwise, reductions, indexing, contractions, linalg, special)
 
@@ -78,31 +82,59 @@ def test_linear_inputs_agree_with_the_transpose_rules(prim):
     assert transposed == linear_in, f"{prim.name}: linear_in {linear_in} but transpose rules for {transposed}"
 
 
-@pytest.mark.parametrize("prim", PRIMITIVES, ids=_ids(PRIMITIVES))
+WRITTEN = [*PRIMITIVES, control_flow.cond, control_flow.while_]
+"""The primitives code generation writes: every family's, and the control flow's."""
+
+
+@pytest.mark.parametrize("prim", WRITTEN, ids=_ids(WRITTEN))
 def test_code_generation_can_write_every_primitive(prim):
-    """Each primitive is written by its declared ``source``, as a ufunc, by a statement of the code
-    generator's own (scatters, indexing along an axis), or by calling ``impl`` through an importable
-    name (which standalone source needs)."""
+    """Each primitive is written by its declared ``statements`` or ``source``, as a ufunc, or by
+    calling ``impl`` through an importable name (which standalone source needs)."""
+    if prim.statements is not None:
+        assert callable(prim.statements)
+        return
     source = prim.source
     if isinstance(source, str):
-        assert codegen._is_ufunc(prim), f"{prim.name}: an operator is declared for a ufunc primitive only"
+        assert is_ufunc(prim), f"{prim.name}: an operator is declared for a ufunc primitive only"
         compile(f"{source}a" if prim.impl.nin == 1 else f"a {source} b", prim.name, "eval")
         return
     if source is not None:
         assert callable(source)
         return
-    written = codegen._is_ufunc(prim) or prim in codegen._SCATTERS or prim in codegen._ALONG_AXIS
-    assert written or codegen.importable(prim) is not None, f"{prim.name}: code generation cannot write it"
+    assert is_ufunc(prim) or importable(prim) is not None, f"{prim.name}: code generation cannot write it"
 
 
-@pytest.mark.parametrize("prim", PRIMITIVES, ids=_ids(PRIMITIVES))
+def test_a_primitive_whose_parameters_are_programs_declares_its_statements():
+    """A program is no parameter source text can hold (``to_source`` refuses it): ``cond`` and
+    ``while`` are written as functions of their own, called from the statements they declare."""
+
+    def f(x):
+        y = wengert.lax.cond(x.sum() > 0, wnp.tanh, wnp.sin, x)
+        return wengert.lax.while_loop(lambda a: a.sum() < 10.0, lambda a: a * 2.0, y)
+
+    program = stage(f, [np.ones(3)], values_visible=False, purpose="the test")
+    with_programs = [
+        eqn.primitive
+        for eqn in program.equations
+        if any(isinstance(p, wengert.Program) for value in eqn.params.values() for p in _flat(value))
+    ]
+    assert {prim.name for prim in with_programs} == {"cond", "while"}
+    assert all(prim.statements is not None for prim in with_programs)
+    assert "def cond" in program.to_source() and "while while" in program.to_source()
+
+
+def _flat(value) -> list:
+    return [item for v in value for item in _flat(v)] if isinstance(value, (tuple, list)) else [value]
+
+
+@pytest.mark.parametrize("prim", WRITTEN, ids=_ids(WRITTEN))
 def test_result_memory_is_declared_in_the_known_terms(prim):
     memory = prim.result_memory
     assert memory in (None, "new", "view") or callable(memory)
-    if codegen._is_ufunc(prim):
+    if is_ufunc(prim):
         assert memory == "new", f"{prim.name}: a single-result ufunc makes a new array"
-    if prim in codegen._SCATTERS or prim in codegen._ALONG_AXIS:
-        assert memory == "new", f"{prim.name}: code generation writes it into an array of its own"
+    if prim.statements is not None and not prim.multiple_results:
+        assert memory == "new", f"{prim.name}: its statements write into an array of its own"
 
 
 def test_a_gather_is_a_view_for_a_basic_index_only():

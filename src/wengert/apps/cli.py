@@ -29,9 +29,9 @@ import numpy as np
 import wengert
 from wengert._src.transforms.evaluation_trace import evaluation_trace
 from wengert.apps.expression import CONSTANTS, FUNCTIONS, Expression, parse_expression
+from wengert.apps.expression_sweep import sweep_expression, table_lines
 from wengert.check import default_step, numerical_grad
 from wengert.errors import ArgumentError, ExpressionError, TransformError
-from wengert.viz.expression_sweep import sweep_expression, table_lines
 
 USAGE_ERROR = 2
 """Exit status for input the command cannot use (argparse's convention)."""

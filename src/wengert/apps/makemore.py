@@ -40,18 +40,12 @@ from wengert import nn
 from wengert._tensor.api import no_grad
 from wengert.apps.data import sample_batch
 from wengert.apps.datasets import load_names
-from wengert.apps.diagnostics import (
-    UpdateRatioTracker,
-    activation_statistics,
-    format_statistics,
-    gradient_statistics,
-    layer_outputs,
-    parameter_labels,
-)
+from wengert.apps.diagnostics import format_statistics, layer_outputs, parameter_labels
 from wengert.errors import ArgumentError
 from wengert.optim import SGD
 from wengert.optim.lr_scheduler import StepLR
 from wengert.serialization import save
+from wengert.viz.training_statistics import UpdateRatioTracker, activation_statistics, gradient_statistics
 
 __all__ = [
     "DIAGNOSTIC_EXAMPLES",
@@ -91,7 +85,7 @@ class MakemoreConfig:
     ``round(decay_at * steps)``). ``seed`` fixes everything random: the
     split of the names, the initial weights, the minibatches and the samples.
     ``update_ratio_every`` is how often (in steps) the update-to-data ratio
-    of each parameter is recorded (see :mod:`wengert.apps.diagnostics`).
+    of each parameter is recorded (see :mod:`wengert.viz.training_statistics`).
     """
 
     block_size: int = 3
@@ -357,7 +351,7 @@ def diagnose(model: nn.Sequential, contexts: np.ndarray, targets: np.ndarray) ->
     running statistics it was trained to. Returns ``activations`` (the tanh
     outputs by layer name, each with its ``.grad``) and ``weights`` (the
     2-D parameters, labelled with their layer, each with its ``.grad``), ready for the
-    :mod:`wengert.apps.diagnostics` statistics and pictures. The gradients of this
+    :mod:`wengert.viz.training_statistics` statistics and :mod:`wengert.viz` pictures. The gradients of this
     pass stay in ``.grad``.
     """
     was_training = model.training

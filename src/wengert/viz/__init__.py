@@ -12,7 +12,10 @@ loss landscapes, and training diagnostics.
   evaluated with ``vmap``, with an optimiser's path on it (matplotlib).
 * training pictures of any model: :func:`plot_loss_curve`,
   :func:`plot_activation_histograms`, :func:`plot_gradient_histograms`,
-  :func:`plot_update_ratios`.
+  :func:`plot_update_ratios`, and the numbers they draw
+  (:mod:`~wengert.viz.training_statistics`: :func:`activation_statistics`,
+  :func:`gradient_statistics`, :func:`update_to_data_ratios`,
+  :class:`UpdateRatioTracker`).
 
 Graphs need nothing beyond NumPy (Graphviz makes them prettier); plots need
 matplotlib (``pip install "wengert[plot]"``).
@@ -32,18 +35,29 @@ from .training import (
     plot_loss_curve,
     plot_update_ratios,
 )
+from .training_statistics import (
+    SATURATION,
+    UpdateRatioTracker,
+    activation_statistics,
+    gradient_statistics,
+    update_to_data_ratios,
+)
 
 __all__ = [
     "ENGINES",
+    "SATURATION",
+    "UpdateRatioTracker",
     "Drawing",
     "Edge",
     "Graph",
     "Node",
     "Sweep",
     "dot_available",
+    "activation_statistics",
     "adjoint_program",
     "draw",
     "fd_errors",
+    "gradient_statistics",
     "landscape_grid",
     "local_partials",
     "plot_activation_histograms",
@@ -54,4 +68,5 @@ __all__ = [
     "plot_update_ratios",
     "sweep_program",
     "trajectory",
+    "update_to_data_ratios",
 ]

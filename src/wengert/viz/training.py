@@ -1,6 +1,6 @@
 """Training pictures of any model: the loss curve, activation and gradient histograms, update-to-data ratios.
 
-The numbers come from :mod:`wengert.apps.diagnostics`; these functions draw them
+The numbers come from :mod:`wengert.viz.training_statistics`; these functions draw them
 with matplotlib (the ``plot`` extra) at a size and resolution fit for a
 slide (16:9, 200 dots per inch), with each legend outside the axes, so it
 never covers the data. Each returns the matplotlib ``Figure`` (it displays
@@ -14,8 +14,15 @@ from os import PathLike
 
 import numpy as np
 
-from wengert.apps.diagnostics import SATURATION, UpdateRatioTracker, activation_statistics, gradient_statistics
 from wengert.errors import MissingDependencyError
+
+from .training_statistics import (
+    SATURATION,
+    UpdateRatioTracker,
+    activation_statistics,
+    array_values,
+    gradient_statistics,
+)
 
 __all__ = [
     "DPI",
@@ -56,11 +63,6 @@ def finish(fig, axes, path: str | PathLike | None, legend: bool = True):
     return fig
 
 
-def _values(value) -> np.ndarray:
-    detach = getattr(value, "detach", None)
-    return detach().numpy() if detach is not None else np.asarray(value)
-
-
 def _histogram_lines(axes, arrays: Mapping[str, np.ndarray]) -> None:
     for name, values in arrays.items():
         density, edges = np.histogram(values, bins=HISTOGRAM_BINS, density=True)
@@ -78,7 +80,7 @@ def plot_activation_histograms(
     _histogram_lines(
         axes,
         {
-            f"{name}: std {s['std']:.2f}, saturated {100 * s['saturated']:.1f}%": _values(activations[name])
+            f"{name}: std {s['std']:.2f}, saturated {100 * s['saturated']:.1f}%": array_values(activations[name])
             for name, s in statistics.items()
         },
     )
@@ -110,9 +112,9 @@ def plot_gradient_histograms(
         if name in tensors:
             if name in statistics:
                 s = statistics[name]
-                lines[f"{name}: std {s['std']:.1e}, grad:data {s['grad_to_data']:.1e}"] = _values(item.grad)
+                lines[f"{name}: std {s['std']:.1e}, grad:data {s['grad_to_data']:.1e}"] = array_values(item.grad)
         else:
-            values = _values(item)
+            values = array_values(item)
             lines[f"{name}: std {float(np.std(values)):.1e}"] = values
     fig, (axes,) = figure()
     _histogram_lines(axes, lines)
@@ -129,7 +131,7 @@ def plot_update_ratios(
 ):
     """Each parameter's ``log10`` update-to-data ratio over the steps, with a guide line at ``guide``.
 
-    ``labels`` may rename parameters in the legend (see :func:`wengert.apps.diagnostics.parameter_labels`).
+    ``labels`` may rename parameters in the legend: ``{"0.weight": "0.weight (Embedding)"}``.
     """
     labels = {} if labels is None else labels
     fig, (axes,) = figure()

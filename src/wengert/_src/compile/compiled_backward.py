@@ -17,12 +17,12 @@ function. The optimiser is asked for exact rewrites only (no reassociation,
 eager: Python control flow runs as written, and a tape that took another path
 has another structure.
 
-A tape's structure (:func:`_structure`) is, per entry, its primitive, its
+A tape's structure (:class:`TapeStructure`) is, per entry, its primitive, its
 parameters, the tape positions of the arguments it pulls back to, and its other
 arguments: Python numbers by value, arrays by shape and dtype. The index arrays
 of a gather (``x[rows, cols]``) count by shape and dtype too: in the compiled
-pass they are operands of ``take``'s scatter-add
-(:func:`~wengert._src.primitives.indexing.take_by_index_operands`), so a new
+pass they are operands, scattered back by ``take_add``
+(:func:`~wengert._src.primitives.indexing.add_at_index_operands`), so a new
 batch of indices finds the same function. With the shapes and dtypes of the
 inputs and the cotangents, that determines every shape in the pass. (A boolean
 mask has no key: the shape it selects depends on its values.)
@@ -42,9 +42,9 @@ import math
 import threading
 
 from ..backend import xp
-from ..core.primitive import Tracer, new_trace
-from ..primitives.indexing import getitem, take_by_index_operands
-from ..transforms.reverse import ReverseTrace, ReverseTracer, TapeEntry, pull_back_tape
+from ..core.primitive import Tracer
+from ..primitives.indexing import getitem
+from ..transforms.reverse import ReverseTracer, TapeEntry, pull_back_tape
 from ..transforms.saved_values import KEPT_BELOW_BYTES, replaceable
 from ..transforms.stage import stage
 from .codegen import compile_program
@@ -78,10 +78,10 @@ def pull_back(trace, outputs: list, cotangents: list, inputs: list, unit_seed: b
     """
     if trace.level != 1 or len(trace.tape) > _MAX_ENTRIES:
         return None
-    structure = _structure(trace, outputs, cotangents, inputs, unit_seed)
+    structure = TapeStructure.of(trace, outputs, cotangents, inputs, unit_seed)
     if structure is None:
         return None
-    key, digest, values = structure
+    key, digest, values = structure.key, structure.digest, structure.values
     known = _compiled.get(digest)
     if known is not None and known[0] == key:
         compiled = known[1]
@@ -120,61 +120,94 @@ def _remember(cache: dict, key, value) -> None:
     cache[key] = value
 
 
-def _structure(trace, outputs: list, cotangents: list, inputs: list, unit_seed: bool) -> tuple[tuple, int, list] | None:
-    """``(key, its hash, values)``: the tape's structure, and the values the compiled pass reads, in order.
+class TapeStructure:
+    """A tape's structure: what two tapes share when one compiled backward pass serves both.
 
-    The values are the cotangents (unless they are a unit seed), the inputs, then per entry its
-    result(s), the index arrays of its parameters, the arguments it pulls back to that it may have
-    replaced by a stand-in (on a tape that ``drops_unread``, the
-    :func:`~wengert._src.transforms.saved_values.replaceable` ones: it keeps what its rules read,
-    though the entry that made the value may have dropped it; the others are their parents'
-    results) and its other array arguments. ``None`` if the tape cannot be keyed.
+    Two tapes are the same structure when their ``key`` compares equal: the same primitives with
+    equal parameters, in the same order, on arguments of the same shapes and dtypes, connected the
+    same way, seeded at the same outputs. Then the staged backward pass of one, run on the other's
+    values, computes the other's cotangents. ``key`` is a flat tuple (built per tape, so plain tuples,
+    which cost a fraction of named ones)::
+
+        key     = (number of inputs, unit seed?, *seeds, *inputs, *entries)
+        seed    = (tape index, result slot, shape, dtype) of a seeded output's cotangent, or None
+        input   = (shape, dtype)
+        entry   = (primitive, parameters, *parents), then one item per other argument
+        parents = (argument position, tape index, result slot or -1), one per argument pulled back to
+
+    ``parameters`` are ``tuple(params.items())``, or ``()``; an index (``idx``) is keyed item by
+    item: slices as ``(slice, start, stop, step)``, numbers as ``(type, value)`` (``x[True]`` adds
+    an axis where ``x[1]`` picks a row), a gather's integer arrays as ``(shape, dtype)``. An other
+    argument is ``(float, value, sign)`` for a float (``-0.0 == 0.0``), ``(type, value)`` for another
+    Python number, ``(type, dtype, bytes)`` for a 0-d array (a rule may branch on a scalar, ``x ** 0``:
+    the compiled pass holds these as constants), and ``(shape, dtype)`` for any other array.
+
+    ``values`` are not part of the key: the arrays the compiled pass reads, in order, as its
+    operands (a cotangent, an input, each entry's results, a gather's index arrays, the arguments it
+    pulls back to that a stand-in may have replaced, its other arrays). ``digest`` is the key's
+    hash, computed once per tape.
     """
-    tape = trace.tape
-    drops = trace.drops_unread  # else no entry holds a stand-in
-    values = []
-    key = [len(inputs), unit_seed]
-    add_value = values.append
-    add_key = key.append
-    try:
-        for out, ct in zip(outputs, cotangents):
-            if ct is None or not (isinstance(out, ReverseTracer) and out._trace is trace):
-                add_key(None)
-                continue
-            if isinstance(ct, Tracer):
-                return None
-            if not unit_seed:
-                add_value(ct)
-            add_key((out.index, out.slot, ct.shape, ct.dtype))
-        for x in inputs:
-            primal = x._primal
-            add_value(primal)
-            add_key((primal.shape, primal.dtype))
-        for recorded in itertools.islice(tape, len(inputs), None):  # an input (None): AttributeError
-            prim = recorded.prim
-            if prim.single_call:
-                return None
-            args = recorded.args
-            params = recorded.params
-            parents = recorded.parents
-            if prim.multiple_results:
-                values.extend(recorded.out)
-            else:
-                add_value(recorded.out)
-            if params:
-                params = _params_key(prim, params, values) if "idx" in params else tuple(params.items())
-            add_key((prim, params or (), *parents))
-            if drops:
-                for position, _, _ in parents:
-                    arg = args[position]
-                    if arg.__class__ is _ndarray and arg.nbytes >= KEPT_BELOW_BYTES:  # replaceable(arg), inlined
-                        add_value(arg)
-            if len(parents) != len(args):
-                _other_arguments(args, parents, key, values)
-        key = tuple(key)
-        return key, hash(key), values
-    except (TypeError, AttributeError):  # an unhashable parameter, an input not from new_inputs
-        return None
+
+    __slots__ = ("digest", "key", "values")
+
+    def __init__(self, key: tuple, values: list):
+        self.key = key
+        self.digest = hash(key)
+        self.values = values
+
+    @classmethod
+    def of(cls, trace, outputs: list, cotangents: list, inputs: list, unit_seed: bool) -> TapeStructure | None:
+        """The structure of ``trace``'s tape seeded with ``cotangents`` at ``outputs``; ``None`` if it cannot be
+        keyed (a tracer on the tape or among the cotangents, a single call, an unhashable parameter).
+
+        On a tape that ``drops_unread``, an argument pulled back to that is
+        :func:`~wengert._src.transforms.saved_values.replaceable` joins the values: its entry keeps
+        what its rules read, though the entry that made it may have dropped it (the others are their
+        parents' results)."""
+        tape = trace.tape
+        drops = trace.drops_unread  # else no entry holds a stand-in
+        values = []
+        key = [len(inputs), unit_seed]
+        add_value = values.append
+        add_key = key.append
+        try:
+            for out, ct in zip(outputs, cotangents):
+                if ct is None or not (isinstance(out, ReverseTracer) and out._trace is trace):
+                    add_key(None)
+                    continue
+                if isinstance(ct, Tracer):
+                    return None
+                if not unit_seed:
+                    add_value(ct)
+                add_key((out.index, out.slot, ct.shape, ct.dtype))
+            for x in inputs:
+                primal = x._primal
+                add_value(primal)
+                add_key((primal.shape, primal.dtype))
+            for recorded in itertools.islice(tape, len(inputs), None):  # an input (None): AttributeError
+                prim = recorded.prim
+                if prim.single_call:
+                    return None
+                args = recorded.args
+                params = recorded.params
+                parents = recorded.parents
+                if prim.multiple_results:
+                    values.extend(recorded.out)
+                else:
+                    add_value(recorded.out)
+                if params:
+                    params = _params_key(prim, params, values) if "idx" in params else tuple(params.items())
+                add_key((prim, params or (), *parents))
+                if drops:
+                    for position, _, _ in parents:
+                        arg = args[position]
+                        if arg.__class__ is _ndarray and arg.nbytes >= KEPT_BELOW_BYTES:  # replaceable(arg), inlined
+                            add_value(arg)
+                if len(parents) != len(args):
+                    _other_arguments(args, parents, key, values)
+            return cls(tuple(key), values)
+        except (TypeError, AttributeError):  # an unhashable parameter, an input not from new_inputs
+            return None
 
 
 def _params_key(prim, params: dict, values: list) -> tuple:
@@ -239,10 +272,6 @@ def _held(arg) -> bool:
     return arg.__class__ in _SCALARS or arg.ndim == 0
 
 
-class _Uncompilable(Exception):
-    """A structure whose backward pass has no staged form."""
-
-
 class _CompiledBackward:
     """A compiled backward pass: its function of the structure's values, and which inputs it reaches."""
 
@@ -299,8 +328,9 @@ def _compile(
 
 
 def _staged_tape(tape: list, input_count: int, placeholders, drops: bool) -> list:
-    """``tape`` with its values replaced by the staged ``placeholders``, taken in :func:`_structure`'s order
-    (``drops``: the tape's ``drops_unread``)."""
+    """``tape`` with its values replaced by the staged ``placeholders``, taken in the order of
+    :attr:`TapeStructure.values` (``drops``: the tape's ``drops_unread``). A gather's index arrays
+    become placeholders too: ``getitem``'s VJP then scatters back by ``take_add`` on them."""
     results: list = [next(placeholders) for _ in range(input_count)]
     staged: list = [None] * input_count
     for index in range(input_count, len(tape)):
@@ -311,8 +341,6 @@ def _staged_tape(tape: list, input_count: int, placeholders, drops: bool) -> lis
         out = tuple(next(placeholders) for _ in recorded.out) if prim.multiple_results else next(placeholders)
         if prim is getitem and params:
             params = {"idx": tuple(next(placeholders) if hasattr(i, "dtype") else i for i in params["idx"])}
-            if any(isinstance(i, Tracer) for i in params["idx"]):
-                prim = _GATHER_BY_OPERANDS
         args = list(recorded.args)
         pulled = [position for position, _, _ in parents]
         for position, parent, slot in parents:
@@ -328,25 +356,3 @@ def _staged_tape(tape: list, input_count: int, placeholders, drops: bool) -> lis
         results.append(out)
         staged.append(TapeEntry(prim, args, params, out, parents))
     return staged
-
-
-class _GatherByOperands:
-    """A gather by index arrays in a staged backward pass: pulls back through ``take``, the indices
-    being operands of the program rather than constants baked into it."""
-
-    multiple_results = False
-
-    def __init__(self):
-        self.vjps = (self.vjp,)
-
-    @staticmethod
-    def vjp(g, out, x, idx):
-        with new_trace(ReverseTrace) as trace:
-            (x,) = trace.new_inputs([x])
-            taken = take_by_index_operands(x, idx, checked=True)  # the eager gather checked them
-        if taken is None:
-            raise _Uncompilable(f"an index of a form take cannot express: {idx!r}")
-        return trace.backward([taken], [g], [x])[0]
-
-
-_GATHER_BY_OPERANDS = _GatherByOperands()

@@ -34,7 +34,7 @@ Two rewrites can change a bit of a value: the scale move, and ``x + 0 = x``
 (``-0.0 + 0`` is ``0.0``). ``optimize(program, exact=True)`` leaves both out.
 
 Fusing elementwise chains is done when the program is compiled to source
-(:mod:`wengert._src.compile.codegen`), where buffers are chosen.
+(:mod:`wengert._src.compile.buffers`), where buffers are chosen.
 """
 
 from __future__ import annotations

@@ -326,12 +326,18 @@ class Primitive:
             ``(0, 1)`` while the other stays fixed), ``"every"`` for every argument of a variadic
             one (``concatenate``), ``()`` for none. The positions whose ``transposes`` entry is a
             rule; a linearized program holds only primitives linear in some argument.
-        source: how code generation (``compile/codegen.py``) writes one application: a Python
+        source: how code generation (``compile/generator.py``) writes one application: a Python
             operator (``"+"``; written prefix for one operand, ``"-x"``), or a function
             ``source(gen, eqn, args)`` returning the NumPy expression (``args`` the operands'
             source text; ``gen`` writes parameters: ``gen.param``, ``gen.index``,
             ``gen.keywords``, ``gen.array``). ``None``: a ufunc is written ``np.<ufunc>(...)``,
             anything else calls ``impl`` by an importable name.
+        statements: how code generation writes one application that is no single expression, as
+            lines of its own: ``statements(gen, eqn, args, outs)`` returning them (``outs`` the
+            results' names; a scatter copies its target, then writes in place; ``cond`` and
+            ``while`` call functions generated for their programs). ``gen`` also offers
+            ``gen.constant``, ``gen.call_impl``, ``gen.sub_function`` and the writes at indices
+            (``compile/indexed_writes.py``). Takes precedence over ``source``; ``None`` for most.
         result_memory: ``"new"`` if the result is always an array of its own, ``"view"`` if it
             may be a view of the first argument (and never of another array), or a function of
             the parameters returning one of those (``getitem``: a view for a basic index); ``None``
@@ -368,6 +374,7 @@ class Primitive:
         "saving_plans",
         "single_call",
         "source",
+        "statements",
         "transposes",
         "vjp_reads",
         "vjps",
@@ -388,6 +395,7 @@ class Primitive:
         jacobian_structure=None,
         linear_in=(),
         source=None,
+        statements=None,
         result_memory=None,
         vjp_reads=None,
         neutral=None,
@@ -405,6 +413,7 @@ class Primitive:
         self.jacobian_structure = jacobian_structure
         self.linear_in = linear_in
         self.source = source
+        self.statements = statements
         if result_memory is None and _is_single_result_ufunc(impl) and not multiple_results:
             result_memory = "new"
         self.result_memory = result_memory

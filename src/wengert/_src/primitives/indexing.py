@@ -9,6 +9,8 @@ scatter-add, so reading the same element twice adds both cotangents.
 import itertools
 import math
 
+from wengert.errors import TransformError
+
 from ..backend import BINCOUNT_DTYPES, shape_of, xp
 from ..core.primitive import READS_NOTHING, Primitive, Tracer
 from .elementwise import where
@@ -95,8 +97,16 @@ def _zeros(value):
 
 
 def _gather_vjp(g, ans, x, idx):
-    """Scatter-add ``g`` into zeros of x's shape (``index_add``); on a plain cotangent, directly."""
+    """Scatter-add ``g`` into zeros of x's shape (``index_add``); on a plain cotangent, directly.
+
+    The compiled backward pass stages a recorded gather with its index arrays as placeholders
+    (operands of the staged program, so that it serves every batch of indices): such an index
+    is scattered back by ``take_add``, whose indices are an operand
+    (:func:`add_at_index_operands`)."""
     if isinstance(g, Tracer):
+        for item in idx:
+            if isinstance(item, Tracer):
+                return add_at_index_operands(_zeros(x), idx, g)
         return index_add(_zeros(x), g, idx=idx)
     positions = _positions_read(x.shape, idx) if x.size and x.dtype in BINCOUNT_DTYPES else None
     if positions is not None:
@@ -182,6 +192,23 @@ def _gathered_cotangent(g, updates, idx):
     return unbroadcast(getitem(g, idx=idx), updates)
 
 
+def _index_add_statements(gen, eqn, args: list[str], outs: list[str]) -> list[str]:
+    """``x.at[idx].add(u)``: into a float array at array indices, one ``bincount`` over the flat
+    positions the index names (computed once, here: several times faster than ``np.add.at``, the
+    same sums); else a copy of ``x`` (or ``x`` itself, dead) with ``u`` added in place."""
+    out, (x, updates) = outs[0], args
+    var, idx = eqn.outputs[0], eqn.params["idx"]
+    if not is_basic_index(idx) and var.dtype in BINCOUNT_DTYPES:
+        positions = xp.arange(var.size).reshape(var.shape)[idx]
+        flat = gen.constant(positions.ravel(), "k1")
+        return gen.bincount(eqn, out, flat, positions.shape, x, updates)
+    first = gen.copy_of(eqn, out, x)
+    index = gen.index(idx)
+    if is_basic_index(idx):
+        return [first, f"{out}[{index}] += {updates}"]
+    return [first, f"np.add.at({out}, ({index}), {updates})"]
+
+
 index_add = Primitive(
     "index_add",
     _index_add_impl,
@@ -197,6 +224,7 @@ index_add = Primitive(
     batch=lambda args, dims, idx: _scatter_batch(index_add, args, dims, idx),
     flops=lambda out_shapes, x, updates, idx: math.prod(updates),
     linear_in=(0, 1),
+    statements=_index_add_statements,
     result_memory="new",
     vjp_reads=READS_NOTHING,
     doc="x.at[idx].add(u): a copy of x with u added at idx (repeated indices add up).",
@@ -221,6 +249,12 @@ def _written_cotangent(g, x, updates, idx):
     return unbroadcast(gathered, updates)
 
 
+def _index_set_statements(gen, eqn, args: list[str], outs: list[str]) -> list[str]:
+    """``x.at[idx].set(u)``: a copy of ``x`` (or ``x`` itself, dead), then ``u`` written in place."""
+    out, (x, updates) = outs[0], args
+    return [gen.copy_of(eqn, out, x), f"{out}[{gen.index(eqn.params['idx'])}] = {updates}"]
+
+
 index_set = Primitive(
     "index_set",
     _index_set_impl,
@@ -236,6 +270,7 @@ index_set = Primitive(
     batch=lambda args, dims, idx: _scatter_batch(index_set, args, dims, idx),
     flops=no_flops,
     linear_in=(0, 1),
+    statements=_index_set_statements,
     result_memory="new",
     vjp_reads=READS_NOTHING,
     doc="x.at[idx].set(u): a copy of x with u written at idx (of repeated indices, the last wins).",
@@ -274,6 +309,13 @@ def _operand_indices_batch(prim, args, dims, axis):
     return prim(*(batch_first(a, d, size=size) for a, d in zip(args, dims)), axis=axis + 1), 0
 
 
+def _take_along_axis_source(gen, eqn, args: list[str]) -> str:
+    """One-dimensional indices are indexing (``x[i]``), cheaper than ``np.take_along_axis``."""
+    if eqn.inputs[1].ndim == 1:
+        return f"{args[0]}[{args[1]}]"
+    return f"np.take_along_axis({args[0]}, {args[1]}, axis={eqn.params['axis']})"
+
+
 take_along_axis = Primitive(
     "take_along_axis",
     _take_along_axis_impl,
@@ -284,6 +326,7 @@ take_along_axis = Primitive(
     flops=no_flops,
     jacobian_structure=("selection", None),
     linear_in=(0,),
+    source=_take_along_axis_source,
     result_memory="new",
     doc=(
         "take_along_axis(x, indices, axis): x's entries at ``indices`` along ``axis`` (indices, an integer "
@@ -292,9 +335,18 @@ take_along_axis = Primitive(
 )
 
 
-def _adding_back(name: str, impl, gather: Primitive, batch, doc: str) -> Primitive:
+def _adding_back(name: str, impl, gather: Primitive, batch, positions, doc: str) -> Primitive:
     """The scatter-add ``x + u at indices`` that transposes ``gather`` (an indices-operand gather):
-    linear in x (passed through) and in u (whose VJP is ``gather``)."""
+    linear in x (passed through) and in u (whose VJP is ``gather``). Code generation writes it as one
+    ``bincount`` into a float array, over the flat positions ``positions(gen, eqn, indices)`` gives
+    (source text, and the shape the updates broadcast to), and calls ``impl`` for other dtypes."""
+
+    def statements(gen, eqn, args: list[str], outs: list[str]) -> list[str]:
+        if eqn.outputs[0].dtype not in BINCOUNT_DTYPES:
+            return [f"{outs[0]} = {gen.call_impl(eqn.primitive, args, eqn.params)}"]
+        flat, shape = positions(gen, eqn, args[1])
+        return gen.bincount(eqn, outs[0], flat, shape, args[0], args[2])
+
     prim = Primitive(
         name,
         impl,
@@ -312,10 +364,21 @@ def _adding_back(name: str, impl, gather: Primitive, batch, doc: str) -> Primiti
         batch=lambda args, dims, axis: batch(prim, args, dims, axis),
         flops=lambda out_shapes, x, indices, updates, axis: math.prod(updates),
         linear_in=(0, 2),
+        statements=statements,
         result_memory="new",
         doc=doc,
     )
     return prim
+
+
+def _along_axis_positions(gen, eqn, indices: str) -> tuple[str, tuple]:
+    """The flat positions ``indices`` name along ``axis``, taken from a constant table of every position
+    (indexing it wraps negative indices and refuses out-of-range ones, as NumPy does)."""
+    var, axis = eqn.outputs[0], eqn.params["axis"]
+    table = gen.constant(xp.arange(var.size).reshape(var.shape), "k1")
+    if eqn.inputs[1].ndim == 1:
+        return f"{table}[{indices}].ravel()", tuple(eqn.inputs[1].shape)
+    return f"np.take_along_axis({table}, {indices}, axis={axis}).ravel()", tuple(eqn.inputs[1].shape)
 
 
 put_along_axis_add = _adding_back(
@@ -323,6 +386,7 @@ put_along_axis_add = _adding_back(
     _put_along_axis_add_impl,
     take_along_axis,
     _operand_indices_batch,
+    _along_axis_positions,
     "A copy of x with u added at ``indices`` along ``axis`` (u has the indices' shape; repeated "
     "indices add up): the transpose of take_along_axis, whose VJP it is and which is its VJP in u.",
 )
@@ -377,6 +441,11 @@ def _take_add_batch(prim, args, dims, axis):
     return put_along_axis_add(x, positions, reshape(updates, shape=positions.shape), axis=axis + 1), 0
 
 
+def _take_source(gen, eqn, args: list[str]) -> str:
+    """The array method (``np.take`` is a Python wrapper of it)."""
+    return f"{gen.array(eqn, args)}.take({args[1]}, axis={eqn.params['axis']})"
+
+
 take = Primitive(
     "take",
     _take_impl,
@@ -386,6 +455,7 @@ take = Primitive(
     batch=_take_batch,
     flops=no_flops,
     linear_in=(0,),
+    source=_take_source,
     result_memory="new",
     doc=(
         "take(x, indices, axis): the slices of x at ``indices`` (an integer operand of any shape) along "
@@ -393,11 +463,20 @@ take = Primitive(
     ),
 )
 
+
+def _slice_positions(gen, eqn, indices: str) -> tuple[str, tuple]:
+    """The flat positions of the slices at ``indices`` along ``axis``, in the order of ``take``'s result."""
+    var, axis = eqn.outputs[0], eqn.params["axis"]
+    shape = var.shape[:axis] + tuple(eqn.inputs[1].shape) + var.shape[axis + 1 :]
+    return gen.slice_positions(var.shape, axis, indices), shape
+
+
 take_add = _adding_back(
     "take_add",
     _take_add_impl,
     take,
     _take_add_batch,
+    _slice_positions,
     "A copy of x with the slices u added at ``indices`` along ``axis`` (repeated indices add up): "
     "the transpose of take.",
 )
@@ -423,26 +502,62 @@ def take_by_index_operands(x, items: tuple, checked: bool = False):
       known to lie in ``[-n, n)``, as an eager gather checked) wraps them by a remainder, in
       one operation instead of three.
     """
-    full = slice(None)
-    picked = [i for i, item in enumerate(items) if not (isinstance(item, slice) and item == full)]
-    if len(items) > rank_of(x) or not all(is_integer_operand(items[i]) or isinstance(items[i], int) for i in picked):
+    picked = _operand_axes(items, rank_of(x))
+    if picked is None:
         return None
     if len(picked) == 1:
         return take(x, items[picked[0]], axis=picked[0])
-    if picked != list(range(len(picked))):
+    shape, k = shape_of(x), len(picked)
+    flat_index = _flat_leading_index(shape, items, k, checked)
+    return take(reshape(x, shape=(math.prod(shape[:k]),) + shape[k:]), flat_index, axis=0)
+
+
+def add_at_index_operands(x, items: tuple, updates):
+    """``x`` with ``updates`` added at ``x[items]``, by ``take_add``: the transpose of
+    :func:`take_by_index_operands` (``checked``), for the same two forms of index.
+
+    A gather whose index arrays are operands pulls its cotangent back so (in the compiled backward
+    pass, :func:`_gather_vjp`): the indices stay operands of the program.
+    """
+    picked = _operand_axes(items, rank_of(x))
+    if picked is None:
+        raise TransformError(
+            f"getitem: an index whose arrays are operands must be one integer array among full slices or "
+            f"integer arrays on the leading axes, got {items!r}"
+        )
+    if len(picked) == 1:
+        return take_add(x, items[picked[0]], updates, axis=picked[0])
+    shape, k = shape_of(x), len(picked)
+    flat_index = _flat_leading_index(shape, items, k, checked=True)
+    rows = take_add(reshape(x, shape=(math.prod(shape[:k]),) + shape[k:]), flat_index, updates, axis=0)
+    return reshape(rows, shape=shape)
+
+
+def _operand_axes(items: tuple, rank: int) -> list[int] | None:
+    """The axes an index of integer operands picks from (those not taken whole by a full slice), if it
+    has one of :func:`take_by_index_operands`' forms; ``None`` otherwise."""
+    full = slice(None)
+    picked = [i for i, item in enumerate(items) if not (isinstance(item, slice) and item == full)]
+    if len(items) > rank or not all(is_integer_operand(items[i]) or isinstance(items[i], int) for i in picked):
         return None
-    shape = shape_of(x)
-    leading = shape[: len(picked)]
-    common = xp.broadcast_shapes(*(shape_of(items[i]) for i in picked))
+    if len(picked) == 1 or picked == list(range(len(picked))):
+        return picked
+    return None
+
+
+def _flat_leading_index(shape: tuple, items: tuple, k: int, checked: bool):
+    """The index into the first ``k`` axes of an array of ``shape``, flattened into one, of the
+    integer operands (and ints) ``items[:k]``, broadcast together (see :func:`take_by_index_operands`)."""
+    common = xp.broadcast_shapes(*(shape_of(item) for item in items[:k]))
     flat_index = None
-    for size, index in zip(leading, (items[i] for i in picked)):
+    for size, index in zip(shape[:k], items[:k]):
         if not isinstance(index, int) and index.dtype != xp.intp:  # int8 * 100 would overflow
             index = astype(index, dtype=xp.intp)
         if shape_of(index) != common:
             index = broadcast_to(index, shape=common)
         wrapped = index % size if checked else index + (index < 0) * size
         flat_index = wrapped if flat_index is None else flat_index * size + wrapped
-    return take(reshape(x, shape=(math.prod(leading),) + shape[len(picked) :]), flat_index, axis=0)
+    return flat_index
 
 
 def _concatenate_pieces(g, ans, positions, *xs, axis):

@@ -388,10 +388,11 @@ def _cond_vjp(position, cotangents, outs, index, *args, branches):
     return cond_vjp(position - 1, cotangents, index, args, branches)
 
 
-def _control_primitive(name: str, impl, jvps, vjps, doc: str) -> Primitive:
+def _control_primitive(name: str, impl, jvps, vjps, statements, doc: str) -> Primitive:
     """A primitive whose parameters are programs. Its batching rule runs its control flow under
     ``vmap`` itself: a batched predicate then selects between branches (cond), or advances only
-    the examples whose condition holds (while)."""
+    the examples whose condition holds (while). Code generation writes its programs as functions
+    of the module and calls them (``statements``)."""
     prim = Primitive(
         name,
         impl,
@@ -400,9 +401,22 @@ def _control_primitive(name: str, impl, jvps, vjps, doc: str) -> Primitive:
         batch=lambda args, dims, **params: batch_control_flow(prim, args, dims, params),
         multiple_results=True,
         single_call=True,
+        statements=statements,
         doc=doc,
     )
     return prim
+
+
+def _results(outs: list[str]) -> str:
+    """The left side assigning a tuple of results: ``t3, t4`` (``t3,`` for one)."""
+    return ", ".join(outs) + ("," if len(outs) == 1 else "")
+
+
+def _cond_statements(gen, eqn, args: list[str], outs: list[str]) -> list[str]:
+    """``outs = (branch0, branch1, ...)[int(index)](*args)``, each branch a generated function."""
+    tag = gen.tag()
+    names = [gen.sub_function(branch, f"cond{tag}_branch{k}") for k, branch in enumerate(eqn.params["branches"])]
+    return [f"{_results(outs)} = {gen.tuple_text(names)}[int({args[0]})]({', '.join(args[1:])})"]
 
 
 cond = _control_primitive(
@@ -410,6 +424,7 @@ cond = _control_primitive(
     _cond_impl,
     JointJVP(_cond_jvp),
     _AfterTheIndex(_cond_vjp),
+    _cond_statements,
     "cond[branches] index *args: run program ``branches[index]`` on ``args`` (closed-over values "
     "included, as leading arguments). Staged by ``lax.cond`` / ``lax.switch`` under ``jit``.",
 )
@@ -432,11 +447,29 @@ def _while_vjp(cotangents, outs, *args, **params):
     while_vjp_error()
 
 
+def _while_statements(gen, eqn, args: list[str], outs: list[str]) -> list[str]:
+    """A Python ``while`` loop over the generated functions of the condition and the body, on a tuple
+    of the carried values."""
+    tag = gen.tag()
+    n_cond, n_body = eqn.params["cond_nconsts"], eqn.params["body_nconsts"]
+    cond_name = gen.sub_function(eqn.params["cond_program"], f"while{tag}_cond")
+    body_name = gen.sub_function(eqn.params["body_program"], f"while{tag}_body")
+    cond_consts, body_consts, carry = args[:n_cond], args[n_cond : n_cond + n_body], args[n_cond + n_body :]
+    carry_name = f"carry{tag}"
+    return [
+        f"{carry_name} = {gen.tuple_text(carry)}",
+        f"while {cond_name}({''.join(a + ', ' for a in cond_consts)}*{carry_name})[0]:",
+        f"    {carry_name} = {body_name}({''.join(a + ', ' for a in body_consts)}*{carry_name})",
+        f"{_results(outs)} = {carry_name}",
+    ]
+
+
 while_ = _control_primitive(
     "while",
     _while_impl,
     JointJVP(_while_jvp),
     EveryArgument(_while_vjp),
+    _while_statements,
     "while[cond_program, body_program] *cond_consts *body_consts *carry: repeat the body while the "
     "condition holds. Staged by ``lax.while_loop`` under ``jit``; reverse mode is refused.",
 )

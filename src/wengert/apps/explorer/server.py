@@ -33,9 +33,9 @@ import numpy as np
 import wengert
 import wengert.numpy as wnp
 from wengert.apps.expression import parse_expression
+from wengert.apps.expression_sweep import sweep_expression
 from wengert.check import numerical_grad
 from wengert.errors import WengertError
-from wengert.viz.expression_sweep import sweep_expression
 from wengert.viz.graph import Graph
 from wengert.viz.layout import layout_graph
 

@@ -34,6 +34,7 @@ from wengert._src.transforms.reverse import ReverseTrace, ReverseTracer
 from wengert.errors import ArgumentError, ShapeError
 
 from ._graph import VJPNode, backward_pass
+from ._user_spaces import UserNode
 from .tracer import Box, Primitive, getval, isbox, notrace_primitive, primitive, register_notrace
 
 __all__ = [
@@ -60,6 +61,9 @@ __all__ = [
     "vspace",
 ]
 
+_TOKEN = _np.zeros(())
+"""The tape input standing for a value of a program's own vector space (``_user_spaces``)."""
+
 primitive_vjps: dict = {}
 """autograd's table of VJP makers by primitive. wengert keeps each rule on its primitive, so
 this stays empty; code that reads it or pops from it (as autograd's tests do) keeps running."""
@@ -69,13 +73,24 @@ def make_vjp(fun: Callable, x):
     """``(vjp, fun(x))``, where ``vjp(g)`` pulls a cotangent ``g`` of the output back to ``x`` (autograd's order).
 
     As autograd's: ``fun`` runs once on a new reverse-mode level, and each ``vjp(g)`` walks its
-    tape back (``x`` and the output are pytrees). Like autograd, and unlike ``wengert.vjp``, no
-    copy of ``x`` or of the output is kept: write into them only after the last ``vjp`` call.
+    tape back (``x`` and the output are pytrees). A leaf of a type registered with ``Box.register``
+    reaches ``fun`` in its box, and its cotangent is a value of its own ``VSpace`` (``_user_spaces``).
+    Like autograd, and unlike ``wengert.vjp``, no copy of ``x`` or of the output is kept: write into
+    them only after the last ``vjp`` call.
     """
     leaves, in_tree = tree_flatten(x)
+    users = [i for i, leaf in enumerate(leaves) if type(leaf) in Box.type_mappings] if Box.type_mappings else []
     with new_trace(ReverseTrace) as level:
-        inputs = level.new_inputs([as_float_input(leaf, "make_vjp", "input leaf", i) for i, leaf in enumerate(leaves)])
-        out_leaves, out_tree = tree_flatten(fun(tree_unflatten(in_tree, inputs)))
+        inputs = level.new_inputs(
+            [
+                _TOKEN if i in users else as_float_input(leaf, "make_vjp", "input leaf", i)
+                for i, leaf in enumerate(leaves)
+            ]
+        )
+        boxed = list(inputs)
+        for i in users:  # a value of a program's own vector space: its token stands for it (_user_spaces)
+            boxed[i] = Box.type_mappings[type(leaves[i])](leaves[i], level, UserNode(inputs[i], vspace(leaves[i])))
+        out_leaves, out_tree = tree_flatten(fun(tree_unflatten(in_tree, boxed)))
         ans = [o._primal if isinstance(o, ReverseTracer) and o._trace is level else o for o in out_leaves]
 
     def vjp(g):
@@ -92,8 +107,13 @@ def make_vjp(fun: Callable, x):
                     "give the cotangent the output's shape."
                 )
             checked.append(ct)
+        for i in users:
+            boxed[i]._node.reset()
         grads = level.backward(out_leaves, checked, inputs)
-        return tree_unflatten(in_tree, [_np.zeros(b.shape, b.dtype) if c is None else c for c, b in zip(grads, inputs)])
+        grads = [_np.zeros(b.shape, b.dtype) if c is None else c for c, b in zip(grads, inputs)]
+        for i in users:
+            grads[i] = boxed[i]._node.cotangent()
+        return tree_unflatten(in_tree, grads)
 
     return vjp, tree_unflatten(out_tree, ans)
 
@@ -257,37 +277,68 @@ class VSpace:
     """The vector space of a value (autograd's ``vspace(x)``): its shape and dtype, and zeros, ones, bases in it.
 
     An array or number has an :class:`ArrayVSpace`; a list, tuple or dict of them a
-    :class:`ContainerVSpace`. The operations run on traced values too.
+    :class:`ContainerVSpace`; a value of a program's own type the ``VSpace`` subclass registered
+    for it (``MyVSpace.register(MyType)``), which defines ``zeros`` and the operations behind
+    autograd's public ones: ``add`` calls ``_add``, ``mut_add`` calls ``_mut_add``, ``scalar_mul``
+    ``_scalar_mul``, ``inner_prod`` ``_inner_prod`` and ``covector`` ``_covector``. The operations
+    on arrays run on traced values too.
     """
 
     iscomplex = False
+    mappings: dict = {}
+    """The ``VSpace`` class (or maker) of each registered value type, as in autograd."""
+
+    def __init__(self, value):
+        """autograd's spaces are made from a value; a subclass reads what it needs of it."""
 
     def zeros(self):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} defines no zeros()")
 
     def ones(self):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} defines no ones()")
 
     def randn(self):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} defines no randn()")
 
     def standard_basis(self):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} defines no standard_basis()")
 
     def add(self, x, y):
-        return _tree_zip(lambda a, b: a + b, x, y)
+        return self._add(x, y)
 
     def mut_add(self, x_prev, x_new):
-        return x_new if x_prev is None else self.add(x_prev, x_new)
+        """``x_prev + x_new``, which may reuse ``x_prev`` (``None``: zero)."""
+        return self._mut_add(self.zeros() if x_prev is None else x_prev, x_new)
 
     def scalar_mul(self, x, a):
-        return _tree_zip(lambda v: v * a, x)
+        return self._scalar_mul(x, a)
 
     def inner_prod(self, x, y):
-        return sum(wnp.sum(a * b) for a, b in zip(tree_flatten(x)[0], tree_flatten(y)[0]))
+        return self._inner_prod(x, y)
 
     def covector(self, x):
+        return self._covector(x)
+
+    def _add(self, x, y):
+        return x + y
+
+    def _mut_add(self, x, y):
+        x += y
         return x
+
+    def _scalar_mul(self, x, a):
+        return x * a
+
+    def _inner_prod(self, x, y):
+        raise NotImplementedError(f"{type(self).__name__} defines no _inner_prod()")
+
+    def _covector(self, x):
+        return x
+
+    @classmethod
+    def register(cls, value_type: type, vspace_maker=None) -> None:
+        """Make ``vspace(v)`` of a ``value_type`` value ``cls(v)`` (or ``vspace_maker(v)``)."""
+        VSpace.mappings[value_type] = vspace_maker or cls
 
     def __eq__(self, other) -> bool:
         return type(self) is type(other) and self._key() == other._key()
@@ -296,7 +347,8 @@ class VSpace:
         return hash(self._key())
 
     def _key(self):
-        raise NotImplementedError
+        """What tells two spaces of one class apart: a user's space, its attributes (as autograd compares)."""
+        return tuple(sorted(vars(self).items(), key=lambda item: item[0]))
 
 
 _FLOAT64 = _np.dtype(_np.float64)
@@ -355,13 +407,16 @@ class ArrayVSpace(VSpace):
                 vector[index] = unit
                 yield vector
 
-    def inner_prod(self, x, y):
+    def _mut_add(self, x, y):
+        return x + y  # traced values are never written in place
+
+    def _inner_prod(self, x, y):
         """``sum(x * y)``; in a complex space the real inner product ``Re(sum(conj(x) y))`` of the pairs (re, im)."""
         if self.iscomplex:
             return wnp.real(wnp.sum(wnp.conj(x) * y))
         return wnp.sum(x * y)
 
-    def covector(self, x):
+    def _covector(self, x):
         """The cotangent that pairs with ``x`` as ``inner_prod`` does: ``conj(x)`` in a complex space."""
         return wnp.conj(x) if self.iscomplex else x
 
@@ -399,11 +454,19 @@ class ContainerVSpace(VSpace):
             for vector in space.standard_basis():
                 yield tree_unflatten(self.treedef, zeros[:i] + [vector] + zeros[i + 1 :])
 
-    def inner_prod(self, x, y):
+    def _add(self, x, y):
+        return _tree_zip(lambda a, b: a + b, x, y)
+
+    _mut_add = _add
+
+    def _scalar_mul(self, x, a):
+        return _tree_zip(lambda v: v * a, x)
+
+    def _inner_prod(self, x, y):
         pairs = zip(self.spaces, tree_flatten(x)[0], tree_flatten(y)[0])
         return sum(space.inner_prod(a, b) for space, a, b in pairs)
 
-    def covector(self, x):
+    def _covector(self, x):
         return tree_unflatten(self.treedef, [space.covector(a) for space, a in zip(self.spaces, tree_flatten(x)[0])])
 
     def _key(self):
@@ -414,9 +477,17 @@ class ContainerVSpace(VSpace):
 
 
 def vspace(value) -> VSpace:
-    """The vector space of ``value``: an :class:`ArrayVSpace` for arrays and numbers, else a ContainerVSpace."""
+    """The vector space of ``value``: an :class:`ArrayVSpace` for arrays and numbers, a ContainerVSpace for
+    containers, the registered space of a program's own type (that of the value in a user's box)."""
     kind = type(value)
-    if kind is not float and kind is not _np.ndarray and isinstance(value, (list, tuple, dict)):
+    if kind is float or kind is _np.ndarray:
+        return ArrayVSpace(value)
+    maker = VSpace.mappings.get(kind)
+    if maker is not None:
+        return maker(value)
+    if kind in Box.types:
+        return vspace(value._value)
+    if isinstance(value, (list, tuple, dict)):
         return ContainerVSpace(value)
     return ArrayVSpace(value)
 

@@ -23,6 +23,7 @@ from wengert.errors import ArgumentError, DtypeError, ShapeError
 from .core import make_jvp as _make_jvp
 from .core import make_vjp as _make_vjp
 from .core import vspace
+from .tracer import Box
 from .wrap_util import unary_to_nary
 
 __all__ = [
@@ -56,6 +57,15 @@ make_jvp = unary_to_nary(_make_jvp)
 make_jvp.__doc__ = "``make_jvp(fun, argnum=0)(*args) -> jvp``; ``jvp(v)`` is ``(fun(*args), J v)``, in forward mode."
 
 
+def _vjp(fun: Callable, x):
+    """``wengert.vjp(fun, x)``; through :func:`.core.make_vjp` when ``x`` holds a value of a program's own
+    vector space (registered with ``Box.register``), which wengert's transforms do not take."""
+    if Box.type_mappings and any(type(leaf) in Box.type_mappings for leaf in tree_flatten(x)[0]):
+        vjp, ans = _make_vjp(fun, x)
+        return ans, lambda g: (vjp(g),)
+    return wengert.vjp(fun, x)
+
+
 def _ones_like(value):
     return wnp.ones(wnp.shape(value), wnp.result_type(value))
 
@@ -86,7 +96,7 @@ def grad(fun: Callable, x):
     >>> float(grad(lambda x, y: np.sin(x) * y, 1)(0.5, 2.0)) == float(np.sin(0.5))
     True
     """
-    ans, pullback = wengert.vjp(fun, x)
+    ans, pullback = _vjp(fun, x)
     _scalar_output(ans, "grad")
     return pullback(_ones_like(ans))[0]
 
@@ -94,7 +104,7 @@ def grad(fun: Callable, x):
 @unary_to_nary
 def elementwise_grad(fun: Callable, x):
     """The sum of the Jacobian's rows in one reverse pass: the diagonal of the Jacobian when that is diagonal."""
-    ans, pullback = wengert.vjp(fun, x)
+    ans, pullback = _vjp(fun, x)
     _real_output(ans, "elementwise_grad")
     return pullback(_ones_like(ans))[0]
 
@@ -231,7 +241,7 @@ def make_ggnvp(f: Callable, g: Callable | None = None, f_argnum: int = 0) -> Cal
 @unary_to_nary
 def value_and_grad(fun: Callable, x):
     """``(fun(*args), grad)`` in one pass; suitable for ``scipy.optimize.minimize(..., jac=True)``."""
-    ans, pullback = wengert.vjp(fun, x)
+    ans, pullback = _vjp(fun, x)
     _scalar_output(ans, "value_and_grad")
     return ans, pullback(_ones_like(ans))[0]
 

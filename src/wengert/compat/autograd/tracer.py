@@ -30,19 +30,20 @@ from wengert.errors import TransformError
 from ._graph import new_box as new_box  # autograd.tracer names: re-exported
 from ._graph import trace as trace
 from ._node_trace import Node as Node
-
-Box = Tracer
-"""autograd's ``Box`` is wengert's traced value: ``isinstance(x, Box)`` asks whether ``x`` is being differentiated."""
+from ._user_spaces import Box as Box
+from ._user_spaces import is_user_box
 
 
 def isbox(value) -> bool:
-    """Whether ``value`` is a traced value (autograd's ``isbox``)."""
-    return isinstance(value, Tracer)
+    """Whether ``value`` is a traced value or a user's box (autograd's ``isbox``)."""
+    return isinstance(value, Tracer) or is_user_box(value)
 
 
 def getval(value):
-    """The plain NumPy value under every level of tracing (autograd's ``getval``); it carries no derivative."""
-    return value.concrete() if isinstance(value, Tracer) else value
+    """The plain value under every level of tracing (autograd's ``getval``); it carries no derivative."""
+    if isinstance(value, Tracer):
+        return value.concrete()
+    return value._value if is_user_box(value) else value
 
 
 def _has_tracer(tree) -> bool:
@@ -88,6 +89,8 @@ class Primitive:
         return self if instance is None else functools.partial(self, instance)
 
     def __call__(self, *args, **kwargs):
+        if Box.types and any(is_user_box(arg) for arg in args):
+            return self._via_user_boxes(args, kwargs)
         diff = tuple(i for i, arg in enumerate(args) if _has_tracer(arg))
         if not diff:
             if _has_tracer(kwargs):
@@ -144,6 +147,37 @@ class Primitive:
         custom = custom_jvp(_named(call, self))
         custom.defjvp(rule)
         return custom(*(args[i] for i in diff))
+
+    def _via_user_boxes(self, args: tuple, kwargs: dict):
+        """One call on values of a user's vector space (``_user_spaces``): their tokens stand for them on the
+        tape, and the VJP rule's cotangents for them are summed on their boxes' nodes."""
+        boxes = {i: arg for i, arg in enumerate(args) if is_user_box(arg)}
+        plain = tuple(arg._value if i in boxes else arg for i, arg in enumerate(args))
+        traced = tuple(i for i, arg in enumerate(plain) if i not in boxes and _has_tracer(arg))
+        diff = tuple(sorted((*boxes, *traced)))
+        if not self._covers(self.vjp_defined, diff):
+            self._refuse_undefined("VJP", diff)
+        if _has_tracer(kwargs):
+            self._refuse_traced_keywords()
+
+        def call(*tokens_and_traced):
+            return self.fun(*self._full_args(plain, traced, tokens_and_traced[len(boxes) :]), **kwargs)
+
+        def fwd(*tokens_and_traced):
+            full = self._full_args(plain, traced, tokens_and_traced[len(boxes) :])
+            ans = self(*full, **kwargs)
+            return ans, (ans, full)
+
+        def bwd(residuals, g):
+            ans, full = residuals
+            cotangents = dict(zip(diff, self.vjp_argnums(diff, ans, full, kwargs)(g)))
+            for i, box in boxes.items():
+                box._node.add(cotangents[i])
+            return (None,) * len(boxes) + tuple(cotangents[i] for i in traced)
+
+        custom = custom_vjp(_named(call, self))
+        custom.defvjp(fwd, bwd)
+        return custom(*(box._node.token for box in boxes.values()), *(plain[i] for i in traced))
 
     def _refuse_undefined(self, kind: str, diff: tuple) -> None:
         defined = self.vjp_defined if kind == "VJP" else self.jvp_defined

@@ -1,8 +1,9 @@
 """``autograd.numpy``: wengert's NumPy face, with the rest of NumPy's namespace as NumPy has it.
 
 Every name ``wengert.numpy`` defines is wengert's (differentiable, on traced
-values); the other public names of NumPy (dtypes, constants, and functions
-wengert does not differentiate, such as ``histogram``) are NumPy's own, as
+values; ``tanh`` differentiates by autograd's rule, ``_autograd_rules``); the
+other public names of NumPy (dtypes, constants, and functions wengert does not
+differentiate, such as ``histogram``) are NumPy's own, as
 autograd's wrapper leaves its non-differentiable functions. A traced value
 passed to one of those raises ``TracerError`` naming the line.
 """
@@ -25,6 +26,14 @@ for _name in _wnp.__all__:
     if _name not in ("linalg",):
         globals()[_name] = getattr(_wnp, _name)
 del _name
+
+from .._autograd_rules import autograd_tanh as _autograd_tanh  # noqa: E402 - after wengert's names
+
+
+def tanh(x):
+    """``tanh`` by autograd's rule (``dx / cosh(x)^2``), so gradients round as on autograd; a complex ``x`` by
+    ``wengert.numpy.tanh``'s rule, proven in complex (docs/complex.md)."""
+    return _wnp.tanh(x) if _np.iscomplexobj(x) else _autograd_tanh(x)
 
 
 def make_diagonal(D, offset: int = 0, axis1: int = 0, axis2: int = 1):

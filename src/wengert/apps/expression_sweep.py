@@ -35,9 +35,8 @@ import wengert
 from wengert._src.core.ir import Literal, Program, Var
 from wengert.apps.expression import Expression
 from wengert.errors import ExpressionError
-
-from .graph import Graph, program_graph
-from .sweep import local_partials, sweep_program
+from wengert.viz.graph import Graph, program_graph
+from wengert.viz.sweep import local_partials, sweep_program
 
 __all__ = ["ExpressionSweep", "Row", "sweep_expression", "table_lines"]
 
