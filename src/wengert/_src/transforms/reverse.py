@@ -1,5 +1,15 @@
 """Reverse mode on a tape: record each primitive, then replay VJPs backwards.
 
+This module is the one reverse engine. It owns the tape entry (:class:`TapeEntry`),
+the recording of primitives (:class:`ReverseTrace`) and of custom rules (the entry of
+a ``custom_jvp``/``custom_vjp`` call: :func:`custom_jvp_pullback`,
+:func:`custom_vjp_pullback`), and the backward pass (:func:`pull_back_tape`): the
+accumulation of cotangents over every use of a value, the zeros of the results no
+cotangent reached, and the callbacks through which a caller sees a cotangent before
+it is pulled back. ``grad``/``vjp`` (``ReverseTrace``), the Tensor face (its graph
+written as a tape, ``_tensor/graph.py``) and ``linear_transpose`` (a linear program
+written as a tape of transpose rules, :mod:`.transpose`) all pull back through it.
+
 While the function runs, every primitive applied to a :class:`ReverseTracer`
 appends one entry to the trace's tape (the Wengert list, in the order it was
 evaluated, which is a topological order). The backward pass walks the tape
@@ -37,6 +47,7 @@ from .saved_values import (
 
 _TRANSFORM = "reverse mode (grad, vjp, jacrev, hessian)"
 _ndarray = xp.ndarray
+_new = object.__new__
 
 
 class TapeEntry:
@@ -49,8 +60,12 @@ class TapeEntry:
     shapes and dtypes, so a result known by its shape alone, a ``ShapedArray``, will do, and
     ``None`` marks one that gets none); ``parents`` lists ``(argument position, tape index of
     that argument, its result slot or -1)`` for each argument the VJP pulls back to. An input of
-    the tape has no entry (``None``). An instance with ``__slots__``: the tape makes one per
-    operation, and its fields are read by name at the cost of a tuple's unpacking.
+    the tape has no entry (``None``).
+
+    The tape makes one per operation, so it is the cheapest named structure measured: an
+    instance with ``__slots__``, built inline where speed counts (``ReverseTrace.process``).
+    A ``NamedTuple`` costs more both to build (``tuple.__new__`` copies the fields from a
+    tuple built first) and to unpack (the interpreter's fast path is for exact tuples).
     """
 
     __slots__ = ("args", "out", "params", "parents", "prim")
@@ -179,8 +194,19 @@ class ReverseTrace(Trace):
             return tuple(ReverseTracer(self, o, index, k) for k, o in enumerate(out))
         if out.dtype in COMPLEX_DTYPES:
             self.admit_complex(prim, args, (out,))
-        tape.append(TapeEntry(prim, primals, params, saved, parents))
-        return ReverseTracer(self, out, index)
+        recorded = _new(TapeEntry)  # TapeEntry(prim, primals, params, saved, parents), inlined (a call per operation)
+        recorded.prim = prim
+        recorded.args = primals
+        recorded.params = params
+        recorded.out = saved
+        recorded.parents = parents
+        tape.append(recorded)
+        tracer = _new(ReverseTracer)  # ReverseTracer(self, out, index), inlined likewise
+        tracer._trace = self
+        tracer._primal = out
+        tracer.index = index
+        tracer.slot = -1
+        return tracer
 
     def admit_complex(self, prim, args, out) -> None:
         """Let ``prim``'s complex result carry a derivative if its rules are proven in complex, else raise.
