@@ -48,6 +48,7 @@ new_sequence_number = itertools.count().__next__
 """Creation order of nodes: a node is numbered after every node it depends on."""
 
 _by_sequence = attrgetter("seq")
+_new = object.__new__
 
 
 class Hooks:
@@ -293,7 +294,21 @@ def run_backward(roots, seeds, *, retain_graph: bool, create_graph: bool, wrap, 
             parents = [(k, index[p], s) for k, p, s in node.parents]
         else:  # the parents that lead to an input
             parents = [(k, index[p], s) for k, p, s in node.parents if p in index]
-        add(node.written(parents, create_graph, wrap))
+        if type(node) is Node and not create_graph:  # Node.written's common case, inlined (a call per node)
+            args = node.args
+            if args is None:
+                raise freed_graph_error(node.name())
+            if node.saved is not None:
+                node.check_saved()
+            recorded = _new(TapeEntry)
+            recorded.prim = node.prim
+            recorded.args = args
+            recorded.params = node.params
+            recorded.out = node.out
+            recorded.parents = parents
+            add(recorded)
+        else:
+            add(node.written(parents, create_graph, wrap))
         index[node] = position
         if node.hooks is not None or node in state.wanted:
             visits[position] = functools.partial(state.arrived, node)
