@@ -107,6 +107,22 @@ def test_primitives_without_a_template_call_an_importable_implementation():
     np.testing.assert_allclose(_run(program, x), program(x), rtol=1e-15)
 
 
+def test_modules_that_end_alike_are_imported_under_names_of_their_own():
+    # numpy.linalg and wengert's linalg primitives once shared the alias ``_linalg``, so one import
+    # shadowed the other and a call meant for NumPy reached wengert's primitive of the same name.
+    def f(a, b):
+        factor = wnp.linalg.cholesky(a @ a.T + 40.0 * wnp.eye(40))
+        return wnp.sum(wnp.linalg.solve(a, b)) + wnp.sum(factor) + wnp.linalg.slogdet(a)[1]
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((40, 40)) + 10.0 * np.eye(40), rng.standard_normal((40, 3))
+    source = trace(wengert.grad(f))(a, b).to_source()
+    imports = [line for line in source.splitlines() if " as _" in line]
+    aliases = [line.rsplit(" as ", 1)[1] for line in imports]
+    assert len(imports) >= 2 and len(set(aliases)) == len(aliases), imports
+    np.testing.assert_allclose(_run(trace(wengert.grad(f))(a, b), a, b), wengert.grad(f)(a, b), rtol=1e-12)
+
+
 def test_fusion_writes_only_into_fresh_single_use_arrays():
     def f(x, y):
         a = wnp.exp(x)  # fresh, used twice: never overwritten

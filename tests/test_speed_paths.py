@@ -11,7 +11,7 @@ import wengert
 import wengert.numpy as wnp
 from wengert._src.primitives import linalg as la
 
-N = 40  # above the size where solve looks for a triangular matrix
+N = 40  # above the size where lu_factor factors and solve looks for a triangular matrix
 
 
 def _spd(n: int, seed: int = 0) -> np.ndarray:
@@ -96,10 +96,65 @@ def test_triangle_check_answers_for_triangular_matrices_only():
     assert la._triangle_of(np.tril(a)[:4, :4]) is None  # small: LAPACK's general solve
 
 
-def test_solve_pulls_back_to_both_arguments_with_one_solve():
-    a, b = _spd(3), np.ones((3, 2))
+def test_solve_pulls_back_to_both_arguments_with_one_solve_and_the_forward_factors():
+    a, b = _spd(N), np.ones((N, 2))
     program = wengert.trace(wengert.grad(lambda a, b: wnp.sum(wnp.linalg.solve(a, b) ** 2), argnums=(0, 1)))(a, b)
-    assert _names(program).count("solve") == 2  # the forward solve and one with Aᵀ
+    names = _names(program)
+    assert names.count("solve") == 2  # the forward solve and one with Aᵀ
+    assert names.count("lu_factor") == 1  # which share one factorisation
+
+
+# --- one LU factorisation per forward and backward pass ----------------------------------------------
+
+_REFACTORING = ("solve", "inv", "det", "slogdet")  # NumPy's linalg functions that factor their matrix
+
+
+def _count_factorisations(monkeypatch) -> dict:
+    """Count LAPACK's LU factorisations: ``getrf`` asked of SciPy by the linalg primitives, and every call
+    of a NumPy linalg function that factors its matrix itself."""
+    counts = dict.fromkeys(("getrf",) + _REFACTORING, 0)
+    lapack = la._lapack
+
+    def counting_lapack(names, *arrays):
+        for name in (names,) if isinstance(names, str) else names:
+            counts[name] = counts.get(name, 0) + 1
+        return lapack(names, *arrays)
+
+    monkeypatch.setattr(la, "_lapack", counting_lapack)
+    for name in _REFACTORING:
+        numpy_function = getattr(np.linalg, name)
+
+        def counting(*args, _name=name, _function=numpy_function, **kwargs):
+            counts[_name] += 1
+            return _function(*args, **kwargs)
+
+        monkeypatch.setattr(np.linalg, name, counting)
+    return counts
+
+
+def _log_det_plus_solve(a, b):
+    return wnp.linalg.slogdet(a)[1] + wnp.sum(wnp.linalg.solve(a, b))
+
+
+def test_the_gradient_of_slogdet_and_solve_factors_each_once_eagerly_and_their_matrix_once_under_jit(monkeypatch):
+    a, b = _spd(N) + 0.3 * np.random.default_rng(6).standard_normal((N, N)), np.ones((N, 2))
+    want = np.linalg.inv(a).T - np.linalg.solve(a.T, np.ones_like(b)) @ np.linalg.solve(a, b).T
+    compiled = wengert.jit(wengert.grad(_log_det_plus_solve))
+    compiled(a, b)
+    counts = _count_factorisations(monkeypatch)
+    np.testing.assert_allclose(wengert.grad(_log_det_plus_solve)(a, b), want, rtol=1e-9)
+    assert counts["getrf"] == 2 and all(counts[name] == 0 for name in _REFACTORING)  # slogdet's and solve's
+    counts.update(dict.fromkeys(counts, 0))
+    np.testing.assert_allclose(compiled(a, b), want, rtol=1e-9)
+    assert counts["getrf"] == 1 and all(counts[name] == 0 for name in _REFACTORING)
+
+
+def test_the_gradient_of_det_reuses_the_forward_factorisation(monkeypatch):
+    a = _spd(N)
+    want = np.linalg.det(a) * np.linalg.inv(a).T
+    counts = _count_factorisations(monkeypatch)
+    np.testing.assert_allclose(wengert.grad(wnp.linalg.det)(a), want, rtol=1e-9)
+    assert counts["getrf"] == 1 and all(counts[name] == 0 for name in _REFACTORING)
 
 
 # --- matrix products under vmap: one product, the batch folded in ------------------------------------
@@ -155,3 +210,27 @@ def test_an_identity_basis_of_another_dtype_is_multiplied_as_numpy_would():
     out = wengert.vmap(lambda e: A @ e)(np.eye(3))
     assert out.dtype == np.float64
     np.testing.assert_array_equal(out, A.T)
+
+
+def test_vmap_over_the_right_hand_sides_solves_them_as_columns_of_one_factorisation(monkeypatch):
+    a, bs = _spd(N), np.random.default_rng(7).standard_normal((5, N, 2))
+    counts = _count_factorisations(monkeypatch)
+    x, pullback = wengert.vjp(wengert.vmap(lambda b: wnp.linalg.solve(a, b)), bs)
+    (b_bar,) = pullback(np.ones_like(bs))
+    assert counts["getrf"] == 1 and counts["getrs"] == 2 and all(counts[name] == 0 for name in _REFACTORING)
+    monkeypatch.undo()
+    np.testing.assert_allclose(x, np.linalg.solve(a, bs), rtol=1e-10)
+    np.testing.assert_allclose(b_bar, np.linalg.solve(a.T, np.ones_like(bs)), rtol=1e-10)
+
+
+def test_without_scipy_solve_and_the_determinants_solve_from_the_matrix_as_numpy_does(monkeypatch):
+    a, b = _spd(N) + 0.3 * np.random.default_rng(8).standard_normal((N, N)), np.ones((N, 2))
+
+    def f(a, b):
+        return _log_det_plus_solve(a, b) + wnp.linalg.det(a)
+
+    with_scipy = wengert.grad(f, argnums=(0, 1))(a, b)
+    monkeypatch.setattr(la, "_scipy_linalg", lambda: None)
+    assert np.all(la.lu_factor(a)[1] == -1)  # not factored
+    for got, want in zip(wengert.grad(f, argnums=(0, 1))(a, b), with_scipy):
+        np.testing.assert_allclose(got, want, rtol=1e-10)

@@ -97,3 +97,8 @@ class AutogradError(WengertError, RuntimeError):
     ``gradient``, a tensor saved for backward and changed in place since, an in-place change to a
     leaf that requires grad, or an ``autograd.Function`` whose ``backward`` returns the wrong gradients.
     """
+
+
+class BackendError(WengertError, TypeError):
+    """An array library that cannot run an operation: arrays of two libraries or two devices in one
+    operation, or an operation outside the array API standard with no fallback for that library."""

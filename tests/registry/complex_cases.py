@@ -280,6 +280,12 @@ COMPLEX_CASES = [
         jax_fn=lambda jnp, a, b: jnp.linalg.solve(a, b),
     ),
     OpCase(
+        "complex wnp.linalg.solve[factored]",
+        wnp.linalg.solve,
+        (np.eye(32) + 0.05 * _complex((32, 32)), _complex((32, 2))),
+        jax_fn=lambda jnp, a, b: jnp.linalg.solve(a, b),
+    ),
+    OpCase(
         "complex wnp.linalg.solve[vector, real matrix]",
         wnp.linalg.solve,
         (np.eye(3) + 0.3 * _real((3, 3)), _Z),

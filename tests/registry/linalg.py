@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 import wengert.numpy as wnp
+from wengert._src.primitives import linalg as la
 
 from . import OpCase, rng
 
@@ -43,6 +44,11 @@ def _orthogonal(n: int, batch=()):
 def _well_conditioned(n: int, batch=()):
     """Random matrices close to 3 I: condition numbers of a few units."""
     return 0.6 * _normal(*batch, n, n) + 3.0 * np.eye(n)
+
+
+def _well_conditioned_large(n: int):
+    """Random n x n matrices with eigenvalues within about 3 ± 1, whatever n: condition numbers of a few units."""
+    return _normal(n, n) / np.sqrt(n) + 3.0 * np.eye(n)
 
 
 def _with_spectrum(values, batch=()):
@@ -119,6 +125,24 @@ add(same(lambda m, a, b: m.linalg.solve(a, b), _well_conditioned(3), _normal(3),
          name="wnp.linalg.solve[vector b]", autograd=True))
 add(same(lambda m, a, b: m.linalg.solve(a, b), _well_conditioned(3, (2,)), _normal(3, 2),
          name="wnp.linalg.solve[broadcast batch]", jax=True))
+# Matrices of lu_factor's size: solved, and their determinants differentiated, with the forward pass's LU
+# factors (smaller ones above are NumPy's from the matrix); solve's transposed system, which its VJP solves;
+# and a triangular matrix, solved without factors (one triangular solve each way).
+_FACTORED = la._FACTOR_SIZE
+add(same(lambda m, a, b: m.linalg.solve(a, b), _well_conditioned_large(_FACTORED), _normal(_FACTORED, 2),
+         name="wnp.linalg.solve[factored]"))
+add(same(lambda m, a, b: m.linalg.solve(a, b), _well_conditioned_large(_FACTORED), _normal(_FACTORED),
+         name="wnp.linalg.solve[factored, vector b]"))
+add(OpCase(name="wnp.linalg.solve[factored, transposed system]",
+           fn=lambda a, b: la.solve_system(a, b, transpose_a=True),
+           args=(_well_conditioned_large(_FACTORED), _normal(_FACTORED, 2)),
+           numpy_fn=lambda a, b: np.linalg.solve(a.T, b)))
+add(same(lambda m, a: m.linalg.det(a), _well_conditioned_large(_FACTORED) / 3, name="wnp.linalg.det[factored]"))
+_NEGATIVE_FIRST_ROW = np.where(np.arange(_FACTORED)[:, None] == 0, -1.0, 1.0)
+add(same(lambda m, a: m.linalg.slogdet(a)[1], _well_conditioned_large(_FACTORED) * _NEGATIVE_FIRST_ROW,
+         name="wnp.linalg.slogdet[factored]"))
+add(same(lambda m, a, b: m.linalg.solve(a, b), np.tril(_well_conditioned(la._TRIANGULAR_CHECK_SIZE)),
+         _normal(la._TRIANGULAR_CHECK_SIZE, 2), name="wnp.linalg.solve[triangular, unfactored]"))
 add(same(lambda m, a: m.linalg.det(a), _well_conditioned(3), name="wnp.linalg.det", autograd=True))
 add(same(lambda m, a: m.linalg.det(a), _well_conditioned(3, (2,)), name="wnp.linalg.det[batched]", jax=True))
 # det's derivative is the cofactor matrix at every rank: at singular matrices of rank n - 1 and n - 2 too.

@@ -2,8 +2,9 @@
 except that they accept traced values where NumPy would take an array (the values that fill
 an array, ``full``'s and ``linspace``'s, are then differentiated)."""
 
-from wengert._src.backend import dtype_of, xp
+from wengert._src.backend import dtype_of, namespace, xp
 from wengert._src.core.primitive import known_value
+from wengert._src.transforms.foreign_arrays import like
 from wengert._src.transforms.stage import as_array
 from wengert.errors import ShapeError
 
@@ -95,11 +96,13 @@ def array_equal(a, b) -> bool:
 
 
 def nonzero(a):
-    return xp.nonzero(concrete(a))
+    values = concrete(a)
+    return tuple(like(a, indices) for indices in namespace(values).nonzero(values))
 
 
 def argwhere(a):
-    return xp.argwhere(concrete(a))
+    values = concrete(a)
+    return like(a, namespace(values).argwhere(values))
 
 
 def searchsorted(a, v, side: str = "left"):
@@ -127,7 +130,8 @@ def searchsorted(a, v, side: str = "left"):
 
 
 def unique(a, **kwargs):
-    return xp.unique(concrete(a), **kwargs)
+    values = concrete(a)
+    return like(a, namespace(values).unique(values, **kwargs))
 
 
 def result_type(*arrays_and_dtypes):
@@ -189,7 +193,8 @@ def geomspace(start, stop, num: int = 50, endpoint: bool = True, dtype=None, axi
     dtype_of_numpy = xp.geomspace(xp.ones((), start.dtype), xp.ones((), stop.dtype), 1).dtype
     start, stop = _math.astype(start, dtype_of_numpy, copy=False), _math.astype(stop, dtype_of_numpy, copy=False)
     known_start, known_stop = known_value(start), known_value(stop)
-    same_sign = known_start is None or known_stop is None or xp.all(xp.sign(known_start) * xp.sign(known_stop) > 0)
+    signs = None if known_start is None or known_stop is None else _math.sign(start) * _math.sign(stop)
+    same_sign = signs is None or bool(_reductions.all(signs > 0))
     if not same_sign:
         raise ValueError("geomspace: start and stop must be non-zero and of one sign to differentiate them")
     sign = _math.stop_gradient(_math.sign(start))

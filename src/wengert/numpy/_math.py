@@ -7,9 +7,10 @@ follow from the chain rule.
 
 import math
 
-from wengert._src.backend import is_float_dtype, xp
+from wengert._src.backend import is_float_dtype, namespace, xp
 from wengert._src.primitives import elementwise as ew
 from wengert._src.primitives import structural
+from wengert._src.transforms.foreign_arrays import like
 
 from ._core import asarray_or_tracer, concrete
 
@@ -121,7 +122,8 @@ def where(condition, x=None, y=None):
         y = wnp.where(x > 0, wnp.sqrt(safe), 0.0)
     """
     if x is None and y is None:
-        return xp.nonzero(concrete(condition))
+        values = concrete(condition)
+        return tuple(like(condition, indices) for indices in namespace(values).nonzero(values))
     return ew.where(asarray_or_tracer(condition), x, y)
 
 
@@ -183,7 +185,7 @@ def real(x):
 def imag(x):
     """The imaginary part, as NumPy: zeros of ``x``'s dtype for a real array (derivative 0)."""
     x = asarray_or_tracer(x)
-    return ew.imag(x) if x.dtype.kind == "c" else xp.zeros(x.shape, x.dtype)
+    return ew.imag(x) if x.dtype.kind == "c" else like(x, xp.zeros(x.shape, x.dtype))
 
 
 def conj(x):

@@ -12,6 +12,7 @@ from wengert._src.backend import reduced_count, xp
 from wengert._src.primitives import reductions as red
 from wengert._src.primitives.rules import normalize_axis
 from wengert._src.primitives.structural import reduce_mean, reduce_sum
+from wengert._src.transforms.foreign_arrays import like
 
 from ._core import asarray_or_tracer, is_traced, ndim_of, shape_of
 from ._math import (
@@ -228,7 +229,7 @@ def average(a, axis=None, weights=None, returned: bool = False, keepdims: bool =
     if weights is None:
         out = mean(a, axis, keepdims=keepdims)
         count = reduced_count(shape_of(a), normalize_axis(axis, ndim_of(a)))
-        total = xp.full(shape_of(out), count, dtype=out.dtype)
+        total = like(out, xp.full(shape_of(out), count, dtype=out.dtype))
     else:
         w = weights if shape_of(weights) == shape_of(a) else _align_weights(weights, a, axis)
         total = sum(broadcast_to(w, shape_of(a)), axis, keepdims=keepdims)

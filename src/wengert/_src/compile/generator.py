@@ -70,6 +70,7 @@ class SourceGenerator(IndexedWrites):
         self.keep_buffers = keep_buffers
         self.always_tuple = always_tuple
         self.imports: dict[str, str] = {"numpy": "import numpy as np"}
+        self.aliases: dict[str, str] = {}  # import name -> the module it names
         self.constants: list[str] = []
         self.functions: list[str] = []
         self.namespace: dict[str, object] = {}
@@ -233,10 +234,20 @@ class SourceGenerator(IndexedWrites):
                 )
             return f"{self.constant(prim, 'primitive1')}.impl"
         module, path = location
-        alias = "_" + module.rsplit(".", 1)[-1]
+        return f"{self.module_alias(module)}.{path}"
+
+    def module_alias(self, module: str) -> str:
+        """The name under which ``module`` is imported at the top of the source: ``_`` and its last
+        part (``_special``), or its whole dotted path where two modules end alike (``numpy.linalg``
+        and ``wengert._src.primitives.linalg``), so that each name reaches its own module."""
         package, _, leaf = module.rpartition(".")
+        alias = "_" + leaf
+        taken = self.aliases.setdefault(alias, module)
+        if taken != module:
+            alias = "_" + module.replace(".", "_")
+            self.aliases[alias] = module
         self.imports[module] = f"from {package} import {leaf} as {alias}" if package else f"import {module} as {alias}"
-        return f"{alias}.{path}"
+        return alias
 
     tuple_text = staticmethod(tuple_text)
 

@@ -466,8 +466,11 @@ def what_vjps_read(prim: Primitive) -> str:
     """``prim.vjp_reads``, derived from its rules' code where not declared (and stored there).
 
     A rule reads the output if its ``ans`` parameter appears in its code at all (passing it on to
-    a helper counts as reading it); ``multiply``'s and ``matmul``'s rules never mention it.
+    a helper counts as reading it); ``multiply``'s and ``matmul``'s rules never mention it. A
+    primitive with no derivative has no rule, which reads nothing.
     """
+    if prim.vjp_reads is None and prim.vjps is None:
+        prim.vjp_reads = READS_NOTHING
     if prim.vjp_reads is None:
         vjps = prim.vjps
         rules = [r for r in vjps if r is not None] if isinstance(vjps, tuple) else [vjps[0]]

@@ -1,10 +1,15 @@
-"""Linear-algebra primitives: inv, solve, triangular_solve, det (and cofactors), slogdet, cholesky, eigh, svd, qr, pinv.
+"""Linear-algebra primitives: lu_factor, inv, solve, triangular_solve, det, slogdet, cholesky, eigh, svd, qr, pinv.
 
 Each works on stacks of matrices (the last two axes), as NumPy's ``linalg``
 does, and each derivative rule is a few matrix products written with
 wengert's own primitives, so second and higher derivatives work. Notation:
 ``Xᵀ`` swaps the last two axes, ``∘`` is the elementwise product, ``x̄`` is
 the cotangent of ``x``.
+
+``solve``, ``det``, ``slogdet`` and ``cofactor`` take the LU factors of their matrix as operands
+(``lu_factor``, which has no derivative: the matrix itself carries it), so their derivative rules
+solve and invert with the factorisation of the forward pass, as JAX's ``custom_linear_solve`` and
+PyTorch's saved ``LU`` do: ``solve``'s VJP is LAPACK's ``getrs`` with ``trans=1`` on the same factors.
 
 What the rules need of their inputs (documented again on the NumPy face):
 
@@ -43,22 +48,6 @@ def _stack_batch(prim, args, dims, **params):
     """Batch a function of one stack of matrices: the batch axis becomes the first stack axis."""
     out = prim(batch_first(args[0], dims[0]), **params)
     return out, ((0,) * len(out) if prim.multiple_results else 0)
-
-
-def _solve_batch(args, dims):
-    """Batch ``solve(a, b)``. A 1-D ``b`` is one vector, so a batch of them is made a stack of
-    one-column matrices (else NumPy would read the batch as a matrix), solved, and flattened back."""
-    (a, b), (a_dim, b_dim) = args, dims
-    a_rank = rank_of(a) - (a_dim is not None)
-    if b_dim is not None and rank_of(b) == 2:
-        b = batch_first(b, b_dim)
-        b = reshape(b, shape=(b.shape[0],) + (1,) * (a_rank - 2) + (b.shape[1], 1))
-        out = solve(batch_first(a, a_dim, a_rank), b)
-        return reshape(out, shape=tuple(out.shape[:-1])), 0
-    if b_dim is None and rank_of(b) == 1:
-        return solve(batch_first(a, a_dim), b), 0
-    rank = max(a_rank, rank_of(b) - (b_dim is not None))
-    return solve(batch_first(a, a_dim, rank), batch_first(b, b_dim, rank)), 0
 
 
 # --- helpers shared by the rules -------------------------------------------------------------
@@ -191,45 +180,181 @@ def _triangle_of(a):
     return None
 
 
-def _solve_impl(a, b):
-    """``A⁻¹ B``: by one triangular solve (``O(n² k)``) where ``A`` is a triangular matrix, as the
-    factors of ``cholesky`` and ``qr`` are and as ``solve``'s VJP meets them transposed; else by LU."""
-    lower = _triangle_of(a)
-    if lower is not None:
-        scipy_linalg = _scipy_linalg()
-        if scipy_linalg is not None and b.ndim == 2:
-            return scipy_linalg.solve_triangular(a, b, lower=lower, check_finite=False)
-    return xp.linalg.solve(a, b)
+# --- the LU factorisation that solve, det, slogdet and their rules share ------------------------------
+_LAPACK_DTYPES = frozenset(xp.dtype(kind) for kind in (xp.float32, xp.float64, xp.complex64, xp.complex128))
 
 
-def _solve_vjps(g, ans, positions, a, b):
-    """B̄ = A⁻ᵀ X̄ (one solve, shared by both arguments), Ā = -B̄ Xᵀ."""
-    b_bar = solve(matrix_transpose(a), g)
-    return tuple(
-        unbroadcast(-matmul(b_bar, matrix_transpose(ans)), a) if position == 0 else unbroadcast(b_bar, b)
-        for position in positions
-    )
+def _lapack(names, *arrays):
+    """SciPy's LAPACK routine ``names`` (or a list, for a tuple of names) for the dtypes of ``arrays``:
+    ``getrf`` is ``dgetrf`` for float64."""
+    return _scipy_linalg().get_lapack_funcs(names, arrays)
+
+
+_FACTOR_SIZE = 32  # below it NumPy's own calls beat a factorisation kept for the derivative (the Python around it)
+_NOT_FACTORED, _LOWER, _UPPER = -1, -2, -3
+"""``piv``'s entries where ``lu_factor`` did not factor ``A``: a general matrix, or a lower or upper triangular one."""
+
+
+def _lu_factor_impl(a):
+    """``(lu, piv)``: LAPACK's ``getrf`` of a 2-D matrix, ``P A = L U`` packed as SciPy's ``lu_factor``
+    packs it (``L``'s unit diagonal implied); or, where factoring does not pay, ``(a, marker)``, ``piv``
+    filled with :data:`_NOT_FACTORED`, :data:`_LOWER` or :data:`_UPPER`, and the consumers solve from
+    ``a`` as NumPy does, or by one triangular solve.
+
+    Not factored: a matrix smaller than :data:`_FACTOR_SIZE` or a stack of matrices (NumPy's own
+    calls, batched, beat the Python around a kept factorisation there), a triangular matrix (one
+    triangular solve is ``O(n²)``; see :func:`_triangle_of`, whose answer the marker keeps), a dtype
+    LAPACK lacks, or no SciPy. A singular matrix is factored (a zero on ``U``'s diagonal): ``solve``
+    then raises, ``slogdet`` gives ``(0, -inf)``.
+    """
+    if _may_factor(a) and a.dtype in _LAPACK_DTYPES and _scipy_linalg() is not None:
+        lower = _triangle_of(a)
+        if lower is not None:
+            return _unfactored(a, _LOWER if lower else _UPPER)
+        lu, piv, info = _lapack("getrf", a)(a)
+        if info >= 0:
+            return lu, piv
+    return _unfactored(a)
+
+
+def _may_factor(a) -> bool:
+    """Whether ``lu_factor`` may factor ``a``, by its shape: a matrix (not a stack) of :data:`_FACTOR_SIZE` or more."""
+    return a.ndim == 2 and a.shape[-1] >= _FACTOR_SIZE
+
+
+def _unfactored(a, marker: int = _NOT_FACTORED):
+    """The ``(lu, piv)`` of no factorisation: ``a`` itself, and ``marker`` for each pivot."""
+    return a, xp.full(tuple(a.shape[:-1]), marker, dtype=xp.int32)
+
+
+def _is_factored(piv) -> bool:
+    """Whether ``piv`` (from ``lu_factor``) holds the pivots of a factorisation, not a marker of none."""
+    return piv.ndim == 1 and piv.shape[0] > 0 and piv[0] >= 0
+
+
+lu_factor = Primitive(
+    "lu_factor",
+    _lu_factor_impl,
+    batch=lambda args, dims: _stack_batch(lu_factor, args, dims),
+    flops=_stack_flops(lambda m, n: 2 * n**3 / 3),
+    multiple_results=True,
+    doc=(
+        "(lu, piv), the pivoted LU factorisation P A = L U of a square matrix as SciPy's lu_factor packs it, or "
+        "(A, a negative marker) where factoring does not pay (stacks, triangular matrices, no SciPy). No "
+        "derivative: it is an operand of solve, det, slogdet and cofactor, whose rules differentiate in A itself "
+        "and pass the factors on, so that a derivative solves with the forward pass's factorisation instead of "
+        "factoring again."
+    ),
+)
+
+
+def _in_columns(b, n: int):
+    """A stack of matrices ``B`` (``(..., n, k)``) as the columns of one ``n``-row matrix, for one LAPACK call."""
+    return b if b.ndim <= 2 else xp.moveaxis(b, -2, 0).reshape(n, -1)
+
+
+def _from_columns(x, b):
+    """The solution ``x`` of :func:`_in_columns` ``(b)``, in ``b``'s shape."""
+    return x if b.ndim <= 2 else xp.moveaxis(x.reshape((x.shape[0],) + b.shape[:-2] + b.shape[-1:]), 0, -2)
+
+
+def _solve_impl(a, b, lu, piv, transpose_a=False):
+    """``op(A)⁻¹ B`` by LAPACK's ``getrs`` with the factors of ``lu_factor`` (two triangular solves,
+    ``O(n² k)``), or one triangular solve where ``lu_factor`` found ``A`` triangular; the columns of a
+    stack of ``B`` are solved together. Otherwise NumPy's solve (an LU of ``A``, as NumPy factors it)."""
+    n = a.shape[-1]
+    if _is_factored(piv):
+        if xp.count_nonzero(lu.diagonal()) < n:
+            raise xp.linalg.LinAlgError("Singular matrix")
+        columns = _in_columns(b, n)
+        x, _ = _lapack("getrs", lu, columns)(lu, piv, columns, trans=int(transpose_a))
+        return _from_columns(x, b)
+    if piv.ndim == 1 and n and piv[0] != _NOT_FACTORED:
+        columns = _in_columns(b, n)
+        x = _scipy_linalg().solve_triangular(
+            a, columns, trans=int(transpose_a), lower=piv[0] == _LOWER, check_finite=False
+        )
+        return _from_columns(x, b)
+    return xp.linalg.solve(xp.swapaxes(a, -1, -2) if transpose_a else a, b)
+
+
+def _op(x, transpose_a: bool):
+    """``op(X)``: ``X`` or ``Xᵀ``."""
+    return matrix_transpose(x) if transpose_a else x
+
+
+def _solve_vjps(g, ans, positions, a, b, lu, piv, transpose_a=False):
+    """B̄ = op(A)⁻ᵀ X̄ (one solve with the forward factors, shared by both arguments); Ā = -B̄ Xᵀ, or
+    -X B̄ᵀ for the transposed system."""
+    return _solve_cotangents(solve(a, g, lu, piv, transpose_a=not transpose_a), ans, positions, a, b, transpose_a)
+
+
+def _solve_cotangents(b_bar, ans, positions, a, b, transpose_a, read=None):
+    """The cotangents of ``A`` and ``B`` (those at ``positions``, 0 and 1) of ``X = op(A)⁻¹ B``, given
+    ``B̄ = op(A)⁻ᵀ X̄``: ``B̄`` itself, and ``Ā = -B̄ Xᵀ`` (``-X B̄ᵀ`` for the transpose), kept to the
+    entries of ``A`` that are read (``read``, a mask, where only a triangle is)."""
+    out = []
+    for position in positions:
+        if position == 1:
+            out.append(unbroadcast(b_bar, b))
+            continue
+        outer = matmul(ans, matrix_transpose(b_bar)) if transpose_a else matmul(b_bar, matrix_transpose(ans))
+        out.append(unbroadcast(-(outer if read is None else read(outer)), a))
+    return tuple(out)
+
+
+def _solve_batch(args, dims, transpose_a=False):
+    """Batch ``solve(a, b, lu, piv)``. An unbatched ``a`` keeps its factors, and a batch of ``b`` becomes
+    more columns of one solve; a batched ``a`` is solved from itself (``lu_factor`` leaves stacks
+    unfactored). A 1-D ``b`` is one vector, so a batch of them is made a stack of one-column matrices
+    (else NumPy would read the batch as a matrix), solved, and flattened back."""
+    (a, b, lu, piv), (a_dim, b_dim, lu_dim, piv_dim) = args, dims
+    factored = a_dim is None and lu_dim is None and piv_dim is None
+    a_rank = rank_of(a) - (a_dim is not None)
+
+    def solved(a, b):
+        return solve(a, b, *((lu, piv) if factored else _unfactored(a)), transpose_a=transpose_a)
+
+    if b_dim is not None and rank_of(b) == 2:
+        b = batch_first(b, b_dim)
+        b = reshape(b, shape=(b.shape[0],) + (1,) * (a_rank - 2) + (b.shape[1], 1))
+        out = solved(batch_first(a, a_dim, a_rank), b)
+        return reshape(out, shape=tuple(out.shape[:-1])), 0
+    if b_dim is None and rank_of(b) == 1:
+        return solved(batch_first(a, a_dim), b), 0
+    rank = max(a_rank, rank_of(b) - (b_dim is not None))
+    return solved(batch_first(a, a_dim, rank), batch_first(b, b_dim, rank)), 0
 
 
 solve = Primitive(
     "solve",
     _solve_impl,
     jvps=(
-        lambda t, ans, a, b: -solve(a, matmul(t, ans)),
-        lambda t, ans, a, b: solve(a, t),
+        lambda t, ans, a, b, lu, piv, transpose_a=False: (
+            -solve(a, matmul(_op(t, transpose_a), ans), lu, piv, transpose_a=transpose_a)
+        ),
+        lambda t, ans, a, b, lu, piv, transpose_a=False: solve(a, t, lu, piv, transpose_a=transpose_a),
+        None,
+        None,
     ),
     vjps=JointVJP(_solve_vjps),
-    transposes=(None, BY_VJP),
+    transposes=(None, BY_VJP, None, None),
     linear_in=(1,),
     batch=_solve_batch,
-    flops=lambda out_shapes, a, b: (
-        _stack_flops(lambda m, n: 2 * n**3 / 3)(out_shapes, a) + 2 * a[-1] * math.prod(out_shapes[0])
-    ),
+    flops=lambda out_shapes, a, b, lu, piv, **params: 2 * a[-1] * math.prod(out_shapes[0]),
     doc=(
-        "X = A⁻¹ B for stacks of square A and matrices B (batch axes broadcast); a triangular A "
-        "(checked in O(n²)) by one triangular solve. dX = A⁻¹ (dB - dA X); B̄ = A⁻ᵀ X̄, Ā = -B̄ Xᵀ."
+        "X = op(A)⁻¹ B for stacks of square A and matrices B (batch axes broadcast), op(A) = Aᵀ with "
+        "``transpose_a``, by two triangular solves with (lu, piv) = lu_factor(A), which are not differentiated: "
+        "A carries the derivative. dX = op(A)⁻¹ (dB - op(dA) X); B̄ = op(A)⁻ᵀ X̄ with the same factors, "
+        "Ā = -B̄ Xᵀ (-X B̄ᵀ for the transpose)."
     ),
 )
+
+
+def solve_system(a, b, transpose_a: bool = False):
+    """``op(A)⁻¹ B``: ``A`` factored once by ``lu_factor``, then ``solve`` with its factors."""
+    lu, piv = lu_factor(a)
+    return solve(a, b, lu, piv, transpose_a=transpose_a)
 
 
 def _triangle_mask(n: int, lower: bool, dtype):
@@ -260,14 +385,9 @@ def _triangular_vjps(g, ans, positions, a, b, lower, transpose_a):
     """B̄ = op(A)⁻ᵀ X̄ (one solve, shared); Ā = -B̄ Xᵀ (op the identity) or -X B̄ᵀ (the transpose),
     masked to the triangle read."""
     b_bar = triangular_solve(a, g, lower=lower, transpose_a=not transpose_a)
-    out = []
-    for position in positions:
-        if position == 1:
-            out.append(unbroadcast(b_bar, b))
-            continue
-        outer = matmul(ans, matrix_transpose(b_bar)) if transpose_a else matmul(b_bar, matrix_transpose(ans))
-        out.append(unbroadcast(-outer * _triangle_mask(a.shape[-1], lower, outer.dtype), a))
-    return tuple(out)
+    return _solve_cotangents(
+        b_bar, ans, positions, a, b, transpose_a, lambda x: x * _triangle_mask(x.shape[-1], lower, x.dtype)
+    )
 
 
 def _triangular_solve_batch(args, dims, lower, transpose_a):
@@ -319,16 +439,29 @@ def _signed_svd(a):
     return u, s, vh, xp.linalg.det(u) * xp.linalg.det(vh)
 
 
-def _well_conditioned_inverse(a):
+def _inverse_of(a, lu, piv):
+    """``A⁻¹`` from the factors of ``lu_factor`` (LAPACK's ``getri``, no factorisation), else from ``A``;
+    ``None`` where ``A`` is singular."""
+    if not _is_factored(piv):
+        try:
+            return xp.linalg.inv(a)
+        except xp.linalg.LinAlgError:
+            return None
+    getri, getri_lwork = _lapack(("getri", "getri_lwork"), lu)
+    work, _ = getri_lwork(lu.shape[0])
+    inverse, info = getri(lu, piv, lwork=max(int(work.real), 1))
+    return inverse if info == 0 else None
+
+
+def _well_conditioned_inverse(a, lu, piv):
     """``A⁻¹`` of a stack of matrices that are all well conditioned (estimated reciprocal condition
-    number ``1 / (‖A‖₁ ‖A⁻¹‖₁)`` above ``√ε``), else ``None``.
+    number ``1 / (‖A‖₁ ‖A⁻¹‖₁)`` above ``√ε``), else ``None``; from the factors of ``lu_factor``.
 
     The cofactors ``det A · A⁻ᵀ`` from one LU factorisation cost a fraction of an SVD and are as
     accurate as the SVD's where ``A`` is well conditioned; near a singular matrix they are not.
     """
-    try:
-        inverse = xp.linalg.inv(a)
-    except xp.linalg.LinAlgError:
+    inverse = _inverse_of(a, lu, piv)
+    if inverse is None:
         return None
     norm = xp.max(xp.sum(xp.abs(a), axis=-2), axis=-1)
     inverse_norm = xp.max(xp.sum(xp.abs(inverse), axis=-2), axis=-1)
@@ -337,8 +470,9 @@ def _well_conditioned_inverse(a):
     return inverse if xp.all(reciprocal_condition > xp.sqrt(xp.finfo(a.dtype).eps)) else None
 
 
-def _cofactor_impl(a):
-    """``cof A = det A · A⁻ᵀ`` where ``A`` is well conditioned; elsewhere, through the SVD
+def _cofactor_impl(a, lu, piv):
+    """``cof A = det A · A⁻ᵀ`` where ``A`` is well conditioned, from the factors of ``lu_factor`` (the
+    forward pass's, so that the derivative of ``det`` factors nothing again); elsewhere, through the SVD
     ``A = U S Vᵀ``, ``cof A = det(U) det(V) U cof(S) Vᵀ`` with ``cof(S) = diag(∏_{k ≠ i} s_k)``.
 
     The cofactor matrix is multiplicative (``cof(AB) = cof(A) cof(B)``) and ``cof(U) = det(U) U`` for
@@ -346,9 +480,9 @@ def _cofactor_impl(a):
     """
     if a.shape[-1] == 0:
         return xp.zeros_like(a)
-    inverse = _well_conditioned_inverse(a)
+    inverse = _well_conditioned_inverse(a, lu, piv)
     if inverse is not None:
-        return xp.linalg.det(a)[..., None, None] * xp.swapaxes(inverse, -1, -2)
+        return _det_impl(a, lu, piv)[..., None, None] * xp.swapaxes(inverse, -1, -2)
     u, s, vh, sign = _signed_svd(a)
     others = xp.diagonal(_products_of_the_others(s), axis1=-2, axis2=-1)
     return sign[..., None, None] * xp.matmul(u * others[..., None, :], vh)
@@ -360,7 +494,7 @@ def _cofactor_derivative_impl(a, t):
     ``M_ii = Σ_{k ≠ i} P_ik F_kk``, ``M_ij = -P_ij F_ji`` (``P`` the products of the other singular values)."""
     if a.shape[-1] == 0:
         return xp.zeros_like(t)
-    inverse = _well_conditioned_inverse(a)
+    inverse = _well_conditioned_inverse(a, *_unfactored(a))
     if inverse is not None:  # tr(B T) C - Bᵀ Tᵀ C with B = A⁻¹, C = cof A = det A · Bᵀ
         cofactors = xp.linalg.det(a)[..., None, None] * xp.swapaxes(inverse, -1, -2)
         trace = xp.trace(xp.matmul(inverse, t), axis1=-2, axis2=-1)[..., None, None]
@@ -378,7 +512,7 @@ def _cofactor_second_derivative(a, t, e):
     """``D(d cof A [T])[E]``, the third derivative of det, for an invertible ``A`` (B = A⁻¹, C = cof A):
     d cof A [T] = tr(B T) C - Bᵀ Tᵀ C, so its derivative is
     -tr(B E B T) C + tr(B T) d cof A [E] + (B E B)ᵀ Tᵀ C - Bᵀ Tᵀ d cof A [E]."""
-    b, c, dc = inv(a), cofactor(a), cofactor_derivative(a, e)
+    b, c, dc = inv(a), cofactor(a, *lu_factor(a)), cofactor_derivative(a, e)
     beb = matmul(b, matmul(e, b))
     t_t = matrix_transpose(t)
     return (
@@ -390,14 +524,16 @@ def _cofactor_second_derivative(a, t, e):
 
 
 def _pair_batch(prim, args, dims):
-    """Batch a function of two stacks of matrices of one shape: both get the batch axis first."""
+    """Batch a function of stacks that share their leading axes (two matrices of one shape, a matrix and
+    its factors): each gets the batch axis first."""
     size = next(arg.shape[dim] for arg, dim in zip(args, dims) if dim is not None)
-    return prim(*(batch_first(arg, dim, size=size) for arg, dim in zip(args, dims))), 0
+    out = prim(*(batch_first(arg, dim, size=size) for arg, dim in zip(args, dims)))
+    return out, ((0,) * len(out) if prim.multiple_results else 0)
 
 
 # d cof A [T] is the Hessian of det applied to T, a symmetric bilinear form, and the third derivative of
 # det is symmetric in its three directions: each of these rules is its own adjoint, so JVP = VJP.
-_COFACTOR_RULES = (lambda d, ans, a: cofactor_derivative(a, d),)
+_COFACTOR_RULES = (lambda d, ans, a, lu, piv: cofactor_derivative(a, d), None, None)
 _COFACTOR_DERIVATIVE_RULES = (
     lambda d, ans, a, t: _cofactor_second_derivative(a, t, d),
     lambda d, ans, a, t: cofactor_derivative(a, d),
@@ -407,11 +543,12 @@ cofactor = Primitive(
     _cofactor_impl,
     jvps=_COFACTOR_RULES,
     vjps=_COFACTOR_RULES,
-    batch=lambda args, dims: _stack_batch(cofactor, args, dims),
-    flops=_stack_flops(lambda m, n: _svd_count(n, n) + 2 * n**3),
+    batch=lambda args, dims: _pair_batch(cofactor, args, dims),
+    flops=_stack_flops(lambda m, n: 4 * n**3 / 3),
     doc=(
-        "cof A = adj(A)ᵀ, the gradient of det A: det A · A⁻ᵀ where A is invertible, and exact at every "
-        "rank (through the SVD), so det has its derivative at singular matrices too."
+        "cof A = adj(A)ᵀ, the gradient of det A: det A · A⁻ᵀ where A is well conditioned, A⁻ᵀ from the factors "
+        "(lu, piv) = lu_factor(A) (not differentiated: A carries the derivative), and exact at every rank (through "
+        "the SVD), so det has its derivative at singular matrices too."
     ),
 )
 cofactor_derivative = Primitive(
@@ -429,59 +566,91 @@ cofactor_derivative = Primitive(
     ),
 )
 
+
+def _slogdet_impl(a, lu, piv):
+    """``(sign, log|det A|)`` from the factors of ``lu_factor`` as NumPy computes it from its own: the
+    product of the phases of ``U``'s diagonal and the parity of the row swaps, and the sum of the logs of
+    the diagonal's magnitudes; ``(0, -inf)`` at a zero pivot. Without factors, NumPy's."""
+    if not _is_factored(piv):
+        sign, logabsdet = xp.linalg.slogdet(a)
+        return sign, logabsdet
+    diagonal = lu.diagonal()
+    magnitudes = xp.abs(diagonal)
+    if xp.count_nonzero(magnitudes) < magnitudes.shape[0]:
+        return xp.zeros((), lu.dtype)[()], xp.full((), -xp.inf, magnitudes.dtype)[()]
+    swaps = xp.count_nonzero(piv != xp.arange(piv.shape[0], dtype=piv.dtype))
+    if diagonal.dtype.kind == "c":
+        sign = (diagonal / magnitudes).prod() * (-1 if swaps % 2 else 1)
+    else:
+        sign = diagonal.dtype.type(-1 if (swaps + xp.count_nonzero(diagonal < 0)) % 2 else 1)
+    return sign, xp.log(magnitudes).sum()
+
+
+def _det_impl(a, lu, piv):
+    """``det A = sign · exp(log|det A|)`` from the factors of ``lu_factor`` (NumPy's formula); without, NumPy's."""
+    if not _is_factored(piv):
+        return xp.linalg.det(a)
+    sign, logabsdet = _slogdet_impl(a, lu, piv)
+    return sign * xp.exp(logabsdet)
+
+
+def _det_jvp(t, ans, a, lu, piv):
+    return reduce_sum(cofactor(a, lu, piv) * t, axis=(a.ndim - 2, a.ndim - 1), keepdims=False)
+
+
 det = Primitive(
     "det",
-    xp.linalg.det,
-    jvps=(lambda t, ans, a: reduce_sum(cofactor(a) * t, axis=(a.ndim - 2, a.ndim - 1), keepdims=False),),
-    vjps=(lambda g, ans, a: _as_scale(g) * cofactor(a),),
-    batch=lambda args, dims: _stack_batch(det, args, dims),
-    flops=_stack_flops(lambda m, n: 2 * n**3 / 3),
+    _det_impl,
+    jvps=(_det_jvp, None, None),
+    vjps=(lambda g, ans, a, lu, piv: _as_scale(g) * cofactor(a, lu, piv), None, None),
+    batch=lambda args, dims: _pair_batch(det, args, dims),
+    flops=_stack_flops(lambda m, n: n),
     doc=(
-        "det A; d det A = tr(cof(A)ᵀ dA), Ā = ḡ cof A, with cof A = det A · A⁻ᵀ the cofactor matrix: "
+        "det A from (lu, piv) = lu_factor(A), not differentiated (A carries the derivative); d det A = "
+        "tr(cof(A)ᵀ dA), Ā = ḡ cof A, with cof A = det A · A⁻ᵀ the cofactor matrix (from the same factors): "
         "the adjugate's transpose at a singular A ([[1, 2], [2, 4]] -> [[4, -2], [-2, 1]])."
     ),
 )
 
 
-def _scaled_cofactors(a, sign, logabsdet):
+def _scaled_cofactors(a, lu, piv, sign, logabsdet):
     """``(cof(A / c), sign · c)`` with c = |det A|^(1/n), whose quotient is A⁻ᵀ: the cofactors of a matrix
     scaled to det(A / c) = sign, well scaled for any size of determinant. Where A is singular (sign 0),
     c = 1 and the quotient is cof(A) / 0: ±inf where the adjugate is nonzero, nan where it is 0 (JAX's
     answer there). A tangent is contracted with the cofactors before the division, so that it too is
-    one ±inf (not inf - inf)."""
+    one ±inf (not inf - inf). The factors of A / c are A's with ``U`` divided by c (where A may have
+    factors at all: a matrix too small or a stack has none, and its marker passes on as it is)."""
     n = a.shape[-1]
     c = exp(where(equal(sign, 0), 0.0, logabsdet / max(n, 1)))
-    return cofactor(a / _as_scale(c)), sign * c
+    if _may_factor(a):
+        lu = lu / where(xp.triu(xp.ones((n, n), dtype=bool)), _as_scale(c), 1.0)
+    return cofactor(a / _as_scale(c), lu, piv), sign * c
 
 
-def _slogdet_impl(a):
-    sign, logabsdet = xp.linalg.slogdet(a)
-    return sign, logabsdet
-
-
-def _slogdet_jvp(t, ans, a):
-    cofactors, scale = _scaled_cofactors(a, *ans)
+def _slogdet_jvp(t, ans, a, lu, piv):
+    cofactors, scale = _scaled_cofactors(a, lu, piv, *ans)
     contracted = reduce_sum(cofactors * t, axis=(a.ndim - 2, a.ndim - 1), keepdims=False)
     return xp.zeros(ans[0].shape, ans[0].dtype), contracted / scale
 
 
-def _slogdet_vjp(g, ans, a):
-    cofactors, scale = _scaled_cofactors(a, *ans)
+def _slogdet_vjp(g, ans, a, lu, piv):
+    cofactors, scale = _scaled_cofactors(a, lu, piv, *ans)
     return _as_scale(g[1] / scale) * cofactors
 
 
 slogdet = Primitive(
     "slogdet",
     _slogdet_impl,
-    jvps=(_slogdet_jvp,),
-    vjps=(_slogdet_vjp,),
-    batch=lambda args, dims: _stack_batch(slogdet, args, dims),
-    flops=_stack_flops(lambda m, n: 2 * n**3 / 3),
+    jvps=(_slogdet_jvp, None, None),
+    vjps=(_slogdet_vjp, None, None),
+    batch=lambda args, dims: _pair_batch(slogdet, args, dims),
+    flops=_stack_flops(lambda m, n: n),
     multiple_results=True,
     doc=(
-        "(sign, log|det A|); the sign is piecewise constant and carries no derivative. "
-        "d log|det A| = tr(A⁻¹ dA), Ā = ḡ A⁻ᵀ, through the cofactors of A scaled to |det| = 1: "
-        "infinite at a singular A (adj(A)ᵀ / 0, ±inf or nan, as JAX)."
+        "(sign, log|det A|) from (lu, piv) = lu_factor(A), not differentiated (A carries the derivative); the "
+        "sign is piecewise constant and carries no derivative. d log|det A| = tr(A⁻¹ dA), Ā = ḡ A⁻ᵀ, through "
+        "the cofactors of A scaled to |det| = 1 (from the same factors): infinite at a singular A (adj(A)ᵀ / 0, "
+        "±inf or nan, as JAX)."
     ),
 )
 
@@ -643,7 +812,7 @@ def _qr_impl(a):
 
 def _right_solve_upper(x, r):
     """``X R⁻¹`` (solving ``Rᵀ Yᵀ = Xᵀ``)."""
-    return matrix_transpose(solve(matrix_transpose(r), matrix_transpose(x)))
+    return matrix_transpose(solve_system(r, matrix_transpose(x), transpose_a=True))
 
 
 def _strictly_lower(x):
@@ -668,7 +837,7 @@ def _qr_vjp(g, ans, a):
     m_mat = matmul(matrix_transpose(q), q_bar) - matmul(r_bar, matrix_transpose(r))
     n_mat = _strictly_lower(m_mat - matrix_transpose(m_mat)) - m_mat
     b_bar = q_bar + matmul(q, n_mat)
-    return matrix_transpose(solve(r, matrix_transpose(b_bar)))  # B̄ R⁻ᵀ
+    return matrix_transpose(solve_system(r, matrix_transpose(b_bar)))  # B̄ R⁻ᵀ
 
 
 qr = Primitive(

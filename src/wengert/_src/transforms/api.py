@@ -19,6 +19,7 @@ from ..core.pytree import tree_flatten, tree_map, tree_unflatten
 from ..core.source_info import user_frame_summary
 from ..distributed import dask_chunks
 from .complex_guard import refuse_complex_seed
+from .foreign_arrays import foreign_trace_in, hand_over, like
 from .inputs import as_float_input, check_output, own_arrays, private_copy, split_aux
 from .jvp import JVPTrace
 from .reverse import ReverseTrace, ReverseTracer
@@ -48,6 +49,9 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
         raise TransformError(f"jvp: primals {in_tree} and tangents {tangent_tree} differ in structure")
     if dask_chunks.any_dask_array(flat_primals):  # data in row chunks: spread over them (docs/dask.md)
         return dask_chunks.jvp(jvp, fun, primals, tangents, has_aux)
+    foreign = foreign_trace_in(flat_primals, flat_tangents)
+    if foreign is not None:  # another library's arrays: run on them in its namespace (docs/array_api.md)
+        return hand_over(foreign, jvp, fun, primals, tangents, has_aux)
     with new_trace(JVPTrace) as trace:
         tracers = []
         for i, (primal, tangent) in enumerate(zip(flat_primals, flat_tangents)):
@@ -90,6 +94,9 @@ def vjp(fun: Callable, *primals, has_aux: bool = False, method: str = "tape"):
     mode from forward mode: ``linear_transpose(linearize(fun, *primals))``
     (see docs/staged_programs.md). Both give the same cotangents.
     """
+    foreign = foreign_trace_in(primals)
+    if foreign is not None:  # another library's arrays: run on them in its namespace (docs/array_api.md)
+        return hand_over(foreign, vjp, fun, *primals, has_aux=has_aux, method=method)
     if method == "transpose":
         return vjp_by_transposition(fun, primals, has_aux)
     if method != "tape":
@@ -185,6 +192,9 @@ def value_and_grad(
         positions = argnum_positions(argnum_tuple, argnums, len(args), "grad")
         if dask_chunks.dask_arrays_in((args, kwargs)):  # data in row chunks: spread over them (docs/dask.md)
             return dask_chunks.value_and_grad(value_and_grad, fun, argnums, has_aux, positions, args, kwargs)
+        foreign = foreign_trace_in(args, kwargs)
+        if foreign is not None:  # another library's arrays: run on them in its namespace (docs/array_api.md)
+            return hand_over(foreign, value_and_grad_fun, *args, **kwargs)
         chosen = tuple([args[a] for a in positions])
 
         def of_chosen(*diff_args):
@@ -202,7 +212,7 @@ def value_and_grad(
             _check_scalar(value, holomorphic)
             if holomorphic:
                 _check_holomorphic_inputs(chosen)
-            grads = recording.pull_back([xp.array(1, dtype_of(value))], unit_seed=True, last=True)
+            grads = recording.pull_back([like(value, xp.array(1, dtype_of(value)))], unit_seed=True, last=True)
             aux = recording.aux
             del recording  # the tape is freed while the collector is still paused: none of it to traverse
         grads = grads[0] if single else grads

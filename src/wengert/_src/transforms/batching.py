@@ -34,6 +34,7 @@ from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.source_info import user_frame_summary
 from ..primitives.structural import broadcast_to, moveaxis, reduce_sum, reshape
 from . import diagonal_batches
+from .foreign_arrays import foreign_trace_in, hand_over
 
 
 class BatchTracer(Tracer):
@@ -301,6 +302,9 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None) -> 
                 f"vmap: in_axes has {len(in_axes)} entries but the function was called with {len(args)} "
                 "positional arguments; give one entry (an int, None or a pytree of them) per argument."
             )
+        foreign = foreign_trace_in(args, kwargs)
+        if foreign is not None:  # another library's arrays: run on them in its namespace (docs/array_api.md)
+            return hand_over(foreign, vmapped, *args, **kwargs)
         per_arg = in_axes if isinstance(in_axes, (tuple, list)) else (in_axes,) * len(args)
         leaves, dims, names = [], [], []
         for i, (arg, prefix) in enumerate(zip(args, per_arg)):

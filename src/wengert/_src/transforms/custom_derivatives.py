@@ -447,8 +447,9 @@ class CustomCallPrimitive(Primitive):
         return tuple(leaves)
 
     def __call__(self, *inputs):
-        if any(isinstance(x, Tracer) for x in inputs):
-            return tuple(tree_flatten(self.custom(*self.arguments(inputs)))[0])
+        if any(isinstance(x, Tracer) for x in inputs):  # (another library's arrays while staging, too)
+            leaves, self.out_tree = tree_flatten(self.custom(*self.arguments(inputs)))
+            return tuple(leaves)
         return self.run(*inputs)
 
 

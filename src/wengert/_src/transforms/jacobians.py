@@ -34,6 +34,7 @@ from ..primitives.structural import reshape
 from .api import argnum_positions, argnums_as_tuple, grad, jvp, vjp
 from .batching import vmap
 from .elimination import jacobian_by_elimination
+from .foreign_arrays import foreign_trace_in, hand_over
 from .inputs import check_output, split_aux
 
 MODES = ("auto", "forward", "reverse")
@@ -60,6 +61,9 @@ def jacfwd(
     """
 
     def jacfwd_fun(*args, **kwargs):
+        foreign = foreign_trace_in(args, kwargs)
+        if foreign is not None:  # another library's arrays: run on them in its namespace (docs/array_api.md)
+            return hand_over(foreign, jacfwd_fun, *args, **kwargs)
         return _forward(_Problem(fun, args, kwargs, argnums, has_aux, "jacfwd", holomorphic))
 
     _name(jacfwd_fun, "jacfwd", fun)
@@ -82,6 +86,9 @@ def jacrev(
     """
 
     def jacrev_fun(*args, **kwargs):
+        foreign = foreign_trace_in(args, kwargs)
+        if foreign is not None:  # another library's arrays: run on them in its namespace (docs/array_api.md)
+            return hand_over(foreign, jacrev_fun, *args, **kwargs)
         problem = _Problem(fun, args, kwargs, argnums, has_aux, "jacrev", holomorphic)
         return _reverse(problem)
 
@@ -190,6 +197,9 @@ def jacobian(
     chosen_modes: dict = {}
 
     def jacobian_fun(*args, **kwargs):
+        foreign = foreign_trace_in(args, kwargs)
+        if foreign is not None:  # another library's arrays: run on them in its namespace (docs/array_api.md)
+            return hand_over(foreign, jacobian_fun, *args, **kwargs)
         problem = _Problem(fun, args, kwargs, argnums, has_aux, "jacobian", holomorphic)
         key = _call_signature(args, kwargs)
         mode = chosen_modes.get(key)

@@ -47,6 +47,7 @@ from ..core.primitive import Tracer
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..distributed import dask_chunks
 from .batching import BatchTracer
+from .foreign_arrays import foreign_trace, hand_over
 from .python_numbers import PYTHON_NUMBERS
 from .stage import StagedTracer, WeakStagedTracer, stage, staging_argument
 
@@ -104,6 +105,9 @@ class JittedFunction:
         key, leaves, static_args, static_kwargs = self._signature(args, kwargs)
         if dask_chunks.any_dask_array(leaves):  # data in row chunks: spread over them (docs/dask.md)
             return dask_chunks.jit(jit, self.fun, self.static_argnums, self.static_argnames, args, kwargs)
+        foreign = foreign_trace(leaves)
+        if foreign is not None:  # another library's arrays: run on them in its namespace (docs/array_api.md)
+            return hand_over(foreign, self, *args, **kwargs)
         if any(_batched(leaf) for leaf in leaves):
             return self.fun(*args, **kwargs)
         entry = self._cache.get(key)

@@ -45,6 +45,7 @@ from ..core.source_info import is_storing_into_a_container, user_frame_summary
 from ..primitives.elementwise import where
 from ..primitives.structural import astype
 from .custom_derivatives import CustomCallPrimitive, stage_custom_call
+from .foreign_arrays import ForeignTracer
 from .python_numbers import PYTHON_NUMBERS, python_operator
 
 
@@ -190,7 +191,10 @@ class StagingTrace(Trace):
                 inputs.append(atom)
                 stand_ins.append(atom.value if isinstance(atom, Literal) else _stand_in(arg))
         with _quiet(self.values_visible):
-            out = run_impl(prim, stand_ins, params)
+            if any(isinstance(s, ForeignTracer) for s in stand_ins):  # run in that library (foreign_arrays.py)
+                out = prim(*stand_ins, **params)
+            else:
+                out = run_impl(prim, stand_ins, params)
         outs = out if prim.multiple_results else (out,)
         tracers = [_staged(self, o) for o in outs]
         self.equations.append(Equation(prim, inputs, params, [t.ir_var for t in tracers]))
@@ -382,12 +386,15 @@ def _staged(trace: StagingTrace, stand_in) -> StagedTracer:
 
 
 def _stand_in(value):
-    """The plain value underneath ``value`` (through outer tracers, and staged tracers' stand-ins):
-    an array, a NumPy scalar, or a Python number if ``value`` is one (a tracer's Python number,
-    a staged one of an outer staging, is an array in here, as that staging's ``process`` makes it)."""
+    """The plain value underneath ``value`` (through outer tracers, and staged tracers' stand-ins): an
+    array (another library's as its ForeignTracer), a NumPy scalar, or a Python number if ``value`` is
+    one (a tracer's Python number, a staged one of an outer staging, is an array in here, as that
+    staging's ``process`` makes it)."""
     if not isinstance(value, Tracer):
         return value
     while isinstance(value, Tracer):
+        if isinstance(value, ForeignTracer):  # another library's array: stays one (see StagingTrace.process)
+            return value
         value = value._value if isinstance(value, StagedTracer) else value.primal
     return xp.asarray(value) if type(value) in PYTHON_NUMBERS else value
 

@@ -1,14 +1,17 @@
 """The one place that talks to the array library.
 
-Everything in the engine reaches NumPy through ``xp``; nothing else imports
-NumPy's constructors directly, so another array-API library (CuPy for GPUs,
-Dask beyond one machine) can later be put here without touching the
-transforms.
+Everything in the engine reaches NumPy through ``xp``, which is NumPy itself: a NumPy array pays
+nothing for the other libraries. Arrays of another library (CuPy, PyTorch, array-api-strict ...)
+come in through the Python array API standard: ``namespaces.py`` finds their library where they
+enter a transform and reads it through NumPy's names, and ``fallbacks.py`` holds one fallback
+per function the engine needs that the standard lacks (docs/architecture.md, "The backend").
 """
 
 import math
 
 import numpy as xp
+
+from .namespaces import is_foreign_array, namespace_of
 
 ndarray = xp.ndarray
 
@@ -36,3 +39,10 @@ def shape_of(value) -> tuple:
     """The shape of an array, array-like or scalar."""
     shape = getattr(value, "shape", None)
     return shape if shape is not None else xp.shape(value)
+
+
+def namespace(value):
+    """The functions of ``value``'s array library under NumPy's names: NumPy itself for NumPy arrays and
+    numbers, the :class:`~.namespaces.ArrayNamespace` of another library's array (for the few face functions
+    that compute on concrete values: ``nonzero``, ``unique``)."""
+    return namespace_of(value) if is_foreign_array(value) else xp
