@@ -288,6 +288,7 @@ def run_backward(roots, seeds, *, retain_graph: bool, create_graph: bool, wrap, 
     tape = [None] * len(sources)
     index = {node: i for i, node in enumerate(sources)}
     visits = {}
+    wanted = state.wanted
     add = tape.append
     for position, node in enumerate(nodes, len(sources)):
         if inputs is None:
@@ -310,7 +311,7 @@ def run_backward(roots, seeds, *, retain_graph: bool, create_graph: bool, wrap, 
         else:
             add(node.written(parents, create_graph, wrap))
         index[node] = position
-        if node.hooks is not None or node in state.wanted:
+        if node.hooks is not None or node in wanted:
             visits[position] = functools.partial(state.arrived, node)
     if not retain_graph:  # every value is on the tape now
         for node in nodes:
@@ -325,7 +326,7 @@ def run_backward(roots, seeds, *, retain_graph: bool, create_graph: bool, wrap, 
             cts = pull_back_tape(tape, tape_seeds, not retain_graph, visits or None)
         for node, ct in zip(sources, cts):
             if ct is not None:
-                if node.hooks is not None or node in state.wanted:
+                if node.hooks is not None or node in wanted:
                     ct = state.arrived(node, ct)
                 if inputs is None:
                     accumulate_grad(node.tensor, ct, wrap, create_graph, state.given)

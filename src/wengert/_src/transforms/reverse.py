@@ -139,7 +139,6 @@ class ReverseTrace(Trace):
         vjps = prim.vjps
         primals = []
         parents = []
-        pulled = 0  # a bit per position in parents
         lower = False
         position = 0
         for arg in args:
@@ -148,7 +147,6 @@ class ReverseTrace(Trace):
                     primal = arg._primal
                     if vjps is not None and vjps[position] is not None:
                         parents.append((position, arg.index, arg.slot))
-                        pulled |= 1 << position
                     if isinstance(primal, Tracer):
                         lower = True
                     arg = primal
@@ -174,6 +172,9 @@ class ReverseTrace(Trace):
         if not self.drops_unread and out.__class__ is _ndarray and out.nbytes >= kept_below:
             self.drops_unread = not self.keeps_every_value  # the first large result
         if self.drops_unread:  # stand-ins for what the rules do not read (see saved_values)
+            pulled = 0  # a bit per position in parents
+            for pulled_at, _, _ in parents:
+                pulled |= 1 << pulled_at
             plan = prim.saving_plans.get(pulled)
             if plan is None or plan[0] != position:  # position: the number of arguments by now
                 plan = saving_plan(prim, pulled, position)
