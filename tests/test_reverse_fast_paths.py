@@ -1,11 +1,12 @@
-"""The direct NumPy paths of VJP rules on plain arrays agree with forward mode, exactly where it matters.
+"""The fast VJPs (NumPy directly, on plain arrays) agree with forward mode, exactly where it matters.
 
-Several VJP rules compute on plain arrays without going through wengert's primitives (the
+Several primitives declare ``fast_vjps`` that the tape's backward loop calls on plain arrays (the
 common case, no transform above reverse mode): the gather's scatter-add, the sum's broadcast,
-``reduce_max``'s tie weights, ``matmul``, ``tanh`` and ``unbroadcast``. Each case below takes a
-gradient by reverse mode (those paths) and compares it with ``jacfwd`` (forward mode, the JVP
-rules), checks the dtype, and checks the case the shortcut must not change (repeated and
-negative indices, ties, mixed dtypes, non-contiguous cotangents).
+``reduce_max``'s tie weights, ``matmul``, ``tanh`` and the broadcasting arithmetic's
+``unbroadcast``. Each case below takes a gradient by reverse mode (those paths) and compares it
+with ``jacfwd`` (forward mode, the JVP rules), checks the dtype, and checks the case the shortcut
+must not change (repeated and negative indices, ties, mixed dtypes, non-contiguous cotangents).
+``tests/test_fast_vjps.py`` holds each fast VJP equal to its general rule over the registry.
 """
 
 import numpy as np

@@ -23,6 +23,7 @@ agree.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 from wengert._src.backend import xp
@@ -30,6 +31,7 @@ from wengert._src.core.pytree import tree_flatten, tree_unflatten
 from wengert._src.core.source_info import user_frame_summary
 from wengert._src.primitives.indexing import unstack
 from wengert._src.transforms import control_flow as _control_flow
+from wengert._src.transforms.foreign_arrays import foreign_trace_in, hand_over
 from wengert.errors import TransformError
 
 from . import numpy as wnp
@@ -37,6 +39,22 @@ from . import numpy as wnp
 __all__ = ["cond", "fori_loop", "scan", "switch", "while_loop"]
 
 
+def _on_other_libraries(function: Callable) -> Callable:
+    """``function``, handing a call with another library's arrays among its arguments over to that library
+    (docs/array_api.md): the loop or branch runs on values of the library's level, so the ``wengert.numpy``
+    functions in the user's callables compute in it, and the results are its arrays."""
+
+    @functools.wraps(function)
+    def entry(*args, **kwargs):
+        foreign = foreign_trace_in(args, kwargs)
+        if foreign is not None:
+            return hand_over(foreign, function, *args, **kwargs)
+        return function(*args, **kwargs)
+
+    return entry
+
+
+@_on_other_libraries
 def cond(pred, true_fun: Callable, false_fun: Callable, *operands):
     """``true_fun(*operands)`` if ``pred`` else ``false_fun(*operands)``.
 
@@ -57,6 +75,7 @@ def cond(pred, true_fun: Callable, false_fun: Callable, *operands):
     return _control_flow.switch(index, (false_fun, true_fun), operands)
 
 
+@_on_other_libraries
 def switch(index, branches: Sequence[Callable], *operands):
     """``branches[index](*operands)``, with ``index`` clamped to the valid range (as in JAX)."""
     branches = tuple(branches)
@@ -69,6 +88,7 @@ def switch(index, branches: Sequence[Callable], *operands):
     return _control_flow.switch(wnp.minimum(wnp.maximum(index, 0), len(branches) - 1), branches, operands)
 
 
+@_on_other_libraries
 def while_loop(cond_fun: Callable, body_fun: Callable, init_val):
     """Repeat ``val = body_fun(val)`` while ``cond_fun(val)``; return the final ``val``.
 
@@ -86,6 +106,7 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val):
     return _control_flow.while_loop(cond_fun, body_fun, tree_unflatten(tree, leaves), check)
 
 
+@_on_other_libraries
 def fori_loop(lower, upper, body_fun: Callable, init_val):
     """``val = body_fun(i, val)`` for ``i`` in ``range(lower, upper)``.
 
@@ -111,6 +132,7 @@ def fori_loop(lower, upper, body_fun: Callable, init_val):
     return while_loop(loop_cond, loop_body, (wnp.asarray(lower), init_val))[1]
 
 
+@_on_other_libraries
 def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = False, unroll: int = 1):
     """Loop ``carry, y = f(carry, x)`` over the leading axis of ``xs``; return ``(carry, ys)``.
 

@@ -323,7 +323,7 @@ def run_backward(roots, seeds, *, retain_graph: bool, create_graph: bool, wrap, 
         if inputs is None and not create_graph and not visits:
             cts = _compiled_pull_back(tape, tape_seeds, sources, unit_seeds)
         if cts is None:
-            cts = pull_back_tape(tape, tape_seeds, not retain_graph, visits or None)
+            cts = pull_back_tape(tape, tape_seeds, not retain_graph, not create_graph, visits or None)
         for node, ct in zip(sources, cts):
             if ct is not None:
                 if node.hooks is not None or node in wanted:

@@ -15,6 +15,8 @@ array-api-strict arrays through the operator registry.
 
 from __future__ import annotations
 
+import importlib
+
 from wengert.errors import BackendError
 
 
@@ -125,3 +127,26 @@ STANDARD_NAMES = {
     "cumsum": "cumulative_sum",
 }
 """NumPy's name -> the standard's, for the functions the standard has under another name (same semantics)."""
+
+SPECIAL_MODULES = {
+    "jax.numpy": "jax.scipy.special",
+    "torch": "torch.special",
+}
+"""Array library (its array-API namespace's name) -> its own module of SciPy's special functions, under SciPy's
+names and argument order: the functions SciPy itself hands such arrays to under ``SCIPY_ARRAY_API=1``. The
+standard has no special functions, and a library not listed here (array-api-strict) has none that wengert uses.
+CuPy's (``cupyx.scipy.special``) waits for a test on a GPU."""
+
+
+def special_function(ns, name: str):
+    """``scipy.special.<name>`` of ``ns``'s library (:data:`SPECIAL_MODULES`); refused, naming the function and
+    the library, where it has none."""
+    module_name = SPECIAL_MODULES.get(ns.name)
+    function = getattr(importlib.import_module(module_name), name, None) if module_name else None
+    if function is None:
+        where = f"{module_name} has no {name}" if module_name else f"{ns.name} has no special functions of its own"
+        raise BackendError(
+            f"{name}: not in the array API standard, and {where}; call it on NumPy arrays "
+            "(or add the library's module to SPECIAL_MODULES in wengert/_src/backend/fallbacks.py)."
+        )
+    return function

@@ -12,6 +12,8 @@ translated both ways, and NumPy values lifted onto the device (``lift``).
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from wengert.errors import BackendError, MissingDependencyError
@@ -45,9 +47,10 @@ class ArrayNamespace:
     its side (``dtype``).
     """
 
-    def __init__(self, module, device):
+    def __init__(self, module, device, writeable: bool = True):
         self.module = module
         self.device = device
+        self.writeable = writeable  # whether its arrays take ``x[i] = v`` (JAX's do not)
         self.name = module.__name__.removeprefix("array_api_compat.")
         pairs = [(getattr(module, name), np.dtype(name)) for name in _DTYPE_NAMES if hasattr(module, name)]
         self._numpy_dtypes = dict(pairs)
@@ -80,7 +83,13 @@ class ArrayNamespace:
 
     def numpy_dtype(self, dtype) -> np.dtype:
         """The NumPy dtype of this library's ``dtype``."""
-        return self._numpy_dtypes[dtype]
+        try:
+            return self._numpy_dtypes[dtype]
+        except KeyError:
+            if not isinstance(dtype, np.dtype):
+                raise
+            self._numpy_dtypes[dtype] = dtype  # a library whose arrays carry NumPy's dtypes (JAX)
+            return dtype
 
     def dtype(self, numpy_dtype):
         """This library's dtype for a NumPy dtype (or anything ``np.dtype`` reads: ``float``, ``"f4"``)."""
@@ -92,7 +101,7 @@ class ArrayNamespace:
 
     def lift(self, value):
         """A NumPy array or scalar as an array of this library, on its device (a copy to the device)."""
-        return self.module.asarray(value, dtype=self.dtype(value.dtype), device=self.device)
+        return self.module.asarray(value, dtype=self.dtype(value.dtype), device=self.device, copy=True)
 
     def __repr__(self) -> str:
         return f"ArrayNamespace({self.name}, device={self.device!r})"
@@ -102,9 +111,24 @@ _NAMESPACES: dict = {}
 
 
 def is_foreign_array(value) -> bool:
-    """Whether ``value`` is an array of an array-API library other than NumPy (a NumPy scalar is NumPy's)."""
+    """Whether ``value`` is an array of an array-API library other than NumPy (a NumPy scalar is NumPy's): one
+    with the standard's ``__array_namespace__``, or a PyTorch tensor (array-api-compat's namespace serves it).
+    Answered once per type (the NumPy face asks it of the Python numbers it is given)."""
     kind = type(value)
-    return kind is not np.ndarray and hasattr(kind, "__array_namespace__") and not issubclass(kind, np.generic)
+    foreign = _FOREIGN_TYPES.get(kind)
+    if foreign is None:
+        foreign = _FOREIGN_TYPES[kind] = _is_foreign_type(kind)
+    return foreign
+
+
+_FOREIGN_TYPES: dict = {np.ndarray: False}
+
+
+def _is_foreign_type(kind: type) -> bool:
+    if hasattr(kind, "__array_namespace__"):
+        return not issubclass(kind, np.generic)
+    torch = sys.modules.get("torch")  # a tensor's type exists only once torch is imported
+    return torch is not None and issubclass(kind, torch.Tensor)
 
 
 def namespace_of(array) -> ArrayNamespace:
@@ -120,7 +144,7 @@ def namespace_of(array) -> ArrayNamespace:
     key = (module.__name__, device)
     namespace = _NAMESPACES.get(key)
     if namespace is None:
-        namespace = _NAMESPACES[key] = ArrayNamespace(module, device)
+        namespace = _NAMESPACES[key] = ArrayNamespace(module, device, array_api_compat.is_writeable_array(array))
     return namespace
 
 

@@ -53,6 +53,23 @@ def register_source_writer(writer: Callable[[Program, str], str]) -> None:
     _source_writer = writer
 
 
+_program_runner: Callable[[Program, list], list] | None = None
+"""What :meth:`Program.__call__` runs, ``runner(program, flat_args)``: the transforms' ``run_program``, which
+hands a program over to another library's arrays; ``None``: :meth:`Program.run_flat` (see
+:func:`register_program_runner`)."""
+
+
+def register_program_runner(runner: Callable[[Program, list], list]) -> None:
+    """Make ``runner(program, flat_args)`` what :meth:`Program.__call__` runs.
+
+    A program traced on another library's arrays holds values of that library (its constants) and runs on
+    its arrays through the bottom interpreter of ``transforms/foreign_arrays.py``, which the IR does not
+    import; that module registers its runner here when imported, which ``import wengert`` does.
+    """
+    global _program_runner
+    _program_runner = runner
+
+
 class ShapedArray:
     """An array known by its shape and dtype only (no values), with NumPy's ``ndim`` and ``size``."""
 
@@ -255,7 +272,8 @@ class Program:
                 f"Program called with arguments of structure {in_tree}, but it was traced with {self.in_tree}; "
                 "pass arguments of the same structure, or trace again."
             )
-        return tree_unflatten(self.out_tree, self.run_flat(flat_args))
+        runner = _program_runner
+        return tree_unflatten(self.out_tree, self.run_flat(flat_args) if runner is None else runner(self, flat_args))
 
     def run_flat(self, flat_args: Sequence, consts: Sequence | None = None) -> list:
         """The flat outputs for flat inputs (checked against the input variables' shapes and dtypes).

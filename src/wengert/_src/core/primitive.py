@@ -298,6 +298,17 @@ class Primitive:
         vjps: one rule per argument, ``vjp_i(cotangent, ans, *args, **params)``
             returning the cotangent of argument ``i`` (its shape and dtype), or
             ``rules.JointVJP``, one rule for all the differentiated arguments.
+        fast_vjps: faster forms of some VJP rules for plain values, one per argument as ``vjps``
+            (``None``: the general rule serves), ``fast_i(cotangent, ans, *args, **params)``. Only
+            the tape's backward loop (``transforms/reverse.pull_back_tape``) calls them, and only
+            where the tape holds no tracer and the cotangent is not one: then every value they get is
+            a NumPy array or number, and they may call NumPy directly or compute in place into
+            arrays of their own. They return what the general rule returns (a form they do not
+            speed up may call it) and read no value the general rule does not read (``vjp_reads``
+            and the tape's stand-ins follow the general rules); ``tests/test_fast_vjps.py`` holds
+            each equal to its general rule on every registry case. The general rules stay pure
+            wengert operations, so staging, ``jit``, the compiled backward pass and higher orders
+            differentiate and compile them. Stored with the general rules filled in for ``None``.
         multiple_results: the impl returns a tuple; rules then take and return tuples
             of tangents/cotangents, one per result (zeros filled in).
         transposes: for a primitive linear in some arguments, one rule per argument,
@@ -362,6 +373,7 @@ class Primitive:
     __slots__ = (
         "__dict__",
         "batch",
+        "fast_vjps",
         "flops",
         "impl",
         "jacobian_structure",
@@ -387,6 +399,7 @@ class Primitive:
         *,
         jvps=None,
         vjps=None,
+        fast_vjps=None,
         transposes=None,
         batch=None,
         flops=None,
@@ -405,6 +418,7 @@ class Primitive:
         self.impl = impl
         self.jvps = jvps
         self.vjps = vjps
+        self.fast_vjps = None if fast_vjps is None else tuple(f or v for f, v in zip(fast_vjps, vjps, strict=True))
         self.transposes = transposes
         self.batch = batch
         self.flops = flops

@@ -11,7 +11,7 @@ import math
 from typing import NamedTuple
 
 from ..backend import xp
-from ..core.primitive import Primitive, Tracer
+from ..core.primitive import Primitive
 from .rules import BY_VJP, EveryArgument, Multilinear, PerPosition
 from .structural import astype, batch_first, broadcast_to, rank_of, reshape, transpose, unbroadcast
 
@@ -79,16 +79,7 @@ def _as_matrix_cotangent(g, a, b):
     return g
 
 
-def _plain_matrices(g, a, b) -> bool:
-    """True for the common case worth a direct path: 2-D plain arrays (no transform above)."""
-    plain = not isinstance(g, Tracer) and not isinstance(a, Tracer) and not isinstance(b, Tracer)
-    return plain and a.ndim == b.ndim == 2
-
-
 def _matmul_vjp_a(g, ans, a, b):
-    if _plain_matrices(g, a, b):  # NumPy directly, the same products as the general path
-        grad = xp.matmul(g, b.T)
-        return grad if grad.dtype == a.dtype else astype(grad, dtype=a.dtype)  # complex to real: the real part
     if a.ndim == 1 and b.ndim == 1:
         return unbroadcast(g * b, a)
     if a.ndim == 1 and b.ndim == 2:  # x B: x̄ = B ḡ, a matrix-vector product
@@ -102,9 +93,6 @@ def _matmul_vjp_a(g, ans, a, b):
 
 
 def _matmul_vjp_b(g, ans, a, b):
-    if _plain_matrices(g, a, b):
-        grad = xp.matmul(a.T, g)
-        return grad if grad.dtype == b.dtype else astype(grad, dtype=b.dtype)
     if a.ndim == 1 and b.ndim == 1:
         return unbroadcast(g * a, b)
     if a.ndim == 2 and b.ndim == 1:  # A x: x̄ = Aᵀ ḡ, a matrix-vector product
@@ -117,11 +105,28 @@ def _matmul_vjp_b(g, ans, a, b):
     return unbroadcast(grad, b)
 
 
+def _matmul_fast_vjp_a(g, ans, a, b):
+    """``_matmul_vjp_a`` on plain matrices: ``g bᵀ`` by NumPy directly, the same product."""
+    if a.ndim == b.ndim == 2:
+        grad = xp.matmul(g, b.T)
+        return grad if grad.dtype == a.dtype else astype(grad, dtype=a.dtype)  # complex to real: the real part
+    return _matmul_vjp_a(g, ans, a, b)
+
+
+def _matmul_fast_vjp_b(g, ans, a, b):
+    """``_matmul_vjp_b`` on plain matrices: ``aᵀ g`` by NumPy directly, the same product."""
+    if a.ndim == b.ndim == 2:
+        grad = xp.matmul(a.T, g)
+        return grad if grad.dtype == b.dtype else astype(grad, dtype=b.dtype)
+    return _matmul_vjp_b(g, ans, a, b)
+
+
 matmul = Primitive(
     "matmul",
     xp.matmul,
     jvps=(lambda t, ans, a, b: matmul(t, b), lambda t, ans, a, b: matmul(a, t)),
     vjps=(_matmul_vjp_a, _matmul_vjp_b),
+    fast_vjps=(_matmul_fast_vjp_a, _matmul_fast_vjp_b),
     transposes=Multilinear((BY_VJP, BY_VJP)),
     batch=_matmul_batch,
     flops=lambda out_shapes, a, b: 2 * math.prod(out_shapes[0]) * a[-1],

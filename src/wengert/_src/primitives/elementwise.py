@@ -17,19 +17,21 @@ from ..backend import xp
 from ..core.primitive import READS_NOTHING, Primitive, Tracer
 from . import structural
 from .rules import BY_VJP, Multilinear, elementwise_flops, no_flops
-from .structural import broadcast_like, broadcasting_batch, unbroadcast
+from .structural import broadcast_like, broadcasting_batch, unbroadcast, unbroadcast_array
 
 
-def _unary(name, impl, derivative, doc, vjp=None):
+def _unary(name, impl, derivative, doc, vjp=None, fast_vjp=None):
     """A unary primitive with ``d f = derivative(ans, x) * dx``.
 
-    ``vjp``: a VJP rule computing ``g * derivative(ans, x)`` faster than that product.
+    ``vjp``: a VJP rule computing ``g * derivative(ans, x)`` faster than that product;
+    ``fast_vjp``: its form on plain arrays (``Primitive.fast_vjps``).
     """
     prim = Primitive(
         name,
         impl,
         jvps=(lambda t, ans, x: t * derivative(ans, x),),
         vjps=(vjp or (lambda g, ans, x: g * derivative(ans, x)),),
+        fast_vjps=None if fast_vjp is None else (fast_vjp,),
         batch=lambda args, dims: broadcasting_batch(prim, args, dims),
         flops=elementwise_flops,
         doc=doc,
@@ -81,16 +83,29 @@ cosh = _unary("cosh", xp.cosh, lambda ans, x: sinh(x), "d cosh(x) = sinh(x) dx")
 
 
 def _tanh_vjp(g, ans, x):
-    """``g (1 - tanh(x)^2)``; on plain arrays of one dtype, in place in one fresh array."""
+    """``g (1 - tanh(x)^2)``."""
+    return g * (1.0 - ans * ans)
+
+
+def _tanh_fast_vjp(g, ans, x):
+    """``_tanh_vjp`` on plain arrays of one dtype and shape, in place in one fresh array (the same
+    products, so the same bits)."""
     if type(ans) is xp.ndarray and type(g) is xp.ndarray and g.dtype == ans.dtype and g.shape == ans.shape:
         d = ans * ans
         xp.subtract(1.0, d, out=d)
         d *= g
         return d
-    return g * (1.0 - ans * ans)
+    return _tanh_vjp(g, ans, x)
 
 
-tanh = _unary("tanh", xp.tanh, lambda ans, x: 1.0 - ans * ans, "d tanh(x) = (1 - tanh(x)^2) dx", vjp=_tanh_vjp)
+tanh = _unary(
+    "tanh",
+    xp.tanh,
+    lambda ans, x: 1.0 - ans * ans,
+    "d tanh(x) = (1 - tanh(x)^2) dx",
+    vjp=_tanh_vjp,
+    fast_vjp=_tanh_fast_vjp,
+)
 arcsinh = _unary("arcsinh", xp.arcsinh, lambda ans, x: 1.0 / sqrt(x * x + 1.0), "d asinh(x) = dx / sqrt(x^2 + 1)")
 arccosh = _unary(
     "arccosh",
@@ -225,11 +240,10 @@ absolute = Primitive(
 )
 
 
-def binary_primitive(name, impl, dx, dy, doc, transposes=None, vjp_x=None, source=None, neutral=None):
+def binary_primitive(name, impl, dx, dy, doc, transposes=None, fast_vjps=None, source=None, neutral=None):
     """A broadcasting binary primitive with ``d f = dx(ans, x, y) dx + dy(ans, x, y) dy``.
 
-    ``transposes`` for one linear in an argument (``x / y`` in ``x``); ``vjp_x``: a VJP rule for
-    ``x`` computing ``unbroadcast(g * dx(ans, x, y), x)`` faster than that; ``source`` and
+    ``transposes`` for one linear in an argument (``x / y`` in ``x``); ``fast_vjps``, ``source`` and
     ``neutral`` as :class:`Primitive` declares them.
     """
     prim = Primitive(
@@ -240,9 +254,10 @@ def binary_primitive(name, impl, dx, dy, doc, transposes=None, vjp_x=None, sourc
             lambda t, ans, x, y: broadcast_like(t * dy(ans, x, y), ans),
         ),
         vjps=(
-            vjp_x or (lambda g, ans, x, y: unbroadcast(g * dx(ans, x, y), x)),
+            lambda g, ans, x, y: unbroadcast(g * dx(ans, x, y), x),
             lambda g, ans, x, y: unbroadcast(g * dy(ans, x, y), y),
         ),
+        fast_vjps=fast_vjps,
         transposes=transposes,
         batch=lambda args, dims: broadcasting_batch(prim, args, dims),
         flops=elementwise_flops,
@@ -259,6 +274,7 @@ add = Primitive(
     xp.add,
     jvps=(lambda t, ans, x, y: broadcast_like(t, ans), lambda t, ans, x, y: broadcast_like(t, ans)),
     vjps=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(g, y)),
+    fast_vjps=(lambda g, ans, x, y: unbroadcast_array(g, x), lambda g, ans, x, y: unbroadcast_array(g, y)),
     transposes=(BY_VJP, BY_VJP),
     batch=lambda args, dims: broadcasting_batch(add, args, dims),
     flops=elementwise_flops,
@@ -274,6 +290,7 @@ subtract = Primitive(
     xp.subtract,
     jvps=(lambda t, ans, x, y: broadcast_like(t, ans), lambda t, ans, x, y: broadcast_like(neg(t), ans)),
     vjps=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: -unbroadcast(g, y)),
+    fast_vjps=(lambda g, ans, x, y: unbroadcast_array(g, x), lambda g, ans, x, y: -unbroadcast_array(g, y)),
     transposes=(BY_VJP, BY_VJP),
     batch=lambda args, dims: broadcasting_batch(subtract, args, dims),
     flops=elementwise_flops,
@@ -289,6 +306,7 @@ multiply = Primitive(
     xp.multiply,
     jvps=(lambda t, ans, x, y: broadcast_like(t * y, ans), lambda t, ans, x, y: broadcast_like(x * t, ans)),
     vjps=(lambda g, ans, x, y: unbroadcast(g * y, x), lambda g, ans, x, y: unbroadcast(x * g, y)),
+    fast_vjps=(lambda g, ans, x, y: unbroadcast_array(g * y, x), lambda g, ans, x, y: unbroadcast_array(x * g, y)),
     transposes=Multilinear((BY_VJP, BY_VJP)),
     batch=lambda args, dims: broadcasting_batch(multiply, args, dims),
     flops=elementwise_flops,
@@ -329,7 +347,7 @@ def _power_dx(ans, x, y):
             return 0.0 * x
         if y == 2:
             return 2.0 * x
-        return y * (power(x, y - 1) if isinstance(x, Tracer) else xp.power(x, y - 1))
+        return y * power(x, y - 1)
     safe_exponent = where(equal(y, 0), 1.0, y - 1.0)
     return where(equal(y, 0), 0.0, y * power(x, safe_exponent))
 
@@ -340,18 +358,25 @@ def _power_dy(ans, x, y):
     return ans * log(safe_x)
 
 
-def _power_vjp_x(g, ans, x, y):
-    """``g y x^(y-1)``, summed to x's shape; on plain arrays, multiplied in place into the fresh
-    array ``_power_dx`` returns."""
+def _power_fast_vjp_x(g, ans, x, y):
+    """``unbroadcast(g y x^(y-1), x)`` on plain arrays: ``g`` multiplied in place into the fresh array
+    ``_power_dx`` returns there (the same product, so the same bits)."""
     d = _power_dx(ans, x, y)
     if type(d) is xp.ndarray and type(g) is xp.ndarray and d.dtype == g.dtype and d.shape == g.shape:
         d *= g
-        return unbroadcast(d, x)
-    return unbroadcast(g * d, x)
+        return unbroadcast_array(d, x)
+    return unbroadcast_array(g * d, x)
 
 
 power = binary_primitive(
-    "power", xp.power, _power_dx, _power_dy, "x ** y", vjp_x=_power_vjp_x, source="**", neutral=(1, "right")
+    "power",
+    xp.power,
+    _power_dx,
+    _power_dy,
+    "x ** y",
+    fast_vjps=(_power_fast_vjp_x, None),
+    source="**",
+    neutral=(1, "right"),
 )
 
 

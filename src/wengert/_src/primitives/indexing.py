@@ -97,17 +97,27 @@ def _zeros(value):
 
 
 def _gather_vjp(g, ans, x, idx):
-    """Scatter-add ``g`` into zeros of x's shape (``index_add``); on a plain cotangent, directly.
+    """Scatter-add ``g`` into zeros of x's shape (``index_add``).
 
     The compiled backward pass stages a recorded gather with its index arrays as placeholders
     (operands of the staged program, so that it serves every batch of indices): such an index
     is scattered back by ``take_add``, whose indices are an operand
     (:func:`add_at_index_operands`)."""
-    if isinstance(g, Tracer):
-        for item in idx:
-            if isinstance(item, Tracer):
-                return add_at_index_operands(_zeros(x), idx, g)
-        return index_add(_zeros(x), g, idx=idx)
+    if _indexes_by_operands(idx):
+        return add_at_index_operands(_zeros(x), idx, g)
+    return index_add(_zeros(x), g, idx=idx)
+
+
+def _indexes_by_operands(idx: tuple) -> bool:
+    """True if an item of ``idx`` is a traced array: an index that is an operand of the program."""
+    return any(isinstance(item, Tracer) for item in idx)
+
+
+def _gather_fast_vjp(g, ans, x, idx):
+    """``_gather_vjp`` on a plain cotangent, by NumPy directly. Where the positions read are known,
+    the cotangents of a repeated position are summed in float64 and rounded once (as the compiled
+    pass writes a scatter-add), where ``index_add``'s ``np.add.at`` rounds each float32 addition;
+    in float64 the two are the same sums in the same order."""
     positions = _positions_read(x.shape, idx) if x.size and x.dtype in BINCOUNT_DTYPES else None
     if positions is not None:
         # One weighted count over the flat positions sums every cotangent, in float64 and in order
@@ -167,6 +177,7 @@ getitem = Primitive(
     _gather_impl,
     jvps=(lambda t, ans, x, idx: getitem(t, idx=idx),),
     vjps=(_gather_vjp,),
+    fast_vjps=(_gather_fast_vjp,),
     transposes=(BY_VJP,),
     batch=_getitem_batch,
     flops=no_flops,

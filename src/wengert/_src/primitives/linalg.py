@@ -191,14 +191,14 @@ def _lapack(names, *arrays):
 
 
 _FACTOR_SIZE = 32  # below it NumPy's own calls beat a factorisation kept for the derivative (the Python around it)
-_NOT_FACTORED, _LOWER, _UPPER = -1, -2, -3
+NOT_FACTORED, _LOWER, _UPPER = -1, -2, -3
 """``piv``'s entries where ``lu_factor`` did not factor ``A``: a general matrix, or a lower or upper triangular one."""
 
 
 def _lu_factor_impl(a):
     """``(lu, piv)``: LAPACK's ``getrf`` of a 2-D matrix, ``P A = L U`` packed as SciPy's ``lu_factor``
     packs it (``L``'s unit diagonal implied); or, where factoring does not pay, ``(a, marker)``, ``piv``
-    filled with :data:`_NOT_FACTORED`, :data:`_LOWER` or :data:`_UPPER`, and the consumers solve from
+    filled with :data:`NOT_FACTORED`, :data:`_LOWER` or :data:`_UPPER`, and the consumers solve from
     ``a`` as NumPy does, or by one triangular solve.
 
     Not factored: a matrix smaller than :data:`_FACTOR_SIZE` or a stack of matrices (NumPy's own
@@ -222,7 +222,7 @@ def _may_factor(a) -> bool:
     return a.ndim == 2 and a.shape[-1] >= _FACTOR_SIZE
 
 
-def _unfactored(a, marker: int = _NOT_FACTORED):
+def _unfactored(a, marker: int = NOT_FACTORED):
     """The ``(lu, piv)`` of no factorisation: ``a`` itself, and ``marker`` for each pivot."""
     return a, xp.full(tuple(a.shape[:-1]), marker, dtype=xp.int32)
 
@@ -269,7 +269,7 @@ def _solve_impl(a, b, lu, piv, transpose_a=False):
         columns = _in_columns(b, n)
         x, _ = _lapack("getrs", lu, columns)(lu, piv, columns, trans=int(transpose_a))
         return _from_columns(x, b)
-    if piv.ndim == 1 and n and piv[0] != _NOT_FACTORED:
+    if piv.ndim == 1 and n and piv[0] != NOT_FACTORED:
         columns = _in_columns(b, n)
         x = _scipy_linalg().solve_triangular(
             a, columns, trans=int(transpose_a), lower=piv[0] == _LOWER, check_finite=False

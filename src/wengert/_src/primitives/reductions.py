@@ -6,10 +6,10 @@ derivatives are exact everywhere (``prod`` at zeros included) and to any order.
 """
 
 from ..backend import xp
-from ..core.primitive import READS_NOTHING, Primitive, Tracer
+from ..core.primitive import READS_NOTHING, Primitive
 from .elementwise import equal
 from .rules import BY_VJP, input_flops
-from .structural import astype, batch_first, batched_axis, flip, reduce_sum, reduction_batch, reshape
+from .structural import astype, batch_first, batched_axis, flip, keepdims_shape, reduce_sum, reduction_batch, reshape
 
 
 def _flattened_batch(x, dim):
@@ -41,15 +41,9 @@ def _along_axis_batch(prim, args, dims, axis, **params):
     return prim(x, axis=batched_axis(int(axis) % max(x.ndim - 1, 1), dim), **params), dim
 
 
-def _keepdims_shape(shape, axis):
-    if axis is None:
-        return (1,) * len(shape)
-    return tuple(1 if i in axis else d for i, d in enumerate(shape))
-
-
 def _ties(ans, x, axis, keepdims):
     """Where x ties for the extremum (1 or 0, in x's dtype), and how many tie in each reduced slice."""
-    kept = ans if keepdims else reshape(ans, shape=_keepdims_shape(x.shape, axis))
+    kept = ans if keepdims else reshape(ans, shape=keepdims_shape(x.shape, axis))
     mask = astype(equal(x, kept), dtype=x.dtype)  # carries no derivative, but may be batched (vmap)
     return mask, reduce_sum(mask, axis=axis, keepdims=True)
 
@@ -57,15 +51,19 @@ def _ties(ans, x, axis, keepdims):
 def _extremum_vjp(g, ans, x, axis, keepdims):
     """``g / count`` where x ties for the extremum, else 0 (the cotangent divided before it is
     spread: one division per slice, not per element)."""
-    if not isinstance(g, Tracer) and not isinstance(x, Tracer):  # plain arrays: the same weights, fewer passes
-        if not keepdims:
-            shape = _keepdims_shape(x.shape, axis)
-            g, ans = xp.reshape(g, shape), xp.reshape(ans, shape)
-        mask = x == ans
-        return mask * (g / xp.add.reduce(mask, axis=axis, keepdims=True, dtype=x.dtype))
-    kept = g if keepdims else reshape(g, shape=_keepdims_shape(x.shape, axis))
+    kept = g if keepdims else reshape(g, shape=keepdims_shape(x.shape, axis))
     mask, count = _ties(ans, x, axis, keepdims)
     return mask * (kept / count)
+
+
+def _extremum_fast_vjp(g, ans, x, axis, keepdims):
+    """``_extremum_vjp`` on plain arrays: the same weights in fewer passes (the boolean mask counted
+    in x's dtype, whole numbers either way)."""
+    if not keepdims:
+        shape = keepdims_shape(x.shape, axis)
+        g, ans = xp.reshape(g, shape), xp.reshape(ans, shape)
+    mask = x == ans
+    return mask * (g / xp.add.reduce(mask, axis=axis, keepdims=True, dtype=x.dtype))
 
 
 def _extremum_jvp(t, ans, x, axis, keepdims):
@@ -78,6 +76,7 @@ reduce_max = Primitive(
     lambda x, axis, keepdims: xp.maximum.reduce(x, axis=axis, keepdims=keepdims),  # np.max minus its Python dispatch
     jvps=(_extremum_jvp,),
     vjps=(_extremum_vjp,),
+    fast_vjps=(_extremum_fast_vjp,),
     batch=lambda args, dims, **params: reduction_batch(reduce_max, args, dims, **params),
     flops=input_flops,
     source=lambda gen, eqn, args: f"{gen.array(eqn, args)}.max({gen.keywords(eqn.params, 'axis', 'keepdims')})",
@@ -89,6 +88,7 @@ reduce_min = Primitive(
     lambda x, axis, keepdims: xp.minimum.reduce(x, axis=axis, keepdims=keepdims),
     jvps=(_extremum_jvp,),
     vjps=(_extremum_vjp,),
+    fast_vjps=(_extremum_fast_vjp,),
     batch=lambda args, dims, **params: reduction_batch(reduce_min, args, dims, **params),
     flops=input_flops,
     source=lambda gen, eqn, args: f"{gen.array(eqn, args)}.min({gen.keywords(eqn.params, 'axis', 'keepdims')})",

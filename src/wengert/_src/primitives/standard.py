@@ -8,9 +8,10 @@ name is its function in ``ns``, its operands promoted as NumPy promotes them (th
 mixed kinds, ``bool * float``, to the library). The others are in :data:`IMPLS`, keyed by primitive.
 
 The table covers the elementwise, reduction, structural, contraction and indexing families
-(``standard_indexing.py``), the softmaxes and ``xlogy``, and the ``linalg`` extension
-(``standard_more.py``); ``tests/test_array_api_strict.py`` runs the operator registry on array-api-strict
-arrays through it, and skips, naming the primitive, what the standard has no counterpart for.
+(``standard_indexing.py``), the softmaxes, ``xlogy`` and the ``fft`` extension (``standard_more.py``),
+and the ``linalg`` extension (``standard_linalg.py``); ``tests/test_array_api_strict.py`` runs the
+operator registry on array-api-strict arrays through it, and skips, naming the primitive, what the
+standard has no counterpart for.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 
 from wengert.errors import BackendError
 
-from . import contractions, elementwise, reductions, standard_indexing, standard_more, structural
+from . import contractions, elementwise, reductions, standard_indexing, standard_linalg, standard_more, structural
 from .promotion import numpy_promoted
 
 
@@ -122,10 +123,17 @@ IMPLS = {
     contractions.tensordot: lambda ns, a, b, axes: ns.tensordot(a, b, axes=axes),
     **standard_indexing.IMPLS,
     **standard_more.IMPLS,
+    **standard_linalg.IMPLS,
 }
 """Primitive -> its implementation ``impl(ns, *args, **params)`` in the standard (ufunc primitives derive theirs)."""
 
 _DERIVED: dict = {}
+
+
+def register(prim, impl) -> None:
+    """Declare ``prim``'s implementation in the standard where ``prim`` is declared above the primitives: the
+    control-flow primitives of ``transforms/control_flow.py``, whose implementations run programs."""
+    IMPLS[prim] = impl
 
 
 def standard_impl(prim):

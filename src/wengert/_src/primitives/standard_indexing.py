@@ -1,12 +1,12 @@
-"""The indexing primitives in the array API standard: NumPy's indexing by ``take``, scatters by one-hot products.
+"""The indexing primitives in the array API standard: NumPy's indexing by ``take``, scatters by sorting.
 
 The standard indexes with integers, slices, ``None`` and ``...`` (always naming every axis), and with one
 boolean array; it has ``take`` (one-dimensional indices), ``take_along_axis`` and assignment through basic
 indices. NumPy's advanced indexing (integer arrays, several of them, broadcast together) is written here
 as one ``take`` from the array with the indexed axes flattened into one, and the scatters NumPy makes
-with ``np.add.at`` (which the standard lacks) as a product with a one-hot matrix: for ``m`` positions into
-an axis of ``n``, the ``n x m`` matrix ``onehot[k, j] = (index_j == k)`` adds each update where it goes,
-repeated positions summed, at ``n m`` memory (libraries with a scatter of their own may serve it faster).
+with ``np.add.at`` (which the standard lacks) by sorting: the updates sorted by position, summed within each
+run of one position by a segmented scan, and each position finding its run's total by a binary search, in
+memory proportional to the data and ``O(m log m)`` work for ``m`` updates (``_scatter_rows``).
 """
 
 from __future__ import annotations
@@ -125,10 +125,44 @@ def getitem(ns, x, idx):
     return ns.permute_dims(taken, advanced.result_order())
 
 
-def _onehot(ns, flat, n: int, dtype):
-    """The ``n x m`` matrix with a one at ``(flat[j], j)``: the scatter of ``m`` values into ``n`` places."""
-    places = ns.reshape(ns.arange(n, device=ns.device, dtype=flat.dtype), (n, 1))
-    return ns.astype(places == ns.reshape(flat, (1, -1)), dtype)
+def _segment_sums(ns, keys, values):
+    """The running sums of ``values`` (along axis 0) within each run of equal ``keys`` (sorted): a segmented
+    inclusive scan by doubling (Hillis and Steele), ``log2 m`` steps of ``O(m)`` work and memory each.
+
+    After step ``k``, row ``j`` holds the sum of the rows ``max(start_j, j - 2^k + 1) .. j`` of its run; adding
+    the row ``2^k`` before it where that row's key is the same doubles the span. The last row of each run
+    holds its total, summed as a tree (pairwise, no running total over other runs to cancel against).
+    """
+    m, shift = keys.shape[0], 1
+    while shift < m:
+        same = ns.reshape(keys[shift:] == keys[:-shift], (m - shift,) + (1,) * (values.ndim - 1))
+        earlier = ns.where(same, values[:-shift, ...], 0)
+        values = ns.concat([values[:shift, ...], values[shift:, ...] + earlier], axis=0)
+        shift *= 2
+    return values
+
+
+def _scatter_rows(ns, table, flat, updates, add: bool):
+    """``table`` (``n`` rows) with each row of ``updates`` added at (``add``) or written to (the last write wins,
+    as NumPy's) row ``flat[j]``, repeated rows summed: NumPy's ``np.add.at``, which the standard lacks, in
+    memory proportional to the data (``O(m + n)`` rows).
+
+    The updates are sorted by their row (stable, so a row's writes keep their order), summed within each run
+    of one row (:func:`_segment_sums`), and each row of ``table`` finds the last update of its run by a
+    binary search (``searchsorted``), if it has one.
+    """
+    if flat.shape[0] == 0:
+        return table
+    order = ns.argsort(flat, stable=True)
+    keys, values = ns.take(flat, order), ns.take(updates, order, axis=0)
+    if add:
+        values = _segment_sums(ns, keys, values)
+    places = ns.arange(table.shape[0], dtype=keys.dtype, device=ns.device)
+    last = ns.astype(ns.searchsorted(keys, places, side="right"), keys.dtype) - 1
+    last = ns.where(last < 0, 0, last)
+    found = ns.reshape(ns.take(keys, last) == places, (-1,) + (1,) * (table.ndim - 1))
+    written = ns.take(values, last, axis=0)
+    return table + ns.where(found, written, 0) if add else ns.where(found, written, table)
 
 
 def _scatter(ns, x, updates, idx, add: bool):
@@ -139,6 +173,8 @@ def _scatter(ns, x, updates, idx, add: bool):
     if indexing.is_basic_index(tuple(int(i) if isinstance(i, np.integer) else i for i in idx)):
         target = _basic(tuple(i for i in idx if i is not None))  # the standard assigns through no None
         updates = ns.reshape(ns.broadcast_to(updates, out[_basic(idx)].shape), out[target].shape)
+        if not ns.writeable:
+            return _scatter(ns, x, updates, _as_arrays(ns, target, x.shape), add)
         out[target] = out[target] + updates if add else updates
         return out
     advanced = _Advanced(ns, x, idx)
@@ -156,20 +192,28 @@ def _scatter(ns, x, updates, idx, add: bool):
     updates = ns.reshape(updates, (-1, rest))
     front = advanced.front(ns, out)
     table = ns.reshape(front, (front.shape[0], rest))
-    onehot = _onehot(ns, advanced.flat, table.shape[0], out.dtype)
-    if add:
-        table = table + ns.matmul(onehot, updates)
-    else:
-        count = onehot.shape[1]
-        order_of = ns.reshape(ns.arange(1, count + 1, device=ns.device, dtype=ns.module.int64), (1, -1))
-        last = ns.max(ns.astype(onehot, ns.module.int64) * order_of, axis=1)  # the last update of each place, from 1
-        written = ns.take(updates, ns.where(last > 0, last - 1, 0), axis=0)
-        table = ns.where(ns.reshape(last > 0, (-1, 1)), written, table)
+    table = _scatter_rows(ns, table, advanced.flat, updates, add)
     table = ns.reshape(table, (-1, *advanced.rest_sizes))
     sizes = [x.shape[k] for k in advanced.axes]
     table = ns.reshape(table, (*sizes, *advanced.rest_sizes))
     axes_order = advanced.axes + advanced.rest
     return ns.permute_dims(table, tuple(axes_order.index(k) for k in range(x.ndim)))
+
+
+def _as_arrays(ns, idx: tuple, shape: tuple) -> tuple:
+    """A basic index without ``None`` as integer arrays (and its integers), the arrays broadcasting to their outer
+    product: the positions it names, for a library whose arrays cannot be written in place (JAX)."""
+    items = _explicit(idx, len(shape))
+    sliced = [k for k, item in enumerate(items) if isinstance(item, slice)]
+    out = []
+    for k, (item, n) in enumerate(zip(items, shape)):
+        if isinstance(item, slice):
+            axis = sliced.index(k)
+            positions = ns.arange(*item.indices(n), device=ns.device)
+            out.append(ns.reshape(positions, tuple(-1 if j == axis else 1 for j in range(len(sliced)))))
+        else:
+            out.append(item)
+    return tuple(out)
 
 
 def _flat_indices(ns, indices, n: int):
@@ -191,17 +235,19 @@ def take_along_axis(ns, x, indices, axis):
 
 def put_along_axis_add(ns, x, indices, updates, axis):
     """``x`` plus ``updates`` added along ``axis`` at ``indices`` (``np.add.at`` on ``take_along_axis``'s index):
-    with the axis last, ``out[..., k] += sum_j (indices[..., j] == k) updates[..., j]``."""
+    with the axis last and the other axes flattened into ``b`` lines, line ``i``'s update ``j`` goes to row
+    ``i n + indices[i, j]`` of ``x`` as one column of ``b n`` rows, one scatter (:func:`_scatter_rows`)."""
     n = x.shape[axis]
-    last = x.ndim - 1
     moved = tuple(k for k in range(x.ndim) if k != axis) + (axis,)
     updates = ns.permute_dims(ns.broadcast_to(updates, indices.shape), moved)
     indices = ns.permute_dims(ns.where(indices < 0, indices + n, indices), moved)
-    places = ns.arange(n, device=ns.device, dtype=indices.dtype)
-    onehot = ns.astype(ns.expand_dims(indices, axis=-1) == places, updates.dtype)
-    added = ns.sum(onehot * ns.expand_dims(updates, axis=-1), axis=last)
-    inverse = tuple(moved.index(k) for k in range(x.ndim))
-    return x + ns.permute_dims(added, inverse)
+    lines = math.prod(indices.shape[:-1])
+    starts = ns.reshape(ns.arange(lines, dtype=indices.dtype, device=ns.device) * n, (lines, 1))
+    flat = ns.reshape(ns.reshape(indices, (lines, -1)) + starts, (-1,))
+    column = ns.reshape(ns.permute_dims(x, moved), (-1, 1))
+    added = _scatter_rows(ns, column, flat, ns.reshape(updates, (-1, 1)), add=True)
+    added = ns.reshape(added, tuple(x.shape[k] for k in moved))
+    return ns.permute_dims(added, tuple(moved.index(k) for k in range(x.ndim)))
 
 
 def pad(ns, x, widths, value):

@@ -1,16 +1,19 @@
-"""The special-function and linear-algebra primitives in the array API standard, where the standard has them.
+"""The special-function and Fourier primitives in the array API standard, where the standard has them.
 
 The softmaxes, ``softplus`` and ``xlogy`` are compositions of the standard's elementwise functions and
-reductions. The linear-algebra primitives are the standard's ``linalg`` extension, where the library has
-it (``BackendError`` where not). The others (``erf``, ``gammaln``, the Bessel functions ...) have no
-counterpart in the standard and stay on NumPy arrays.
+reductions. The other special functions are not in the standard: each is the library's own (SciPy's name in
+``torch.special`` or ``jax.scipy.special``: ``backend/fallbacks.py``), refused by name
+where the library has none (array-api-strict has none). The Fourier primitives are the standard's ``fft``
+extension (``fftn``, ``ifftn``, ``rfftn``, ``irfftn``, which take NumPy's ``s``, ``axes`` and ``norm``), where
+the library has it (``BackendError`` where not). The linear-algebra primitives are in ``standard_linalg.py``.
 """
 
 from __future__ import annotations
 
 from wengert.errors import BackendError
 
-from . import linalg, special
+from ..backend.fallbacks import special_function
+from . import fourier, special
 from .promotion import numpy_promoted
 
 
@@ -40,51 +43,51 @@ def _x_times_log(log_name: str):
     return impl
 
 
-def _linalg(name: str, **fixed):
-    """The standard's ``linalg.<name>``, where the library has the extension."""
+def _fft(name: str):
+    """The standard's ``fft.<name>`` (an n-dimensional transform), where the library has the extension."""
 
-    def impl(ns, *args, **params):
-        extension = getattr(ns.module, "linalg", None)
+    def impl(ns, x, axes, norm, lengths=None):
+        extension = getattr(ns.module, "fft", None)
         if extension is None or not hasattr(extension, name):
             raise BackendError(
-                f"linalg.{name}: {ns.name} has no linalg extension of the array API standard; "
-                "call it on NumPy arrays."
+                f"fft.{name}: {ns.name} has no fft extension of the array API standard; call it on NumPy arrays."
             )
-        return getattr(extension, name)(*args, **params, **fixed)
+        return getattr(extension, name)(x, s=lengths, axes=axes, norm=norm)
 
     return impl
 
 
-def _eigh(ns, a, lower=True):
-    """The standard's ``eigh`` reads the lower triangle (as NumPy's default); the upper one mirrored first."""
-    if not lower:
-        a = ns.permute_dims(a, (*range(a.ndim - 2), a.ndim - 1, a.ndim - 2))
-    return tuple(_linalg("eigh")(ns, a))
+def _special(name: str):
+    """SciPy's ``special.<name>`` as the library has it (``backend.fallbacks.special_function``): its Python numbers
+    made arrays of the arrays' dtype, and the result in the arrays' floating dtype (float32 stays float32)."""
+
+    def impl(ns, *args):
+        args = numpy_promoted(ns, args)
+        dtype = next(a.dtype for a in args if hasattr(a, "dtype"))
+        args = [a if hasattr(a, "dtype") else ns.asarray(a, dtype=dtype, device=ns.device) for a in args]
+        out = special_function(ns, name)(*args)
+        return ns.astype(out, dtype) if ns.numpy_dtype(dtype).kind == "f" and out.dtype != dtype else out
+
+    return impl
 
 
-def _triangular_solve(ns, a, b, lower, transpose_a):
-    """``op(A)⁻¹ B`` reading one triangle of ``A``: the standard's general ``solve`` on that triangle."""
-    triangle = ns.tril(a) if lower else ns.triu(a)
-    if transpose_a:
-        triangle = ns.permute_dims(triangle, (*range(a.ndim - 2), a.ndim - 1, a.ndim - 2))
-    return _linalg("solve")(ns, triangle, b)
-
+SCIPY_FUNCTIONS = (
+    "erf", "erfc", "erfinv", "erfcinv", "erfcx", "ndtri", "log_ndtr", "digamma", "gammaln", "gamma", "rgamma",
+    "gammasgn", "betaln", "beta", "gammainc", "gammaincc", "betainc", "jv", "yv", "iv", "ive", "kv", "kve",
+)  # fmt: skip
+"""The special-function primitives that are SciPy's function of the same name and arguments."""
 
 IMPLS = {
+    **{getattr(special, name): _special(name) for name in SCIPY_FUNCTIONS},
+    special.polygamma: lambda ns, x, n: special_function(ns, "polygamma")(int(n), x),
+    fourier.fft: _fft("fftn"),
+    fourier.ifft: _fft("ifftn"),
+    fourier.rfft: _fft("rfftn"),
+    fourier.irfft: _fft("irfftn"),
     special.softplus: lambda ns, x: ns.logaddexp(0.0, x),
     special.softmax: _softmax,
     special.log_softmax: _log_softmax,
     special.xlogy: _x_times_log("log"),
     special.xlog1py: _x_times_log("log1p"),
-    linalg.inv: _linalg("inv"),
-    linalg.det: _linalg("det"),
-    linalg.cholesky: _linalg("cholesky"),
-    linalg.slogdet: lambda ns, a: tuple(_linalg("slogdet")(ns, a)),
-    linalg.eigh: _eigh,
-    linalg.svd: lambda ns, a: tuple(_linalg("svd", full_matrices=False)(ns, a)),
-    linalg.qr: lambda ns, a: tuple(_linalg("qr", mode="reduced")(ns, a)),
-    linalg.solve: _linalg("solve"),
-    linalg.triangular_solve: _triangular_solve,
-    linalg.pinv: lambda ns, a, rcond, hermitian: _linalg("pinv")(ns, a, rtol=rcond),
 }
-"""Special and linear-algebra primitives -> their implementations in the standard (``standard.IMPLS`` takes them in)."""
+"""Special and Fourier primitives -> their implementations in the standard (``standard.IMPLS`` takes them in)."""

@@ -7,7 +7,7 @@ broadcast in the forward pass is a sum in the backward pass).
 import functools
 
 from ..backend import reduced_count, xp
-from ..core.primitive import READS_NOTHING, Primitive, Tracer
+from ..core.primitive import READS_NOTHING, Primitive
 from .rules import BY_VJP, input_flops, no_flops
 
 # --- batching helpers (vmap), shared by every family's ``batch`` rule ---------------------------------
@@ -114,7 +114,8 @@ reshape = Primitive(
     "reshape",
     _reshape_impl,
     jvps=(lambda t, ans, x, shape: reshape(t, shape=shape),),
-    vjps=(lambda g, ans, x, shape: g.reshape(x.shape) if type(g) is xp.ndarray else reshape(g, shape=x.shape),),
+    vjps=(lambda g, ans, x, shape: reshape(g, shape=x.shape),),
+    fast_vjps=(lambda g, ans, x, shape: g.reshape(x.shape) if type(g) is xp.ndarray else reshape(g, shape=x.shape),),
     transposes=(BY_VJP,),
     batch=_reshape_batch,
     flops=no_flops,
@@ -188,23 +189,32 @@ def _sum_impl(x, axis, keepdims):
     return xp.add.reduce(x, axis=axis, keepdims=keepdims)  # np.sum minus its Python dispatch
 
 
+def keepdims_shape(shape: tuple, axis) -> tuple:
+    """``shape`` with a 1 on each axis of ``axis`` (a tuple; ``None``: every axis): what a reduction
+    over ``axis`` with ``keepdims`` leaves."""
+    if axis is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axis else d for i, d in enumerate(shape))
+
+
 def _sum_vjp(g, ans, x, axis, keepdims):
-    shape = x.shape
     if not keepdims and axis is not None:
-        kept = list(shape)
-        for a in axis:
-            kept[a] = 1
-        g = g.reshape(kept) if not isinstance(g, Tracer) else reshape(g, shape=tuple(kept))
-    if not isinstance(g, Tracer):  # plain arrays (no transform above): NumPy directly, same result
-        return _broadcast_view(g, shape)
-    return broadcast_to(g, shape=shape)
+        g = reshape(g, shape=keepdims_shape(x.shape, axis))
+    return broadcast_to(g, shape=x.shape)
+
+
+def _sum_fast_vjp(g, ans, x, axis, keepdims):
+    """``_sum_vjp`` on a plain ``g``: the same read-only view, built by NumPy directly."""
+    g = xp.asarray(g)  # a NumPy scalar (the sum of every element) as a 0-d array
+    if not keepdims and axis is not None:
+        g = g.reshape(keepdims_shape(x.shape, axis))
+    return _broadcast_view(g, x.shape)
 
 
 def _broadcast_view(g, shape: tuple):
-    """``np.broadcast_to(g, shape)`` for a plain ``g`` of ``shape`` with ones where it is broadcast
+    """``np.broadcast_to(g, shape)`` for an array ``g`` of ``shape`` with ones where it is broadcast
     (or 0-d): the same read-only view with zero strides, built directly (``broadcast_to`` is a
     Python function that costs more than the sum it undoes)."""
-    g = xp.asarray(g)
     if g.ndim != len(shape):
         g = g.reshape((1,) * len(shape))
     if not g.flags.c_contiguous:
@@ -214,13 +224,16 @@ def _broadcast_view(g, shape: tuple):
     return view
 
 
-def _linear_reduction(name: str, impl, vjp, doc: str, source, jacobian_structure=None, vjp_reads=None) -> Primitive:
+def _linear_reduction(
+    name: str, impl, vjp, fast_vjp, doc: str, source, jacobian_structure=None, vjp_reads=None
+) -> Primitive:
     """A reduction over ``axis`` (``None`` or a sorted tuple) that is linear: its JVP is itself."""
     prim = Primitive(
         name,
         impl,
         jvps=(lambda t, ans, x, axis, keepdims: prim(t, axis=axis, keepdims=keepdims),),
         vjps=(vjp,),
+        fast_vjps=(fast_vjp,),
         transposes=(BY_VJP,),
         batch=lambda args, dims, **params: reduction_batch(prim, args, dims, **params),
         flops=input_flops,
@@ -248,6 +261,7 @@ reduce_sum = _linear_reduction(
     "reduce_sum",
     _sum_impl,
     _sum_vjp,
+    _sum_fast_vjp,
     "Sum over ``axis``. Its VJP broadcasts back.",
     _sum_source,
     jacobian_structure=("sum",),
@@ -268,10 +282,15 @@ def _mean_vjp(g, ans, x, axis, keepdims):
     return _sum_vjp(g / reduced_count(x.shape, axis), ans, x, axis, keepdims)
 
 
+def _mean_fast_vjp(g, ans, x, axis, keepdims):
+    return _sum_fast_vjp(g / reduced_count(x.shape, axis), ans, x, axis, keepdims)
+
+
 reduce_mean = _linear_reduction(
     "reduce_mean",
     _mean_impl,
     _mean_vjp,
+    _mean_fast_vjp,
     "Mean over ``axis``: the sum over the count. Its VJP spreads the cotangent evenly, ``g / count`` broadcast back.",
     _mean_source,
 )
@@ -328,16 +347,24 @@ def unbroadcast(g, x):
     if g.shape == shape:
         if g.dtype == x.dtype:
             return g
-    else:  # one reduction over every broadcast axis: NumPy's on a plain array, wengert's on a traced one
+    else:  # one reduction over every broadcast axis
         axes, keepdims, reshaped = _broadcast_axes(g.shape, shape)
-        if isinstance(g, Tracer):
-            g = reduce_sum(g, axis=axes, keepdims=keepdims)
-            if reshaped:
-                g = reshape(g, shape=shape)
-        else:
-            g = xp.add.reduce(g, axis=axes, keepdims=keepdims)
-            if reshaped:
-                g = g.reshape(shape)
+        g = reduce_sum(g, axis=axes, keepdims=keepdims)
+        if reshaped:
+            g = reshape(g, shape=shape)
+    if g.dtype != x.dtype:
+        g = astype(g, dtype=x.dtype)
+    return g
+
+
+def unbroadcast_array(g, x):
+    """:func:`unbroadcast` of a plain ``g``, its reduction by NumPy directly: for ``fast_vjps`` only."""
+    shape = x.shape
+    if g.shape != shape:
+        axes, keepdims, reshaped = _broadcast_axes(g.shape, shape)
+        g = xp.add.reduce(g, axis=axes, keepdims=keepdims)
+        if reshaped:
+            g = g.reshape(shape)
     if g.dtype != x.dtype:
         g = astype(g, dtype=x.dtype)
     return g

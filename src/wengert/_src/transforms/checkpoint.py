@@ -32,11 +32,12 @@ from collections.abc import Callable
 
 from wengert.errors import TransformError
 
-from ..backend import dtype_of, is_float_dtype, xp
+from ..backend import dtype_of, is_float_dtype, shape_of, xp
 from ..core.primitive import Primitive, Tracer, new_trace
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.source_info import user_frame_summary
 from ..primitives.rules import PerPosition
+from .foreign_arrays import ForeignTracer, foreign_trace, hand_over, like
 from .random_states import RandomStates
 from .reverse import ReverseTrace, ReverseTracer, TapeEntry
 
@@ -68,6 +69,8 @@ def checkpoint(fun: Callable | None = None, *, preserve_rng_state: bool = True) 
     def checkpointed(*args, **kwargs):
         flat_args, in_tree = tree_flatten((args, kwargs))
         trace = _top_trace(flat_args)
+        if trace is None and (foreign := foreign_trace(flat_args)) is not None:
+            return hand_over(foreign, fun, *args, **kwargs)  # another library's arrays: run in its namespace
         if not isinstance(trace, ReverseTrace):
             return fun(*args, **kwargs)
         return _record(trace, fun, flat_args, in_tree, preserve_rng_state)
@@ -124,7 +127,7 @@ class _Recomputation:
             outs = self.run(*inputs)
             self._check_reproduced([o._primal if isinstance(o, ReverseTracer) else o for o in outs], forward_outs)
             grads = trace.backward(list(outs), list(out_cts), inputs)
-        return [xp.zeros_like(_concrete(a)) if g is None else g for g, a in zip(grads, args)]
+        return [like(a, xp.zeros(shape_of(a), dtype_of(a))) if g is None else g for g, a in zip(grads, args)]
 
     def _check_reproduced(self, outs: list, forward_outs: tuple) -> None:
         """Refuse a recomputation whose outputs are not the forward pass's: its gradient would be another function's."""
@@ -153,6 +156,8 @@ class _Recomputation:
 
 def _same_values(again, first) -> bool:
     """Whether a recomputed output equals the forward pass's (to rounding; values hidden by a transform pass)."""
+    if isinstance(again, ForeignTracer) and isinstance(first, ForeignTracer):
+        return _same_values_in_their_library(again, first)
     if isinstance(again, Tracer) or isinstance(first, Tracer):
         return True
     again, first = xp.asarray(again), xp.asarray(first)
@@ -163,6 +168,20 @@ def _same_values(again, first) -> bool:
     tolerance = float(xp.sqrt(xp.finfo(first.dtype).eps))
     scale = float(xp.max(xp.abs(first), initial=0.0, where=xp.isfinite(first)))
     return bool(xp.allclose(again, first, rtol=tolerance, atol=tolerance * scale, equal_nan=True))
+
+
+def _same_values_in_their_library(again: ForeignTracer, first: ForeignTracer) -> bool:
+    """:func:`_same_values` of two arrays of another library, compared in it: NumPy's ``allclose`` in the standard,
+    ``|a - b| <= atol + rtol |b|`` (equal infinities and nans equal)."""
+    ns, a, b = first._trace.namespace, again._primal, first._primal
+    if again.shape != first.shape or again.dtype != first.dtype:
+        return False
+    if not is_float_dtype(first.dtype) or first.size == 0:
+        return bool(ns.all(a == b))
+    tolerance = float(xp.sqrt(xp.finfo(first.dtype).eps))
+    scale = float(ns.max(ns.where(ns.isfinite(b), ns.abs(b), 0.0)))
+    close = (a == b) | (ns.abs(a - b) <= tolerance * scale + tolerance * ns.abs(b)) | (ns.isnan(a) & ns.isnan(b))
+    return bool(ns.all(close))
 
 
 def _checkpoint_vjp(position, out_cts, outs, *args, recomputation):
@@ -214,7 +233,3 @@ def _record(trace: ReverseTrace, fun, flat_args: list, in_tree, preserve_rng_sta
     tape.append(TapeEntry(checkpointed_call, tuple(lowered), {"recomputation": recomputation}, tuple(outs), parents))
     wrapped = [ReverseTracer(trace, o, index, k) if is_float_dtype(dtype_of(o)) else o for k, o in enumerate(outs)]
     return tree_unflatten(out_tree, wrapped)
-
-
-def _concrete(value):
-    return value.concrete() if isinstance(value, Tracer) else value

@@ -24,9 +24,11 @@ from ..core.ir import Program, Var
 from ..core.primitive import Primitive, Tracer
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.source_info import user_frame_summary
+from ..primitives import standard
 from ..primitives.elementwise import where
 from ..primitives.rules import EveryArgument, JointJVP, PerPosition
 from .batching import BatchTracer
+from .foreign_arrays import in_library
 from .stage import StagedTracer, stage
 
 
@@ -392,7 +394,8 @@ def _control_primitive(name: str, impl, jvps, vjps, statements, doc: str) -> Pri
     """A primitive whose parameters are programs. Its batching rule runs its control flow under
     ``vmap`` itself: a batched predicate then selects between branches (cond), or advances only
     the examples whose condition holds (while). Code generation writes its programs as functions
-    of the module and calls them (``statements``)."""
+    of the module and calls them (``statements``); on another library's arrays ``impl`` runs them
+    on values of its level (``foreign_arrays.in_library``)."""
     prim = Primitive(
         name,
         impl,
@@ -404,6 +407,7 @@ def _control_primitive(name: str, impl, jvps, vjps, statements, doc: str) -> Pri
         statements=statements,
         doc=doc,
     )
+    standard.register(prim, in_library(impl))  # on another library's arrays the programs run in it
     return prim
 
 

@@ -19,6 +19,7 @@ outputs, so the caller gets arrays of their library back.
 from __future__ import annotations
 
 import functools
+import types
 from collections.abc import Callable
 
 import numpy as np
@@ -26,6 +27,7 @@ import numpy as np
 from wengert.errors import BackendError
 
 from ..backend.namespaces import ArrayNamespace, foreign_namespace, is_foreign_array, namespace_of
+from ..core.ir import Program, register_program_runner
 from ..core.primitive import Trace, Tracer, ValueTracer, reraise_with_shapes
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..primitives.standard import standard_impl
@@ -156,16 +158,52 @@ def hand_over(trace: ForeignTrace, call: Callable, *args, **kwargs):
 
 
 def _unwrapped(trace: ForeignTrace, result):
+    """A transform's result as the caller gets it: the library's arrays; a function returned (``vjp_fn``) handed
+    over when called. An object that runs a program (a ``Program``, ``linearize``'s ``LinearFunction``) stays
+    as it is, printable: its constants are values of the trace, and calling it hands over by itself."""
+
     def unwrap(leaf):
         if isinstance(leaf, ForeignTracer):
             return leaf._primal
         if isinstance(leaf, (np.ndarray, np.generic)):
             return trace.namespace.lift(leaf)
-        if callable(leaf) and not isinstance(leaf, Tracer):
+        if isinstance(leaf, (types.FunctionType, functools.partial)):
             return functools.wraps(leaf)(functools.partial(hand_over, trace, leaf))
         return leaf
 
     return _tree_map_leaves(unwrap, result)
+
+
+def run_program(program: Program, flat_args: list) -> list:
+    """``program.run_flat(flat_args)``, handed over where an argument is another library's array or a constant
+    of the program is a value of its level (the program was traced on that library's arrays): what
+    ``Program.__call__`` runs (registered with the IR, which does not import the transforms)."""
+    trace = foreign_trace(flat_args)
+    if trace is None:
+        trace = next((c._trace for c in program.consts if isinstance(c, ForeignTracer)), None)
+        if trace is None:
+            return program.run_flat(flat_args)
+    return hand_over(trace, program.run_flat, list(flat_args))
+
+
+register_program_runner(run_program)
+
+
+def in_library(impl: Callable) -> Callable:
+    """The implementation in the standard of a primitive whose NumPy ``impl`` runs programs (``cond``, ``while``):
+    ``impl`` itself, on the arrays as values of their library's level, so each equation of the programs binds
+    its primitive and runs in the library."""
+
+    def standard(ns: ArrayNamespace, *args, **params):
+        trace = _trace_of(ns)
+        out = impl(*(trace.wrap(a) if _is_array(a) else a for a in args), **params)
+        return tuple(trace.own(o, None) if _is_array(o) else ns.asarray(o, device=ns.device) for o in out)
+
+    return standard
+
+
+def _is_array(value) -> bool:
+    return isinstance(value, (np.ndarray, np.generic, ForeignTracer)) or is_foreign_array(value)
 
 
 def _tree_map_leaves(function: Callable, tree):

@@ -27,6 +27,7 @@ from ..backend import dtype_of, shape_of, xp
 from ..core.ir import Program
 from ..core.primitive import new_trace
 from ..core.pytree import tree_flatten, tree_unflatten
+from .foreign_arrays import foreign_trace_in, hand_over
 from .inputs import as_float_input, check_output, private_copy, split_aux
 from .jvp import JVPTrace
 from .stage import StagingTrace
@@ -77,6 +78,9 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
     >>> float(f_lin(2.0)) == 2.0 * float(wnp.cos(0.5))
     True
     """
+    foreign = foreign_trace_in(primals)
+    if foreign is not None:  # another library's arrays: run on them in its namespace (docs/array_api.md)
+        return hand_over(foreign, linearize, fun, *primals, has_aux=has_aux)
     flat_primals, in_tree = tree_flatten(primals)
     # f_lin holds values computed from the inputs, and the outputs themselves: it keeps its own copies
     flat_primals = [private_copy(as_float_input(p, "linearize", "primal leaf", i)) for i, p in enumerate(flat_primals)]

@@ -23,7 +23,9 @@ accumulating with ``+`` over every use of a value (a variadic primitive
 whose rule is one :class:`~..primitives.rules.JointVJP` pulls back to all
 its arguments in one call). The rules run on plain arrays when no outer
 transform is active, and on the outer transform's tracers when one is
-(``grad(grad(f))``): one rule serves every order.
+(``grad(grad(f))``): one rule serves every order. On plain arrays a primitive's
+``fast_vjps`` (NumPy directly, in place where it can) stand in for the rules
+that declare them, computing what those rules compute.
 """
 
 from __future__ import annotations
@@ -105,9 +107,14 @@ class ReverseTrace(Trace):
     what to drop would cost each operation more than the memory it frees. "Large" is
     ``kept_below`` bytes: :data:`~.saved_values.KEPT_BELOW_BYTES`, and less on a tape longer than
     :data:`~.saved_values.LONG_TAPE_ENTRIES`, where small values add up.
+
+    ``lower_values``: an operation ran on a lower transform's tracers (the inner tape of
+    ``grad(grad(f))``, a Tensor's trace below), so the tape may hold them and its backward pass
+    keeps to the general VJP rules; else every value on it is plain and the primitives'
+    ``fast_vjps`` serve.
     """
 
-    __slots__ = ("drops_unread", "keeps_every_value", "kept_below", "tape")
+    __slots__ = ("drops_unread", "keeps_every_value", "kept_below", "lower_values", "tape")
 
     def __init__(self, level: int, keeps_every_value: bool = False):
         super().__init__(level)
@@ -115,6 +122,7 @@ class ReverseTrace(Trace):
         self.keeps_every_value = keeps_every_value
         self.drops_unread = False
         self.kept_below = KEPT_BELOW_BYTES
+        self.lower_values = False
 
     def note_large(self, values) -> None:
         """Values that enter the tape other than as a primitive's result (inputs, a custom call's
@@ -155,6 +163,7 @@ class ReverseTrace(Trace):
             primals.append(arg)
             position += 1
         if lower:
+            self.lower_values = True
             out = prim(*primals, **params)
         else:
             try:  # run_impl's body, inlined to save a call per operation
@@ -262,7 +271,7 @@ class ReverseTrace(Trace):
             for out, ct in zip(outputs, cotangents)
             if isinstance(out, ReverseTracer) and out._trace is self and ct is not None
         ]
-        cts = pull_back_tape(self.tape, seeds, release and self.drops_unread)
+        cts = pull_back_tape(self.tape, seeds, release and self.drops_unread, fast=not self.lower_values)
         return [cts[x.index] if isinstance(x, ReverseTracer) else None for x in inputs]
 
 
@@ -298,7 +307,9 @@ def custom_vjp_pullback(call: CustomCall) -> tuple[list, object, Callable]:
     return primals_out, out_tree, call.bwd_pullback(residuals, out_tree)
 
 
-def pull_back_tape(tape: list, seeds: list, release: bool = False, on_cotangent: dict | None = None) -> list:
+def pull_back_tape(
+    tape: list, seeds: list, release: bool = False, fast: bool = False, on_cotangent: dict | None = None
+) -> list:
     """The backward pass over ``tape``: the cotangent of each input entry (``None`` if none reached it).
 
     ``seeds`` are ``(tape index, result slot or -1, cotangent)`` of the outputs. The entries are
@@ -306,10 +317,13 @@ def pull_back_tape(tape: list, seeds: list, release: bool = False, on_cotangent:
     pulls it back to its parents, and the cotangents of the others are dropped as they are used.
     ``release``: no pass follows, so each entry is dropped from the tape (``None``) as soon as it
     is passed, and the values it saved are freed while the pass goes on, as a hand-written
-    backward pass frees each activation after its last use. ``on_cotangent`` maps the tape index
-    of an entry to a function called with its whole cotangent (a list, ``None`` where none
-    arrived, for several results) once every use has contributed, before it is pulled back; what
-    it returns is pulled back instead (the Tensor face's hooks and retained gradients).
+    backward pass frees each activation after its last use.
+    ``fast``: the tape holds no tracer (``ReverseTrace.lower_values`` is false), so an entry whose
+    cotangent is no tracer either pulls back by its primitive's ``fast_vjps`` where it declares them.
+    ``on_cotangent`` maps the tape index of an entry to a function called with its whole cotangent
+    (a list, ``None`` where none arrived, for several results) once every use has contributed,
+    before it is pulled back; what it returns is pulled back instead (the Tensor face's hooks and
+    retained gradients).
     """
     cts: list = [None] * len(tape)
     last = -1
@@ -341,6 +355,8 @@ def pull_back_tape(tape: list, seeds: list, release: bool = False, on_cotangent:
             for (_, parent, slot), contribution in zip(parents, contributions):
                 _accumulate(cts, tape, parent, slot, contribution)
             continue
+        if fast and prim.fast_vjps is not None and not isinstance(ct, Tracer):
+            vjps = prim.fast_vjps  # every value here is plain (see Primitive.fast_vjps)
         for position, parent, slot in parents:
             contribution = vjps[position](ct, out, *args, **params)
             if slot < 0:

@@ -45,7 +45,7 @@ from ..core.source_info import is_storing_into_a_container, user_frame_summary
 from ..primitives.elementwise import where
 from ..primitives.structural import astype
 from .custom_derivatives import CustomCallPrimitive, stage_custom_call
-from .foreign_arrays import ForeignTracer
+from .foreign_arrays import ForeignTracer, foreign_trace_in, hand_over
 from .python_numbers import PYTHON_NUMBERS, python_operator
 
 
@@ -329,7 +329,11 @@ def trace(fun: Callable, static_argnums: int | Sequence[int] = ()) -> Callable:
                 full[position] = value
             return fun(*full)
 
-        return stage(of_dynamic, [args[i] for i in positions])
+        dynamic = [args[i] for i in positions]
+        foreign = foreign_trace_in(dynamic)
+        if foreign is not None:  # another library's arrays: traced as values of its level (docs/array_api.md)
+            return hand_over(foreign, stage, of_dynamic, dynamic)
+        return stage(of_dynamic, dynamic)
 
     traced.__name__ = f"trace({getattr(fun, '__name__', 'function')})"
     traced.__doc__ = getattr(fun, "__doc__", None)

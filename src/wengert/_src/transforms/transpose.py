@@ -32,6 +32,7 @@ from ..core.primitive import Tracer
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..primitives.rules import BY_VJP, EveryArgument, JointVJP, Multilinear
 from .complex_guard import COMPLEX_DIFFERENTIABLE, refuse_complex, refuse_complex_seed
+from .foreign_arrays import foreign_trace_in, hand_over
 from .inputs import check_output, own_arrays
 from .linearize import LinearFunction, linearize
 from .reverse import TapeEntry, pull_back_tape
@@ -63,6 +64,9 @@ def linear_transpose(fun: Callable, *primals) -> Callable:
     >>> transposed(np.array([1.0, 0.0]))
     (array([1., 2.]),)
     """
+    foreign = foreign_trace_in(primals)
+    if foreign is not None:  # another library's arrays: run on them in its namespace (docs/array_api.md)
+        return hand_over(foreign, linear_transpose, fun, *primals)
     flat_primals, in_tree = tree_flatten(primals)
     if isinstance(fun, LinearFunction) and fun.program.in_tree == in_tree:
         program = fun.program

@@ -126,7 +126,8 @@ def backward_pass(g, end_node: VJPNode):
         raise ArgumentError("backward_pass: the end node is a root; give the node trace() returned.")
     if not isinstance(g, Tracer):
         g = xp.asarray(g, dtype=None if end_node.value is None else end_node.value.dtype)
-    cotangents = pull_back_tape(end_node.trace.tape, [(end_node.index, end_node.slot, g)])
+    level = end_node.trace
+    cotangents = pull_back_tape(level.tape, [(end_node.index, end_node.slot, g)], fast=not level.lower_values)
     total = None
     for index in root.inputs:
         ct = cotangents[index]
