@@ -1,13 +1,13 @@
-"""``Tensor.backward`` on a graph whose structure recurs runs the compiled backward pass, with the walk's results.
+"""``Tensor.backward`` on a graph whose structure recurs runs the compiled backward pass, with the tape's results.
 
-A training loop builds a graph of the same structure at every step; from the
-second time ``backward()`` sees a structure, the compile layer's compiled
-backward pass (the one ``value_and_grad`` uses) computes the leaves' gradients
-instead of the walk through the nodes. Each test runs a step three times (the
-walk, then compiled twice) and compares with the walk alone (the cache cleared
-before each step), bit for bit; and checks that what the walk refuses (a graph
-already freed, a saved value changed in place) is refused on the compiled path
-too.
+A training loop builds a graph of the same structure at every step; ``backward()``
+writes it as a reverse-mode tape, and from the second time it sees a structure the
+compile layer's compiled backward pass (the one ``value_and_grad`` uses) computes the
+leaves' gradients instead of the tape's eager pass (``reverse.pull_back_tape``). Each
+test runs a step three times (eager, then compiled twice) and compares with the eager
+pass alone (the cache cleared before each step), bit for bit; and checks that what the
+eager pass refuses (a graph already freed, a saved value changed in place) is refused
+on the compiled path too.
 """
 
 import numpy as np
@@ -34,14 +34,14 @@ def _batches():
     return [(generator.integers(0, 10, (5, 2)), generator.integers(0, 10, 5)) for _ in range(STEPS)]
 
 
-def _train(walk_only: bool) -> list:
+def _train(eager_only: bool) -> list:
     """The parameters' gradients after each of ``STEPS`` steps of SGD, as arrays."""
     compiled_backward.clear_cache()
     model = _model()
     optimizer = wengert.optim.SGD(model.parameters(), lr=0.1)
     gradients = []
     for X, Y in _batches():
-        if walk_only:
+        if eager_only:
             compiled_backward.clear_cache()
         loss = F.cross_entropy(model(X), Y)
         optimizer.zero_grad()
@@ -51,15 +51,15 @@ def _train(walk_only: bool) -> list:
     return gradients
 
 
-def test_a_recurring_training_step_gives_the_walks_gradients_bit_for_bit():
-    for step, (got, want) in enumerate(zip(_train(walk_only=False), _train(walk_only=True))):
+def test_a_recurring_training_step_gives_the_eager_gradients_bit_for_bit():
+    for step, (got, want) in enumerate(zip(_train(eager_only=False), _train(eager_only=True))):
         for g, w in zip(got, want):
             np.testing.assert_array_equal(g, w, err_msg=f"step {step}")
 
 
 def test_the_recurring_step_is_compiled():
     compiled_backward.clear_cache()
-    _train(walk_only=False)
+    _train(eager_only=False)
     assert compiled_backward.cache_size() == 1
 
 
@@ -120,3 +120,31 @@ def test_a_hook_runs_on_a_recurring_structure():
         x.register_hook(lambda g: seen.append(g.numpy().copy()))
         (x * y).tanh().sum().backward()
     assert len(seen) == STEPS * (STEPS + 1) // 2  # each step's hook, and the earlier ones still registered
+
+
+def test_a_hook_on_a_leaf_keeps_the_compiled_path():
+    """A leaf's hooks run on its gradient once the pass has computed it, so its structure still compiles,
+    and what the hook returns is what accumulates."""
+    compiled_backward.clear_cache()
+    x = wengert.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    y = wengert.tensor([1.0, 2.0, 3.0])
+    x.register_hook(lambda g: 2 * g)
+    for _ in range(STEPS):
+        x.grad = None
+        (x * y).tanh().sum().backward()
+    assert compiled_backward.cache_size() == 1
+    want = 2 * y.numpy() * (1 - np.tanh(x.detach().numpy() * y.numpy()) ** 2)
+    np.testing.assert_allclose(x.grad.numpy(), want)
+
+
+def test_a_hook_inside_the_graph_runs_on_the_eager_pass():
+    """A hook on an intermediate tensor changes what is pulled back further, so that graph is not compiled."""
+    compiled_backward.clear_cache()
+    x = wengert.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    for _ in range(STEPS):
+        x.grad = None
+        h = x * 3.0
+        h.register_hook(lambda g: g + 1.0)
+        h.sum().backward()
+    assert compiled_backward.cache_size() == 0
+    np.testing.assert_allclose(x.grad.numpy(), [6.0, 6.0, 6.0])

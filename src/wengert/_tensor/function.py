@@ -16,9 +16,9 @@ Subclass :class:`Function` with two static methods::
 
 and call ``Exp.apply(x)``. ``forward`` runs with grad mode off (its own
 operations are not recorded); the outputs get one :class:`FunctionNode`,
-whose backward step calls ``backward`` with one gradient per output and
-expects one gradient per input of ``forward`` (``None`` for an input without
-one). Under ``create_graph`` ``backward`` runs with grad mode on, so a
+whose rule (one joint VJP rule of the tape, :func:`_function_backward`) calls
+``backward`` with one gradient per output and expects one gradient per input
+of ``forward`` (``None`` for an input without one). Under ``create_graph`` ``backward`` runs with grad mode on, so a
 ``backward`` written with Tensor operations is differentiable again;
 :func:`once_differentiable` declares one that is not.
 """
@@ -31,10 +31,13 @@ import inspect
 from wengert.errors import AutogradError, TracerError
 
 from .._src.backend import is_float_dtype, xp
-from .._src.core.primitive import Tracer
+from .._src.core.ir import ShapedArray
+from .._src.core.primitive import Primitive, Tracer
+from .._src.primitives.rules import JointVJP
 from .._src.transforms.complex_guard import complex_derivative_error
-from .graph import GraphNode, as_tensor, freed_graph_error, grad_enabled, new_sequence_number
-from .tensor import Tensor, make_tensor, version_counter
+from .._src.transforms.reverse import TapeEntry
+from .graph import GraphNode, Node, as_tensor, freed_graph_error, grad_enabled, new_sequence_number
+from .tensor import Tensor, make_tensor, version_counter, wrap_history
 
 
 class FunctionCtx:
@@ -187,7 +190,7 @@ def _record(cls, ctx: FunctionCtx, args: tuple, output):
         if differentiable:
             out._node = node
             out._slot = k
-            node.outputs.append((out.shape, out.dtype))
+            node.outputs.append(ShapedArray(out.shape, out.dtype))
         else:
             out._node = None
             node.outputs.append(None)
@@ -195,54 +198,39 @@ def _record(cls, ctx: FunctionCtx, args: tuple, output):
     return recorded[0] if single else tuple(recorded)
 
 
-class FunctionNode(GraphNode):
-    """The ``grad_fn`` of the outputs of one ``Function.apply``: its backward step calls ``backward``."""
+class FunctionNode(Node):
+    """The ``grad_fn`` of the outputs of one ``Function.apply``: its rule calls ``backward``.
 
-    __slots__ = ("ctx", "freed", "function", "hooks", "inputs", "outputs", "parents", "seq")
+    A node of the graph like any other, whose primitive stands for this one call (its rule,
+    :func:`_function_backward`, reads the node from the entry's parameters). It keeps no
+    values (``args`` is empty until a backward pass frees the node): ``ctx`` holds what
+    ``forward`` saved.
+    """
+
+    __slots__ = ("ctx", "function", "inputs", "outputs")
 
     def __init__(self, function, ctx: FunctionCtx, parents: tuple, args: tuple):
+        prim = Primitive(
+            function.__name__,
+            function.apply,
+            vjps=JointVJP(_function_backward),
+            multiple_results=True,
+            single_call=True,
+            doc=f"A call of the autograd.Function {function.__name__!r}.",
+        )
+        super().__init__(prim, (), {}, None, parents, None)
         self.function = function
         self.ctx = ctx
-        self.parents = parents
         self.inputs = tuple((a.shape, a.dtype) if isinstance(a, Tensor) else None for a in args)
-        self.outputs: list = []  # (shape, dtype) per differentiable output, None for the others
-        self.seq = new_sequence_number()
-        self.hooks = None
-        self.freed = False
+        self.outputs: list = []  # a ShapedArray per differentiable output, None for the others
 
-    def name(self) -> str:
-        return f"{self.function.__name__}Backward"
-
-    def backward_step(self, cts: list, retain_graph: bool, create_graph: bool, wrap):
-        if self.freed:
+    def written(self, parents: list, create_graph: bool, wrap) -> TapeEntry:
+        """The entry: its results are the outputs' shapes and dtypes, so the pass fills in zeros for an output that
+        received no gradient (``None`` for every output if ``ctx.set_materialize_grads(False)``)."""
+        if self.args is None:
             raise freed_graph_error(self.name())
-        ctx = self.ctx
-        grads = []
-        for k, meta in enumerate(self.outputs):
-            ct = cts[k] if k < len(cts) else None
-            if ct is None and meta is not None and ctx.materialize_grads:
-                ct = xp.zeros(meta[0], meta[1])
-            grads.append(None if ct is None else as_tensor(ct, wrap))
-        backward = self.function.backward
-        result = backward(ctx, *grads)
-        once = getattr(backward, "once_differentiable", False)
-        contributions = self._check(result)
-        if not retain_graph:
-            self.freed = True
-            ctx._freed = True
-        out = []
-        for position, parent, slot in self.parents:
-            grad = contributions[position]
-            if grad is None:
-                continue
-            if create_graph:
-                grad = as_tensor(grad, wrap)
-                if once:
-                    grad = make_tensor(grad.concrete(), _OnceDifferentiableNode(self.name()))
-            else:
-                grad = grad.concrete() if isinstance(grad, Tracer) else grad
-            out.append((parent, slot, grad))
-        return out
+        out = tuple(self.outputs) if self.ctx.materialize_grads else (None,) * len(self.outputs)
+        return TapeEntry(self.prim, (), {"node": self, "create_graph": create_graph}, out, parents)
 
     def _check(self, result) -> tuple:
         """``backward``'s result as one gradient per input, its count and shapes checked."""
@@ -281,6 +269,36 @@ class FunctionNode(GraphNode):
         return tuple(checked)
 
 
+def _function_backward(cts: tuple, out, positions: list, *, node: FunctionNode, create_graph: bool) -> list:
+    """The joint VJP rule of a :class:`FunctionNode`: ``backward(ctx, *grads)``, checked, one gradient per position.
+
+    Gradients reach ``backward`` as Tensors; without ``create_graph`` its results are handed on as
+    arrays, with it as Tensors (recorded: grad mode is on), and those of a ``once_differentiable``
+    backward get a history that refuses to be differentiated. ``None`` where ``backward`` gave none.
+    Once the pass has freed the node (no ``retain_graph``), ``ctx.saved_tensors`` is freed after this call.
+    """
+    ctx = node.ctx
+    grads = [None if ct is None else as_tensor(ct, wrap_history) for ct in cts]
+    backward = node.function.backward
+    result = backward(ctx, *grads)
+    once = getattr(backward, "once_differentiable", False)
+    contributions = node._check(result)
+    if node.args is None:
+        ctx._freed = True
+    pulled = []
+    for position in positions:
+        grad = contributions[position]
+        if grad is not None:
+            if create_graph:
+                grad = as_tensor(grad, wrap_history)
+                if once:
+                    grad = make_tensor(grad.concrete(), _OnceDifferentiableNode(node.name()))
+            elif isinstance(grad, Tracer):
+                grad = grad.concrete()
+        pulled.append(grad)
+    return pulled
+
+
 def _input_name(function, i: int) -> str:
     """``input 1 (w)``: input ``i`` of ``function.forward``, with its parameter name when the signature gives one."""
     try:
@@ -309,7 +327,7 @@ class _OnceDifferentiableNode(GraphNode):
     def name(self) -> str:
         return "OnceDifferentiableBackward"
 
-    def backward_step(self, ct, retain_graph: bool, create_graph: bool, wrap):
+    def written(self, parents: list, create_graph: bool, wrap) -> TapeEntry:
         raise AutogradError(
             f"trying to differentiate the gradient computed by {self.name_of}, whose backward is marked "
             "@once_differentiable: it cannot be differentiated again. Write that backward with Tensor "

@@ -1,22 +1,27 @@
-"""The eager graph's nodes, grad mode, and the backward pass that walks them.
+"""The eager graph's nodes, grad mode, and its backward pass: the graph written as a tape.
 
 Every operation on a :class:`~wengert.Tensor` that requires grad leaves one
 :class:`Node` behind: the primitive, the values it saw, and an edge to the
 node of each differentiable input. A leaf tensor that requires grad has a
 :class:`LeafNode`, where its gradient is accumulated; a ``custom_vjp`` or
 ``custom_jvp`` function applied to Tensors leaves a :class:`CustomRuleNode`,
-whose backward step runs the custom rule. Nodes are numbered in
-creation order, and an operation is always created after its inputs, so the
-numbers sort the graph topologically: the backward pass collects the nodes
-reachable from the outputs (an iterative depth-first walk), sorts them by
-number, newest first, and applies each node's VJP rules once,
+whose rule is the custom one (the primitive the tape records for a custom
+call). The graph persists: it outlives the call that built it, carries hooks
+and retained gradients, and may be pulled back through again
+(``retain_graph``), as PyTorch's does.
 
-    x̄_i += vjp_i(ȳ, y, x_1, ..., x_n),
-
-after every consumer of its output has contributed to ``ȳ``. Without
-``create_graph`` the rules run on plain arrays (fast); with it they run on
-Tensors with grad enabled, so the gradient is itself recorded and can be
-differentiated again.
+The backward pass is the tape's (:func:`~wengert._src.transforms.reverse.pull_back_tape`),
+the one ``grad`` and ``vjp`` run. Nodes are numbered in creation order, and an
+operation is always created after its inputs, so the numbers sort the graph
+topologically: :func:`run_backward` collects the nodes reachable from the
+outputs, writes them oldest first as a reverse-mode tape (the leaves its
+inputs, each other node one :class:`~wengert._src.transforms.reverse.TapeEntry`),
+checking on the way that no saved value was changed in place, and hands it
+to the compiled backward pass of its structure if it has one, else to
+``pull_back_tape``, with a callback for each node whose gradient a hook or
+``retain_grad`` wants. Without ``create_graph`` the rules run on plain arrays
+(fast); with it the entries hold Tensors with grad enabled, so the gradient
+is itself recorded and can be differentiated again.
 
 Grad mode (``no_grad``/``enable_grad``) lives in a context variable, as the
 trace stack does: each thread has its own.
@@ -25,6 +30,7 @@ trace stack does: each thread has its own.
 from __future__ import annotations
 
 import contextvars
+import functools
 import itertools
 from operator import attrgetter
 
@@ -33,8 +39,7 @@ from wengert.errors import AutogradError
 from .._src.backend import xp
 from .._src.compile import compiled_backward
 from .._src.core.primitive import Tracer
-from .._src.primitives.rules import JointVJP
-from .._src.transforms.reverse import ReverseTrace, ReverseTracer, entry
+from .._src.transforms.reverse import ReverseTrace, ReverseTracer, TapeEntry, pull_back_tape
 
 grad_enabled = contextvars.ContextVar("wengert_grad_enabled", default=True)
 """Whether Tensor operations record a graph (``no_grad`` sets it False)."""
@@ -43,6 +48,7 @@ new_sequence_number = itertools.count().__next__
 """Creation order of nodes: a node is numbered after every node it depends on."""
 
 _by_sequence = attrgetter("seq")
+_new = object.__new__
 
 
 class Hooks:
@@ -77,6 +83,11 @@ class GraphNode:
     parents: tuple = ()
 
     def name(self) -> str:
+        raise NotImplementedError
+
+    def written(self, parents: list, create_graph: bool, wrap) -> TapeEntry:
+        """This node as an entry of the tape a backward pass runs on, pulling back to ``parents``
+        (``(argument position, tape index, slot)``, the parents' places on that tape)."""
         raise NotImplementedError
 
     @property
@@ -159,31 +170,18 @@ class Node(GraphNode):
             "operation out-of-place (`y = x * 2` instead of `x.mul_(2)`), or apply it to a `.clone()`."
         )
 
-    def backward_step(self, ct, retain_graph: bool, create_graph: bool, wrap):
-        """The cotangents of the parents, as ``[(parent, slot, cotangent), ...]``."""
+    def written(self, parents: list, create_graph: bool, wrap) -> TapeEntry:
+        """This node's entry on the tape, its saved values checked first (and, with ``create_graph``,
+        its arguments and output as Tensors carrying their history, so the rules are recorded)."""
         args = self.args
         if args is None:
             raise freed_graph_error(self.name())
         if self.saved is not None:
             self.check_saved()
-        prim = self.prim
         out = self.out
-        if prim.multiple_results:
-            ct = fill_zeros(ct, out)
         if create_graph:
             args, out = self._as_tensors(wrap)
-        vjps = prim.vjps
-        params = self.params
-        if type(vjps) is JointVJP:  # one rule for all the parents (``n`` stacked pieces: offsets summed once)
-            contributions = vjps.rule(ct, out, [position for position, _, _ in self.parents], *args, **params)
-            result = [(parent, slot, c) for (_, parent, slot), c in zip(self.parents, contributions)]
-        else:
-            result = [
-                (parent, slot, vjps[position](ct, out, *args, **params)) for position, parent, slot in self.parents
-            ]
-        if not retain_graph:
-            self.args = self.out = self.saved = None
-        return result
+        return TapeEntry(self.prim, args, self.params, out, parents)
 
     def _as_tensors(self, wrap):
         """Arguments and output as Tensors carrying their history, so the rules are recorded."""
@@ -195,35 +193,24 @@ class Node(GraphNode):
         return args, wrap(self.out, self, -1)
 
 
-class CustomRuleNode(GraphNode):
-    """The ``grad_fn`` of the outputs of a ``custom_vjp``/``custom_jvp`` function applied to Tensors."""
+class CustomRuleNode(Node):
+    """The ``grad_fn`` of the outputs of a ``custom_vjp``/``custom_jvp`` function applied to Tensors.
 
-    __slots__ = ("function_name", "hooks", "out", "parents", "pullback", "seq")
+    Its primitive is the one a tape records for a custom call
+    (:func:`~wengert._src.transforms.custom_derivatives.custom_call_primitive`): its rules pull back
+    through the custom rule.
+    """
 
-    def __init__(self, function_name: str, pullback, parents: tuple, out: tuple):
-        self.function_name = function_name
-        self.pullback = pullback
-        self.parents = parents
-        self.out = out
-        self.seq = new_sequence_number()
-        self.hooks = None
+    __slots__ = ()
 
-    def name(self) -> str:
-        return f"{self.function_name}Backward"
-
-    def backward_step(self, cts: list, retain_graph: bool, create_graph: bool, wrap):
-        if self.pullback is None:
-            raise freed_graph_error(self.name())
+    def written(self, parents: list, create_graph: bool, wrap) -> TapeEntry:
         if create_graph:
             raise AutogradError(
-                f"create_graph through the custom-derivative function {self.function_name!r} on Tensors: its rule "
+                f"create_graph through the custom-derivative function {self.prim.name!r} on Tensors: its rule "
                 "runs on plain arrays here, so its gradient would not be differentiable. Take higher derivatives "
                 "of custom_jvp/custom_vjp functions with the functional transforms (wengert.grad of wengert.grad)."
             )
-        cotangents = self.pullback(fill_zeros(cts, self.out))
-        if not retain_graph:
-            self.pullback = None
-        return [(parent, slot, cotangents[position]) for position, parent, slot in self.parents]
+        return super().written(parents, create_graph, wrap)
 
 
 def freed_graph_error(name: str) -> AutogradError:
@@ -235,13 +222,6 @@ def freed_graph_error(name: str) -> AutogradError:
     )
 
 
-def fill_zeros(cts: list, outs) -> tuple:
-    """One cotangent per output of a multiple-output node: zeros where none arrived."""
-    return tuple(
-        cts[k] if k < len(cts) and cts[k] is not None else xp.zeros_like(_array_of(o)) for k, o in enumerate(outs)
-    )
-
-
 def _array_of(value):
     """The plain array of a Tensor (or of anything array-like)."""
     return value.concrete() if isinstance(value, Tracer) else xp.asarray(value)
@@ -250,10 +230,6 @@ def _array_of(value):
 def as_tensor(ct, wrap):
     """A cotangent as a Tensor (hooks and Function.backward take Tensors)."""
     return ct if isinstance(ct, Tracer) else wrap(xp.asarray(ct))
-
-
-def _add(current, contribution):
-    return contribution if current is None else current + contribution
 
 
 def accumulate_grad(tensor, ct, wrap, create_graph: bool, given: set) -> None:
@@ -297,129 +273,134 @@ def run_backward(roots, seeds, *, retain_graph: bool, create_graph: bool, wrap, 
     """Pull ``seeds`` back from ``roots`` (``(node, slot)`` pairs) through the graph.
 
     Without ``inputs`` the gradients of the leaves are accumulated into their
-    ``.grad`` (``Tensor.backward``), by the compiled backward pass of the
-    graph's structure when it has one (:func:`_compiled_pull_back`). With
-    ``inputs`` (a list of ``(node, slot)``) nothing is accumulated: the
-    gradient reaching each input is returned, in order, ``None`` where none
-    arrives (``autograd.grad``), and only the part of the graph that leads to
-    an input is walked. ``unit_seeds``: every seed is ones (an implied
-    gradient), which the compiled pass may hold as a constant.
+    ``.grad`` (``Tensor.backward``). With ``inputs`` (a list of ``(node,
+    slot)``) nothing is accumulated: the gradient reaching each input is
+    returned, in order, ``None`` where none arrives (``autograd.grad``), and
+    only the part of the graph that leads to an input is pulled back through.
+    ``unit_seeds``: every seed is ones (an implied gradient), which the
+    compiled pass may hold as a constant. Unless ``retain_graph``, the nodes
+    let go of their values once written on the tape.
     """
-    given = {id(s) for s in seeds}
-    if inputs is None and not create_graph:
-        pulled = _compiled_pull_back(roots, seeds, unit_seeds, retain_graph)
-        if pulled is not None:
-            for leaf, ct in pulled:
-                accumulate_grad(leaf.tensor, ct, wrap, False, given)
-            return None
-    order = _reachable(node for node, _ in roots)
-    cts: dict = {}
-    for (node, slot), seed in zip(roots, seeds):
-        _accumulate_ct(cts, node, slot, seed)
-    captured = None
+    state = _Pass(seeds, create_graph, wrap, inputs)
+    sources, nodes = _reachable(node for node, _ in roots)
     if inputs is not None:
-        wanted: dict = {}
-        for index, (node, slot) in enumerate(inputs):
-            wanted.setdefault(node, []).append((slot, index))
-        propagate = _leading_to(order, wanted)
-        order = [node for node in order if node in propagate or node in wanted]
-        captured = [None] * len(inputs)
+        sources, nodes = state.pruned(sources, nodes)
+    tape = [None] * len(sources)
+    index = {node: i for i, node in enumerate(sources)}
+    visits = {}
+    wanted = state.wanted
+    add = tape.append
+    for position, node in enumerate(nodes, len(sources)):
+        if inputs is None:
+            parents = [(k, index[p], s) for k, p, s in node.parents]
+        else:  # the parents that lead to an input
+            parents = [(k, index[p], s) for k, p, s in node.parents if p in index]
+        if type(node) is Node and not create_graph:  # Node.written's common case, inlined (a call per node)
+            args = node.args
+            if args is None:
+                raise freed_graph_error(node.name())
+            if node.saved is not None:
+                node.check_saved()
+            recorded = _new(TapeEntry)
+            recorded.prim = node.prim
+            recorded.args = args
+            recorded.params = node.params
+            recorded.out = node.out
+            recorded.parents = parents
+            add(recorded)
+        else:
+            add(node.written(parents, create_graph, wrap))
+        index[node] = position
+        if node.hooks is not None or node in wanted:
+            visits[position] = functools.partial(state.arrived, node)
+    if not retain_graph:  # every value is on the tape now
+        for node in nodes:
+            node.args = node.out = node.saved = None  # freed: a second pass raises
+    tape_seeds = [(index[node], slot, seed) for (node, slot), seed in zip(roots, seeds) if node in index]
     token = grad_enabled.set(create_graph)
     try:
-        for node in order:
-            ct = cts.pop(node, None)
-            if ct is None:
-                continue
-            hooks = node.hooks
-            if hooks is not None:
-                ct = _run_hooks(hooks, node, ct, wrap, create_graph, given, inputs is None)
-            if captured is not None and node in wanted:
-                for slot, index in wanted[node]:
-                    if slot < 0:
-                        captured[index] = ct
-                    elif slot < len(ct):
-                        captured[index] = ct[slot]
-                if node not in propagate:
-                    continue
-            if type(node) is LeafNode:
+        cts = None
+        if inputs is None and not create_graph and not visits:
+            cts = _compiled_pull_back(tape, tape_seeds, sources, unit_seeds)
+        if cts is None:
+            cts = pull_back_tape(tape, tape_seeds, not retain_graph, not create_graph, visits or None)
+        for node, ct in zip(sources, cts):
+            if ct is not None:
+                if node.hooks is not None or node in wanted:
+                    ct = state.arrived(node, ct)
                 if inputs is None:
-                    accumulate_grad(node.tensor, ct, wrap, create_graph, given)
-                continue
-            for parent, slot, contribution in node.backward_step(ct, retain_graph, create_graph, wrap):
-                _accumulate_ct(cts, parent, slot, contribution)
+                    accumulate_grad(node.tensor, ct, wrap, create_graph, state.given)
     finally:
         grad_enabled.reset(token)
-    return captured
+    return state.captured
 
 
-def _compiled_pull_back(roots, seeds, unit_seeds: bool, retain_graph: bool) -> list | None:
-    """``[(leaf node, its cotangent), ...]`` by the compiled backward pass of the graph's structure, or None.
+class _Pass:
+    """One backward pass through the graph: what its hooks, retained gradients and captured inputs need."""
 
-    A training loop builds a graph of the same structure at every step. Written
-    as a reverse-mode tape (the leaves its inputs, each node an entry, oldest
-    first), it goes to the compile layer
-    (:func:`~wengert._src.compile.compiled_backward.pull_back`), which compiles
-    the backward pass of a structure the second time it sees it, exactly as for
-    ``value_and_grad``'s tapes. None when the walk must run instead: a
-    structure not compiled (yet), a hook or retained gradient, a custom rule
-    (``CustomRuleNode``, ``autograd.Function``), values already freed. The
-    saved values are checked as the walk checks them, and freed after unless
-    ``retain_graph``.
+    __slots__ = ("captured", "create_graph", "given", "wanted", "wrap")
+
+    def __init__(self, seeds, create_graph: bool, wrap, inputs):
+        self.given = {id(s) for s in seeds}  # arrays handed out, never to become a .grad unchanged
+        self.create_graph = create_graph
+        self.wrap = wrap
+        self.wanted: dict = {}  # node -> [(slot, index in inputs), ...]
+        self.captured = None
+        if inputs is not None:
+            self.captured = [None] * len(inputs)
+            for i, (node, slot) in enumerate(inputs):
+                self.wanted.setdefault(node, []).append((slot, i))
+
+    def pruned(self, leaves: list, nodes: list) -> tuple[list, list]:
+        """``(inputs of the tape, its entries)`` for ``autograd.grad(inputs=...)``: a wanted node that leads to no
+        other is an input of the tape (nothing is pulled back through it), a node that leads to a wanted one an
+        entry, and nothing else is written."""
+        wanted = self.wanted
+        order = sorted(leaves + nodes, key=_by_sequence)
+        propagate = _leading_to(order, wanted)
+        return (
+            [node for node in order if node in wanted and node not in propagate],
+            [node for node in order if node in propagate],
+        )
+
+    def arrived(self, node, ct):
+        """``ct`` reached ``node``, every use of it counted: run its hooks, keep what is retained or wanted."""
+        hooks = node.hooks
+        if hooks is not None:
+            ct = _run_hooks(hooks, ct, self.wrap, self.create_graph, self.given, self.captured is None)
+        for slot, i in self.wanted.get(node, ()):
+            if slot < 0:
+                self.captured[i] = ct
+            elif slot < len(ct):
+                self.captured[i] = ct[slot]
+        return ct
+
+
+def _compiled_pull_back(tape: list, seeds: list, leaves: list, unit_seeds: bool) -> list | None:
+    """The leaves' cotangents by the compiled backward pass of the tape's structure, or ``None``.
+
+    A training loop builds a graph of the same structure at every step. Written as a
+    reverse-mode tape, it goes to the compile layer
+    (:func:`~wengert._src.compile.compiled_backward.pull_back`), which compiles the backward
+    pass of a structure the second time it sees it, exactly as for ``value_and_grad``'s tapes.
+    ``None`` when ``pull_back_tape`` must run instead: a structure not compiled (yet), a custom rule.
     """
-    leaves: list = []
-    nodes: list = []
-    seen: set = set()
-    stack = [node for node, _ in roots]
-    pop, push, see = stack.pop, stack.append, seen.add
-    while stack:  # the nodes reachable from the roots, as _reachable finds them, refusing what the walk needs
-        node = pop()
-        if node in seen:
-            continue
-        see(node)
-        if node.hooks is not None:
-            return None
-        kind = type(node)
-        if kind is Node:
-            if node.args is None:
-                return None
-            nodes.append(node)
-            for _, parent, _ in node.parents:
-                push(parent)
-        elif kind is LeafNode:
-            leaves.append(node)
-        else:
-            return None
-    leaves.sort(key=_by_sequence)
-    nodes.sort(key=_by_sequence)
     trace = ReverseTrace(1)
-    tape = trace.tape
-    tape.extend([None] * len(leaves))
-    index = {leaf: i for i, leaf in enumerate(leaves)}
-    add = tape.append
-    for position, node in enumerate(nodes, len(leaves)):
-        if node.saved is not None:
-            node.check_saved()
-        index[node] = position
-        add(entry(node.prim, node.args, node.params, node.out, [(k, index[p], s) for k, p, s in node.parents]))
-    outputs = [ReverseTracer(trace, _value_of(node, slot), index[node], slot) for node, slot in roots]
+    trace.tape = tape
     inputs = [ReverseTracer(trace, leaf.tensor._primal, i) for i, leaf in enumerate(leaves)]
-    cts = compiled_backward.pull_back(trace, outputs, list(seeds), inputs, unit_seeds)
-    if cts is None:
-        return None
-    if not retain_graph:
-        for node in nodes:
-            node.args = node.out = node.saved = None
-    return [(leaf, ct) for leaf, ct in zip(leaves, cts) if ct is not None]
+    outputs = [ReverseTracer(trace, _value_of(tape, inputs, index, slot), index, slot) for index, slot, _ in seeds]
+    return compiled_backward.pull_back(trace, outputs, [seed for _, _, seed in seeds], inputs, unit_seeds)
 
 
-def _value_of(node, slot: int):
-    """The value of output ``slot`` of ``node`` (-1: its only one)."""
-    if type(node) is LeafNode:
-        return node.tensor._primal
-    return node.out if slot < 0 else node.out[slot]
+def _value_of(tape: list, inputs: list, index: int, slot: int):
+    """The value of result ``slot`` (-1: the only one) of entry ``index`` of ``tape`` (an input's, if ``None``)."""
+    recorded = tape[index]
+    if recorded is None:
+        return inputs[index]._primal
+    return recorded.out if slot < 0 else recorded.out[slot]
 
 
-def _run_hooks(hooks: Hooks, node, ct, wrap, create_graph: bool, given: set, keep_retained: bool):
+def _run_hooks(hooks: Hooks, ct, wrap, create_graph: bool, given: set, keep_retained: bool):
     if not keep_retained:
         retained, hooks.retained = hooks.retained, {}
     try:
@@ -431,37 +412,35 @@ def _run_hooks(hooks: Hooks, node, ct, wrap, create_graph: bool, given: set, kee
             hooks.retained = retained
 
 
-def _accumulate_ct(cts: dict, node, slot: int, ct) -> None:
-    if slot < 0:
-        cts[node] = _add(cts.get(node), ct)
-        return
-    slots = cts.get(node)
-    if slots is None:
-        slots = cts[node] = []
-    if len(slots) <= slot:
-        slots.extend([None] * (slot + 1 - len(slots)))
-    slots[slot] = _add(slots[slot], ct)
-
-
-def _reachable(roots) -> list:
-    """Every node reachable from ``roots``, newest first (a reverse topological order)."""
-    seen = set()
+def _reachable(roots) -> tuple[list, list]:
+    """``(leaves, other nodes)`` reachable from ``roots``, each oldest first (a topological order)."""
+    leaves: list = []
+    nodes: list = []
+    seen: set = set()
     stack = list(roots)
+    pop, push, see = stack.pop, stack.append, seen.add
     while stack:
-        node = stack.pop()
+        node = pop()
         if node in seen:
             continue
-        seen.add(node)
+        see(node)
+        if type(node) is LeafNode:
+            leaves.append(node)
+            continue
+        nodes.append(node)
         for _, parent, _ in node.parents:
             if parent not in seen:
-                stack.append(parent)
-    return sorted(seen, key=_by_sequence, reverse=True)
+                push(parent)
+    leaves.sort(key=_by_sequence)
+    nodes.sort(key=_by_sequence)
+    return leaves, nodes
 
 
 def _leading_to(order: list, wanted: dict) -> set:
-    """The nodes of ``order`` with a parent that is wanted or leads to one: those worth pulling back through."""
+    """The nodes of ``order`` (oldest first) with a parent that is wanted or leads to one: those worth pulling
+    back through."""
     propagate: set = set()
-    for node in reversed(order):
+    for node in order:
         if any(parent in wanted or parent in propagate for _, parent, _ in node.parents):
             propagate.add(node)
     return propagate

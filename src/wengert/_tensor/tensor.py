@@ -34,15 +34,14 @@ from .._src.core.primitive import (
     Trace,
     Tracer,
     ValueTracer,
-    new_trace,
     reraise_with_shapes,
     what_vjps_read,
 )
 from .._src.core.pytree import tree_unflatten
 from .._src.primitives import elementwise
 from .._src.transforms.complex_guard import complex_derivative_error, refuse_complex
-from .._src.transforms.custom_derivatives import CustomCall
-from .._src.transforms.reverse import ReverseTrace
+from .._src.transforms.custom_derivatives import CustomCall, custom_call_primitive
+from .._src.transforms.reverse import custom_jvp_pullback, custom_vjp_pullback
 from .graph import CustomRuleNode, Hooks, LeafNode, Node, grad_enabled
 from .methods import TensorMethods
 from .storage import bump_version, owner, positions_in_base, version_counter
@@ -128,31 +127,18 @@ class EagerGraph(Trace):
         return results
 
     def process_custom_vjp(self, custom, args):
-        """A ``custom_vjp`` function on Tensors: ``fwd`` now, and a node whose backward step runs ``bwd``."""
+        """A ``custom_vjp`` function on Tensors: ``fwd`` now, and a node whose rule runs ``bwd``."""
         call = CustomCall(self, custom, args)
         if not _records_custom(call):
             return custom.fun(*args)
-        primals_out, out_tree, residuals = call.run_fwd()
-        return _record_custom(call, primals_out, out_tree, call.bwd_pullback(residuals, out_tree))
+        return _record_custom(call, *custom_vjp_pullback(call))
 
     def process_custom_jvp(self, custom, args):
-        """A ``custom_jvp`` function on Tensors: a node whose backward step transposes the JVP rule.
-
-        As in reverse mode (``ReverseTrace.process_custom_jvp``), the rule runs
-        once on the primals and on zero tangents that are inputs of a fresh
-        tape, and the backward step pulls cotangents back through that tape.
-        """
+        """A ``custom_jvp`` function on Tensors: a node whose rule transposes the JVP rule, as in reverse mode."""
         call = CustomCall(self, custom, args)
         if not _records_custom(call):
             return custom.fun(*args)
-        with new_trace(ReverseTrace) as linear:
-            tangents = [linear.new_input(zero) for zero in call.zero_tangents()]
-            primals_out, tangents_out, out_tree = call.run_jvp_rule(tangents, linear)
-
-        def pullback(cotangents):
-            return linear.backward(tangents_out, list(cotangents), tangents)
-
-        return _record_custom(call, primals_out, out_tree, pullback)
+        return _record_custom(call, *custom_jvp_pullback(call))
 
 
 def _records_custom(call) -> bool:
@@ -169,7 +155,8 @@ def _record_custom(call, primals_out: list, out_tree, pullback):
         for position, leaf in enumerate(call.leaves)
         if isinstance(leaf, Tensor) and leaf._node is not None
     )
-    node = CustomRuleNode(call.name, pullback, parents, tuple(xp.asarray(p) for p in primals_out))
+    out = tuple(xp.asarray(p) for p in primals_out)
+    node = CustomRuleNode(custom_call_primitive(call, pullback), tuple(call.primals), {}, out, parents, None)
     return tree_unflatten(out_tree, [make_tensor(out, node, k) for k, out in enumerate(node.out)])
 
 

@@ -44,7 +44,7 @@ import threading
 from ..backend import xp
 from ..core.primitive import Tracer
 from ..primitives.indexing import getitem
-from ..transforms.reverse import ReverseTracer, pull_back_tape
+from ..transforms.reverse import ReverseTracer, TapeEntry, pull_back_tape
 from ..transforms.saved_values import KEPT_BELOW_BYTES, replaceable
 from ..transforms.stage import stage
 from .codegen import compile_program
@@ -184,13 +184,17 @@ class TapeStructure:
                 primal = x._primal
                 add_value(primal)
                 add_key((primal.shape, primal.dtype))
-            for prim, args, params, out, parents in itertools.islice(tape, len(inputs), None):  # an input: TypeError
+            for recorded in itertools.islice(tape, len(inputs), None):  # an input (None): AttributeError
+                prim = recorded.prim
                 if prim.single_call:
                     return None
+                args = recorded.args
+                params = recorded.params
+                parents = recorded.parents
                 if prim.multiple_results:
-                    values.extend(out)
+                    values.extend(recorded.out)
                 else:
-                    add_value(out)
+                    add_value(recorded.out)
                 if params:
                     params = _params_key(prim, params, values) if "idx" in params else tuple(params.items())
                 add_key((prim, params or (), *parents))
@@ -330,11 +334,14 @@ def _staged_tape(tape: list, input_count: int, placeholders, drops: bool) -> lis
     results: list = [next(placeholders) for _ in range(input_count)]
     staged: list = [None] * input_count
     for index in range(input_count, len(tape)):
-        prim, args, params, out, parents = tape[index]
-        out = tuple(next(placeholders) for _ in out) if prim.multiple_results else next(placeholders)
+        recorded = tape[index]
+        prim = recorded.prim
+        params = recorded.params
+        parents = recorded.parents
+        out = tuple(next(placeholders) for _ in recorded.out) if prim.multiple_results else next(placeholders)
         if prim is getitem and params:
             params = {"idx": tuple(next(placeholders) if hasattr(i, "dtype") else i for i in params["idx"])}
-        args = list(args)
+        args = list(recorded.args)
         pulled = [position for position, _, _ in parents]
         for position, parent, slot in parents:
             result = results[parent] if slot < 0 else results[parent][slot]
@@ -347,5 +354,5 @@ def _staged_tape(tape: list, input_count: int, placeholders, drops: bool) -> lis
             elif isinstance(arg, xp.ndarray):  # a 0-d array, held as the value it was keyed by
                 args[position] = arg.copy()
         results.append(out)
-        staged.append((prim, args, params, out, parents))
+        staged.append(TapeEntry(prim, args, params, out, parents))
     return staged

@@ -39,7 +39,7 @@ from ..core.source_info import user_frame_summary
 from ..primitives.rules import PerPosition
 from .foreign_arrays import ForeignTracer, foreign_trace, hand_over, like
 from .random_states import RandomStates
-from .reverse import ReverseTrace, ReverseTracer, entry
+from .reverse import ReverseTrace, ReverseTracer, TapeEntry
 
 
 def checkpoint(fun: Callable | None = None, *, preserve_rng_state: bool = True) -> Callable:
@@ -230,6 +230,6 @@ def _record(trace: ReverseTrace, fun, flat_args: list, in_tree, preserve_rng_sta
         )
     recomputation = _Recomputation(fun, flat_fun, frozenset(p for p, _, _ in parents), random_states)
     index = len(tape)
-    tape.append(entry(checkpointed_call, tuple(lowered), {"recomputation": recomputation}, tuple(outs), parents))
+    tape.append(TapeEntry(checkpointed_call, tuple(lowered), {"recomputation": recomputation}, tuple(outs), parents))
     wrapped = [ReverseTracer(trace, o, index, k) if is_float_dtype(dtype_of(o)) else o for k, o in enumerate(outs)]
     return tree_unflatten(out_tree, wrapped)

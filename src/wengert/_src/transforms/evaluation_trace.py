@@ -29,7 +29,7 @@ from wengert.errors import TransformError
 
 from ..backend import xp
 from ..core.primitive import Tracer, new_trace
-from .reverse import ReverseTrace, ReverseTracer
+from .reverse import ReverseTrace, ReverseTracer, TapeEntry
 
 
 @dataclass(frozen=True)
@@ -148,18 +148,17 @@ def _argument_names(count: int, names: Sequence[str] | None) -> tuple[str, ...]:
     return names
 
 
-def _equation(recorded: tuple, name: str, entry_names: dict[int, str]) -> Equation:
-    """The equation of one tape entry (see :func:`~.reverse.entry`), named ``name``."""
-    prim, args, params, out, parents = recorded
-    inputs = [format_value(arg) for arg in args]
-    for position, parent, slot in parents:
+def _equation(recorded: TapeEntry, name: str, entry_names: dict[int, str]) -> Equation:
+    """The equation of one tape entry, named ``name``."""
+    inputs = [format_value(arg) for arg in recorded.args]
+    for position, parent, slot in recorded.parents:
         inputs[position] = _reference(entry_names, parent, slot)
     return Equation(
         out=name,
-        primitive=prim.name,
+        primitive=recorded.prim.name,
         inputs=tuple(inputs),
-        params=tuple((key, _format_param(value)) for key, value in (params or {}).items()),
-        value=out,
+        params=tuple((key, _format_param(value)) for key, value in (recorded.params or {}).items()),
+        value=recorded.out,
     )
 
 

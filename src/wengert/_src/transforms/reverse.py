@@ -1,5 +1,15 @@
 """Reverse mode on a tape: record each primitive, then replay VJPs backwards.
 
+This module is the one reverse engine. It owns the tape entry (:class:`TapeEntry`),
+the recording of primitives (:class:`ReverseTrace`) and of custom rules (the entry of
+a ``custom_jvp``/``custom_vjp`` call: :func:`custom_jvp_pullback`,
+:func:`custom_vjp_pullback`), and the backward pass (:func:`pull_back_tape`): the
+accumulation of cotangents over every use of a value, the zeros of the results no
+cotangent reached, and the callbacks through which a caller sees a cotangent before
+it is pulled back. ``grad``/``vjp`` (``ReverseTrace``), the Tensor face (its graph
+written as a tape, ``_tensor/graph.py``) and ``linear_transpose`` (a linear program
+written as a tape of transpose rules, :mod:`.transpose`) all pull back through it.
+
 While the function runs, every primitive applied to a :class:`ReverseTracer`
 appends one entry to the trace's tape (the Wengert list, in the order it was
 evaluated, which is a topological order). The backward pass walks the tape
@@ -20,6 +30,8 @@ that declare them, computing what those rules compute.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..backend import dtype_of, shape_of, xp
 from ..core.primitive import Trace, Tracer, ValueTracer, new_trace, reraise_with_shapes
 from ..core.pytree import tree_unflatten
@@ -37,18 +49,41 @@ from .saved_values import (
 
 _TRANSFORM = "reverse mode (grad, vjp, jacrev, hessian)"
 _ndarray = xp.ndarray
+_new = object.__new__
 
 
-def entry(prim, args: list, params: dict, out, parents: list) -> tuple:
-    """A tape entry: one primitive application, as the tuple ``(prim, args, params, out, parents)``.
+class TapeEntry:
+    """One primitive application on a tape: what the backward pass needs to pull back through it.
 
-    ``args`` are the primal values it was applied to; ``out`` its result (a tuple of results
-    if ``prim.multiple_results``); ``parents`` lists ``(argument position, tape index of that
-    argument, its result slot or -1)`` for each argument the VJP pulls back to. An input's
-    entry is ``None``. Tuples rather than instances: the tape makes one per operation, and a
-    tuple costs a fraction of an instance to build and to read back.
+    ``prim`` is the primitive (its ``vjps`` and ``multiple_results`` are what the pass reads);
+    ``args`` the primal values it was applied to (a stand-in where a rule reads only the shape,
+    :mod:`.saved_values`); ``params`` its parameters; ``out`` its result (a tuple of results if
+    ``prim.multiple_results``: the zeros filled in for a result no cotangent reached take their
+    shapes and dtypes, so a result known by its shape alone, a ``ShapedArray``, will do, and
+    ``None`` marks one that gets none); ``parents`` lists ``(argument position, tape index of
+    that argument, its result slot or -1)`` for each argument the VJP pulls back to. An input of
+    the tape has no entry (``None``).
+
+    The tape makes one per operation, so it is the cheapest named structure measured: an
+    instance with ``__slots__``, built inline where speed counts (``ReverseTrace.process``).
+    A ``NamedTuple`` costs more both to build (``tuple.__new__`` copies the fields from a
+    tuple built first) and to unpack (the interpreter's fast path is for exact tuples).
     """
-    return (prim, args, params, out, parents)
+
+    __slots__ = ("args", "out", "params", "parents", "prim")
+
+    def __init__(self, prim, args, params: dict, out, parents: list):
+        self.prim = prim
+        self.args = args
+        self.params = params
+        self.out = out
+        self.parents = parents
+
+    def __repr__(self) -> str:
+        pulled = ", ".join(
+            f"arg {position} <- #{index}" + ("" if slot < 0 else f"[{slot}]") for position, index, slot in self.parents
+        )
+        return f"<TapeEntry {self.prim.name} ({pulled})>"
 
 
 class ReverseTracer(ValueTracer):
@@ -112,7 +147,6 @@ class ReverseTrace(Trace):
         vjps = prim.vjps
         primals = []
         parents = []
-        pulled = 0  # a bit per position in parents
         lower = False
         position = 0
         for arg in args:
@@ -121,7 +155,6 @@ class ReverseTrace(Trace):
                     primal = arg._primal
                     if vjps is not None and vjps[position] is not None:
                         parents.append((position, arg.index, arg.slot))
-                        pulled |= 1 << position
                     if isinstance(primal, Tracer):
                         lower = True
                     arg = primal
@@ -148,6 +181,9 @@ class ReverseTrace(Trace):
         if not self.drops_unread and out.__class__ is _ndarray and out.nbytes >= kept_below:
             self.drops_unread = not self.keeps_every_value  # the first large result
         if self.drops_unread:  # stand-ins for what the rules do not read (see saved_values)
+            pulled = 0  # a bit per position in parents
+            for pulled_at, _, _ in parents:
+                pulled |= 1 << pulled_at
             plan = prim.saving_plans.get(pulled)
             if plan is None or plan[0] != position:  # position: the number of arguments by now
                 plan = saving_plan(prim, pulled, position)
@@ -164,12 +200,23 @@ class ReverseTrace(Trace):
         if prim.multiple_results:
             if any(o.dtype in COMPLEX_DTYPES for o in out):
                 self.admit_complex(prim, args, out)
-            tape.append((prim, primals, params, saved, parents))
+            tape.append(TapeEntry(prim, primals, params, saved, parents))
             return tuple(ReverseTracer(self, o, index, k) for k, o in enumerate(out))
         if out.dtype in COMPLEX_DTYPES:
             self.admit_complex(prim, args, (out,))
-        tape.append((prim, primals, params, saved, parents))  # an entry (see :func:`entry`), built inline
-        return ReverseTracer(self, out, index)
+        recorded = _new(TapeEntry)  # TapeEntry(prim, primals, params, saved, parents), inlined (a call per operation)
+        recorded.prim = prim
+        recorded.args = primals
+        recorded.params = params
+        recorded.out = saved
+        recorded.parents = parents
+        tape.append(recorded)
+        tracer = _new(ReverseTracer)  # ReverseTracer(self, out, index), inlined likewise
+        tracer._trace = self
+        tracer._primal = out
+        tracer.index = index
+        tracer.slot = -1
+        return tracer
 
     def admit_complex(self, prim, args, out) -> None:
         """Let ``prim``'s complex result carry a derivative if its rules are proven in complex, else raise.
@@ -182,29 +229,15 @@ class ReverseTrace(Trace):
         self.__class__ = ComplexReverseTrace
 
     def process_custom_jvp(self, custom, args):
-        """Reverse mode through a ``custom_jvp`` function: record the transpose of its JVP rule.
-
-        The rule is linear in the tangents, so its transpose is the reverse-mode derivative
-        of ``t -> jvp(primals, t)[1]``, at any ``t``. The rule runs once, now, on this level's
-        primals and on zero tangents that are inputs of a fresh inner tape; its primal output
-        is the call's output, and the backward pass pulls cotangents back through that tape.
-        Its operations run on the levels below, which differentiate them for higher orders.
-        """
+        """Reverse mode through a ``custom_jvp`` function: record the transpose of its JVP rule
+        (:func:`custom_jvp_pullback`)."""
         call = CustomCall(self, custom, args)
-        with new_trace(ReverseTrace) as linear:
-            tangents = [linear.new_input(zero) for zero in call.zero_tangents()]
-            primals_out, tangents_out, out_tree = call.run_jvp_rule(tangents, linear)
-
-        def pullback(cotangents):
-            return linear.backward(tangents_out, list(cotangents), tangents)
-
-        return self._record_custom(call, primals_out, out_tree, pullback)
+        return self._record_custom(call, *custom_jvp_pullback(call))
 
     def process_custom_vjp(self, custom, args):
         """Reverse mode through a ``custom_vjp`` function: run ``fwd`` now, ``bwd`` in the backward pass."""
         call = CustomCall(self, custom, args)
-        primals_out, out_tree, residuals = call.run_fwd()
-        return self._record_custom(call, primals_out, out_tree, call.bwd_pullback(residuals, out_tree))
+        return self._record_custom(call, *custom_vjp_pullback(call))
 
     def _record_custom(self, call: CustomCall, primals_out: list, out_tree, pullback) -> object:
         """Append one entry for a custom call (its flat outputs are its results) and return the outputs."""
@@ -217,8 +250,9 @@ class ReverseTrace(Trace):
             self.__class__ = ComplexReverseTrace
         tape = self.tape
         index = len(tape)
-        prim = custom_call_primitive(call, pullback)
-        tape.append(entry(prim, tuple(call.primals), {}, tuple(primals_out), parents))
+        tape.append(
+            TapeEntry(custom_call_primitive(call, pullback), tuple(call.primals), {}, tuple(primals_out), parents)
+        )
         self.note_large(primals_out)
         return tree_unflatten(out_tree, [ReverseTracer(self, o, index, k) for k, o in enumerate(primals_out)])
 
@@ -248,7 +282,34 @@ class ComplexReverseTrace(ChecksComplexArguments, ReverseTrace):
     transform = _TRANSFORM
 
 
-def pull_back_tape(tape: list, seeds: list, release: bool = False, fast: bool = False) -> list:
+def custom_jvp_pullback(call: CustomCall) -> tuple[list, object, Callable]:
+    """Run a ``custom_jvp`` call now: ``(flat outputs, their tree, the pullback of its rule)``.
+
+    The rule is linear in the tangents, so its transpose is the reverse-mode derivative of
+    ``t -> jvp(primals, t)[1]``, at any ``t``. The rule runs once, now, on the call's primals
+    and on zero tangents that are inputs of a fresh inner tape; its primal output is the call's
+    output, and the pullback pulls cotangents back through that tape. Its operations run on
+    the levels below the caller's, which differentiate them for higher orders.
+    """
+    with new_trace(ReverseTrace) as linear:
+        tangents = [linear.new_input(zero) for zero in call.zero_tangents()]
+        primals_out, tangents_out, out_tree = call.run_jvp_rule(tangents, linear)
+
+    def pullback(cotangents):
+        return linear.backward(tangents_out, list(cotangents), tangents)
+
+    return primals_out, out_tree, pullback
+
+
+def custom_vjp_pullback(call: CustomCall) -> tuple[list, object, Callable]:
+    """Run a ``custom_vjp`` call's ``fwd`` now: ``(flat outputs, their tree, the pullback running ``bwd``)``."""
+    primals_out, out_tree, residuals = call.run_fwd()
+    return primals_out, out_tree, call.bwd_pullback(residuals, out_tree)
+
+
+def pull_back_tape(
+    tape: list, seeds: list, release: bool = False, fast: bool = False, on_cotangent: dict | None = None
+) -> list:
     """The backward pass over ``tape``: the cotangent of each input entry (``None`` if none reached it).
 
     ``seeds`` are ``(tape index, result slot or -1, cotangent)`` of the outputs. The entries are
@@ -259,6 +320,10 @@ def pull_back_tape(tape: list, seeds: list, release: bool = False, fast: bool = 
     backward pass frees each activation after its last use.
     ``fast``: the tape holds no tracer (``ReverseTrace.lower_values`` is false), so an entry whose
     cotangent is no tracer either pulls back by its primitive's ``fast_vjps`` where it declares them.
+    ``on_cotangent`` maps the tape index of an entry to a function called with its whole cotangent
+    (a list, ``None`` where none arrived, for several results) once every use has contributed,
+    before it is pulled back; what it returns is pulled back instead (the Tensor face's hooks and
+    retained gradients).
     """
     cts: list = [None] * len(tape)
     last = -1
@@ -275,9 +340,15 @@ def pull_back_tape(tape: list, seeds: list, release: bool = False, fast: bool = 
         if ct is None or recorded is None:  # not reached, or an input
             continue
         cts[index] = None
-        prim, args, params, out, parents = recorded
+        if on_cotangent is not None and index in on_cotangent:
+            ct = on_cotangent[index](ct)
+        prim = recorded.prim
+        args = recorded.args
+        params = recorded.params
+        out = recorded.out
+        parents = recorded.parents
         if prim.multiple_results:
-            ct = tuple(xp.zeros(shape_of(o), dtype_of(o)) if c is None else c for c, o in zip(ct, out))
+            ct = one_per_result(ct, out)
         vjps = prim.vjps
         if type(vjps) is JointVJP:  # one rule for all the parents (``n`` stacked pieces: offsets summed once)
             contributions = vjps.rule(ct, out, [position for position, _, _ in parents], *args, **params)
@@ -296,13 +367,22 @@ def pull_back_tape(tape: list, seeds: list, release: bool = False, fast: bool = 
     return cts
 
 
+def one_per_result(cts, outs) -> tuple:
+    """The cotangent of an entry of several results, one per result: zeros of its shape and dtype
+    where none arrived (``None`` for a result given as ``None``, which takes none)."""
+    return tuple(xp.zeros(shape_of(o), dtype_of(o)) if c is None and o is not None else c for c, o in zip(cts, outs))
+
+
 def _accumulate(cts: list, tape: list, index: int, slot: int, ct) -> None:
-    """Add ``ct`` to the cotangent of entry ``index`` (of its result ``slot``, if not -1)."""
+    """Add ``ct`` to the cotangent of entry ``index`` (of its result ``slot``, if not -1); ``None`` adds
+    nothing (a joint rule's answer for an argument it gives no cotangent)."""
+    if ct is None:
+        return
     if slot < 0:
         current = cts[index]
         cts[index] = ct if current is None else current + ct
     else:
         slots = cts[index]
         if slots is None:
-            slots = cts[index] = [None] * len(tape[index][3])
+            slots = cts[index] = [None] * len(tape[index].out)
         slots[slot] = ct if slots[slot] is None else slots[slot] + ct

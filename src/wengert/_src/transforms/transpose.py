@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from wengert.errors import NotLinearError, PytreeError, ShapeError, TransformError
+from wengert.errors import NotLinearError, PytreeError, ShapeError
 
 from ..backend import dtype_of, shape_of, xp
 from ..core.ir import Equation, Program, ShapedArray, Var, evaluate_equations
@@ -35,6 +35,7 @@ from .complex_guard import COMPLEX_DIFFERENTIABLE, refuse_complex, refuse_comple
 from .foreign_arrays import foreign_trace_in, hand_over
 from .inputs import check_output, own_arrays
 from .linearize import LinearFunction, linearize
+from .reverse import TapeEntry, pull_back_tape
 from .stage import stage
 
 
@@ -117,8 +118,13 @@ def backward_pass(program: Program, cotangents: list) -> list:
     """The cotangents of ``program``'s inputs (``None``: zero) for those of its outputs.
 
     ``program`` must be linear in its inputs; equations on constants alone are
-    evaluated first. The rules bind primitives, so the pass runs under any
-    transform (it can be staged, or differentiated again).
+    evaluated first. The linear equations are written as a reverse-mode tape (the
+    program's inputs its inputs, each equation an entry whose rules are its transpose
+    rules, :func:`_transposed`) and pulled back by the tape's own backward pass
+    (:func:`~.reverse.pull_back_tape`), which accumulates over every use of a variable
+    and fills in zeros for the results of an equation that no cotangent reached. The
+    rules bind primitives, so the pass runs under any transform (it can be staged, or
+    differentiated again).
     """
     linear: set[int] = {id(v) for v in program.invars}
     env = dict(zip(program.constvars, program.consts))
@@ -134,32 +140,51 @@ def backward_pass(program: Program, cotangents: list) -> list:
             linear_values = [*eqn.outputs, *(x for x in eqn.inputs if id(x) in linear)]
             refuse_complex(eqn.primitive.name, linear_values, "linear_transpose")
     evaluate_equations(constant_equations, env, ())
-    cts: dict[int, object] = {}
-    for var, ct in zip(program.outvars, cotangents):
-        if isinstance(var, Var) and id(var) in linear and ct is not None:
-            _accumulate(cts, var, ct)
-    for eqn in reversed(linear_equations):
-        outs = [cts.pop(id(v), None) for v in eqn.outputs]
-        if all(ct is None for ct in outs):
-            continue
-        if eqn.primitive.multiple_results:
-            ct = tuple(xp.zeros(v.shape, v.dtype) if c is None else c for c, v in zip(outs, eqn.outputs))
-        else:
-            ct = outs[0]
+    tape: list = [None] * len(program.invars)
+    places = {id(v): (i, -1) for i, v in enumerate(program.invars)}  # a linear variable's (tape index, slot)
+    for eqn in linear_equations:
         positions = [i for i, x in enumerate(eqn.inputs) if id(x) in linear]
         args = [
             UndefinedPrimal(x.shape, x.dtype) if i in positions else (env[x] if isinstance(x, Var) else x.value)
             for i, x in enumerate(eqn.inputs)
         ]
-        if _transposed_jointly(eqn.primitive):  # its VJP for all the linear arguments at once
-            contributions = eqn.primitive.vjps.rule(ct, None, positions, *args, **eqn.params)
-            for position, contribution in zip(positions, contributions):
-                _accumulate(cts, eqn.inputs[position], contribution)
-            continue
-        for position in positions:
-            rule = _transpose_rule(eqn, position, positions)
-            _accumulate(cts, eqn.inputs[position], rule(ct, *args, **eqn.params))
-    return [cts.get(id(v)) for v in program.invars]
+        parents = [(position, *places[id(eqn.inputs[position])]) for position in positions]
+        index = len(tape)
+        if eqn.primitive.multiple_results:  # the outputs' shapes, for the zeros of those no cotangent reaches
+            tape.append(TapeEntry(_transposed(eqn, positions), args, eqn.params, eqn.outputs, parents))
+            places.update((id(v), (index, k)) for k, v in enumerate(eqn.outputs))
+        else:
+            tape.append(TapeEntry(_transposed(eqn, positions), args, eqn.params, None, parents))
+            places[id(eqn.outputs[0])] = (index, -1)
+    seeds = [
+        (*places[id(var)], ct)
+        for var, ct in zip(program.outvars, cotangents)
+        if isinstance(var, Var) and id(var) in linear and ct is not None
+    ]
+    return pull_back_tape(tape, seeds)[: len(program.invars)]
+
+
+class _Transposed:
+    """An equation's transpose rules in the form the tape's backward pass calls: ``vjps[i](ct, ans, *args, **params)``
+    (``ans`` is ``None``: the output is not known), or one :class:`~..primitives.rules.JointVJP`."""
+
+    __slots__ = ("multiple_results", "name", "vjps")
+
+    def __init__(self, prim, vjps):
+        self.name = prim.name
+        self.multiple_results = prim.multiple_results
+        self.vjps = vjps
+
+
+def _transposed(eqn: Equation, positions: list) -> _Transposed:
+    """The transpose rules of ``eqn`` in its linear arguments ``positions``; raises if it is not linear in them."""
+    prim = eqn.primitive
+    if _transposed_jointly(prim):  # its VJP for all the linear arguments at once
+        return _Transposed(prim, prim.vjps)
+    vjps: list = [None] * len(eqn.inputs)
+    for position in positions:
+        vjps[position] = _transpose_rule(eqn, position, positions)
+    return _Transposed(prim, vjps)
 
 
 def _transpose_rule(eqn: Equation, position: int, positions: list) -> Callable:
@@ -179,8 +204,8 @@ def _transpose_rule(eqn: Equation, position: int, positions: list) -> Callable:
             "wengert.vjp."
         )
     if rule is BY_VJP:
-        return functools.partial(_vjp_as_transpose, prim.vjps[position])
-    return rule
+        return prim.vjps[position]
+    return functools.partial(_transpose_as_vjp, rule)
 
 
 def _transposed_jointly(prim) -> bool:
@@ -189,18 +214,8 @@ def _transposed_jointly(prim) -> bool:
     return type(prim.vjps) is JointVJP and isinstance(rules, EveryArgument) and rules.rule is BY_VJP
 
 
-def _vjp_as_transpose(vjp_rule, ct, *args, **params):
-    return vjp_rule(ct, None, *args, **params)
-
-
-def _accumulate(cts: dict, var: Var, ct) -> None:
-    if tuple(shape_of(ct)) != var.shape:
-        raise TransformError(
-            f"linear_transpose: a transpose rule gave a cotangent of shape {shape_of(ct)} for {var!r}; "
-            "this is a bug in that primitive's transpose rule."
-        )
-    current = cts.get(id(var))
-    cts[id(var)] = ct if current is None else current + ct
+def _transpose_as_vjp(transpose_rule, ct, ans, *args, **params):
+    return transpose_rule(ct, *args, **params)
 
 
 def _checked_cotangent(ct, var, position: int):
