@@ -345,12 +345,3 @@ def test_the_docs_example_runs_and_gives_numpys_gradient():
     to_numpy_on_cpu = [np.asarray(scope[name]) for name in ("w", "X", "y")]
     want = wengert.grad(scope["loss"])(*to_numpy_on_cpu)
     np.testing.assert_allclose(np.asarray(scope["grad"]), want, rtol=1e-12)
-
-
-def test_outside_a_transform_the_face_reads_another_librarys_array_as_numpy_does():
-    # It once returned an engine value (a ForeignTracer) that nothing but wengert could read.
-    x = xs.asarray([1.0, 2.0, 4.0])  # the default device: NumPy may convert it
-    for function in (wnp.sum, wnp.mean, lambda v: wnp.matmul(v, v)):
-        result = function(x)
-        assert isinstance(result, (np.ndarray, np.generic)), type(result)
-        np.testing.assert_allclose(result, function(np.asarray([1.0, 2.0, 4.0])))

@@ -1,7 +1,7 @@
 """Helpers the NumPy face shares: telling tracers from arrays, coercing inputs."""
 
 from wengert._src.backend import is_foreign_array, xp
-from wengert._src.core.primitive import Tracer, concrete, known_value, trace_depth  # noqa: F401 (re-exported to the face's modules)
+from wengert._src.core.primitive import Tracer, concrete, known_value  # noqa: F401 (re-exported to the face's modules)
 from wengert._src.core.source_info import user_frame_summary
 from wengert._src.primitives import indexing, structural
 from wengert._src.transforms.foreign_arrays import foreign_value
@@ -13,17 +13,13 @@ def is_traced(x) -> bool:
 
 
 def asarray_or_tracer(x):
-    """A tracer stays a tracer; another library's array becomes, under a transform, a value of that
-    library's level (docs/array_api.md), and outside any transform a NumPy array, as NumPy's own
-    functions make it (an engine value returned to the user would be readable by nothing else);
-    anything else becomes an array (lists of tracers are stacked)."""
+    """A tracer stays a tracer, and another library's array becomes a value of that library's level
+    (docs/array_api.md); anything else becomes an array (lists of tracers are stacked)."""
     if isinstance(x, Tracer) or isinstance(x, xp.ndarray):
         return x
     if isinstance(x, (list, tuple)) and _contains_tracer(x):
         return _stacked([asarray_or_tracer(item) for item in x])
-    if is_foreign_array(x) and trace_depth():
-        return foreign_value(x)
-    return xp.asarray(x)
+    return foreign_value(x) if is_foreign_array(x) else xp.asarray(x)
 
 
 def _stacked(items: list):
