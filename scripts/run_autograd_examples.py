@@ -7,6 +7,12 @@ off screen: once on the real autograd (when installed) and once with
 ``install()`` called first. The script prints, per example, whether both ran
 and printed the same numbers to 1e-6 relative, or what went wrong.
 
+The examples run with their own folder as the working directory (they import
+each other), so the entries of ``PYTHONPATH`` are made absolute first, against
+the directory the script was started from: ``PYTHONPATH=src`` means this tree's
+``src`` in the examples too, never a folder of that name beside them. The script
+prints which ``wengert`` the examples load.
+
     python scripts/run_autograd_examples.py [--sdist autograd-1.9.1.tar.gz] [--timeout 300] [NAME ...]
 """
 
@@ -35,13 +41,27 @@ RUN = (  # NumPy's global generator seeded, for the examples that draw from it u
 )
 
 
+def child_environment() -> dict:
+    """This process's environment for the examples: ``PYTHONPATH``'s entries absolute, plots off screen."""
+    entries = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    absolute = os.pathsep.join(str(pathlib.Path(entry).resolve()) for entry in entries if entry)
+    return {**os.environ, "PYTHONPATH": absolute, "MPLBACKEND": "Agg"}
+
+
+def loaded_wengert(folder: pathlib.Path) -> str:
+    """The file of the ``wengert`` package a program started in ``folder`` imports."""
+    program = "import wengert; print(wengert.__file__)"
+    result = subprocess.run([sys.executable, "-c", program], cwd=folder, capture_output=True, text=True,
+                            env=child_environment(), check=True)  # fmt: skip
+    return result.stdout.strip()
+
+
 def run_example(path: pathlib.Path, compat: bool, timeout: float) -> tuple[str, str]:
     """``(status, stdout)``: status is ``ok``, ``timeout`` or the last line of the error."""
     program = (COMPAT if compat else "") + RUN.format(path=str(path))
-    environment = {**os.environ, "MPLBACKEND": "Agg"}
     try:
         result = subprocess.run([sys.executable, "-c", program], cwd=path.parent, capture_output=True, text=True,
-                                timeout=timeout, env=environment)  # fmt: skip
+                                timeout=timeout, env=child_environment())  # fmt: skip
     except subprocess.TimeoutExpired as expired:
         return "timeout", (expired.stdout or b"").decode() if isinstance(expired.stdout, bytes) else ""
     if result.returncode != 0:
@@ -70,6 +90,7 @@ def main() -> int:
             tar.extractall(workdir, members=members, filter="data")
         examples = next(workdir.glob("*/examples"))
         names = args.names or sorted(p.stem for p in examples.glob("*.py") if p.stem not in NEEDS_DATA | {"__init__"})
+        print(f"wengert from {loaded_wengert(examples)}", flush=True)
         same = 0
         for name in names:
             path = examples / f"{name}.py"
