@@ -13,7 +13,7 @@ from wengert.compat.autograd import extend as wext
 from wengert.compat.autograd.misc import flatten as wflatten
 from wengert.compat.autograd.misc import optimizers as woptimizers
 from wengert.compat.autograd.test_util import check_grads as wcheck_grads
-from wengert.errors import ArgumentError, GradientCheckError, ShapeError, TransformError
+from wengert.errors import ArgumentError, DtypeError, GradientCheckError, ShapeError, TransformError
 
 autograd = pytest.importorskip("autograd")
 import autograd.numpy as anp  # noqa: E402
@@ -348,6 +348,35 @@ def test_new_box_outside_a_trace_records_on_its_roots_tape():
     assert_same(wcore.backward_pass(np.ones(3), node), 2.0 * np.exp(X))
     with pytest.raises(ArgumentError, match="not a root node"):
         wtracer.new_box(X, 0, end_node)
+
+
+def test_boxes_of_floats_on_one_root_sum_their_cotangents_as_autograds_do():
+    """A box enters its root's tape when first used; one never used adds nothing (autograd's zero)."""
+    from autograd import core as acore
+    from autograd import tracer as atracer
+
+    from wengert.compat.autograd import core as wcore
+    from wengert.compat.autograd import tracer as wtracer
+
+    def pulled_back(core, tracer, np_, end):
+        root = core.VJPNode.new_root()
+        a, b, _unused = (tracer.new_box(value, 0, root) for value in (0.5, 1.5, 2.5))
+        out = np_.sin(a) * b
+        return core.backward_pass(1.0, end(out, root))
+
+    ours = pulled_back(wcore, wtracer, wnp, lambda out, root: wcore.VJPNode(out._trace, out.index, out.slot, root))
+    theirs = pulled_back(acore, atracer, anp, lambda out, root: out._node)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-15)
+    np.testing.assert_allclose(ours, np.cos(0.5) * 1.5 + np.sin(0.5), rtol=1e-15)
+
+
+def test_a_box_of_a_value_with_no_derivative_is_refused_when_first_used():
+    from wengert.compat.autograd import core as wcore
+    from wengert.compat.autograd import tracer as wtracer
+
+    box = wtracer.new_box(np.arange(3), 0, wcore.VJPNode.new_root())
+    with pytest.raises(DtypeError, match="new_box: value 0 has dtype int64"):
+        wnp.sin(box)
 
 
 def test_trace_of_a_complex_value_pulls_back_as_make_vjp_does():

@@ -26,7 +26,7 @@ from wengert._src.backend import xp
 from wengert._src.core.primitive import Tracer, new_trace
 from wengert._src.transforms.complex_guard import COMPLEX_DTYPES
 from wengert._src.transforms.inputs import as_float_input
-from wengert._src.transforms.reverse import ReverseTrace, ReverseTracer, pull_back_tape
+from wengert._src.transforms.reverse import ComplexReverseTrace, ReverseTrace, ReverseTracer, pull_back_tape
 from wengert.errors import ArgumentError
 
 from ._node_trace import Node, trace_nodes
@@ -36,8 +36,9 @@ class VJPNode(Node):
     """A value's place on a reverse-mode tape: the trace owning the tape, the entry and its result slot.
 
     A root (``VJPNode.new_root()``) has no place until a box is made on it; it then keeps the
-    tape entries of its boxes (``inputs``), whose cotangents ``backward_pass`` sums. ``value`` is
-    the value there: a root's (last) box's, whose shape and dtype a zero cotangent takes, or the
+    tape entries of its boxes (``inputs``, as each enters the tape), whose cotangents ``backward_pass``
+    sums. ``value`` is the value there: a root's last box's to enter the tape, whose shape and
+    dtype a zero cotangent takes, or the
     output's at an end node, whose dtype the cotangent given to ``backward_pass`` takes (``None``
     where not known: the cotangent keeps its own).
     """
@@ -59,34 +60,74 @@ class VJPNode(Node):
         return f"VJPNode({where}, tape of {len(self.trace.tape) if self.trace else 0} entries)"
 
 
-def new_box(value, trace, node: VJPNode) -> ReverseTracer:
-    """A traced value for ``value`` on the tape of the root ``node`` (an input of it).
+class RootBox(ReverseTracer):
+    """A box ``new_box`` makes: a traced value for ``value`` on the tape of the root ``node`` (an input of it).
 
     Within :func:`trace` the box is on that trace's level; outside any, on a tape of the root's
     own below every active transform. ``trace`` (autograd's trace id) is accepted and not needed.
-    A box is a tracer and one slot on the tape (an input entry, ``None``); a float array is taken
-    as it is, a Python float as a 0-d array, anything else through the transforms' input check.
+    A float array is taken as it is, a Python float as a 0-d array, anything else through the
+    transforms' input check.
+
+    Making a box costs what autograd's does, two stores: ``new_box`` is this class, and the box
+    enters the tape only when something first reads it as a tracer (its ``_trace``, ``_primal``,
+    ``index`` or ``slot``, which stay unset until then: :meth:`__getattr__`). It then becomes an
+    input entry of the tape (``None``) and one of the root's ``inputs``, and its value is checked
+    and made an array; from there on it is a ``ReverseTracer`` like any other. A box nothing
+    reads takes no place on the tape, and its cotangent is zero, as autograd's is.
     """
-    if node.__class__ is not VJPNode or node.root is not None:
+
+    __slots__ = ("_node", "_value")
+
+    def __init__(self, value, trace, node: VJPNode):
+        try:
+            if node.root is None:
+                self._value = value
+                self._node = node
+                return
+        except AttributeError:  # not a VJPNode
+            pass
         _refuse_non_root(node)
-    level = node.trace
-    if level is None:
-        level = node.trace = ReverseTrace(0)
-    if type(value) is float:
-        value = xp.asarray(value)
-    elif type(value) is not xp.ndarray or value.dtype.kind != "f":
-        value = as_float_input(value, "new_box", "value", 0)
-        if value.dtype in COMPLEX_DTYPES:  # the tape becomes a complex one, as an input of wengert.vjp makes it
-            box = level.new_input(value)
-            node.inputs.append(box.index)
-            node.value = value
-            return box
-    tape = level.tape
-    index = len(tape)
-    tape.append(None)  # an input's entry
-    node.inputs.append(index)
-    node.value = value
-    return ReverseTracer(level, value, index)
+
+    def __getattr__(self, name: str):
+        """The box's tracer slots, set on their first read: the box enters its root's tape now."""
+        if name not in _TRACER_SLOTS:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        node = self._node
+        level = node.trace
+        if level is None:
+            level = node.trace = ReverseTrace(0)
+        value = self._value
+        if type(value) is float:
+            value = xp.asarray(value)
+        elif type(value) is not _ndarray or value.dtype.kind != "f":
+            value = _input_value(value, level)
+        tape = level.tape
+        index = len(tape)
+        tape.append(None)  # an input's entry
+        node.inputs.append(index)
+        node.value = value
+        self._trace = level
+        self._primal = value
+        self.index = index
+        self.slot = -1
+        return getattr(self, name)
+
+
+_ndarray = xp.ndarray
+_TRACER_SLOTS = frozenset({"_trace", "_primal", "index", "slot"})
+
+
+def _input_value(value, level: ReverseTrace):
+    """``value`` (neither a Python float nor a float array) as a box's value: through the transforms' input
+    check; a complex one makes the tape a complex one, as an input of ``wengert.vjp`` makes it."""
+    value = as_float_input(value, "new_box", "value", 0)
+    if value.dtype in COMPLEX_DTYPES:
+        level.__class__ = ComplexReverseTrace
+        level.note_large((value,))
+    return value
+
+
+new_box = RootBox
 
 
 def _refuse_non_root(node) -> None:
@@ -133,4 +174,4 @@ def backward_pass(g, end_node: VJPNode):
         ct = cotangents[index]
         if ct is not None:
             total = ct if total is None else total + ct
-    return xp.zeros(root.value.shape, root.value.dtype) if total is None else total
+    return xp.zeros_like(root.value, dtype=xp.result_type(root.value)) if total is None else total
